@@ -1,0 +1,28 @@
+import type { Agreement, Interface, Pattern } from '../model/agreement.js';
+import { SchemaRegistry } from '../model/schemas.js';
+import { SpecError } from './errors.js';
+import { loadOpenApi } from './openapi/index.js';
+
+export interface AgreementSources {
+  /** The provider's spec (OpenAPI with `callbacks`). */
+  spec: string;
+  /** The consumer's callback spec, when there is one. */
+  callback?: string;
+  /** Pattern overrides by operation id. */
+  patterns?: Record<string, Pattern>;
+}
+
+/** Loads the provider spec and the optional callback spec into one agreement model. */
+export async function loadAgreement(sources: AgreementSources): Promise<Agreement> {
+  const registry = new SchemaRegistry();
+  const provider = await loadInterface(sources.spec, registry, sources);
+  const callback = sources.callback ? await loadInterface(sources.callback, registry, sources) : undefined;
+  return { provider, callback, schemas: registry.schemas };
+}
+
+function loadInterface(file: string, registry: SchemaRegistry, sources: AgreementSources): Promise<Interface> {
+  if (/\.(wsdl|xml)$/i.test(file)) {
+    return Promise.reject(new SpecError('WSDL agreements are not supported yet', file));
+  }
+  return loadOpenApi(file, registry, { patterns: sources.patterns });
+}

@@ -1,0 +1,313 @@
+import { readFile, stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import type {
+  Callback,
+  HttpMethod,
+  Interface,
+  JsonSchema,
+  MediaContent,
+  Operation,
+  Parameter,
+  ParameterLocation,
+  Pattern,
+  RequestBody,
+  Response,
+  ResponseHeader,
+  SourceLocation,
+} from '../../model/agreement.js';
+import { parseRuntimeExpression } from '../../model/expression.js';
+import { camelCase } from '../../model/names.js';
+import { detectRestPattern } from '../../model/pattern.js';
+import type { SchemaRegistry } from '../../model/schemas.js';
+import { SpecError, parsePointer, pointerOf, pointerToken } from '../errors.js';
+import { SourceText } from '../source-map.js';
+import { SchemaConverter, resolvePointer } from './schema.js';
+
+const METHODS: HttpMethod[] = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+
+export interface LoadOptions {
+  /** Pattern overrides by operationId (from accordo.config.yaml). */
+  patterns?: Record<string, Pattern>;
+}
+
+/**
+ * Loads an OpenAPI 3.0 or 3.1 document (YAML or JSON, `$ref`s across files) into an Interface.
+ * Every problem with the input is a SpecError naming the file and the location.
+ */
+export async function loadOpenApi(file: string, registry: SchemaRegistry, options: LoadOptions = {}): Promise<Interface> {
+  const path = resolvePath(file);
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new SpecError('file not found', path);
+  if (!info.isFile()) throw new SpecError('not a file', path);
+  const text = new SourceText(path, await readFile(path, 'utf8'));
+  const [syntax] = text.errors;
+  if (syntax) throw new SpecError(`invalid YAML/JSON: ${syntax.message}`, path, undefined, syntax.line, syntax.column);
+
+  const raw = text.doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  if (!isObj(raw)) throw new SpecError('not an OpenAPI document: the top level is not an object', path, '');
+  const version = raw.openapi;
+  if (typeof version !== 'string') {
+    const what = typeof raw.swagger === 'string' ? 'Swagger 2.0 is not supported, convert it to OpenAPI 3' : 'missing "openapi" version field';
+    throw new SpecError(what, path, '', 1, 1);
+  }
+  if (!/^3\.[01]\.\d+/.test(version)) throw at(text, `unsupported OpenAPI version ${JSON.stringify(version)} (3.0.x and 3.1.x are supported)`, '/openapi');
+
+  let doc: Obj;
+  try {
+    doc = (await SwaggerParser.bundle(path)) as unknown as Obj;
+  } catch (e) {
+    throw refError(e, text, raw);
+  }
+  try {
+    await SwaggerParser.validate(structuredClone(doc) as never);
+  } catch (e) {
+    throw validationError(e, text, raw);
+  }
+  return new OpenApiReader(doc, text, registry, version.startsWith('3.0'), options).read(version);
+}
+
+function at(text: SourceText, message: string, pointer: string): SpecError {
+  const pos = text.position(pointer);
+  return new SpecError(message, text.file, pointer, pos?.line, pos?.column);
+}
+
+/** Errors from bundling: a missing file or pointer behind a `$ref`, or a referenced file that does not parse. */
+function refError(e: unknown, text: SourceText, raw: unknown): SpecError {
+  const err = e as { name?: string; message?: string; targetRef?: string; source?: string; code?: string };
+  const message = (err.message ?? String(e)).split('\n')[0];
+  const source = err.source ? resolvePath(err.source) : undefined;
+  if (err.name === 'MissingPointerError' || err.name === 'ResolverError' || err.name === 'InvalidPointerError') {
+    // Find the $ref in the root document that leads there, to point at it.
+    const wanted = (ref: string) =>
+      (err.targetRef && (ref === err.targetRef || err.targetRef.endsWith(ref))) ||
+      (source && source !== text.file && resolvePath(text.file, '..', ref.split('#')[0]) === source);
+    const where = findRef(raw, [], (ref) => !!wanted(ref));
+    const what = err.name === 'ResolverError' ? `cannot resolve $ref: ${message.replace(/^Error opening file /, 'cannot open ')}` : `unresolvable $ref: ${message}`;
+    if (where) return at(text, what, where);
+    return new SpecError(what, source && err.name !== 'ResolverError' ? source : text.file);
+  }
+  if (err.name === 'ParserError' && source) return new SpecError(`invalid YAML/JSON: ${message.replace(/^Error parsing [^:]+: /, '')}`, source);
+  return new SpecError(message, text.file);
+}
+
+function findRef(node: unknown, path: string[], match: (ref: string) => boolean): string | undefined {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const r = findRef(node[i], [...path, String(i)], match);
+      if (r !== undefined) return r;
+    }
+  } else if (isObj(node)) {
+    if (typeof node.$ref === 'string' && match(node.$ref)) return pointerOf([...path, '$ref']);
+    for (const [k, v] of Object.entries(node)) {
+      const r = findRef(v, [...path, k], match);
+      if (r !== undefined) return r;
+    }
+  }
+  return undefined;
+}
+
+/** Schema validation errors: report the most specific one, with its pointer and line. */
+function validationError(e: unknown, text: SourceText, raw: unknown): SpecError {
+  const details = (e as { details?: { instancePath: string; message?: string; params?: Obj; keyword?: string }[] }).details;
+  if (!details?.length) {
+    const message = ((e as Error).message ?? String(e)).split('\n')[0];
+    const m = /(#\/\S+)/.exec((e as Error).message ?? '');
+    return m ? at(text, `invalid OpenAPI: ${message}`, m[1].slice(1)) : refError(e, text, raw);
+  }
+  // Combinator failures (oneOf/anyOf/$ref alternatives) are noise next to the concrete error.
+  const concrete = details.filter((d) => !['oneOf', 'anyOf', 'not', 'if'].includes(d.keyword ?? '') && !(d.keyword === 'required' && d.params?.missingProperty === '$ref'));
+  const best = (concrete.length ? concrete : details).reduce((a, b) => (b.instancePath.length > a.instancePath.length ? b : a));
+  const pointer = decodeURIComponent(best.instancePath);
+  let msg = best.message ?? 'is invalid';
+  if (best.params?.additionalProperty) msg += `: "${String(best.params.additionalProperty)}"`;
+  const others = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
+  return at(text, `invalid OpenAPI: ${pointer ? pointer.split('/').pop() : 'document'} ${msg}${others}`, pointer);
+}
+
+class OpenApiReader {
+  private readonly schemas: SchemaConverter;
+
+  constructor(
+    private readonly doc: Obj,
+    private readonly text: SourceText,
+    registry: SchemaRegistry,
+    openapi30: boolean,
+    private readonly options: LoadOptions,
+  ) {
+    this.schemas = new SchemaConverter(doc, registry, openapi30, (p) => this.location(p));
+  }
+
+  location(pointer: string): SourceLocation {
+    return { file: this.text.file, pointer, ...this.text.position(pointer) };
+  }
+
+  /** Follows local `$ref`s (bundling leaves no others) to the object and its pointer. */
+  private deref(value: unknown, pointer: string): { value: Obj; pointer: string } {
+    const seen = new Set<string>();
+    while (isObj(value) && typeof value.$ref === 'string' && value.$ref.startsWith('#')) {
+      if (seen.has(value.$ref)) throw at(this.text, `circular $ref ${value.$ref}`, pointer);
+      seen.add(value.$ref);
+      pointer = value.$ref.slice(1);
+      value = resolvePointer(this.doc, parsePointer(value.$ref));
+    }
+    return { value: isObj(value) ? value : {}, pointer };
+  }
+
+  read(version: string): Interface {
+    const info = isObj(this.doc.info) ? this.doc.info : {};
+    const operations: Operation[] = [];
+    const paths = isObj(this.doc.paths) ? this.doc.paths : {};
+    for (const [path, item] of Object.entries(paths)) {
+      const p = `/paths/${pointerToken(path)}`;
+      operations.push(...this.pathItem(path, this.deref(item, p), undefined));
+    }
+    return {
+      title: typeof info.title === 'string' ? info.title : '',
+      version: typeof info.version === 'string' ? info.version : String(info.version ?? ''),
+      description: typeof info.description === 'string' ? info.description : undefined,
+      source: { file: this.text.file, format: 'openapi', version },
+      basePath: basePathOf(this.doc.servers),
+      operations,
+    };
+  }
+
+  private pathItem(path: string, item: { value: Obj; pointer: string }, parent: { id: string; callback: string } | undefined): Operation[] {
+    const shared = Array.isArray(item.value.parameters) ? item.value.parameters : [];
+    const ops: Operation[] = [];
+    for (const method of METHODS) {
+      const raw = item.value[method];
+      if (!isObj(raw)) continue;
+      const pointer = `${item.pointer}/${method}`;
+      const given = typeof raw.operationId === 'string' && raw.operationId.length > 0 ? raw.operationId : undefined;
+      const id = given ?? (parent ? `${parent.id} ${parent.callback} ${method}` : `${method} ${path}`);
+      const shape = {
+        id: given ?? camelCase(id, 'operation'),
+        idDerived: !given,
+        method,
+        path,
+        summary: typeof raw.summary === 'string' ? raw.summary : undefined,
+        description: typeof raw.description === 'string' ? raw.description : undefined,
+        parameters: this.parameters([...shared.map((s, i) => ({ s, p: `${item.pointer}/parameters/${i}` })), ...(Array.isArray(raw.parameters) ? raw.parameters : []).map((s, i) => ({ s, p: `${pointer}/parameters/${i}` }))]),
+        requestBody: raw.requestBody ? this.requestBody(this.deref(raw.requestBody, `${pointer}/requestBody`)) : undefined,
+        responses: this.responses(isObj(raw.responses) ? raw.responses : {}, `${pointer}/responses`),
+        callbacks: [] as Callback[],
+        extensions: Object.fromEntries(Object.entries(raw).filter(([k]) => k.startsWith('x-'))),
+        location: this.location(pointer),
+      };
+      shape.callbacks = this.callbacks(isObj(raw.callbacks) ? raw.callbacks : {}, `${pointer}/callbacks`, shape.id);
+      ops.push({ ...shape, pattern: detectRestPattern(shape, this.options.patterns?.[shape.id]) });
+    }
+    return ops;
+  }
+
+  /** Path-level then operation-level parameters; an operation parameter replaces a path one of the same name and location. */
+  private parameters(list: { s: unknown; p: string }[]): Parameter[] {
+    const byKey = new Map<string, Parameter>();
+    for (const { s, p } of list) {
+      const { value, pointer } = this.deref(s, p);
+      const where = value.in as ParameterLocation;
+      const name = String(value.name);
+      byKey.set(`${where}:${name.toLowerCase()}`, {
+        name,
+        in: where,
+        required: where === 'path' ? true : value.required === true,
+        schema: this.schemaOf(value, pointer),
+        description: typeof value.description === 'string' ? value.description : undefined,
+      });
+    }
+    return [...byKey.values()];
+  }
+
+  /** The schema of a parameter or header: `schema`, or the first media type of `content`. */
+  private schemaOf(value: Obj, pointer: string): JsonSchema {
+    if (value.schema !== undefined) return this.schemas.convert(value.schema, `${pointer}/schema`);
+    if (isObj(value.content)) {
+      const [media, content] = Object.entries(value.content)[0] ?? [];
+      if (media && isObj(content) && content.schema !== undefined) return this.schemas.convert(content.schema, `${pointer}/content/${pointerToken(media)}/schema`);
+    }
+    return {};
+  }
+
+  private contents(content: unknown, pointer: string): MediaContent[] {
+    if (!isObj(content)) return [];
+    return Object.entries(content).map(([mediaType, media]) => ({
+      mediaType,
+      schema: isObj(media) && media.schema !== undefined ? this.schemas.convert(media.schema, `${pointer}/${pointerToken(mediaType)}/schema`) : undefined,
+    }));
+  }
+
+  private requestBody({ value, pointer }: { value: Obj; pointer: string }): RequestBody {
+    return {
+      required: value.required === true,
+      contents: this.contents(value.content, `${pointer}/content`),
+      description: typeof value.description === 'string' ? value.description : undefined,
+    };
+  }
+
+  private responses(responses: Obj, pointer: string): Response[] {
+    return Object.entries(responses)
+      .filter(([status]) => !status.startsWith('x-'))
+      .map(([status, r]) => {
+        const { value, pointer: at } = this.deref(r, `${pointer}/${pointerToken(status)}`);
+        const headers: ResponseHeader[] = Object.entries(isObj(value.headers) ? value.headers : {}).map(([name, h]) => {
+          const header = this.deref(h, `${at}/headers/${pointerToken(name)}`);
+          return {
+            name,
+            required: header.value.required === true,
+            schema: this.schemaOf(header.value, header.pointer),
+            description: typeof header.value.description === 'string' ? header.value.description : undefined,
+          };
+        });
+        return {
+          status: status.toUpperCase() === 'DEFAULT' ? 'default' : status.toUpperCase(),
+          description: typeof value.description === 'string' ? value.description : undefined,
+          headers,
+          contents: this.contents(value.content, `${at}/content`),
+        };
+      });
+  }
+
+  private callbacks(callbacks: Obj, pointer: string, parentId: string): Callback[] {
+    const out: Callback[] = [];
+    for (const [name, cb] of Object.entries(callbacks)) {
+      const callback = this.deref(cb, `${pointer}/${pointerToken(name)}`);
+      for (const [expr, item] of Object.entries(callback.value)) {
+        if (expr.startsWith('x-')) continue;
+        const at = `${callback.pointer}/${pointerToken(expr)}`;
+        const expression = parseRuntimeExpression(expr);
+        if ('error' in expression) throw this.errorAt(expression.error, at);
+        out.push({
+          name,
+          expression,
+          operations: this.pathItem(expr, this.deref(item, at), { id: parentId, callback: name }),
+          location: this.location(at),
+        });
+      }
+    }
+    return out;
+  }
+
+  private errorAt(message: string, pointer: string): SpecError {
+    return at(this.text, message, pointer);
+  }
+}
+
+/** The path part of the first server URL (`https://api.ente.example/rest/nome-api/v1` → `/rest/nome-api/v1`). */
+function basePathOf(servers: unknown): string {
+  const first = Array.isArray(servers) && isObj(servers[0]) ? servers[0] : undefined;
+  if (!first || typeof first.url !== 'string') return '';
+  const vars = isObj(first.variables) ? first.variables : {};
+  const url = first.url.replace(/\{([^}]+)\}/g, (_, v: string) => {
+    const d = isObj(vars[v]) ? vars[v].default : undefined;
+    return typeof d === 'string' ? d : '';
+  });
+  try {
+    return new URL(url, 'http://base.invalid').pathname.replace(/\/+$/, '');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The agreement model: one format-neutral description of a service agreement.
+ *
+ * Loaders (OpenAPI today, WSDL next) fill it; emitters (types, provider, consumer, gateway)
+ * read only it. Schemas are JSON Schema (draft 2020-12) objects whose `$ref`s point at the
+ * agreement's named schemas as `#/$defs/<key>`, so one description drives both the TypeScript
+ * types and the runtime validators.
+ */
+
+/** Where a piece of the model came from, for error messages and lint findings. */
+export interface SourceLocation {
+  /** Absolute path (or URL) of the spec file. */
+  file: string;
+  /** JSON pointer inside that file. */
+  pointer: string;
+  /** 1-based line and column, when the loader could map the pointer back to the text. */
+  line?: number;
+  column?: number;
+}
+
+export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'options' | 'head' | 'patch' | 'trace';
+
+/** A JSON Schema 2020-12 object; `$ref` values are `#/$defs/<NamedSchema.key>`. */
+export type JsonSchema = { [keyword: string]: unknown };
+
+export interface NamedSchema {
+  /** Key under `$defs`: unique in the agreement, stable across runs. */
+  key: string;
+  /** The name the spec gave it (components/schemas key, XSD type name...). */
+  specName: string;
+  schema: JsonSchema;
+  description?: string;
+  location?: SourceLocation;
+}
+
+export type ParameterLocation = 'path' | 'query' | 'header' | 'cookie';
+
+export interface Parameter {
+  name: string;
+  in: ParameterLocation;
+  required: boolean;
+  schema: JsonSchema;
+  description?: string;
+}
+
+export interface MediaContent {
+  mediaType: string;
+  schema?: JsonSchema;
+}
+
+export interface RequestBody {
+  required: boolean;
+  contents: MediaContent[];
+  description?: string;
+}
+
+export interface ResponseHeader {
+  name: string;
+  required: boolean;
+  schema: JsonSchema;
+  description?: string;
+}
+
+export interface Response {
+  /** `"200"`, `"2XX"` or `"default"`. */
+  status: string;
+  description?: string;
+  headers: ResponseHeader[];
+  contents: MediaContent[];
+}
+
+/**
+ * A callback URL as a runtime expression, e.g. `{$request.header#/X-ReplyTo}`,
+ * `{$request.body#/callbackUrl}` or `{$request.query.cb}`, possibly embedded in literal text.
+ */
+export interface RuntimeExpression {
+  /** The expression exactly as the spec wrote it. */
+  raw: string;
+  /** Literal text and `{...}` parts, in order. */
+  parts: RuntimeExpressionPart[];
+}
+
+export type RuntimeExpressionPart =
+  | { kind: 'literal'; text: string }
+  | { kind: 'header'; name: string }
+  | { kind: 'query'; name: string }
+  | { kind: 'path'; name: string }
+  | { kind: 'body'; pointer: string }
+  | { kind: 'url' }
+  | { kind: 'method' };
+
+export interface Callback {
+  /** The callback's key in the operation's `callbacks` map, e.g. `completionCallback`. */
+  name: string;
+  expression: RuntimeExpression;
+  /** The operations the provider calls at that URL (normally one POST). */
+  operations: Operation[];
+  location?: SourceLocation;
+}
+
+export type Pattern =
+  | 'BLOCK_REST'
+  | 'NONBLOCK_PUSH_REST'
+  | 'NONBLOCK_PULL_REST'
+  | 'BLOCK_SOAP'
+  | 'NONBLOCK_PUSH_SOAP'
+  | 'NONBLOCK_PULL_SOAP'
+  | 'ONEWAY';
+
+/** Which pattern an operation follows and why: the facts are shown by `accordo inspect`. */
+export interface PatternDecision {
+  pattern: Pattern;
+  /** Who decided: the spec's shape, an `x-modi-pattern` extension, or the config file. */
+  decidedBy: 'shape' | 'extension' | 'config';
+  /** The facts of the spec that decided it, in words. */
+  facts: string[];
+}
+
+export interface Operation {
+  /** The spec's operationId (or a derived one): the handler's name in user code. */
+  id: string;
+  /** Whether `id` was derived because the spec gave none. */
+  idDerived: boolean;
+  method: HttpMethod;
+  /** Path template as in the spec, e.g. `/resources/{id_resource}/M`. */
+  path: string;
+  summary?: string;
+  description?: string;
+  parameters: Parameter[];
+  requestBody?: RequestBody;
+  responses: Response[];
+  callbacks: Callback[];
+  pattern: PatternDecision;
+  /** Vendor extensions (`x-*`) of the operation, kept for later stages. */
+  extensions: Record<string, unknown>;
+  location: SourceLocation;
+}
+
+export interface SpecSource {
+  /** The spec file as the user named it, resolved to an absolute path. */
+  file: string;
+  format: 'openapi' | 'wsdl';
+  /** e.g. `3.0.1`, `3.1.0`, `1.1`. */
+  version: string;
+}
+
+/** One side's interface: the provider's API or the consumer's callback API. */
+export interface Interface {
+  title: string;
+  version: string;
+  description?: string;
+  source: SpecSource;
+  /** Base path the spec's servers declare (e.g. `/rest/nome-api/v1`), `""` when none. */
+  basePath: string;
+  operations: Operation[];
+}
+
+export interface Agreement {
+  /** The provider's interface: what the provider serves and the consumer calls. */
+  provider: Interface;
+  /**
+   * The consumer's callback interface (client.yaml / callback WSDL), when given. Without it,
+   * the callbacks declared in the provider's operations describe what the consumer exposes.
+   */
+  callback?: Interface;
+  /** Every named schema used by either interface, keyed by `NamedSchema.key`. */
+  schemas: Map<string, NamedSchema>;
+}
+
+export const SCHEMA_REF_PREFIX = '#/$defs/';
+
+export function schemaRef(key: string): JsonSchema {
+  return { $ref: SCHEMA_REF_PREFIX + key };
+}
+
+export function refKey(schema: JsonSchema): string | undefined {
+  const ref = schema.$ref;
+  return typeof ref === 'string' && ref.startsWith(SCHEMA_REF_PREFIX) ? ref.slice(SCHEMA_REF_PREFIX.length) : undefined;
+}

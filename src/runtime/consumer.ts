@@ -1,0 +1,131 @@
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor } from './descriptors.js';
+import { CorrelationRegistry } from './correlation.js';
+import { declaredResponse, installJsonParsers, installProblemHandlers, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
+import { callOperation, UnexpectedResponseError, type OutboundOptions, type OutgoingRequest } from './outbound.js';
+import { ProblemError } from './problem.js';
+import { Validators } from './validation.js';
+
+export interface ClientOptions extends OutboundOptions {
+  /** The provider's base URL, e.g. `https://api.ente.example/rest/nome-api/v1`. */
+  baseUrl: string;
+  /** Headers sent with every request (e.g. `Authorization`). */
+  headers?: Record<string, string>;
+}
+
+/** What a push request returns at step 2. */
+export interface PushAccepted<Ack> {
+  correlationId: string;
+  ack: Ack;
+}
+
+/** A typed response: the status narrows the body. */
+export interface ClientResponse {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+function withHeaders(req: OutgoingRequest, extra: Record<string, string> | undefined, more: Record<string, string> = {}): OutgoingRequest {
+  return { ...req, headers: { ...extra, ...req.headers, ...more } };
+}
+
+/** Step 1-2 of a push: sends with `X-ReplyTo`, expects `202` + `X-Correlation-ID`, records the id. */
+export async function sendPush(
+  op: OperationDescriptor & { replyToHeader: string },
+  req: OutgoingRequest,
+  replyTo: string,
+  registry: CorrelationRegistry,
+  options: ClientOptions,
+): Promise<PushAccepted<unknown>> {
+  const done = registry.beginRequest();
+  try {
+    const res = await callOperation(options.baseUrl, op, withHeaders(req, options.headers, { [op.replyToHeader]: replyTo }), options);
+    const correlationId = res.headers.get(CORRELATION_HEADER);
+    if (res.status !== 202) throw new UnexpectedResponseError(op.id, res.status, res.body);
+    if (!correlationId) throw new UnexpectedResponseError(op.id, res.status, { detail: `202 without ${CORRELATION_HEADER}` });
+    registry.expect(correlationId, op.id);
+    return { correlationId, ack: res.body };
+  } finally {
+    done();
+  }
+}
+
+/** A blocking call: returns whatever declared response came back; undeclared statuses throw. */
+export async function sendRequest(op: OperationDescriptor, req: OutgoingRequest, options: ClientOptions): Promise<ClientResponse> {
+  const res = await callOperation(options.baseUrl, op, withHeaders(req, options.headers), options);
+  if (!declaredResponse(op.responses, res.status)) throw new UnexpectedResponseError(op.id, res.status, res.body);
+  return res;
+}
+
+export interface CallbackContext {
+  correlationId: string;
+  log: FastifyBaseLogger;
+  raw: FastifyRequest;
+}
+
+/** Handles a callback's result (step 3) and returns the ACK body of the `200` (step 4). */
+export type CallbackHandler<Result, Ack> = (result: Result, ctx: CallbackContext) => Ack | Promise<Ack>;
+
+export interface CallbackDefinition {
+  defs: Record<string, JsonSchema>;
+  /** The operations the consumer exposes for callbacks; `path` is relative to the plugin prefix. */
+  callbacks: OperationDescriptor[];
+}
+
+export interface CallbackOptions {
+  /** How long an unknown CorrelationID may wait for its 202 to be read (default 2 s). */
+  unknownGraceMs?: number;
+}
+
+/**
+ * Registers the consumer's callback endpoints: each validates the callback, checks that its
+ * CorrelationID is one of ours (404 otherwise), runs the handler once per CorrelationID, and
+ * answers `200` + ACK. A repeated callback gets the same ACK without running the handler again.
+ */
+export async function registerCallbacks(
+  app: FastifyInstance,
+  def: CallbackDefinition,
+  handlers: Record<string, unknown>,
+  registry: CorrelationRegistry,
+  options: CallbackOptions = {},
+): Promise<void> {
+  const validators = new Validators(def.defs);
+  const acks = new Map<string, unknown>();
+  installProblemHandlers(app);
+  installJsonParsers(app, def.callbacks);
+  for (const op of def.callbacks) {
+    const handler = handlers[op.handler] as CallbackHandler<unknown, unknown> | undefined;
+    if (!handler) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);
+    const parse = requestParser(validators, op);
+    const ok = declaredResponse(op.responses, 200);
+    app.route({
+      method: op.method,
+      url: routePath(op.path).url,
+      handler: async (req, reply) => {
+        const request: IncomingRequest = parse(req);
+        const correlationId = req.headers[CORRELATION_HEADER.toLowerCase()];
+        if (typeof correlationId !== 'string' || correlationId.length === 0) throw new ProblemError(400, `missing ${CORRELATION_HEADER} header`);
+        if (!(await registry.isKnown(correlationId, options.unknownGraceMs))) {
+          throw new ProblemError(404, `unknown CorrelationID ${JSON.stringify(correlationId)}`);
+        }
+        const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req };
+        if (!registry.claim(correlationId)) {
+          if (!acks.has(correlationId)) throw new ProblemError(409, `callback for CorrelationID ${JSON.stringify(correlationId)} is being handled`);
+          ctx.log.info('repeated callback acknowledged again, handler not run');
+          return sendJson(reply, 200, acks.get(correlationId), {}, ok?.mediaTypes[0]);
+        }
+        let ack: unknown;
+        try {
+          ack = await handler(request.body, ctx);
+        } catch (e) {
+          registry.release(correlationId);
+          throw e;
+        }
+        acks.set(correlationId, ack);
+        registry.complete(correlationId, request.body);
+        return sendJson(reply, 200, ack, {}, ok?.mediaTypes[0]);
+      },
+    });
+  }
+}

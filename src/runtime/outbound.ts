@@ -1,0 +1,81 @@
+import type { OperationDescriptor } from './descriptors.js';
+import { isJsonMediaType } from './http.js';
+
+/** What a caller passes to an operation: values by location, and the body. */
+export interface OutgoingRequest {
+  path?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  headers?: Record<string, unknown>;
+  body?: unknown;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+export interface OutboundOptions {
+  /** Per-request timeout in milliseconds (default 30 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** The fetch implementation (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+/** Fills the path template and query string of an operation under a base URL. */
+export function operationUrl(baseUrl: string, op: Pick<OperationDescriptor, 'path'>, req: OutgoingRequest): string {
+  const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const v = req.path?.[name];
+    if (v === undefined || v === null) throw new TypeError(`missing path parameter ${name}`);
+    return encodeURIComponent(String(v));
+  });
+  const url = new URL(baseUrl.replace(/\/+$/, '') + path);
+  for (const [k, v] of Object.entries(req.query ?? {})) {
+    if (v === undefined) continue;
+    for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item));
+  }
+  return url.toString();
+}
+
+/** Sends one HTTP request and reads the answer; redirects are returned, never followed. */
+export async function send(method: string, url: string, headers: Record<string, string>, body: unknown, options: OutboundOptions = {}): Promise<HttpResult> {
+  const mediaType = headers['content-type'] ?? 'application/json';
+  const payload = body === undefined ? undefined : isJsonMediaType(mediaType) ? JSON.stringify(body) : String(body);
+  if (payload !== undefined) headers = { 'content-type': mediaType, ...headers };
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const response = await (options.fetch ?? fetch)(url, { method, headers, body: payload, redirect: 'manual', signal });
+  const text = await response.text();
+  const type = response.headers.get('content-type') ?? '';
+  let parsed: unknown = text.length ? text : undefined;
+  if (text.length && isJsonMediaType(type)) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/** Calls one operation of a descriptor. */
+export function callOperation(baseUrl: string, op: OperationDescriptor, req: OutgoingRequest, options: OutboundOptions = {}): Promise<HttpResult> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers ?? {})) if (v !== undefined && v !== null) headers[k.toLowerCase()] = String(v);
+  if (req.body !== undefined) headers['content-type'] = op.body?.mediaTypes[0] ?? 'application/json';
+  return send(op.method, operationUrl(baseUrl, op, req), headers, req.body, options);
+}
+
+/** Thrown by clients when the other side answers with a status the pattern does not expect. */
+export class UnexpectedResponseError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    const detail = body && typeof body === 'object' && 'detail' in body ? `: ${String((body as { detail: unknown }).detail)}` : '';
+    super(`${operation}: unexpected HTTP ${status}${detail}`);
+    this.name = 'UnexpectedResponseError';
+  }
+}

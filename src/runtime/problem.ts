@@ -1,0 +1,88 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** An RFC 7807 problem: what every error of the runtime is sent as (`application/problem+json`). */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  /** Field-level reasons for validation failures. */
+  invalid_params?: { name: string; reason: string }[];
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_JSON = 'application/problem+json';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export function problem(status: number, detail?: string, extra: Partial<Problem> = {}): Problem {
+  return { type: 'about:blank', title: TITLES[status] ?? 'Error', status, ...(detail ? { detail } : {}), ...extra };
+}
+
+/** Thrown by runtime or handler code to answer with a problem; only what it carries is sent. */
+export class ProblemError extends Error {
+  readonly problem: Problem;
+  constructor(status: number, detail?: string, extra: Partial<Problem> = {}) {
+    super(detail ?? TITLES[status] ?? 'Error');
+    this.name = 'ProblemError';
+    this.problem = problem(status, detail, extra);
+  }
+}
+
+export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+  return reply.code(p.status).type(PROBLEM_JSON).send(p);
+}
+
+/** Maps Fastify's own errors (validation, parsing, size) to problems; anything else is a 500 that leaks nothing. */
+export function toProblem(error: FastifyError | Error, request?: FastifyRequest): Problem {
+  if (error instanceof ProblemError) return error.problem;
+  const e = error as FastifyError & { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string };
+  if (e.validation) {
+    const where = e.validationContext ?? 'body';
+    const invalid = e.validation.map((v) => ({ name: fieldName(where, v.instancePath, v.params), reason: v.message ?? 'is invalid' }));
+    return problem(400, invalid.map((i) => `${i.name} ${i.reason}`).join('; '), { invalid_params: invalid });
+  }
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return problem(415, `unsupported Content-Type ${JSON.stringify(request?.headers['content-type'] ?? '')}`);
+      return problem(400, 'invalid Content-Length');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem(413, 'request body too large');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problem(400, 'empty JSON body');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return problem(400, 'body is not valid JSON');
+  }
+  if (e instanceof SyntaxError || (e.statusCode === 400 && /JSON/i.test(e.message))) return problem(400, 'body is not valid JSON');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return problem(e.statusCode);
+  return problem(500, 'the request could not be processed');
+}
+
+function fieldName(where: string, instancePath: string, params?: Record<string, unknown>): string {
+  const missing = typeof params?.missingProperty === 'string' ? `/${params.missingProperty}` : '';
+  const extra = typeof params?.additionalProperty === 'string' ? `/${params.additionalProperty}` : '';
+  const path = (instancePath + missing + extra)
+    .split('/')
+    .slice(1)
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return [where, ...path].join('.');
+}
