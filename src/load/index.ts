@@ -17,6 +17,11 @@ export async function loadAgreement(sources: AgreementSources): Promise<Agreemen
   const registry = new SchemaRegistry();
   const provider = await loadInterface(sources.spec, registry, sources);
   const callback = sources.callback ? await loadInterface(sources.callback, registry, sources) : undefined;
+  // The callback spec's operations are where the consumer receives push results (step 3).
+  for (const op of callback?.operations ?? []) {
+    if (op.pattern.decidedBy !== 'shape') continue;
+    op.pattern = { pattern: 'NONBLOCK_PUSH_REST', decidedBy: 'shape', facts: ['operation of the callback spec: the consumer receives push results here'] };
+  }
   return { provider, callback, schemas: registry.schemas };
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor } from './descriptors.js';
 import { DEFAULT_RETRY, deliverCallback, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
-import { declaredResponse, routePath, installJsonParsers, installProblemHandlers, requestParser, sendJson, validationProblem, type IncomingRequest } from './http.js';
+import { declaredResponse, routePath, installJsonParsers, installErrorHandler, requestParser, sendJson, validationProblem, type IncomingRequest } from './http.js';
 import type { OutboundOptions } from './outbound.js';
 import { ProblemError } from './problem.js';
 import { checkReplyTo, type ReplyToPolicy } from './reply-to.js';
@@ -68,7 +68,7 @@ const isPush = (op: OperationDescriptor): op is PushDescriptor => 'callback' in 
 export async function registerProvider(app: FastifyInstance, def: ProviderDefinition, handlers: Record<string, unknown>, options: ProviderOptions = {}): Promise<void> {
   const validators = new Validators(def.defs);
   const pending = new Set<Promise<unknown>>();
-  installProblemHandlers(app);
+  installErrorHandler(app);
   installJsonParsers(app, def.operations);
   app.addHook('onClose', async () => {
     await Promise.allSettled([...pending]);
