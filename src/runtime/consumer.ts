@@ -86,7 +86,7 @@ export interface CallbackOptions {
 export async function registerCallbacks(
   app: FastifyInstance,
   def: CallbackDefinition,
-  handlers: Record<string, unknown>,
+  handlers: object,
   registry: CorrelationRegistry,
   options: CallbackOptions = {},
 ): Promise<void> {
@@ -95,7 +95,7 @@ export async function registerCallbacks(
   installErrorHandler(app);
   installJsonParsers(app, def.callbacks);
   for (const op of def.callbacks) {
-    const handler = handlers[op.handler] as CallbackHandler<unknown, unknown> | undefined;
+    const handler = (handlers as Record<string, unknown>)[op.handler] as CallbackHandler<unknown, unknown> | undefined;
     if (!handler) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);
     const parse = requestParser(validators, op);
     const ok = declaredResponse(op.responses, 200);

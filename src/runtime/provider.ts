@@ -65,7 +65,7 @@ const isPush = (op: OperationDescriptor): op is PushDescriptor => 'callback' in 
  * Registers every operation of an agreement on a Fastify instance, each with its pattern's
  * behaviour. Generated provider plugins call this with their descriptors and the user's handlers.
  */
-export async function registerProvider(app: FastifyInstance, def: ProviderDefinition, handlers: Record<string, unknown>, options: ProviderOptions = {}): Promise<void> {
+export async function registerProvider(app: FastifyInstance, def: ProviderDefinition, handlers: object, options: ProviderOptions = {}): Promise<void> {
   const validators = new Validators(def.defs);
   const pending = new Set<Promise<unknown>>();
   installErrorHandler(app);
@@ -75,7 +75,7 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
   });
 
   for (const op of def.operations) {
-    const handler = handlers[op.handler];
+    const handler = (handlers as Record<string, unknown>)[op.handler];
     if (!handler) throw new Error(`no handler for operation ${op.id} (expected handlers.${op.handler})`);
     const parse = requestParser(validators, op);
     const { url } = routePath(op.path);
