@@ -11,7 +11,7 @@ const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'tem
 const hbs = Handlebars.create();
 // Nothing is HTML-escaped: every value a template prints is an identifier made by names.ts,
 // a JSON literal (`json`) or comment text (`doc`), so spec text cannot become code.
-hbs.registerHelper('json', (value: unknown) => JSON.stringify(value, null, 2) ?? 'undefined');
+hbs.registerHelper('json', (value: unknown) => literal(value));
 hbs.registerHelper('doc', (lines: unknown) => {
   const list = Array.isArray(lines) ? (lines as string[]) : [];
   return list.length ? docComment(list.join('\n')) : '';
@@ -32,4 +32,18 @@ export const PRETTIER_OPTIONS: prettier.Options = { parser: 'typescript', printW
 
 export function format(source: string): Promise<string> {
   return prettier.format(source, PRETTIER_OPTIONS);
+}
+
+/**
+ * A JavaScript literal of a JSON value. Like JSON, except that a `__proto__` key is printed as a
+ * computed key: in an object literal the plain form would set the prototype instead of a property.
+ */
+export function literal(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{${entries.map(([k, v]) => `${k === '__proto__' ? '["__proto__"]' : JSON.stringify(k)}: ${literal(v)}`).join(', ')}}`;
+  }
+  return JSON.stringify(value);
 }

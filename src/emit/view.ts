@@ -4,6 +4,7 @@ import { replyToHeaderOf } from '../model/expression.js';
 import { NameScope, camelCase, commentText, pascalCase, propertyKey } from '../model/names.js';
 import { REPLY_TO } from '../model/pattern.js';
 import type { OperationDescriptor, PushDescriptor } from '../runtime/descriptors.js';
+import { literal } from './render.js';
 import { sampleValue, tsType } from './ts-types.js';
 
 /**
@@ -40,7 +41,8 @@ export interface OperationView {
   /** Push: the receiver whose URL the client sends as X-ReplyTo, when one matches. */
   receiver?: ReceiverView;
   descriptor: OperationDescriptor | PushDescriptor;
-  ackSample?: unknown;
+  /** Push: code of a value for the scaffold's ACK (null: none is certain to type-check). */
+  ackCode: string | null;
 }
 
 export interface ReceiverView {
@@ -50,7 +52,7 @@ export interface ReceiverView {
   path: string;
   resultType: string;
   ackType: string;
-  ackSample?: unknown;
+  ackCode: string | null;
   descriptor: OperationDescriptor;
   bodyKey?: string;
 }
@@ -72,7 +74,7 @@ export function buildView(agreement: Agreement): AgreementView {
     const resultType = typeNames.claim(`${pascalCase(op.id)}Result`);
     types.push({ name: resultType, doc: [`Body of the callback ${commentText(op.id)}.`], type: tsType(bodySchema) });
     const ackType = typeNames.claim(`${pascalCase(op.id)}Ack`);
-    types.push({ name: ackType, doc: [`Acknowledgement of the callback ${commentText(op.id)}.`], type: ok ? tsType(jsonContent(ok)?.schema) : 'undefined' });
+    types.push({ name: ackType, doc: [`Acknowledgement of the callback ${commentText(op.id)}.`], type: bodyType(ok) });
     const handler = receiverHandlers.claim(camelCase(op.id));
     return {
       id: op.id,
@@ -81,7 +83,7 @@ export function buildView(agreement: Agreement): AgreementView {
       path,
       resultType,
       ackType,
-      ackSample: sample(ok ? jsonContent(ok)?.schema : undefined),
+      ackCode: ackCode(ok, sample),
       descriptor: descriptor(op, handler, path),
       bodyKey: bodySchema ? refKey(bodySchema) : undefined,
     };
@@ -110,12 +112,13 @@ export function buildView(agreement: Agreement): AgreementView {
       inputType,
       inputOptional: input.optional,
       descriptor: descriptor(op, handler, op.path),
+      ackCode: null,
     };
     if (isPush) {
       const accepted = op.responses.find((r) => r.status === '202') ?? successResponse(op.responses, ['2XX', '200']);
       view.ackType = typeNames.claim(`${base}Ack`);
-      types.push({ name: view.ackType, doc: [`The ACK body of the 202 of ${commentText(op.id)}.`], type: accepted ? tsType(jsonContent(accepted)?.schema) : 'undefined' });
-      view.ackSample = sample(accepted ? jsonContent(accepted)?.schema : undefined);
+      types.push({ name: view.ackType, doc: [`The ACK body of the 202 of ${commentText(op.id)}.`], type: bodyType(accepted) });
+      view.ackCode = ackCode(accepted, sample);
       const callbackOp = op.callbacks[0]?.operations.find((o) => o.method === 'post') ?? op.callbacks[0]?.operations[0];
       const resultSchema = callbackOp ? jsonBody(callbackOp)?.schema : undefined;
       view.resultType = typeNames.claim(`${base}Result`);
@@ -186,6 +189,18 @@ function operationDoc(op: Operation, path: string): string[] {
   ];
 }
 
+/** The body type of a response: `undefined` when it declares no content. */
+function bodyType(r: Response | undefined): string {
+  return r && r.contents.length ? tsType(jsonContent(r)?.schema) : 'undefined';
+}
+
+/** Code for a scaffold's ACK: a sample value of its type, `undefined` for no body, or null when none is certain. */
+function ackCode(r: Response | undefined, sample: (s: JsonSchema | undefined) => unknown): string | null {
+  if (!r || r.contents.length === 0) return 'undefined';
+  const value = sample(jsonContent(r)?.schema);
+  return value === undefined ? null : literal(value);
+}
+
 function jsonContent(r: { contents: { mediaType: string; schema?: JsonSchema }[] }) {
   return r.contents.find((c) => /json/i.test(c.mediaType)) ?? r.contents[0];
 }
@@ -248,7 +263,7 @@ function responseUnion(responses: Response[]): string {
       const status = /^\d{3}$/.test(r.status) ? r.status : 'number';
       const content = jsonContent(r);
       const fields = [`status: ${status};`];
-      if (r.contents.length) fields.push(`body: ${tsType(content?.schema)};`);
+      if (content) fields.push(`body: ${tsType(content.schema)};`);
       if (r.headers.length) fields.push(`headers${r.headers.some((h) => h.required) ? '' : '?'}: ${paramsObject(r.headers.map((h) => ({ ...h, in: 'header' as const })), false)};`);
       return `{ ${fields.join(' ')} }`;
     })

@@ -36,75 +36,21 @@ const operations: {
     path: '/resources/{id_resource}/M',
     pattern: 'NONBLOCK_PUSH_REST',
     parameters: {
-      path: [
-        {
-          name: 'id_resource',
-          required: true,
-          schema: {
-            type: 'integer',
-            format: 'int32',
-          },
-        },
-      ],
+      path: [{ name: 'id_resource', required: true, schema: { type: 'integer', format: 'int32' } }],
       query: [],
-      header: [
-        {
-          name: 'X-ReplyTo',
-          required: false,
-          schema: {
-            type: 'string',
-          },
-        },
-      ],
+      header: [{ name: 'X-ReplyTo', required: false, schema: { type: 'string' } }],
     },
-    body: {
-      required: false,
-      mediaTypes: ['application/json'],
-      schema: {
-        $ref: '#/$defs/MType',
-      },
-    },
+    body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MType' } },
     responses: [
       {
         status: '202',
         mediaTypes: ['application/json'],
-        schema: {
-          $ref: '#/$defs/ACKMessage',
-        },
-        headers: [
-          {
-            name: 'X-Correlation-ID',
-            required: true,
-            schema: {
-              type: 'string',
-            },
-          },
-        ],
+        schema: { $ref: '#/$defs/ACKMessage' },
+        headers: [{ name: 'X-Correlation-ID', required: true, schema: { type: 'string' } }],
       },
-      {
-        status: '400',
-        mediaTypes: ['application/json'],
-        schema: {
-          $ref: '#/$defs/ErrorMessage',
-        },
-        headers: [],
-      },
-      {
-        status: '404',
-        mediaTypes: ['application/json'],
-        schema: {
-          $ref: '#/$defs/ErrorMessage',
-        },
-        headers: [],
-      },
-      {
-        status: 'default',
-        mediaTypes: ['application/json'],
-        schema: {
-          $ref: '#/$defs/ErrorMessage',
-        },
-        headers: [],
-      },
+      { status: '400', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
+      { status: '404', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
+      { status: 'default', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
     ],
     replyToHeader: 'X-ReplyTo',
     callback: {
@@ -112,36 +58,12 @@ const operations: {
       handler: 'callback',
       method: 'POST',
       path: '{$request.header#/X-ReplyTo}',
-      pattern: 'BLOCK_REST',
-      parameters: {
-        path: [],
-        query: [],
-        header: [],
-      },
-      body: {
-        required: false,
-        mediaTypes: ['application/json'],
-        schema: {
-          $ref: '#/$defs/MResponseType',
-        },
-      },
+      pattern: 'NONBLOCK_PUSH_REST',
+      parameters: { path: [], query: [], header: [] },
+      body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MResponseType' } },
       responses: [
-        {
-          status: '200',
-          mediaTypes: ['application/json'],
-          schema: {
-            $ref: '#/$defs/ACKMessage',
-          },
-          headers: [],
-        },
-        {
-          status: 'default',
-          mediaTypes: ['application/json'],
-          schema: {
-            $ref: '#/$defs/ErrorMessage',
-          },
-          headers: [],
-        },
+        { status: '200', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ACKMessage' }, headers: [] },
+        { status: 'default', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
       ],
       name: 'completionCallback',
     },
@@ -200,9 +122,9 @@ export class ProviderClient {
 /** The consumer's callback handlers: each returns the ACK body of its `200`. */
 export interface CallbackHandlers {
   /**
-   * POST /MResponse (PushResponseMessage): BLOCK_REST.
+   * POST /MResponse (PushResponseMessage): NONBLOCK_PUSH_REST.
    * M
-   * Pattern decided by shape: no X-ReplyTo, callbacks, 202 + Location or 303: a blocking request/response.
+   * Pattern decided by shape: operation of the callback spec: the consumer receives push results here.
    */
   pushResponseMessage: CallbackHandler<PushResponseMessageResult, PushResponseMessageAck>;
 }
@@ -213,60 +135,18 @@ const callbacks: OperationDescriptor[] = [
     handler: 'pushResponseMessage',
     method: 'POST',
     path: '/MResponse',
-    pattern: 'BLOCK_REST',
+    pattern: 'NONBLOCK_PUSH_REST',
     parameters: {
       path: [],
       query: [],
-      header: [
-        {
-          name: 'X-Correlation-ID',
-          required: false,
-          schema: {
-            type: 'string',
-          },
-        },
-      ],
+      header: [{ name: 'X-Correlation-ID', required: false, schema: { type: 'string' } }],
     },
-    body: {
-      required: false,
-      mediaTypes: ['application/json'],
-      schema: {
-        $ref: '#/$defs/MResponseType',
-      },
-    },
+    body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MResponseType' } },
     responses: [
-      {
-        status: '200',
-        mediaTypes: ['application/json'],
-        schema: {
-          $ref: '#/$defs/ACKMessage',
-        },
-        headers: [],
-      },
-      {
-        status: '400',
-        mediaTypes: ['application/json'],
-        schema: {
-          $ref: '#/$defs/ErrorMessage',
-        },
-        headers: [],
-      },
-      {
-        status: '404',
-        mediaTypes: ['application/json'],
-        schema: {
-          $ref: '#/$defs/ErrorMessage',
-        },
-        headers: [],
-      },
-      {
-        status: 'default',
-        mediaTypes: ['application/json'],
-        schema: {
-          $ref: '#/$defs/ErrorMessage',
-        },
-        headers: [],
-      },
+      { status: '200', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ACKMessage' }, headers: [] },
+      { status: '400', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
+      { status: '404', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
+      { status: 'default', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
     ],
   },
 ];

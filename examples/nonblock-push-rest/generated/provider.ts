@@ -36,75 +36,21 @@ export const definition: ProviderDefinition = {
       path: '/resources/{id_resource}/M',
       pattern: 'NONBLOCK_PUSH_REST',
       parameters: {
-        path: [
-          {
-            name: 'id_resource',
-            required: true,
-            schema: {
-              type: 'integer',
-              format: 'int32',
-            },
-          },
-        ],
+        path: [{ name: 'id_resource', required: true, schema: { type: 'integer', format: 'int32' } }],
         query: [],
-        header: [
-          {
-            name: 'X-ReplyTo',
-            required: false,
-            schema: {
-              type: 'string',
-            },
-          },
-        ],
+        header: [{ name: 'X-ReplyTo', required: false, schema: { type: 'string' } }],
       },
-      body: {
-        required: false,
-        mediaTypes: ['application/json'],
-        schema: {
-          $ref: '#/$defs/MType',
-        },
-      },
+      body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MType' } },
       responses: [
         {
           status: '202',
           mediaTypes: ['application/json'],
-          schema: {
-            $ref: '#/$defs/ACKMessage',
-          },
-          headers: [
-            {
-              name: 'X-Correlation-ID',
-              required: true,
-              schema: {
-                type: 'string',
-              },
-            },
-          ],
+          schema: { $ref: '#/$defs/ACKMessage' },
+          headers: [{ name: 'X-Correlation-ID', required: true, schema: { type: 'string' } }],
         },
-        {
-          status: '400',
-          mediaTypes: ['application/json'],
-          schema: {
-            $ref: '#/$defs/ErrorMessage',
-          },
-          headers: [],
-        },
-        {
-          status: '404',
-          mediaTypes: ['application/json'],
-          schema: {
-            $ref: '#/$defs/ErrorMessage',
-          },
-          headers: [],
-        },
-        {
-          status: 'default',
-          mediaTypes: ['application/json'],
-          schema: {
-            $ref: '#/$defs/ErrorMessage',
-          },
-          headers: [],
-        },
+        { status: '400', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
+        { status: '404', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
+        { status: 'default', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
       ],
       replyToHeader: 'X-ReplyTo',
       callback: {
@@ -112,34 +58,15 @@ export const definition: ProviderDefinition = {
         handler: 'callback',
         method: 'POST',
         path: '{$request.header#/X-ReplyTo}',
-        pattern: 'BLOCK_REST',
-        parameters: {
-          path: [],
-          query: [],
-          header: [],
-        },
-        body: {
-          required: false,
-          mediaTypes: ['application/json'],
-          schema: {
-            $ref: '#/$defs/MResponseType',
-          },
-        },
+        pattern: 'NONBLOCK_PUSH_REST',
+        parameters: { path: [], query: [], header: [] },
+        body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MResponseType' } },
         responses: [
-          {
-            status: '200',
-            mediaTypes: ['application/json'],
-            schema: {
-              $ref: '#/$defs/ACKMessage',
-            },
-            headers: [],
-          },
+          { status: '200', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ACKMessage' }, headers: [] },
           {
             status: 'default',
             mediaTypes: ['application/json'],
-            schema: {
-              $ref: '#/$defs/ErrorMessage',
-            },
+            schema: { $ref: '#/$defs/ErrorMessage' },
             headers: [],
           },
         ],

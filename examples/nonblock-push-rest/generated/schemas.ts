@@ -7,38 +7,10 @@ import type { JsonSchema } from 'accordo/runtime';
 export const defs: Record<string, JsonSchema> = {
   AComplexType: {
     type: 'object',
-    properties: {
-      a1s: {
-        type: 'array',
-        items: {
-          type: 'integer',
-          format: 'int32',
-        },
-      },
-      a2: {
-        type: 'string',
-      },
-    },
+    properties: { a1s: { type: 'array', items: { type: 'integer', format: 'int32' } }, a2: { type: 'string' } },
   },
-  MType: {
-    type: 'object',
-    properties: {
-      a: {
-        $ref: '#/$defs/AComplexType',
-      },
-      b: {
-        type: 'string',
-      },
-    },
-  },
-  ACKMessage: {
-    type: 'object',
-    properties: {
-      outcome: {
-        type: 'string',
-      },
-    },
-  },
+  MType: { type: 'object', properties: { a: { $ref: '#/$defs/AComplexType' }, b: { type: 'string' } } },
+  ACKMessage: { type: 'object', properties: { outcome: { type: 'string' } } },
   ErrorMessage: {
     type: 'object',
     properties: {
@@ -73,12 +45,5 @@ export const defs: Record<string, JsonSchema> = {
       },
     },
   },
-  MResponseType: {
-    type: 'object',
-    properties: {
-      c: {
-        type: 'string',
-      },
-    },
-  },
+  MResponseType: { type: 'object', properties: { c: { type: 'string' } } },
 };
