@@ -146,7 +146,8 @@ export function buildView(agreement: Agreement): AgreementView {
 
 /**
  * The callback endpoints the consumer exposes: the callback spec's operations when there is
- * one; otherwise each push operation's declared callbacks, mounted at `/<operation>/<callback>`.
+ * one; otherwise each push operation's declared callbacks, mounted at `/callbacks/<operation>/<callback>`
+ * (identifier-safe names: the router treats characters such as `*` and `:` specially).
  */
 function receiverOperations(agreement: Agreement): { op: Operation; path: string }[] {
   if (agreement.callback) return agreement.callback.operations.map((op) => ({ op, path: op.path }));
@@ -155,7 +156,7 @@ function receiverOperations(agreement: Agreement): { op: Operation; path: string
     if (op.pattern.pattern !== 'NONBLOCK_PUSH_REST') continue;
     for (const cb of op.callbacks) {
       for (const cbOp of cb.operations) {
-        out.push({ op: cbOp, path: `/${encodeURIComponent(op.id)}/${encodeURIComponent(cb.name)}` });
+        out.push({ op: cbOp, path: `/callbacks/${camelCase(op.id, 'operation')}/${camelCase(cb.name, 'callback')}` });
       }
     }
   }
