@@ -34,3 +34,20 @@ export { CorrelationRegistry, CallbackTimeoutError } from './correlation.js';
 export { UnexpectedResponseError, type OutgoingRequest, type OutboundOptions } from './outbound.js';
 export { DEFAULT_RETRY, type RetryPolicy, type DeliveryOutcome } from './delivery.js';
 export type { ReplyToPolicy } from './reply-to.js';
+export {
+  awaitPull,
+  checkPull,
+  fetchPullResult,
+  submitPull,
+  MemoryPullTaskStore,
+  PullTimeoutError,
+  type PollOptions,
+  type PullAccepted,
+  type PullContext,
+  type PullDescriptor,
+  type PullHandler,
+  type PullProviderOptions,
+  type PullStatus,
+  type PullTask,
+  type PullTaskStore,
+} from './pull.js';

@@ -5,6 +5,7 @@ import { DEFAULT_RETRY, deliverCallback, type DeliveryOutcome, type RetryPolicy 
 import { declaredResponse, routePath, installJsonParsers, installErrorHandler, requestParser, sendJson, validationProblem, type IncomingRequest } from './http.js';
 import type { OutboundOptions } from './outbound.js';
 import { ProblemError } from './problem.js';
+import { MemoryPullTaskStore, registerPull, type PullDescriptor, type PullHandler, type PullProviderOptions } from './pull.js';
 import { checkReplyTo, type ReplyToPolicy } from './reply-to.js';
 import { Validators } from './validation.js';
 
@@ -50,16 +51,19 @@ export interface ProviderOptions {
   replyTo?: ReplyToPolicy;
   retry?: Partial<RetryPolicy>;
   outbound?: OutboundOptions;
+  /** NONBLOCK_PULL operations: task ids, task store, public URL for `Location`. */
+  pull?: PullProviderOptions;
   /** Called when a callback ends, delivered or not. */
   onDelivery?: (operationId: string, correlationId: string, outcome: DeliveryOutcome) => void;
 }
 
 export interface ProviderDefinition {
   defs: Record<string, JsonSchema>;
-  operations: (OperationDescriptor | PushDescriptor)[];
+  operations: (OperationDescriptor | PushDescriptor | PullDescriptor)[];
 }
 
 const isPush = (op: OperationDescriptor): op is PushDescriptor => 'callback' in op;
+const isPull = (op: OperationDescriptor): op is PullDescriptor => 'pull' in op;
 
 /**
  * Registers every operation of an agreement on a Fastify instance, each with its pattern's
@@ -68,6 +72,7 @@ const isPush = (op: OperationDescriptor): op is PushDescriptor => 'callback' in 
 export async function registerProvider(app: FastifyInstance, def: ProviderDefinition, handlers: object, options: ProviderOptions = {}): Promise<void> {
   const validators = new Validators(def.defs);
   const pending = new Set<Promise<unknown>>();
+  const pullStore = options.pull?.store ?? new MemoryPullTaskStore();
   installErrorHandler(app);
   installJsonParsers(app, def.operations);
   app.addHook('onClose', async () => {
@@ -77,6 +82,10 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
   for (const op of def.operations) {
     const handler = (handlers as Record<string, unknown>)[op.handler];
     if (!handler) throw new Error(`no handler for operation ${op.id} (expected handlers.${op.handler})`);
+    if (isPull(op)) {
+      registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, pullStore, pending);
+      continue;
+    }
     const parse = requestParser(validators, op);
     const { url } = routePath(op.path);
     const run = isPush(op)
