@@ -39,8 +39,8 @@ export class WsdlSet {
   readonly definitions: XmlElement[] = [];
   readonly schemas: SchemaDoc[] = [];
   private readonly parsed = new Map<string, XmlElement>();
-  /** `path|tns` of schema documents already indexed (a chameleon file can be included into several namespaces). */
-  private readonly schemaSeen = new Set<string>();
+  /** Schema elements already indexed, with the namespaces they were indexed in (a chameleon file can be included into several). */
+  private readonly schemaSeen = new Map<XmlElement, Set<string>>();
   private readonly wsdlSeen = new Set<string>();
   private readonly xsd = new Map<string, Component>();
   private readonly wsdl = new Map<string, Component>();
@@ -126,9 +126,10 @@ export class WsdlSet {
   }
 
   private async addSchema(el: XmlElement, tns: string, chameleon: boolean): Promise<void> {
-    const key = `${el.doc.file}#${el.line}|${tns}`;
-    if (this.schemaSeen.has(key)) return;
-    this.schemaSeen.add(key);
+    const seen = this.schemaSeen.get(el) ?? new Set<string>();
+    if (seen.has(tns)) return;
+    seen.add(tns);
+    this.schemaSeen.set(el, seen);
     const schema: SchemaDoc = {
       el,
       tns,

@@ -135,8 +135,9 @@ const EMPTY: Model = { attributes: [], anyAttribute: false, mixed: false };
  */
 export class XsdConverter {
   private readonly models = new Map<string, Model>();
-  private readonly simples = new Map<string, JsonSchema>();
-  private readonly inProgress = new Set<string>();
+  /** Resolved simple types by declaring element and target namespace (chameleon includes can give one declaration two). */
+  private readonly simples = new Map<XmlElement, Map<string, JsonSchema>>();
+  private readonly inProgress = new Set<unknown>();
 
   constructor(
     private readonly set: WsdlSet,
@@ -492,14 +493,15 @@ export class XsdConverter {
 
   /** A simple type's schema, resolved (not a `$ref`), cached by the declaring element. */
   private simpleSchema(st: XmlElement, sd: SchemaDoc): JsonSchema {
-    const cacheKey = `${st.doc.file}|${st.line}|${pathOf(st)}|${sd.tns}`;
-    const known = this.simples.get(cacheKey);
+    const byTns = this.simples.get(st) ?? new Map<string, JsonSchema>();
+    this.simples.set(st, byTns);
+    const known = byTns.get(sd.tns);
     if (known) return structuredClone(known);
-    if (this.inProgress.has(cacheKey)) this.fail(st, 'circular simple type derivation');
-    this.inProgress.add(cacheKey);
+    if (this.inProgress.has(st)) this.fail(st, 'circular simple type derivation');
+    this.inProgress.add(st);
     const schema = this.simpleSchemaUncached(st, sd);
-    this.inProgress.delete(cacheKey);
-    this.simples.set(cacheKey, schema);
+    this.inProgress.delete(st);
+    byTns.set(sd.tns, schema);
     return structuredClone(schema);
   }
 
