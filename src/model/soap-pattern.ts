@@ -26,10 +26,18 @@ export type SoapShape = Omit<Operation, 'pattern'> & { soap: SoapOperation };
  * An entry of `overrides` (the config file's `patterns`, by operation id) wins.
  */
 export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' | 'callback', overrides: Record<string, Pattern> = {}): PatternDecision[] {
+  // Request and poll operations per portType, computed once: WSDLs with thousands of operations exist.
   const portType = (op: SoapShape) => `{${op.soap.portType.namespace}}${op.soap.portType.name}`;
-  const requests = (op: SoapShape) =>
-    ops.filter((o) => portType(o) === portType(op) && header(o.soap.output, CORRELATION_ID) && !header(o.soap.input, REPLY_TO));
-  const pollers = (op: SoapShape) => ops.filter((o) => portType(o) === portType(op) && header(o.soap.input, CORRELATION_ID));
+  const groups = new Map<string, { requests: SoapShape[]; pollers: SoapShape[] }>();
+  for (const o of ops) {
+    const key = portType(o);
+    const group = groups.get(key) ?? { requests: [], pollers: [] };
+    groups.set(key, group);
+    if (header(o.soap.output, CORRELATION_ID) && !header(o.soap.input, REPLY_TO)) group.requests.push(o);
+    if (header(o.soap.input, CORRELATION_ID)) group.pollers.push(o);
+  }
+  const requests = (op: SoapShape) => groups.get(portType(op))!.requests;
+  const pollers = (op: SoapShape) => groups.get(portType(op))!.pollers;
 
   return ops.map((op): PatternDecision => {
     const override = overrides[op.id];

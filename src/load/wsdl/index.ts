@@ -59,6 +59,9 @@ const fail = (el: XmlElement, message: string): never => {
 };
 
 class WsdlReader {
+  /** portType operations by name, per portType (bindings look every operation up by name). */
+  private readonly portTypeOps = new Map<XmlElement, Map<string, XmlElement[]>>();
+
   constructor(
     private readonly set: WsdlSet,
     private readonly xsd: XsdConverter,
@@ -158,7 +161,7 @@ class WsdlReader {
     const name = bop.attrs.name ?? fail(bop, 'wsdl:operation without name');
     const binding = endpoint.bindingEl.el;
     const portType = this.wsdl('portType', binding, 'type');
-    const candidates = childrenOf(portType.el, WSDL_NS, 'operation').filter((o) => o.attrs.name === name);
+    const candidates = this.operationsOf(portType.el).get(name) ?? [];
     if (candidates.length === 0) fail(bop, `binding "${binding.attrs.name}" operation "${name}" has no operation in portType "${portType.el.attrs.name}"`);
     if (candidates.length > 1) fail(candidates[1], `overloaded operation "${name}" (${candidates.length} operations with this name in portType "${portType.el.attrs.name}") is not supported`);
     const ptOp = candidates[0];
@@ -212,6 +215,16 @@ class WsdlReader {
         alsoExposedAt: [],
       },
     };
+  }
+
+  private operationsOf(portType: XmlElement): Map<string, XmlElement[]> {
+    let byName = this.portTypeOps.get(portType);
+    if (!byName) {
+      byName = new Map();
+      for (const o of childrenOf(portType, WSDL_NS, 'operation')) byName.set(o.attrs.name, [...(byName.get(o.attrs.name) ?? []), o]);
+      this.portTypeOps.set(portType, byName);
+    }
+    return byName;
   }
 
   /** One direction of an operation: its message's parts split into body and header parts per the binding. */
