@@ -220,7 +220,7 @@ describe('XSD mapping (test/fixtures/wsdl/features.wsdl)', () => {
     const d = schema('Derived');
     expect(Object.keys(d.properties!)).toEqual(['id', 'when', 'byName', 'byCode', 'tags', 'note', 'Stamp', 'extra', 'version', 'by']);
     expect(d.properties!.id).toEqual({ type: 'integer', format: 'int64', 'x-xml': { name: 'id', namespace: 'urn:example:features', order: 0 } });
-    expect(d.properties!.when).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(d.properties!.when).toMatchObject({ type: 'string', format: 'iso-date-time' });
     expect(d.properties!.tags).toMatchObject({ type: 'array', items: { type: 'string' } });
     expect(d.properties!.note).toEqual({ type: ['string', 'null'], 'x-xml': { name: 'note', order: 5, nillable: true } });
     expect(d.properties!.Stamp).toEqual({ $ref: '#/$defs/Stamp', 'x-xml': { name: 'Stamp', namespace: 'urn:example:common', order: 6 } });
@@ -265,7 +265,7 @@ describe('XSD mapping (test/fixtures/wsdl/features.wsdl)', () => {
     const order = schema('Order');
     expect(order.required).toEqual(['item', 'price']);
     expect(order.properties!.blob).toMatchObject({ type: 'string', contentEncoding: 'base64' });
-    expect(order.properties!.day).toMatchObject({ type: 'string', format: 'date' });
+    expect(order.properties!.day).toMatchObject({ type: 'string', pattern: expect.any(String) });
     expect(agreement.schemas.get('Order')!.location).toMatchObject({ line: 79 });
 
     const valid = validator(agreement);
@@ -273,6 +273,13 @@ describe('XSD mapping (test/fixtures/wsdl/features.wsdl)', () => {
     expect(valid({ $ref: '#/$defs/Fiscal' }, 'xABCDEF12$')).toBe(false);
     expect(valid({ $ref: '#/$defs/Amount' }, { $value: 12.5, currency: 'EUR' })).toBe(true);
     expect(valid({ $ref: '#/$defs/Node' }, { child: [{ child: [{}] }] })).toBe(true);
+    // XSD date/time lexical forms: the time zone is optional.
+    const day = order.properties!.day;
+    expect(['2008-01-01', '2008-01-01Z', '2008-01-01+01:00'].map((v) => valid(day, v))).toEqual([true, true, true]);
+    expect(['2008-1-01', '01/01/2008'].map((v) => valid(day, v))).toEqual([false, false]);
+    const when = schema('Derived').properties!.when;
+    expect(['2024-01-01T10:00:00', '2024-01-01T10:00:00.5Z', '2024-01-01T10:00:00+01:00'].map((v) => valid(when, v))).toEqual([true, true, true]);
+    expect(valid(when, '2024-01-01')).toBe(false);
   });
 });
 

@@ -72,9 +72,11 @@ const BUILTINS: Record<string, JsonSchema> = {
   unsignedInt: int(0, 4294967295),
   unsignedShort: int(0, 65535),
   unsignedByte: int(0, 255),
-  dateTime: { type: 'string', format: 'date-time' },
-  date: { type: 'string', format: 'date' },
-  time: { type: 'string', format: 'time' },
+  // XSD dates and times may omit the time zone (and xs:date may carry one), which the RFC 3339
+  // formats `date-time`, `time` and `date` refuse: ajv-formats' iso-* formats and a pattern accept both.
+  dateTime: { type: 'string', format: 'iso-date-time' },
+  date: { type: 'string', pattern: '^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})?$' },
+  time: { type: 'string', format: 'iso-time' },
   duration: { type: 'string', format: 'duration' },
   gYear: { type: 'string' },
   gYearMonth: { type: 'string' },
