@@ -441,6 +441,19 @@ describe('hostile and broken input', () => {
       /^XSD type type="tns:Nope" \(\{urn:t\}Nope\) is not defined/,
       4,
     ],
+    ['typed-doc-part.wsdl', wsdl(types + service('').replace('element="tns:E"', 'type="xs:string"')), /^part "p" uses type= in a document-style body: it must reference an element/, 4],
+    [
+      'typed-header.wsdl',
+      wsdl(
+        types +
+          service('', 'op', '<soap:header message="tns:H" part="h" use="literal"/><soap:body use="literal"/>').replace(
+            '<wsdl:portType',
+            '<wsdl:message name="H">\n<wsdl:part name="h" type="xs:string"/></wsdl:message><wsdl:portType',
+          ),
+      ),
+      /^part "h" uses type= as a soap:header part/,
+      6,
+    ],
     ['bad-prefix.wsdl', wsdl(types + service('').replace('element="tns:E"', 'element="zz:E"')), /^undeclared namespace prefix "zz" in "zz:E"/, 4],
     [
       'soapenc-array.wsdl',
@@ -456,6 +469,21 @@ describe('hostile and broken input', () => {
     const e = await specError(loadAgreement({ spec: path }));
     expect(e.message).toMatch(message);
     expect([e.file, e.line]).toEqual([path, line]);
+  });
+
+  it('loads rpc/literal parts that reference elements (the element is the accessor)', async () => {
+    const binding = `<wsdl:binding name="B" type="tns:PT"><soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="op"><wsdl:input><soap:body use="literal"/></wsdl:input></wsdl:operation></wsdl:binding>`;
+    const { provider } = await loadAgreement({ spec: await write('rpc-element.wsdl', wsdl(types + service(binding))) });
+    const soap = provider.operations[0].soap!;
+    expect(soap.style).toBe('rpc');
+    // No soap:body namespace: the wrapper takes the binding's target namespace.
+    expect(soap.input.wrapper).toEqual({ namespace: 'urn:t', name: 'op' });
+    expect(soap.input.body.map((p) => [p.name, p.element, p.type])).toEqual([['p', { namespace: 'urn:t', name: 'E' }, undefined]]);
+    expect(provider.operations[0].requestBody!.contents[0].schema).toMatchObject({
+      properties: { p: { type: 'string', 'x-xml': { name: 'E', namespace: 'urn:t', order: 0 } } },
+      'x-xml': { name: 'op', namespace: 'urn:t' },
+    });
   });
 
   it('reads ISO-8859-1 documents and decodes character references without expanding anything else', async () => {

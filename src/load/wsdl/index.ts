@@ -23,7 +23,8 @@ import { type SoapShape, detectSoapPatterns } from '../../model/soap-pattern.js'
 import { SpecError } from '../errors.js';
 import { type Component, WSDL_NS, WsdlSet } from './documents.js';
 import { type XmlElement, childOf, childrenOf, pathOf, qkey, resolveQName } from './xml.js';
-import { XML_KEYWORD, XsdConverter } from './xsd.js';
+import { XML_KEYWORD } from '../../model/xml-facts.js';
+import { XsdConverter } from './xsd.js';
 
 export const SOAP11_NS = 'http://schemas.xmlsoap.org/wsdl/soap/';
 export const SOAP12_NS = 'http://schemas.xmlsoap.org/wsdl/soap12/';
@@ -249,7 +250,7 @@ class WsdlReader {
       const part = childrenOf(hmsg.el, WSDL_NS, 'part').find((p) => p.attrs.name === partName);
       if (!part) fail(h, `soap:header part "${partName}" is not a part of message "${hmsg.el.attrs.name}"`);
       if (hmsg === msg) headerPartsOfThisMessage.add(partName);
-      headers.push(this.part(part!, 'document'));
+      headers.push(this.part(part!, 'header'));
     }
     let bodyParts: XmlElement[] = [];
     if (body) {
@@ -270,7 +271,8 @@ class WsdlReader {
     return out;
   }
 
-  private part(p: XmlElement, style: 'document' | 'rpc'): SoapPart {
+  /** A part as written in the envelope; only rpc body parts may be typed accessors (`type=`). */
+  private part(p: XmlElement, where: 'document' | 'rpc' | 'header' | 'fault'): SoapPart {
     const name = p.attrs.name ?? fail(p, 'wsdl:part without name');
     if (p.attrs.element !== undefined) {
       const q = resolveQName(p, p.attrs.element);
@@ -278,7 +280,10 @@ class WsdlReader {
       return { name, element: q, schema, nillable };
     }
     if (p.attrs.type !== undefined) {
-      if (style === 'document') fail(p, `part "${name}" uses type= in a document-style binding (document/literal parts must reference an element)`);
+      if (where !== 'rpc') {
+        const what = where === 'document' ? 'in a document-style body' : `as a ${where === 'header' ? 'soap:header' : 'fault'} part`;
+        fail(p, `part "${name}" uses type= ${what}: it must reference an element (element=)`);
+      }
       const q = resolveQName(p, p.attrs.type);
       const schema = this.xsd.type(q, p, 'type');
       return { name, element: { namespace: '', name }, type: q, schema: { ...schema, [XML_KEYWORD]: { name } }, nillable: false };
@@ -294,7 +299,7 @@ class WsdlReader {
     const msg = this.wsdl('message', ptFault, 'message');
     const parts = childrenOf(msg.el, WSDL_NS, 'part');
     if (parts.length !== 1) fail(msg.el, `fault message "${msg.el.attrs.name}" must have exactly one part (it has ${parts.length})`);
-    return { name, message: { namespace: msg.tns, name: msg.el.attrs.name }, part: this.part(parts[0], 'document') };
+    return { name, message: { namespace: msg.tns, name: msg.el.attrs.name }, part: this.part(parts[0], 'fault') };
   }
 
   private checkUse(el: XmlElement, style: string): void {

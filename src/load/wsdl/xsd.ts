@@ -1,39 +1,13 @@
 import type { JsonSchema } from '../../model/agreement.js';
 import { refKey, schemaRef } from '../../model/agreement.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
+import { TEXT_PROPERTY, XML_KEYWORD, type XmlFacts } from '../../model/xml-facts.js';
 import { SpecError } from '../errors.js';
 import { type Component, type SchemaDoc, type WsdlSet, type XsdKind, XSD_NS, schemaQName } from './documents.js';
 import { type QName, type XmlElement, childOf, pathOf, qkey } from './xml.js';
 
-/** The vendor keyword carrying the XML facts of a schema (see README.md in this folder). */
-export const XML_KEYWORD = 'x-xml';
-
-export interface XmlFacts {
-  /** Local name of the element or attribute this property or part is written as. */
-  name?: string;
-  /** Its namespace URI; absent when unqualified (no namespace). */
-  namespace?: string;
-  /** The property is an attribute of the enclosing element. */
-  attribute?: true;
-  /** The property is the enclosing element's character content (simple content, or mixed text). */
-  text?: true;
-  /** Position of the element among the enclosing element's children (sequence order). */
-  order?: number;
-  /** `xsi:nil="true"` stands for JSON `null`. */
-  nillable?: true;
-  /** An `xs:list` value: whitespace-separated items in XML, an array in JSON. */
-  list?: true;
-  /** The object also allows child elements the schema does not name (`xs:any`). */
-  any?: true;
-  /** The object also allows attributes the schema does not name (`xs:anyAttribute`). */
-  anyAttribute?: true;
-}
-
 export const SOAP_ENCODING_NS = 'http://schemas.xmlsoap.org/soap/encoding/';
 const SOAP12_ENCODING_NS = 'http://www.w3.org/2003/05/soap-encoding';
-
-/** The property holding simple content or mixed text: `$` cannot start an XML name, so it never collides. */
-export const TEXT_PROPERTY = '$value';
 
 const int = (min: number, max: number, format?: string): JsonSchema => ({ type: 'integer', ...(format ? { format } : {}), minimum: min, maximum: max });
 const BUILTINS: Record<string, JsonSchema> = {
@@ -77,7 +51,7 @@ const BUILTINS: Record<string, JsonSchema> = {
   dateTime: { type: 'string', format: 'iso-date-time' },
   date: { type: 'string', pattern: '^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}(?:Z|[+-][0-9]{2}:[0-9]{2})?$' },
   time: { type: 'string', format: 'iso-time' },
-  duration: { type: 'string', format: 'duration' },
+  duration: { type: 'string' },
   gYear: { type: 'string' },
   gYearMonth: { type: 'string' },
   gMonth: { type: 'string' },
@@ -89,7 +63,6 @@ const BUILTINS: Record<string, JsonSchema> = {
 
 interface ElementParticle {
   kind: 'element';
-  el: XmlElement;
   name: string;
   namespace: string;
   min: number;
@@ -341,13 +314,12 @@ export class XsdConverter {
     if (el.attrs.ref !== undefined) {
       const q = schemaQName(el, el.attrs.ref, sd);
       const comp = this.lookup('element', q, el, 'ref');
-      return { kind: 'element', el, name: q.name, namespace: q.namespace, min, max, nillable: comp.el.attrs.nillable === 'true', value: this.globalElementValue(comp) };
+      return { kind: 'element', name: q.name, namespace: q.namespace, min, max, nillable: comp.el.attrs.nillable === 'true', value: this.globalElementValue(comp) };
     }
     if (el.attrs.name === undefined) this.fail(el, 'xs:element without name or ref');
     const qualified = el.attrs.form ? el.attrs.form === 'qualified' : sd.elementQualified;
     return {
       kind: 'element',
-      el,
       name: el.attrs.name,
       namespace: qualified ? sd.tns : '',
       min,
