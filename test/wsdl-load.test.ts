@@ -395,6 +395,12 @@ describe('hostile and broken input', () => {
     expect(e.message).not.toMatch(/TOP-SECRET/);
   });
 
+  it('stops at absurd nesting with a SpecError, not a crash', async () => {
+    const deep = `<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/">${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</wsdl:definitions>`;
+    const e = await specError(loadAgreement({ spec: await write('deep.wsdl', deep) }));
+    expect(e.message).toBe('unreadable XML: Maximum nested tags exceeded');
+  });
+
   it('names a missing import file and the importing line', async () => {
     const path = await write('imports.wsdl', wsdl(`\n\n  <wsdl:import namespace="urn:other" location="missing/other.wsdl"/>${types}${service('')}`));
     const e = await specError(loadAgreement({ spec: path }));

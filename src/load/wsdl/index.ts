@@ -46,7 +46,13 @@ export interface WsdlLoadOptions {
 export async function loadWsdl(file: string, registry: SchemaRegistry, options: WsdlLoadOptions = {}): Promise<Interface> {
   const path = resolvePath(file);
   const set = await WsdlSet.load(path);
-  return new WsdlReader(set, new XsdConverter(set, registry)).read(path, options);
+  try {
+    return new WsdlReader(set, new XsdConverter(set, registry)).read(path, options);
+  } catch (e) {
+    // Type references are followed recursively; a pathological chain must not crash the CLI.
+    if (e instanceof RangeError) throw new SpecError(`the schemas nest too deeply to convert (${e.message})`, path);
+    throw e;
+  }
 }
 
 interface Endpoint extends SoapEndpoint {
@@ -187,7 +193,7 @@ class WsdlReader {
     const outSchema = output && bodySchema(output, ns.style);
     if (output) responses.push({ status: '200', description: 'SOAP response', headers: [], contents: [{ mediaType, schema: outSchema }] });
     else responses.push({ status: '202', description: 'one-way operation: accepted, no SOAP response', headers: [], contents: [] });
-    const faultSchema = faults.length === 0 ? undefined : faults.length === 1 ? faults[0].part.schema : { oneOf: faults.map((f) => f.part.schema) };
+    const faultSchema = faults.length === 0 ? undefined : faults.length === 1 ? faults[0].part.schema : { anyOf: faults.map((f) => f.part.schema) };
     responses.push({ status: '500', description: 'SOAP Fault', headers: [], contents: [{ mediaType, schema: faultSchema }] });
 
     const doc = documentation(ptOp);

@@ -63,7 +63,13 @@ export function parseXml(file: string, text: string): XmlDocument {
   const tags = scanStartTags(file, text, lines);
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: true });
   if (valid !== true) throw new SpecError(`malformed XML: ${valid.err.msg}`, file, undefined, valid.err.line, valid.err.col);
-  const raw = parser.parse(text) as RawNode[];
+  let raw: RawNode[];
+  try {
+    raw = parser.parse(text) as RawNode[];
+  } catch (e) {
+    // The parser's own limits (e.g. more than 100 nested elements) end here, as input errors.
+    throw new SpecError(`unreadable XML: ${(e as Error).message}`, file);
+  }
   const doc = { file } as XmlDocument;
   let index = 0;
   const build = (node: RawNode, parent: XmlElement | undefined): XmlElement => {
