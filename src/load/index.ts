@@ -1,7 +1,7 @@
 import type { Agreement, Interface, Pattern } from '../model/agreement.js';
 import { SchemaRegistry } from '../model/schemas.js';
-import { SpecError } from './errors.js';
 import { loadOpenApi } from './openapi/index.js';
+import { loadWsdl } from './wsdl/index.js';
 
 export interface AgreementSources {
   /** The provider's spec (OpenAPI with `callbacks`). */
@@ -27,7 +27,9 @@ export async function loadAgreement(sources: AgreementSources): Promise<Agreemen
 
 function loadInterface(file: string, registry: SchemaRegistry, sources: AgreementSources): Promise<Interface> {
   if (/\.(wsdl|xml)$/i.test(file)) {
-    return Promise.reject(new SpecError('WSDL agreements are not supported yet', file));
+    // The callback WSDL's receiver operation is recognised by its role, not only by its shape.
+    const role = file === sources.callback && file !== sources.spec ? 'callback' : 'provider';
+    return loadWsdl(file, registry, { patterns: sources.patterns, role });
   }
   return loadOpenApi(file, registry, { patterns: sources.patterns });
 }
