@@ -26,11 +26,16 @@ export function tsType(schema: JsonSchema | boolean | undefined): string {
   }
   for (const k of ['oneOf', 'anyOf'] as const) {
     const list = schema[k];
-    if (Array.isArray(list) && list.length) parts.push(union(list.map((s) => tsType(s as JsonSchema))));
+    // Branches that only require or forbid properties (an XSD choice) constrain values, they add no type.
+    if (Array.isArray(list) && list.length && !list.every(isConstraintOnly)) parts.push(union(list.map((s) => tsType(s as JsonSchema))));
   }
   if (Array.isArray(schema.allOf) && schema.allOf.length) parts.push(schema.allOf.map((s) => wrap(tsType(s as JsonSchema))).join(' & '));
   if (parts.length === 0) return 'unknown';
   return parts.length === 1 ? parts[0] : parts.map(wrap).join(' & ');
+}
+
+function isConstraintOnly(schema: unknown): boolean {
+  return !!schema && typeof schema === 'object' && Object.keys(schema).every((k) => k === 'required' || k === 'not');
 }
 
 function isNever(schema: JsonSchema): boolean {

@@ -19,7 +19,7 @@ export async function loadAgreement(sources: AgreementSources): Promise<Agreemen
   const callback = sources.callback ? await loadInterface(sources.callback, registry, sources) : undefined;
   // The callback spec's operations are where the consumer receives push results (step 3).
   for (const op of callback?.operations ?? []) {
-    if (op.pattern.decidedBy !== 'shape') continue;
+    if (op.pattern.decidedBy !== 'shape' || op.soap) continue; // the WSDL loader decides SOAP receivers itself
     op.pattern = { pattern: 'NONBLOCK_PUSH_REST', decidedBy: 'shape', facts: ['operation of the callback spec: the consumer receives push results here'] };
   }
   return { provider, callback, schemas: registry.schemas };
