@@ -138,8 +138,9 @@ export function classifyInterface(ops: Operation[]): Operation[] {
 
   for (const request of requests) {
     grouped.add(request);
+    // GET <request path>/{task}: the status check when it has the shape (303), or the user declared it PULL.
     const status = ops.find(
-      (op) => op.method === 'get' && !grouped.has(op) && taskParamAfter(request.path, op.path) && ((isPull(op) && op.pattern.role === 'status') || (groupable(op) && responseOf(op, '303'))),
+      (op) => op.method === 'get' && !grouped.has(op) && taskParamAfter(request.path, op.path) && ((isPull(op) && op.pattern.role === 'status') || (groupable(op) && (!!responseOf(op, '303') || op.pattern.decidedBy !== 'shape'))),
     );
     if (!status) continue;
     const task = taskParamAfter(request.path, status.path);
