@@ -11,28 +11,34 @@ const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.i
  * Each file is read and parsed at most once per lint run, and only when a finding needs it.
  */
 export class Positions {
-  private readonly texts = new Map<string, { text: SourceText; js: unknown } | undefined>();
+  private readonly texts = new Map<string, SourceText | undefined>();
+  private readonly values = new Map<string, unknown>();
 
-  private source(file: string) {
+  private text(file: string): SourceText | undefined {
     if (!this.texts.has(file)) {
-      let entry: { text: SourceText; js: unknown } | undefined;
+      let text: SourceText | undefined;
       // WSDL positions come from the loader's own location; only YAML/JSON maps pointers.
       if (/\.(ya?ml|json)$/i.test(file)) {
         try {
-          const text = new SourceText(file, readFileSync(file, 'utf8'));
-          entry = { text, js: text.doc.toJS({ maxAliasCount: 1000 }) };
+          text = new SourceText(file, readFileSync(file, 'utf8'));
         } catch {
-          entry = undefined;
+          text = undefined;
         }
       }
-      this.texts.set(file, entry);
+      this.texts.set(file, text);
     }
     return this.texts.get(file);
   }
 
+  /** The document as plain data, made only when a parameter has to be found in it. */
+  private value(file: string): unknown {
+    if (!this.values.has(file)) this.values.set(file, this.text(file)?.doc.toJS({ maxAliasCount: 1000 }));
+    return this.values.get(file);
+  }
+
   /** Where `pointer` is in `fallback.file`, or the fallback's own position when the text cannot say. */
   at(fallback: SourceLocation, pointer: string): { line: number; column: number } {
-    const pos = pointer === fallback.pointer ? undefined : this.source(fallback.file)?.text.position(pointer);
+    const pos = pointer === fallback.pointer ? undefined : this.text(fallback.file)?.position(pointer);
     return pos ?? { line: fallback.line ?? 1, column: fallback.column ?? 1 };
   }
 
@@ -41,7 +47,7 @@ export class Positions {
    * operation's `parameters`, else in its path item's. `undefined` when the text has none.
    */
   parameterPointer(file: string, opPointer: string, name: string): string | undefined {
-    const js = this.source(file)?.js;
+    const js = this.value(file);
     if (js === undefined) return undefined;
     const tokens = parsePointer(opPointer);
     for (const owner of [tokens, tokens.slice(0, -1)]) {

@@ -207,3 +207,18 @@ function setRole(op: Operation, role: 'status' | 'result', correlatedWith: strin
       ? { pattern: 'NONBLOCK_PULL_REST', decidedBy: 'shape', facts: [...facts, ...own], role, correlatedWith }
       : { ...op.pattern, facts: [...op.pattern.facts, ...facts], role, correlatedWith };
 }
+
+/**
+ * The operations of a REST callback spec (the consumer's side, e.g. client.yaml) are where the
+ * consumer receives push results: NONBLOCK_PUSH_REST callbacks, unless the user declared a pattern.
+ * For the caller that loads the callback spec; mutates and returns `ops`.
+ */
+export function classifyCallbackInterface(ops: Operation[]): Operation[] {
+  const fact = 'operation of the callback spec: the consumer receives push results here (step 3)';
+  for (const op of ops) {
+    if (op.pattern.decidedBy !== 'shape') continue;
+    const own = op.pattern.role === 'callback' ? op.pattern.facts : [];
+    op.pattern = { pattern: 'NONBLOCK_PUSH_REST', decidedBy: 'shape', facts: [fact, ...own], role: 'callback' };
+  }
+  return ops;
+}
