@@ -100,21 +100,25 @@ const decision = (r: InspectRow) => [r.pattern, r.role, r.correlatedWith].filter
 describe('inspect: the pattern of every operation of every fixture spec', () => {
   for (const c of CASES) {
     const name = c.callback ? `${c.spec} + ${c.callback}` : c.spec;
-    it(name, async () => {
-      const load = loadAgreement({ spec: fixtures + c.spec, callback: c.callback && fixtures + c.callback });
-      if (c.error) {
-        await expect(load).rejects.toThrow(c.error);
-        return;
-      }
-      const rows = inspectAgreement(await load);
-      const listed = c.ops ?? {};
-      const got = Object.fromEntries(rows.filter((r) => r.operation in listed).map((r) => [r.operation, decision(r)]));
-      expect(got).toEqual(listed);
-      const others = rows.filter((r) => !(r.operation in listed));
-      expect(others.length).toBe(c.others?.count ?? 0);
-      for (const r of others) expect(`${r.operation}: ${decision(r)}`).toBe(`${r.operation}: ${c.others!.pattern}`);
-      for (const r of rows) expect(r.facts.length).toBeGreaterThan(0);
-    }, 60_000); // the 3 MB Stripe spec takes seconds on a busy machine
+    it(
+      name,
+      async () => {
+        const load = loadAgreement({ spec: fixtures + c.spec, callback: c.callback && fixtures + c.callback });
+        if (c.error) {
+          await expect(load).rejects.toThrow(c.error);
+          return;
+        }
+        const rows = inspectAgreement(await load);
+        const listed = c.ops ?? {};
+        const got = Object.fromEntries(rows.filter((r) => r.operation in listed).map((r) => [r.operation, decision(r)]));
+        expect(got).toEqual(listed);
+        const others = rows.filter((r) => !(r.operation in listed));
+        expect(others.length).toBe(c.others?.count ?? 0);
+        for (const r of others) expect(`${r.operation}: ${decision(r)}`).toBe(`${r.operation}: ${c.others!.pattern}`);
+        for (const r of rows) expect(r.facts.length).toBeGreaterThan(0);
+      },
+      60_000,
+    ); // the 3 MB Stripe spec takes seconds on a busy machine
   }
 });
 
@@ -124,7 +128,12 @@ describe('inspect: overrides and output', () => {
     const by = Object.fromEntries(rows.map((r) => [r.operation, r]));
     expect(by.PublishEvent).toMatchObject({ pattern: 'ONEWAY', decidedBy: 'extension', facts: ['x-modi-pattern: ONEWAY'] });
     expect(by.PublishEvent.role).toBeUndefined();
-    expect(by.MakeReport).toMatchObject({ pattern: 'NONBLOCK_PULL_REST', role: 'request', decidedBy: 'config', facts: ['accordo.config.yaml sets NONBLOCK_PULL_REST'] });
+    expect(by.MakeReport).toMatchObject({
+      pattern: 'NONBLOCK_PULL_REST',
+      role: 'request',
+      decidedBy: 'config',
+      facts: ['accordo.config.yaml sets NONBLOCK_PULL_REST'],
+    });
     expect(by.StartJob).toMatchObject({ pattern: 'BLOCK_REST', decidedBy: 'shape' });
     expect(by.StartJob.facts).toContain('x-modi-pattern: "PUSH" is not a pattern name, ignored');
   });

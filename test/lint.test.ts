@@ -38,7 +38,11 @@ describe('lint rules: a passing and a failing fixture for every rule', () => {
   const soapRules = Object.keys(RULES).filter((r) => r.includes('-soap/'));
 
   it('covers every REST rule of the catalogue with fixtures (SOAP rules are tested on models below)', () => {
-    expect(dirs.sort()).toEqual(Object.keys(RULES).filter((r) => !soapRules.includes(r)).sort());
+    expect(dirs.sort()).toEqual(
+      Object.keys(RULES)
+        .filter((r) => !soapRules.includes(r))
+        .sort(),
+    );
   });
 
   for (const rule of dirs) {
@@ -106,7 +110,9 @@ describe('lint on the unmodified AgID and seed specs', () => {
     const s = `${dir}/server.yaml`;
     const c = `${dir}/client.yaml`;
     // The seed copy is re-indented: same content, other lines.
-    const at = seed ? { replyTo: 18, errors: 45, callbackOp: 62, callbackErrors: 75, clientParam: 18, clientErrors: 34 } : { replyTo: 18, errors: 45, callbackOp: 62, callbackErrors: 76, clientParam: 18, clientErrors: 34 };
+    const at = seed
+      ? { replyTo: 18, errors: 45, callbackOp: 62, callbackErrors: 75, clientParam: 18, clientErrors: 34 }
+      : { replyTo: 18, errors: 45, callbackOp: 62, callbackErrors: 76, clientParam: 18, clientErrors: 34 };
 
     it(`${dir} server + client: X-ReplyTo and X-Correlation-ID parameters not required, error bodies as application/json, no /status`, async () => {
       const findings = await lint(fixtures + s, fixtures + c);
@@ -163,7 +169,14 @@ describe('lint SOAP rules on WSDL-shaped models', () => {
   const file = '/specs/server.wsdl';
   let line = 10;
   const part = (name: string) => ({ name: name.toLowerCase(), element: { namespace: 'http://ente.example/nome-api', name }, schema: {}, nillable: false });
-  const soapOp = (id: string, pattern: Pattern, input: string[], output: string[] | undefined, role?: PatternDecision['role'], decidedBy: PatternDecision['decidedBy'] = 'shape'): Operation =>
+  const soapOp = (
+    id: string,
+    pattern: Pattern,
+    input: string[],
+    output: string[] | undefined,
+    role?: PatternDecision['role'],
+    decidedBy: PatternDecision['decidedBy'] = 'shape',
+  ): Operation =>
     ({
       id,
       idDerived: false,
@@ -177,11 +190,20 @@ describe('lint SOAP rules on WSDL-shaped models', () => {
       location: { file, pointer: `/definitions/binding/operation[@name='${id}']`, line: line++, column: 3 },
       soap: { input: { headers: input.map(part), body: [] }, output: output && { headers: output.map(part), body: [] } },
     }) as Operation;
-  const iface = (operations: Operation[], f = file): Interface => ({ title: 'SOAP', version: '1', source: { file: f, format: 'wsdl', version: '1.1' }, basePath: '', operations });
+  const iface = (operations: Operation[], f = file): Interface => ({
+    title: 'SOAP',
+    version: '1',
+    source: { file: f, format: 'wsdl', version: '1.1' },
+    basePath: '',
+    operations,
+  });
   const rules = (provider: Operation[], callback?: Operation[]) =>
-    lintAgreement({ provider: iface(provider), callback: callback && iface(callback, '/specs/callback.wsdl'), schemas: new Map() }).map((f) => `${f.rule} ${f.severity} ${f.file}:${f.line}`);
+    lintAgreement({ provider: iface(provider), callback: callback && iface(callback, '/specs/callback.wsdl'), schemas: new Map() }).map(
+      (f) => `${f.rule} ${f.severity} ${f.file}:${f.line}`,
+    );
 
-  const push = (input = ['X-ReplyTo'], output = ['X-Correlation-ID'], decidedBy: PatternDecision['decidedBy'] = 'shape') => soapOp('MRequest', 'NONBLOCK_PUSH_SOAP', input, output, 'request', decidedBy);
+  const push = (input = ['X-ReplyTo'], output = ['X-Correlation-ID'], decidedBy: PatternDecision['decidedBy'] = 'shape') =>
+    soapOp('MRequest', 'NONBLOCK_PUSH_SOAP', input, output, 'request', decidedBy);
   const receiver = (input = ['X-Correlation-ID']) => {
     const op = soapOp('MRequestResponse', 'NONBLOCK_PUSH_SOAP', input, []);
     op.location.file = '/specs/callback.wsdl';

@@ -43,7 +43,11 @@ describe('detectRestPattern', () => {
       role: 'request',
       facts: ['header parameter X-ReplyTo', '202 response'],
     });
-    expect(op('b', 'post', '/b', { callbacks: ['{$request.body#/url}'] }).pattern).toMatchObject({ pattern: 'NONBLOCK_PUSH_REST', role: 'request', facts: ['declares callback "cb"'] });
+    expect(op('b', 'post', '/b', { callbacks: ['{$request.body#/url}'] }).pattern).toMatchObject({
+      pattern: 'NONBLOCK_PUSH_REST',
+      role: 'request',
+      facts: ['declares callback "cb"'],
+    });
   });
 
   it('a POST taking X-Correlation-ID (and no X-ReplyTo) receives push results; a GET taking it is a plain call', () => {
@@ -52,12 +56,19 @@ describe('detectRestPattern', () => {
   });
 
   it('PULL request is any non-GET with 202 + Location; a 202 without Location is a plain call', () => {
-    expect(op('p', 'put', '/jobs', { responses: { '202': ['location'] } }).pattern).toMatchObject({ pattern: 'NONBLOCK_PULL_REST', role: 'request', facts: ['PUT', '202 response with header Location (status URL)'] });
+    expect(op('p', 'put', '/jobs', { responses: { '202': ['location'] } }).pattern).toMatchObject({
+      pattern: 'NONBLOCK_PULL_REST',
+      role: 'request',
+      facts: ['PUT', '202 response with header Location (status URL)'],
+    });
     expect(op('q', 'post', '/jobs', { responses: { '202': [] } }).pattern.pattern).toBe('BLOCK_REST');
   });
 
   it('declared patterns get the role their shape gives', () => {
-    expect(op('s', 'get', '/s', { ext: 'NONBLOCK_PULL_REST', responses: { '200': [], '303': [] } }).pattern).toMatchObject({ role: 'status', decidedBy: 'extension' });
+    expect(op('s', 'get', '/s', { ext: 'NONBLOCK_PULL_REST', responses: { '200': [], '303': [] } }).pattern).toMatchObject({
+      role: 'status',
+      decidedBy: 'extension',
+    });
     expect(op('r', 'get', '/r', { override: 'NONBLOCK_PULL_REST' }).pattern).toMatchObject({ role: 'result', decidedBy: 'config' });
     expect(op('o', 'post', '/o', { ext: 'ONEWAY' }).pattern).toEqual({ pattern: 'ONEWAY', decidedBy: 'extension', facts: ['x-modi-pattern: ONEWAY'] });
   });
@@ -102,7 +113,9 @@ describe('classifyInterface: PULL groups', () => {
 
   it("a plain GET on the request's path plus an id stays BLOCK_REST unless it declares 303 or is declared PULL", () => {
     expect(decisions([request(), op('get', 'get', '/jobs/{id}')])).toMatchObject({ get: 'BLOCK_REST' });
-    expect(decisions([request(), op('get', 'get', '/jobs/{id}', { responses: { '200': [], '303': [] } })])).toMatchObject({ get: 'NONBLOCK_PULL_REST:status:submit' });
+    expect(decisions([request(), op('get', 'get', '/jobs/{id}', { responses: { '200': [], '303': [] } })])).toMatchObject({
+      get: 'NONBLOCK_PULL_REST:status:submit',
+    });
     expect(decisions([request(), op('get', 'get', '/jobs/{id}', { ext: 'NONBLOCK_PULL_REST' })])).toMatchObject({ get: 'NONBLOCK_PULL_REST:status:submit' });
   });
 

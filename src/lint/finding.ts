@@ -25,7 +25,8 @@ export const hasErrors = (findings: readonly Finding[]): boolean => findings.som
  */
 export function formatFindings(findings: readonly Finding[], format: 'text' | 'json', options: { cwd?: string } = {}): string {
   if (format === 'json') return JSON.stringify(findings, null, 2) + '\n';
-  const name = (file: string) => (options.cwd && file.startsWith(options.cwd.replace(/\/+$/, '') + '/') ? file.slice(options.cwd.replace(/\/+$/, '').length + 1) : file);
+  const name = (file: string) =>
+    options.cwd && file.startsWith(options.cwd.replace(/\/+$/, '') + '/') ? file.slice(options.cwd.replace(/\/+$/, '').length + 1) : file;
   const lines = findings.map((f) => `${name(f.file)}:${f.line}:${f.column}: ${f.severity} [${f.rule}] ${f.message}\n    fix: ${f.fix}`);
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.length - errors;

@@ -25,9 +25,17 @@ export const RULES = {
   'pattern/unknown-extension': { severity: 'error', summary: `${PATTERN_EXTENSION} names no pattern`, source: 'accordo' },
   'pattern/format-mismatch': { severity: 'error', summary: 'a SOAP pattern on a REST operation, or a REST pattern on a SOAP one', source: 'accordo' },
   'block-rest/success-2xx': { severity: 'error', summary: 'a BLOCK_REST operation declares a 2xx response', source: 'BLOCK_REST rules 1 and 4 (§1)' },
-  'block-rest/post': { severity: 'warning', summary: 'a BLOCK_REST procedure call uses POST (GET/HEAD reads are left alone)', source: 'BLOCK_REST rule 3 (§1)' },
+  'block-rest/post': {
+    severity: 'warning',
+    summary: 'a BLOCK_REST procedure call uses POST (GET/HEAD reads are left alone)',
+    source: 'BLOCK_REST rule 3 (§1)',
+  },
   'push-rest/request-post': { severity: 'error', summary: 'the push request uses POST', source: `${PUSH_REST} rule 4` },
-  'push-rest/reply-to-header': { severity: 'error', summary: `the push request declares the ${REPLY_TO} header parameter (required)`, source: `${PUSH_REST} rules 2 and 4` },
+  'push-rest/reply-to-header': {
+    severity: 'error',
+    summary: `the push request declares the ${REPLY_TO} header parameter (required)`,
+    source: `${PUSH_REST} rules 2 and 4`,
+  },
   'push-rest/accepted-202': { severity: 'error', summary: 'the push request declares 202 Accepted', source: `${PUSH_REST} rule 5` },
   'push-rest/correlation-id-202': { severity: 'error', summary: `the 202 declares the ${CORRELATION_ID} header (required)`, source: `${PUSH_REST} rule 5` },
   'push-rest/ack-body': { severity: 'warning', summary: 'the 202 declares its ACK body', source: `${PUSH_REST} rules 1 and 5` },
@@ -51,8 +59,16 @@ export const RULES = {
   'pull-rest/result-200': { severity: 'error', summary: 'the result operation declares 200 OK', source: `${PULL_REST} rule 8` },
   'oneway-rest/ack-status': { severity: 'error', summary: 'a fire-and-forget REST operation declares 202 (or 200) as its answer', source: 'issue 5 item 4' },
   'rest/problem-json': { severity: 'warning', summary: 'error responses are application/problem+json', source: 'RAC_REST_NAME_008 (§8)' },
-  'rest/status-endpoint': { severity: 'warning', summary: 'a REST API exposes GET /status answering application/problem+json', source: 'RAC_REST_NAME_011 (§8)' },
-  'push-soap/reply-to-header': { severity: 'error', summary: `the push request's input has the ${REPLY_TO} SOAP header`, source: 'NONBLOCK_PUSH_SOAP rules 1 and 3 (§4)' },
+  'rest/status-endpoint': {
+    severity: 'warning',
+    summary: 'a REST API exposes GET /status answering application/problem+json',
+    source: 'RAC_REST_NAME_011 (§8)',
+  },
+  'push-soap/reply-to-header': {
+    severity: 'error',
+    summary: `the push request's input has the ${REPLY_TO} SOAP header`,
+    source: 'NONBLOCK_PUSH_SOAP rules 1 and 3 (§4)',
+  },
   'push-soap/correlation-id-header': {
     severity: 'error',
     summary: `the push request's output, and the callback's input, have the ${CORRELATION_ID} SOAP header`,
@@ -64,7 +80,11 @@ export const RULES = {
     summary: `the pull request's output, and the status and result inputs, have the ${CORRELATION_ID} SOAP header`,
     source: 'NONBLOCK_PULL_SOAP rules 2, 3, 4 and 6 (§6)',
   },
-  'pull-soap/three-operations': { severity: 'error', summary: 'a SOAP pull service has request, status and result operations', source: 'NONBLOCK_PULL_SOAP rule 1 (§6)' },
+  'pull-soap/three-operations': {
+    severity: 'error',
+    summary: 'a SOAP pull service has request, status and result operations',
+    source: 'NONBLOCK_PULL_SOAP rule 1 (§6)',
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 export type RuleId = keyof typeof RULES;
@@ -121,7 +141,8 @@ export class Linter {
   /** The pattern and role lint judges an operation by: the callback spec's operations are callbacks unless the user said otherwise. */
   private judged(iface: Interface, side: 'provider' | 'callback', op: Operation): { pattern: Pattern; role?: PatternRole } {
     const { pattern, role, decidedBy } = op.pattern;
-    if (side === 'callback' && decidedBy === 'shape') return { pattern: iface.source.format === 'openapi' ? 'NONBLOCK_PUSH_REST' : 'NONBLOCK_PUSH_SOAP', role: 'callback' };
+    if (side === 'callback' && decidedBy === 'shape')
+      return { pattern: iface.source.format === 'openapi' ? 'NONBLOCK_PUSH_REST' : 'NONBLOCK_PUSH_SOAP', role: 'callback' };
     return { pattern, role };
   }
 
@@ -174,10 +195,23 @@ export class Linter {
   private headerParameter(op: Operation, rule: RuleId, name: string, what: string): void {
     const param = op.parameters.find((p) => p.in === 'header' && same(p.name, name));
     if (!param) {
-      this.report(rule, op.location, `${op.location.pointer}/parameters`, `${op.id} declares no ${name} header parameter: ${what}`, `add a header parameter "${name}" (required: true, type string) to ${op.id}`);
+      this.report(
+        rule,
+        op.location,
+        `${op.location.pointer}/parameters`,
+        `${op.id} declares no ${name} header parameter: ${what}`,
+        `add a header parameter "${name}" (required: true, type string) to ${op.id}`,
+      );
     } else if (!param.required) {
       const pointer = this.positions.parameterPointer(op.location.file, op.location.pointer, name) ?? `${op.location.pointer}/parameters`;
-      this.report(rule, op.location, pointer, `${op.id} declares the ${name} header parameter but not as required: ${what}`, `add "required: true" to the ${name} parameter`, 'warning');
+      this.report(
+        rule,
+        op.location,
+        pointer,
+        `${op.id} declares the ${name} header parameter but not as required: ${what}`,
+        `add "required: true" to the ${name} parameter`,
+        'warning',
+      );
     }
   }
 
@@ -187,41 +221,85 @@ export class Linter {
     const header = response.headers.find((h) => same(h.name, name));
     const pointer = this.responsePointer(op, status);
     if (!header) {
-      this.report(rule, op.location, pointer, `the ${status} response of ${op.id} declares no ${name} header: ${what}`, `add "${name}" (required: true) to the headers of the ${status} response`);
+      this.report(
+        rule,
+        op.location,
+        pointer,
+        `the ${status} response of ${op.id} declares no ${name} header: ${what}`,
+        `add "${name}" (required: true) to the headers of the ${status} response`,
+      );
     } else if (!header.required) {
-      this.report(rule, op.location, `${pointer}/headers/${pointerToken(header.name)}`, `the ${status} response of ${op.id} declares the ${name} header but not as required: ${what}`, `add "required: true" to the ${name} header`, 'warning');
+      this.report(
+        rule,
+        op.location,
+        `${pointer}/headers/${pointerToken(header.name)}`,
+        `the ${status} response of ${op.id} declares the ${name} header but not as required: ${what}`,
+        `add "required: true" to the ${name} header`,
+        'warning',
+      );
     }
   }
 
   private needsResponse(op: Operation, rule: RuleId, status: string, what: string): boolean {
     if (responseOf(op, status)) return true;
-    this.report(rule, op.location, `${op.location.pointer}/responses`, `${op.id} declares no ${status} response: ${what}`, `add a ${status} response to ${op.id}`);
+    this.report(
+      rule,
+      op.location,
+      `${op.location.pointer}/responses`,
+      `${op.id} declares no ${status} response: ${what}`,
+      `add a ${status} response to ${op.id}`,
+    );
     return false;
   }
 
   private needsPost(op: Operation, rule: RuleId, what: string): void {
-    if (op.method !== 'post') this.report(rule, op.location, op.location.pointer, `${op.id} uses ${op.method.toUpperCase()}: ${what}`, `make ${op.id} a POST operation`);
+    if (op.method !== 'post')
+      this.report(rule, op.location, op.location.pointer, `${op.id} uses ${op.method.toUpperCase()}: ${what}`, `make ${op.id} a POST operation`);
   }
 
   private ackBody(op: Operation, rule: RuleId): void {
     const accepted = responseOf(op, '202');
     if (accepted && !accepted.contents.some((c) => c.schema)) {
-      this.report(rule, op.location, this.responsePointer(op, '202'), `the 202 response of ${op.id} declares no body: the guideline returns an acknowledgement (ACK) with it`, 'add content (e.g. application/json) with the ACK schema to the 202 response');
+      this.report(
+        rule,
+        op.location,
+        this.responsePointer(op, '202'),
+        `the 202 response of ${op.id} declares no body: the guideline returns an acknowledgement (ACK) with it`,
+        'add content (e.g. application/json) with the ACK schema to the 202 response',
+      );
     }
   }
 
   private blockRest(op: Operation): void {
     if (!op.responses.some(isSuccess)) {
-      this.report('block-rest/success-2xx', op.location, `${op.location.pointer}/responses`, `${op.id} declares no 2xx response: a blocking call answers 2xx with the result`, `add a 200 response with the result schema to ${op.id}`);
+      this.report(
+        'block-rest/success-2xx',
+        op.location,
+        `${op.location.pointer}/responses`,
+        `${op.id} declares no 2xx response: a blocking call answers 2xx with the result`,
+        `add a 200 response with the result schema to ${op.id}`,
+      );
     }
     if (!['post', 'get', 'head'].includes(op.method)) {
-      this.report('block-rest/post', op.location, op.location.pointer, `${op.id} uses ${op.method.toUpperCase()}: the guideline calls a procedure with POST on a URL naming the ids and the method`, `make ${op.id} a POST, or declare its pattern with ${PATTERN_EXTENSION} if it is not a procedure call`);
+      this.report(
+        'block-rest/post',
+        op.location,
+        op.location.pointer,
+        `${op.id} uses ${op.method.toUpperCase()}: the guideline calls a procedure with POST on a URL naming the ids and the method`,
+        `make ${op.id} a POST, or declare its pattern with ${PATTERN_EXTENSION} if it is not a procedure call`,
+      );
     }
   }
 
   private oneWayRest(op: Operation): void {
     if (!responseOf(op, '202') && !responseOf(op, '200')) {
-      this.report('oneway-rest/ack-status', op.location, `${op.location.pointer}/responses`, `${op.id} is fire-and-forget (ONEWAY) but declares neither 202 nor 200: the provider answers at once, before handling`, `add a 202 response (no body) to ${op.id}`);
+      this.report(
+        'oneway-rest/ack-status',
+        op.location,
+        `${op.location.pointer}/responses`,
+        `${op.id} is fire-and-forget (ONEWAY) but declares neither 202 nor 200: the provider answers at once, before handling`,
+        `add a 202 response (no body) to ${op.id}`,
+      );
     }
   }
 
@@ -233,7 +311,13 @@ export class Linter {
       this.ackBody(op, 'push-rest/ack-body');
     }
     if (side === 'provider' && op.callbacks.length === 0) {
-      this.report('push-rest/callback-declared', op.location, op.location.pointer, `${op.id} declares no callbacks: the provider's spec declares the callback the consumer exposes`, `add callbacks: {<name>: {'{$request.header#/${REPLY_TO}}': {post: ...}}} to ${op.id}`);
+      this.report(
+        'push-rest/callback-declared',
+        op.location,
+        op.location.pointer,
+        `${op.id} declares no callbacks: the provider's spec declares the callback the consumer exposes`,
+        `add callbacks: {<name>: {'{$request.header#/${REPLY_TO}}': {post: ...}}} to ${op.id}`,
+      );
     }
   }
 
@@ -267,13 +351,31 @@ export class Linter {
     for (const request of pull.filter((op) => op.pattern.role === 'request')) {
       const status = role('status', request.id);
       if (!status) {
-        this.report('pull-rest/status-operation', request.location, request.location.pointer, `no status-check operation is declared for ${request.id}: the generated code serves its default status path`, `declare GET <request path>/{id_task} with 200 and 303 + Location responses`);
+        this.report(
+          'pull-rest/status-operation',
+          request.location,
+          request.location.pointer,
+          `no status-check operation is declared for ${request.id}: the generated code serves its default status path`,
+          `declare GET <request path>/{id_task} with 200 and 303 + Location responses`,
+        );
       } else if (!role('result', request.id)) {
-        this.report('pull-rest/result-operation', status.location, status.location.pointer, `no result operation is declared for ${request.id}: the generated code serves its default result path`, `declare GET <status path>/result with a 200 response`);
+        this.report(
+          'pull-rest/result-operation',
+          status.location,
+          status.location.pointer,
+          `no result operation is declared for ${request.id}: the generated code serves its default result path`,
+          `declare GET <status path>/result with a 200 response`,
+        );
       }
     }
     for (const status of pull.filter((op) => op.pattern.role === 'status' && !op.pattern.correlatedWith && !role('result', op.id))) {
-      this.report('pull-rest/result-operation', status.location, status.location.pointer, `no result operation is declared for the status check ${status.id}: the generated code serves its default result path`, `declare GET <status path>/result with a 200 response`);
+      this.report(
+        'pull-rest/result-operation',
+        status.location,
+        status.location.pointer,
+        `no result operation is declared for the status check ${status.id}: the generated code serves its default result path`,
+        `declare GET <status path>/result with a 200 response`,
+      );
     }
   }
 
@@ -296,12 +398,24 @@ export class Linter {
     const status = iface.operations.find((op) => op.method === 'get' && op.path.replace(/\/+$/, '') === '/status');
     if (!status) {
       const start: SourceLocation = { file: iface.source.file, pointer: '', line: 1, column: 1 };
-      this.report('rest/status-endpoint', start, '/paths', `${iface.title || 'the API'} exposes no GET /status`, `add GET /status answering 200 with ${PROBLEM_JSON} (see fixtures/modi/common/status.yaml)`);
+      this.report(
+        'rest/status-endpoint',
+        start,
+        '/paths',
+        `${iface.title || 'the API'} exposes no GET /status`,
+        `add GET /status answering 200 with ${PROBLEM_JSON} (see fixtures/modi/common/status.yaml)`,
+      );
       return;
     }
     const ok = responseOf(status, '200');
     if (!ok?.contents.some((c) => same(c.mediaType, PROBLEM_JSON))) {
-      this.report('rest/status-endpoint', status.location, ok ? this.responsePointer(status, '200') : `${status.location.pointer}/responses`, `GET /status (${status.id}) does not answer 200 with ${PROBLEM_JSON}`, `declare a 200 response with content ${PROBLEM_JSON}`);
+      this.report(
+        'rest/status-endpoint',
+        status.location,
+        ok ? this.responsePointer(status, '200') : `${status.location.pointer}/responses`,
+        `GET /status (${status.id}) does not answer 200 with ${PROBLEM_JSON}`,
+        `declare a 200 response with content ${PROBLEM_JSON}`,
+      );
     }
   }
 
@@ -310,7 +424,13 @@ export class Linter {
   private soapHeaderRule(op: Operation, rule: RuleId, direction: 'input' | 'output', name: string, what: string): void {
     const soap = soapOf(op)!;
     if (soapHeader(soap[direction], name)) return;
-    this.report(rule, op.location, op.location.pointer, `the ${direction} of ${op.id} has no ${name} SOAP header: ${what}`, `add a soap:header part with element ${name} to the ${direction} of ${op.id} in the binding`);
+    this.report(
+      rule,
+      op.location,
+      op.location.pointer,
+      `the ${direction} of ${op.id} has no ${name} SOAP header: ${what}`,
+      `add a soap:header part with element ${name} to the ${direction} of ${op.id} in the binding`,
+    );
   }
 
   private pushSoap(op: Operation, role: PatternRole): void {
@@ -325,10 +445,24 @@ export class Linter {
   private pullSoap(op: Operation, role: PatternRole | undefined): void {
     const soap = soapOf(op)!;
     const inferred = role ?? (soapHeader(soap.output, CORRELATION_ID) ? 'request' : soapHeader(soap.input, CORRELATION_ID) ? 'status' : undefined);
-    if (inferred === 'request') this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'output', CORRELATION_ID, 'the provider returns the CorrelationID with the ACK');
-    else if (inferred) this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'input', CORRELATION_ID, 'the consumer asks for the status or result of a request by its CorrelationID');
+    if (inferred === 'request')
+      this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'output', CORRELATION_ID, 'the provider returns the CorrelationID with the ACK');
+    else if (inferred)
+      this.soapHeaderRule(
+        op,
+        'pull-soap/correlation-id-header',
+        'input',
+        CORRELATION_ID,
+        'the consumer asks for the status or result of a request by its CorrelationID',
+      );
     else {
-      this.report('pull-soap/correlation-id-header', op.location, op.location.pointer, `${op.id} has no ${CORRELATION_ID} SOAP header: a pull request returns it in its output, status and result requests take it in their input`, `add a soap:header part with element ${CORRELATION_ID} to the output (request) or input (status, result) of ${op.id}`);
+      this.report(
+        'pull-soap/correlation-id-header',
+        op.location,
+        op.location.pointer,
+        `${op.id} has no ${CORRELATION_ID} SOAP header: a pull request returns it in its output, status and result requests take it in their input`,
+        `add a soap:header part with element ${CORRELATION_ID} to the output (request) or input (status, result) of ${op.id}`,
+      );
     }
   }
 
@@ -337,14 +471,26 @@ export class Linter {
     const ops = iface.operations.filter((op) => soapOf(op));
     const push = ops.filter((op) => op.pattern.pattern === 'NONBLOCK_PUSH_SOAP');
     if (push.length > 0 && !this.agreement.callback) {
-      this.report('push-soap/callback-wsdl', push[0].location, push[0].location.pointer, `${push[0].id} is NONBLOCK_PUSH_SOAP but the agreement has no callback WSDL: the provider supplies the WSDL of the callback service`, 'pass the callback WSDL too (--callback <file>)');
+      this.report(
+        'push-soap/callback-wsdl',
+        push[0].location,
+        push[0].location.pointer,
+        `${push[0].id} is NONBLOCK_PUSH_SOAP but the agreement has no callback WSDL: the provider supplies the WSDL of the callback service`,
+        'pass the callback WSDL too (--callback <file>)',
+      );
     }
     const pull = ops.filter((op) => op.pattern.pattern === 'NONBLOCK_PULL_SOAP');
     if (pull.length === 0) return;
     const requests = pull.filter((op) => (op.pattern.role ? op.pattern.role === 'request' : soapHeader(soapOf(op)!.output, CORRELATION_ID)));
     const polls = pull.filter((op) => !requests.includes(op));
     if (requests.length === 0 || polls.length < 2) {
-      this.report('pull-soap/three-operations', pull[0].location, pull[0].location.pointer, `the SOAP pull service has ${requests.length} request and ${polls.length} status/result operations: it needs a request, a status and a result operation`, 'declare three operations: the request (returns X-Correlation-ID), the status check and the result fetch (both take X-Correlation-ID)');
+      this.report(
+        'pull-soap/three-operations',
+        pull[0].location,
+        pull[0].location.pointer,
+        `the SOAP pull service has ${requests.length} request and ${polls.length} status/result operations: it needs a request, a status and a result operation`,
+        'declare three operations: the request (returns X-Correlation-ID), the status check and the result fetch (both take X-Correlation-ID)',
+      );
     }
   }
 }

@@ -25,8 +25,7 @@ type OperationShape = Omit<Operation, 'pattern'>;
 
 export const hasHeaderParameter = (op: OperationShape, name: string) => op.parameters.some((p) => p.in === 'header' && same(p.name, name));
 export const responseOf = (op: OperationShape, status: string) => op.responses.find((r) => r.status === status);
-export const responseHasHeader = (op: OperationShape, status: string, name: string) =>
-  !!responseOf(op, status)?.headers.some((h) => same(h.name, name));
+export const responseHasHeader = (op: OperationShape, status: string, name: string) => !!responseOf(op, status)?.headers.some((h) => same(h.name, name));
 
 /**
  * Derives the ModI pattern of one REST operation from the shape of its spec, and lists the facts
@@ -66,7 +65,12 @@ function restShape(op: OperationShape): PatternDecision {
     };
   }
   if (op.method !== 'get' && op.method !== 'head' && responseHasHeader(op, '202', 'Location')) {
-    return { pattern: 'NONBLOCK_PULL_REST', decidedBy: 'shape', facts: [op.method.toUpperCase(), '202 response with header Location (status URL)'], role: 'request' };
+    return {
+      pattern: 'NONBLOCK_PULL_REST',
+      decidedBy: 'shape',
+      facts: [op.method.toUpperCase(), '202 response with header Location (status URL)'],
+      role: 'request',
+    };
   }
   if (op.method === 'get' && responseHasHeader(op, '303', 'Location')) {
     const facts = ['GET', '303 response with header Location (result URL)'];
@@ -139,9 +143,9 @@ export function classifyInterface(ops: Operation[]): Operation[] {
   for (const request of requests) {
     grouped.add(request);
     // GET <request path>/{task}: the status check when it has the shape (303), or the user declared it PULL.
-    const status = ops.find(
-      (op) => op.method === 'get' && !grouped.has(op) && taskParamAfter(request.path, op.path) && ((isPull(op) && op.pattern.role === 'status') || (groupable(op) && (!!responseOf(op, '303') || op.pattern.decidedBy !== 'shape'))),
-    );
+    const looksLikeStatus = (op: Operation) =>
+      (isPull(op) && op.pattern.role === 'status') || (groupable(op) && (!!responseOf(op, '303') || op.pattern.decidedBy !== 'shape'));
+    const status = ops.find((op) => !grouped.has(op) && taskParamAfter(request.path, op.path) && op.method === 'get' && looksLikeStatus(op));
     if (!status) continue;
     const task = taskParamAfter(request.path, status.path);
     setRole(status, 'status', request.id, [`GET on the path of PULL request ${request.id} plus the task id {${task}}`]);
@@ -178,7 +182,7 @@ function findResult(ops: Operation[], status: Operation, task: string | undefine
   const statusSegs = segmentsOf(status.path);
   let best: { op: Operation; fact: string; score: number }[] = [];
   for (const op of ops) {
-    if (op === status || grouped.has(op) || !groupable(op) && !(isPull(op) && op.pattern.role === 'result')) continue;
+    if (op === status || grouped.has(op) || !groupable(op)) continue;
     const segs = segmentsOf(op.path);
     const extendsStatus = segs.length > statusSegs.length && statusSegs.every((s, i) => s === segs[i]);
     const carriesTask = task !== undefined && segs.some((s) => paramName(s) === task);
@@ -200,7 +204,12 @@ function setRole(op: Operation, role: 'status' | 'result', correlatedWith: strin
   let own = op.pattern.decidedBy === 'shape' && isPull(op) ? op.pattern.facts.filter((f) => f !== 'GET') : [];
   if (op.pattern.decidedBy === 'shape' && own.length === 0) {
     // Was BLOCK_REST on its own: say which responses fit the role.
-    own = role === 'status' ? ['200', '303'].filter((s) => responseOf(op, s)).map((s) => `${s} response`) : responseOf(op, '200') ? ['200 response (the result)'] : [];
+    own =
+      role === 'status'
+        ? ['200', '303'].filter((s) => responseOf(op, s)).map((s) => `${s} response`)
+        : responseOf(op, '200')
+          ? ['200 response (the result)']
+          : [];
   }
   op.pattern =
     op.pattern.decidedBy === 'shape'
