@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -247,5 +247,12 @@ describe('lint SOAP rules on WSDL-shaped models', () => {
   });
   it('BLOCK_SOAP and ONEWAY have no header rules', () => {
     expect(rules([soapOp('Echo', 'BLOCK_SOAP', [], []), soapOp('Notify', 'ONEWAY', [], undefined)])).toEqual([]);
+  });
+});
+
+describe('lint rule catalogue', () => {
+  it('src/lint/README.md lists every rule with its severity', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../src/lint/README.md', import.meta.url)), 'utf8');
+    for (const [id, info] of Object.entries(RULES)) expect(readme).toContain(`| \`${id}\` | ${info.severity} |`);
   });
 });

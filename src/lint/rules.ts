@@ -14,12 +14,10 @@ export interface RuleInfo {
   /** The severity of a plain violation; some rules also report a milder variant as a warning. */
   severity: Severity;
   summary: string;
-  /** Where the rule comes from. */
+  /** Where the rule comes from; § are sections of shared/docs/modi-patterns.md. */
   source: string;
 }
 
-const PUSH_REST = 'NONBLOCK_PUSH_REST (modi-patterns.md §3)';
-const PULL_REST = 'NONBLOCK_PULL_REST (modi-patterns.md §5)';
 
 export const RULES = {
   'pattern/unknown-extension': { severity: 'error', summary: `${PATTERN_EXTENSION} names no pattern`, source: 'accordo' },
@@ -30,34 +28,34 @@ export const RULES = {
     summary: 'a BLOCK_REST procedure call uses POST (GET/HEAD reads are left alone)',
     source: 'BLOCK_REST rule 3 (§1)',
   },
-  'push-rest/request-post': { severity: 'error', summary: 'the push request uses POST', source: `${PUSH_REST} rule 4` },
+  'push-rest/request-post': { severity: 'error', summary: 'the push request uses POST', source: 'NONBLOCK_PUSH_REST rule 4 (§3)' },
   'push-rest/reply-to-header': {
     severity: 'error',
     summary: `the push request declares the ${REPLY_TO} header parameter (required)`,
-    source: `${PUSH_REST} rules 2 and 4`,
+    source: 'NONBLOCK_PUSH_REST rules 2 and 4 (§3)',
   },
-  'push-rest/accepted-202': { severity: 'error', summary: 'the push request declares 202 Accepted', source: `${PUSH_REST} rule 5` },
-  'push-rest/correlation-id-202': { severity: 'error', summary: `the 202 declares the ${CORRELATION_ID} header (required)`, source: `${PUSH_REST} rule 5` },
-  'push-rest/ack-body': { severity: 'warning', summary: 'the 202 declares its ACK body', source: `${PUSH_REST} rules 1 and 5` },
-  'push-rest/callback-declared': { severity: 'error', summary: 'the push request declares its callback (OpenAPI callbacks)', source: `${PUSH_REST} rule 3` },
-  'push-rest/callback-post': { severity: 'error', summary: 'the callback is a POST', source: `${PUSH_REST} rule 6` },
-  'push-rest/callback-200': { severity: 'error', summary: 'the callback declares 200 OK', source: `${PUSH_REST} rule 7` },
+  'push-rest/accepted-202': { severity: 'error', summary: 'the push request declares 202 Accepted', source: 'NONBLOCK_PUSH_REST rule 5 (§3)' },
+  'push-rest/correlation-id-202': { severity: 'error', summary: `the 202 declares the ${CORRELATION_ID} header (required)`, source: 'NONBLOCK_PUSH_REST rule 5 (§3)' },
+  'push-rest/ack-body': { severity: 'warning', summary: 'the 202 declares its ACK body', source: 'NONBLOCK_PUSH_REST rules 1 and 5 (§3)' },
+  'push-rest/callback-declared': { severity: 'error', summary: 'the push request declares its callback (OpenAPI callbacks)', source: 'NONBLOCK_PUSH_REST rule 3 (§3)' },
+  'push-rest/callback-post': { severity: 'error', summary: 'the callback is a POST', source: 'NONBLOCK_PUSH_REST rule 6 (§3)' },
+  'push-rest/callback-200': { severity: 'error', summary: 'the callback declares 200 OK', source: 'NONBLOCK_PUSH_REST rule 7 (§3)' },
   'push-rest/callback-correlation-id': {
     severity: 'error',
     summary: `the callback declares the ${CORRELATION_ID} header parameter (required)`,
-    source: `${PUSH_REST} rules 2 and 6`,
+    source: 'NONBLOCK_PUSH_REST rules 2 and 6 (§3)',
   },
-  'pull-rest/request-post': { severity: 'error', summary: 'the pull request uses POST', source: `${PULL_REST} rule 3` },
-  'pull-rest/accepted-202': { severity: 'error', summary: 'the pull request declares 202 Accepted', source: `${PULL_REST} rule 4` },
-  'pull-rest/location-202': { severity: 'error', summary: 'the 202 declares the Location header (required)', source: `${PULL_REST} rule 4` },
-  'pull-rest/ack-body': { severity: 'warning', summary: 'the 202 declares its ACK body', source: `${PULL_REST} rules 1 and 4` },
-  'pull-rest/status-operation': { severity: 'warning', summary: 'the pull request has a status operation in the spec', source: `${PULL_REST} rules 1 and 5` },
-  'pull-rest/status-200': { severity: 'error', summary: 'the status operation declares 200 OK (still running)', source: `${PULL_REST} rule 6` },
-  'pull-rest/status-303': { severity: 'error', summary: 'the status operation declares 303 See Other (done)', source: `${PULL_REST} rule 6` },
-  'pull-rest/location-303': { severity: 'error', summary: 'the 303 declares the Location header (required)', source: `${PULL_REST} rule 6` },
-  'pull-rest/result-operation': { severity: 'warning', summary: 'the pull group has a result operation in the spec', source: `${PULL_REST} rules 1 and 7` },
-  'pull-rest/result-200': { severity: 'error', summary: 'the result operation declares 200 OK', source: `${PULL_REST} rule 8` },
-  'oneway-rest/ack-status': { severity: 'error', summary: 'a fire-and-forget REST operation declares 202 (or 200) as its answer', source: 'issue 5 item 4' },
+  'pull-rest/request-post': { severity: 'error', summary: 'the pull request uses POST', source: 'NONBLOCK_PULL_REST rule 3 (§5)' },
+  'pull-rest/accepted-202': { severity: 'error', summary: 'the pull request declares 202 Accepted', source: 'NONBLOCK_PULL_REST rule 4 (§5)' },
+  'pull-rest/location-202': { severity: 'error', summary: 'the 202 declares the Location header (required)', source: 'NONBLOCK_PULL_REST rule 4 (§5)' },
+  'pull-rest/ack-body': { severity: 'warning', summary: 'the 202 declares its ACK body', source: 'NONBLOCK_PULL_REST rules 1 and 4 (§5)' },
+  'pull-rest/status-operation': { severity: 'warning', summary: 'the pull request has a status operation in the spec', source: 'NONBLOCK_PULL_REST rules 1 and 5 (§5)' },
+  'pull-rest/status-200': { severity: 'error', summary: 'the status operation declares 200 OK (still running)', source: 'NONBLOCK_PULL_REST rule 6 (§5)' },
+  'pull-rest/status-303': { severity: 'error', summary: 'the status operation declares 303 See Other (done)', source: 'NONBLOCK_PULL_REST rule 6 (§5)' },
+  'pull-rest/location-303': { severity: 'error', summary: 'the 303 declares the Location header (required)', source: 'NONBLOCK_PULL_REST rule 6 (§5)' },
+  'pull-rest/result-operation': { severity: 'warning', summary: 'the pull group has a result operation in the spec', source: 'NONBLOCK_PULL_REST rules 1 and 7 (§5)' },
+  'pull-rest/result-200': { severity: 'error', summary: 'the result operation declares 200 OK', source: 'NONBLOCK_PULL_REST rule 8 (§5)' },
+  'oneway-rest/ack-status': { severity: 'error', summary: 'a fire-and-forget REST operation declares 202 (or 200) as its answer', source: 'OneWay: the provider answers at once (domain.md)' },
   'rest/problem-json': { severity: 'warning', summary: 'error responses are application/problem+json', source: 'RAC_REST_NAME_008 (§8)' },
   'rest/status-endpoint': {
     severity: 'warning',
