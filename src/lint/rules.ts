@@ -18,7 +18,6 @@ export interface RuleInfo {
   source: string;
 }
 
-
 export const RULES = {
   'pattern/unknown-extension': { severity: 'error', summary: `${PATTERN_EXTENSION} names no pattern`, source: 'accordo' },
   'pattern/format-mismatch': { severity: 'error', summary: 'a SOAP pattern on a REST operation, or a REST pattern on a SOAP one', source: 'accordo' },
@@ -35,9 +34,17 @@ export const RULES = {
     source: 'NONBLOCK_PUSH_REST rules 2 and 4 (§3)',
   },
   'push-rest/accepted-202': { severity: 'error', summary: 'the push request declares 202 Accepted', source: 'NONBLOCK_PUSH_REST rule 5 (§3)' },
-  'push-rest/correlation-id-202': { severity: 'error', summary: `the 202 declares the ${CORRELATION_ID} header (required)`, source: 'NONBLOCK_PUSH_REST rule 5 (§3)' },
+  'push-rest/correlation-id-202': {
+    severity: 'error',
+    summary: `the 202 declares the ${CORRELATION_ID} header (required)`,
+    source: 'NONBLOCK_PUSH_REST rule 5 (§3)',
+  },
   'push-rest/ack-body': { severity: 'warning', summary: 'the 202 declares its ACK body', source: 'NONBLOCK_PUSH_REST rules 1 and 5 (§3)' },
-  'push-rest/callback-declared': { severity: 'error', summary: 'the push request declares its callback (OpenAPI callbacks)', source: 'NONBLOCK_PUSH_REST rule 3 (§3)' },
+  'push-rest/callback-declared': {
+    severity: 'error',
+    summary: 'the push request declares its callback (OpenAPI callbacks)',
+    source: 'NONBLOCK_PUSH_REST rule 3 (§3)',
+  },
   'push-rest/callback-post': { severity: 'error', summary: 'the callback is a POST', source: 'NONBLOCK_PUSH_REST rule 6 (§3)' },
   'push-rest/callback-200': { severity: 'error', summary: 'the callback declares 200 OK', source: 'NONBLOCK_PUSH_REST rule 7 (§3)' },
   'push-rest/callback-correlation-id': {
@@ -49,13 +56,25 @@ export const RULES = {
   'pull-rest/accepted-202': { severity: 'error', summary: 'the pull request declares 202 Accepted', source: 'NONBLOCK_PULL_REST rule 4 (§5)' },
   'pull-rest/location-202': { severity: 'error', summary: 'the 202 declares the Location header (required)', source: 'NONBLOCK_PULL_REST rule 4 (§5)' },
   'pull-rest/ack-body': { severity: 'warning', summary: 'the 202 declares its ACK body', source: 'NONBLOCK_PULL_REST rules 1 and 4 (§5)' },
-  'pull-rest/status-operation': { severity: 'warning', summary: 'the pull request has a status operation in the spec', source: 'NONBLOCK_PULL_REST rules 1 and 5 (§5)' },
+  'pull-rest/status-operation': {
+    severity: 'warning',
+    summary: 'the pull request has a status operation in the spec',
+    source: 'NONBLOCK_PULL_REST rules 1 and 5 (§5)',
+  },
   'pull-rest/status-200': { severity: 'error', summary: 'the status operation declares 200 OK (still running)', source: 'NONBLOCK_PULL_REST rule 6 (§5)' },
   'pull-rest/status-303': { severity: 'error', summary: 'the status operation declares 303 See Other (done)', source: 'NONBLOCK_PULL_REST rule 6 (§5)' },
   'pull-rest/location-303': { severity: 'error', summary: 'the 303 declares the Location header (required)', source: 'NONBLOCK_PULL_REST rule 6 (§5)' },
-  'pull-rest/result-operation': { severity: 'warning', summary: 'the pull group has a result operation in the spec', source: 'NONBLOCK_PULL_REST rules 1 and 7 (§5)' },
+  'pull-rest/result-operation': {
+    severity: 'warning',
+    summary: 'the pull group has a result operation in the spec',
+    source: 'NONBLOCK_PULL_REST rules 1 and 7 (§5)',
+  },
   'pull-rest/result-200': { severity: 'error', summary: 'the result operation declares 200 OK', source: 'NONBLOCK_PULL_REST rule 8 (§5)' },
-  'oneway-rest/ack-status': { severity: 'error', summary: 'a fire-and-forget REST operation declares 202 (or 200) as its answer', source: 'OneWay: the provider answers at once (domain.md)' },
+  'oneway-rest/ack-status': {
+    severity: 'error',
+    summary: 'a fire-and-forget REST operation declares 202 (or 200) as its answer',
+    source: 'OneWay: the provider answers at once (domain.md)',
+  },
   'rest/problem-json': { severity: 'warning', summary: 'error responses are application/problem+json', source: 'RAC_REST_NAME_008 (§8)' },
   'rest/status-endpoint': {
     severity: 'warning',
@@ -174,8 +193,7 @@ export class Linter {
       if (pattern === 'BLOCK_REST') this.blockRest(op);
       else if (pattern === 'ONEWAY') this.oneWayRest(op);
       else if (pattern === 'NONBLOCK_PUSH_REST') {
-        // A declared callback's header is judged on the callback spec when there is one: that is what the consumer serves.
-        if (role === 'callback') this.pushCallback(op, !declaredBy || !this.agreement.callback);
+        if (role === 'callback') this.pushCallback(op, !declaredBy ? 'spec' : this.agreement.callback ? undefined : 'declaration');
         else this.pushRequest(op, side);
       } else if (pattern === 'NONBLOCK_PULL_REST') this.pullOperation(op, role);
     } else if (soapOf(op)) {
@@ -190,7 +208,7 @@ export class Linter {
     return `${op.location.pointer}/responses/${pointerToken(status)}`;
   }
 
-  private headerParameter(op: Operation, rule: RuleId, name: string, what: string): void {
+  private headerParameter(op: Operation, rule: RuleId, name: string, what: string, missing: Severity = RULES[rule].severity): void {
     const param = op.parameters.find((p) => p.in === 'header' && same(p.name, name));
     if (!param) {
       this.report(
@@ -199,6 +217,7 @@ export class Linter {
         `${op.location.pointer}/parameters`,
         `${op.id} declares no ${name} header parameter: ${what}`,
         `add a header parameter "${name}" (required: true, type string) to ${op.id}`,
+        missing,
       );
     } else if (!param.required) {
       const pointer = this.positions.parameterPointer(op.location.file, op.location.pointer, name) ?? `${op.location.pointer}/parameters`;
@@ -319,11 +338,19 @@ export class Linter {
     }
   }
 
-  /** `checkHeader`: where the consumer's callback interface is described (the callback spec when given, else the declaration). */
-  private pushCallback(op: Operation, checkHeader: boolean): void {
+  /**
+   * `headers`: where the callback's headers are judged. On the callback spec (`spec`: what the
+   * consumer serves) a missing X-Correlation-ID is an error. On the provider's declaration of
+   * the callback, when no callback spec is given, only a warning: the guideline's own example
+   * declares the callback's body there and its headers in the callback spec. With a callback
+   * spec, the declaration's headers are not judged.
+   */
+  private pushCallback(op: Operation, headers: 'spec' | 'declaration' | undefined): void {
     this.needsPost(op, 'push-rest/callback-post', 'the provider POSTs the result to the callback URL');
     this.needsResponse(op, 'push-rest/callback-200', '200', 'the consumer acknowledges the result with 200 OK');
-    if (checkHeader) this.headerParameter(op, 'push-rest/callback-correlation-id', CORRELATION_ID, 'the provider sends the CorrelationID of the 202 in it');
+    if (!headers) return;
+    const what = 'the provider sends the CorrelationID of the 202 in it';
+    this.headerParameter(op, 'push-rest/callback-correlation-id', CORRELATION_ID, what, headers === 'spec' ? 'error' : 'warning');
   }
 
   private pullOperation(op: Operation, role: PatternRole | undefined): void {
