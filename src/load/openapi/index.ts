@@ -18,7 +18,7 @@ import type {
 } from '../../model/agreement.js';
 import { parseRuntimeExpression } from '../../model/expression.js';
 import { camelCase } from '../../model/names.js';
-import { detectRestPattern } from '../../model/pattern.js';
+import { classifyInterface, detectRestPattern } from '../../model/pattern.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
 import { SpecError, parsePointer, pointerOf, pointerToken } from '../errors.js';
 import { SourceText } from '../source-map.js';
@@ -178,7 +178,7 @@ class OpenApiReader {
       description: typeof info.description === 'string' ? info.description : undefined,
       source: { file: this.file, format: 'openapi', version },
       basePath: basePathOf(this.doc.servers),
-      operations,
+      operations: classifyInterface(operations),
     };
   }
 
