@@ -190,7 +190,7 @@ describe('lint SOAP rules on WSDL-shaped models', () => {
       extensions: {},
       location: { file, pointer: `/definitions/binding/operation[@name='${id}']`, line: line++, column: 3 },
       soap: { input: { headers: input.map(part), body: [] }, output: output && { headers: output.map(part), body: [] } },
-    }) as Operation;
+    }) as unknown as Operation;
   const iface = (operations: Operation[], f = file): Interface => ({
     title: 'SOAP',
     version: '1',

@@ -207,12 +207,7 @@ class OpenApiReader {
         location: this.docs.location(at),
       };
       shape.callbacks = this.callbacks(isObj(raw.callbacks) ? raw.callbacks : {}, under(at, 'callbacks'), shape.id);
-      const pattern = detectRestPattern(shape, this.options.patterns?.[shape.id]);
-      // A callback belongs to its operation's pattern: it is that pattern's step 3.
-      for (const cb of shape.callbacks) {
-        for (const cbOp of cb.operations) cbOp.pattern = { pattern: pattern.pattern, decidedBy: pattern.decidedBy, facts: [`callback "${cb.name}" of ${shape.id}`] };
-      }
-      ops.push({ ...shape, pattern });
+      ops.push({ ...shape, pattern: detectRestPattern(shape, this.options.patterns?.[shape.id]) });
     }
     return ops;
   }
