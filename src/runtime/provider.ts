@@ -51,6 +51,8 @@ export interface ProviderOptions {
   replyTo?: ReplyToPolicy;
   retry?: Partial<RetryPolicy>;
   outbound?: OutboundOptions;
+  /** How long closing the server waits for work in progress (default 10 s). */
+  shutdownTimeoutMs?: number;
   /** NONBLOCK_PULL operations: task ids, task store, public URL for `Location`. */
   pull?: PullProviderOptions;
   /** Called when a callback ends, delivered or not. */
@@ -76,7 +78,12 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
   installErrorHandler(app);
   installJsonParsers(app, def.operations);
   app.addHook('onClose', async () => {
-    await Promise.allSettled([...pending]);
+    // Let work in progress finish, but a hung handler must not hold the shutdown forever.
+    const grace = options.shutdownTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...pending]), new Promise((resolve) => (timer = setTimeout(resolve, grace)))]);
+    clearTimeout(timer);
+    if (pending.size) app.log.warn({ unfinished: pending.size }, 'shut down with work still in progress');
   });
 
   for (const op of def.operations) {
