@@ -31,6 +31,7 @@ export interface OperationView {
   pattern: string;
   isPush: boolean;
   isPull: boolean;
+  isOneWay: boolean;
   doc: string[];
   requestType: string;
   inputType: string;
@@ -123,6 +124,7 @@ export function buildView(agreement: Agreement): AgreementView {
       pattern: op.pattern.pattern,
       isPush,
       isPull,
+      isOneWay: op.pattern.pattern === 'ONEWAY',
       doc: operationDoc(op, op.path),
       requestType,
       inputType,

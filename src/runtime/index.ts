@@ -12,6 +12,7 @@ export {
   registerProvider,
   type BlockingHandler,
   type HandlerResponse,
+  type OneWayHandler,
   type ProviderDefinition,
   type ProviderOptions,
   type PushContext,

@@ -31,6 +31,9 @@ export interface PushHandler<Req, Ack, Result> {
   process(request: Req, ctx: PushContext): Result | Promise<Result>;
 }
 
+/** A ONEWAY operation's handler: runs after the provider has answered (202, or the 2xx the spec declares). */
+export type OneWayHandler<Req> = (request: Req, ctx: RequestContext) => void | Promise<void>;
+
 /** A blocking operation's handler: returns one of the declared responses. */
 export type BlockingHandler<Req, Res> = (request: Req, ctx: RequestContext) => Res | Promise<Res>;
 
@@ -97,7 +100,9 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     const { url } = routePath(op.path);
     const run = isPush(op)
       ? pushRoute(op, handler as PushHandler<IncomingRequest, unknown, unknown>, validators, options, pending)
-      : blockingRoute(op, handler as BlockingHandler<IncomingRequest, HandlerResponse>);
+      : op.pattern === 'ONEWAY'
+        ? oneWayRoute(op, handler as OneWayHandler<IncomingRequest>, pending)
+        : blockingRoute(op, handler as BlockingHandler<IncomingRequest, HandlerResponse>);
     app.route({ method: op.method, url, handler: (req, reply) => run(parse(req), req, reply) });
   }
 }
@@ -109,6 +114,24 @@ function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<Incomin
     if (!declared) throw new Error(`handler of ${op.id} returned undeclared status ${res.status}`);
     const headers = Object.fromEntries(Object.entries(res.headers ?? {}).map(([k, v]) => [k, String(v)]));
     return sendJson(reply, res.status, res.body, headers, declared.mediaTypes[0]);
+  };
+}
+
+/** ONEWAY: answer at once with no body, then run the handler; its failures are logged, never sent. */
+function oneWayRoute(op: OperationDescriptor, handler: OneWayHandler<IncomingRequest>, pending: Set<Promise<unknown>>) {
+  const success = op.responses.find((r) => /^2\d\d$/.test(r.status))?.status;
+  const status = success ? Number(success) : 202;
+  return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
+    await reply.code(status).send();
+    const job = (async () => {
+      try {
+        await handler(request, { log: req.log, raw: req });
+      } catch (e) {
+        req.log.error({ err: e }, 'one-way handler failed');
+      }
+    })();
+    pending.add(job);
+    void job.finally(() => pending.delete(job));
   };
 }
 
