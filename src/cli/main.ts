@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import yargs from 'yargs';
+import { GATEWAY_TARGETS, type GatewayConfig, type GatewayTarget } from '../config/gateway.js';
 import { CONFIG_FILE, loadConfig } from '../config/index.js';
 import type { Side } from '../emit/index.js';
 import { generate } from '../generate.js';
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('out', { type: 'string', describe: 'Output directory (default: the current directory)' })
             .option('side', { choices: ['provider', 'consumer', 'both'] as const, describe: 'Which side to generate (default: both)' })
             .option('config', { type: 'string', describe: `Config file (default: ./${CONFIG_FILE} when present)` })
+            .option('gateway', { type: 'string', describe: `Gateway configurations to generate, comma-separated (${GATEWAY_TARGETS.join(', ')}); the facts come from "gateway:" in ${CONFIG_FILE}` })
             .option('check', { type: 'boolean', default: false, describe: 'Write nothing; exit 3 and list the files that are stale' })
             .example('$0 generate api/server.yaml --callback api/client.yaml --out src/agreement', 'Generate both sides')
             .example('$0 generate', `Use the settings of ./${CONFIG_FILE}`)
@@ -69,6 +71,7 @@ interface GenerateArgs {
   out?: string;
   side?: Side;
   config?: string;
+  gateway?: string;
   check: boolean;
 }
 
@@ -83,6 +86,7 @@ async function runGenerate(args: GenerateArgs): Promise<number> {
     out: args.out ? resolve(args.out) : (config.out ?? process.cwd()),
     side: args.side ?? config.side ?? 'both',
     patterns: config.patterns,
+    gateway: gatewayOption(args.gateway, config.gateway),
     check: args.check,
   });
   if (args.check) {
@@ -100,4 +104,13 @@ async function runGenerate(args: GenerateArgs): Promise<number> {
   ];
   console.log(lines.length ? lines.join('\n') : 'nothing to do: everything is up to date');
   return EXIT.ok;
+}
+
+/** `--gateway govway,nginx` picks the targets; the facts they need come from the config file. */
+function gatewayOption(flag: string | undefined, config: GatewayConfig | undefined): GatewayConfig | undefined {
+  if (flag === undefined) return config;
+  const targets = flag.split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of targets) if (!(GATEWAY_TARGETS as readonly string[]).includes(t)) throw new UsageError(`unknown gateway target "${t}" (known: ${GATEWAY_TARGETS.join(', ')})`);
+  if (!config) throw new UsageError(`--gateway needs the "gateway:" section of ${CONFIG_FILE} (organisations, backends, gateway URLs)`);
+  return { ...config, targets: targets as GatewayTarget[] };
 }

@@ -1,0 +1,132 @@
+import type { GatewayConfig } from '../../config/gateway.js';
+import { SpecError } from '../../load/errors.js';
+import type { Agreement, Interface, Operation } from '../../model/agreement.js';
+import { pascalCase } from '../../model/names.js';
+import { buildView } from '../view.js';
+
+/**
+ * What every gateway target needs from an agreement, decided once: the APIs (the provider's
+ * and, for push, the consumer's callback API), each operation's ModI role and correlation, and
+ * the URLs of the four GovWay-style objects (research §A.2): on the consumer's gateway a
+ * fruizione of the request API and an erogazione of the callback API; on the provider's
+ * gateway an erogazione of the request API and a fruizione of the callback API.
+ */
+export interface GatewayApi {
+  /** GovWay API name (NCName, from the spec's title) and major version. */
+  name: string;
+  version: number;
+  kind: 'request' | 'callback';
+  /** The interface the spec describes; absent for a callback API made of the provider spec's `callbacks`. */
+  iface?: Interface;
+  routes: Route[];
+}
+
+export type Role =
+  | { pattern: 'crud' | 'bloccante' }
+  | { pattern: 'non-bloccante'; tipo: 'push' | 'pull'; funzione: 'richiesta' | 'richiesta-stato' | 'risposta'; correlated?: Route };
+
+export interface Route {
+  api: GatewayApi;
+  /** Operation id, method (upper case) and path template relative to the API's base. */
+  id: string;
+  method: string;
+  path: string;
+  role: Role;
+  /** Push requests: the callback route the result is sent to, and the header carrying its URL. */
+  callback?: Route;
+  replyToHeader?: string;
+  /** Where the spec says this operation is, for errors. */
+  op?: Operation;
+}
+
+export interface Topology {
+  request: GatewayApi;
+  callback?: GatewayApi;
+  config: GatewayConfig;
+}
+
+/** Builds the topology, or fails with a SpecError naming the operation it cannot place. */
+export function topology(agreement: Agreement, config: GatewayConfig): Topology {
+  const view = buildView(agreement);
+  const request: GatewayApi = { ...apiName(agreement.provider), kind: 'request', iface: agreement.provider, routes: [] };
+  let callback: GatewayApi | undefined;
+  if (view.receivers.length) {
+    const named = agreement.callback ? apiName(agreement.callback) : { name: `${request.name}Callback`, version: request.version };
+    if (named.name === request.name) named.name = `${named.name}Callback`;
+    callback = { ...named, kind: 'callback', iface: agreement.callback, routes: [] };
+    for (const r of view.receivers) {
+      callback.routes.push({ api: callback, id: r.id, method: r.descriptor.method, path: r.path, role: { pattern: 'crud' } });
+    }
+  }
+
+  agreement.provider.operations.forEach((op, i) => {
+    const route: Route = { api: request, id: op.id, method: op.method.toUpperCase(), path: op.path, role: { pattern: 'crud' }, op };
+    const pattern = op.pattern.pattern;
+    if (pattern === 'NONBLOCK_PUSH_REST' || pattern === 'NONBLOCK_PUSH_SOAP') {
+      const receiver = view.provider[i].receiver;
+      const target = receiver && callback?.routes.find((r) => r.path === receiver.path && r.id === receiver.id);
+      if (!target) {
+        throw new SpecError(`gateway: cannot tell which callback operation receives the results of ${op.id}; give the callback spec (--callback) with one operation per result type`, op.location.file, op.location.pointer, op.location.line, op.location.column);
+      }
+      route.role = { pattern: 'non-bloccante', tipo: 'push', funzione: 'richiesta' };
+      route.callback = target;
+      route.replyToHeader = (view.provider[i].descriptor as { replyToHeader?: string }).replyToHeader;
+      target.role = { pattern: 'non-bloccante', tipo: 'push', funzione: 'risposta', correlated: route };
+    } else if (pattern === 'NONBLOCK_PULL_REST' || pattern === 'NONBLOCK_PULL_SOAP') {
+      route.role = { pattern: 'non-bloccante', tipo: 'pull', funzione: op.method === 'post' || pattern === 'NONBLOCK_PULL_SOAP' ? 'richiesta' : 'richiesta-stato' };
+    } else {
+      route.role = { pattern: op.method === 'post' ? 'bloccante' : 'crud' };
+    }
+    request.routes.push(route);
+  });
+  correlatePull(request.routes);
+  return { request, callback, config };
+}
+
+/**
+ * PULL: status checks (GET with 303) and result reads belong to a request (POST with 202 +
+ * Location). A result read is a GET, not itself a status check, whose path holds the status
+ * check's identifier parameter (`/tasks/result/{id_task}/` for `/tasks/queue/{id_task}/`).
+ * Each is correlated with the request whose path shares the longest prefix with it.
+ */
+function correlatePull(routes: Route[]) {
+  const requests = routes.filter((r) => r.role.pattern === 'non-bloccante' && r.role.tipo === 'pull' && r.role.funzione === 'richiesta');
+  if (!requests.length) return;
+  const closest = (path: string) => requests.reduce((best, r) => (commonPrefix(r.path, path) > commonPrefix(best.path, path) ? r : best));
+  const statuses = routes.filter((r) => r.role.pattern === 'non-bloccante' && r.role.funzione === 'richiesta-stato');
+  const ids = new Set(statuses.map((s) => lastParam(s.path)).filter((p): p is string => !!p));
+  for (const s of statuses) s.role = { ...(s.role as Extract<Role, { pattern: 'non-bloccante' }>), correlated: closest(s.path) };
+  for (const r of routes) {
+    if (r.method !== 'GET' || r.role.pattern === 'non-bloccante') continue;
+    if ([...ids].some((id) => r.path.includes(`{${id}}`))) r.role = { pattern: 'non-bloccante', tipo: 'pull', funzione: 'risposta', correlated: closest(r.path) };
+  }
+}
+
+const commonPrefix = (a: string, b: string) => {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return i;
+};
+
+const lastParam = (path: string) => [...path.matchAll(/\{([^}]+)\}/g)].pop()?.[1];
+
+function apiName(iface: Interface): { name: string; version: number } {
+  const major = Number.parseInt(iface.version, 10);
+  return { name: pascalCase(iface.title, 'Api'), version: Number.isInteger(major) && major >= 1 ? major : 1 };
+}
+
+/** GovWay's name of an imported REST resource: `POST /resources/{id}/M` → `POST_resources.id.M`. */
+export function resourceName(method: string, path: string): string {
+  const parts = path.replace(/[{}]/g, '').split('/').filter(Boolean);
+  return `${method.toUpperCase()}_${parts.join('.')}`;
+}
+
+/** Invocation URL of an erogazione: `<gateway>/rest/in/<erogatore>/<API>/v<N>`. */
+export function inboundUrl(gatewayUrl: string, erogatore: string, api: GatewayApi): string {
+  return `${gatewayUrl}/rest/in/${erogatore}/${api.name}/v${api.version}`;
+}
+
+/** Invocation URL of a fruizione: `<gateway>/rest/out/<fruitore>/<erogatore>/<API>/v<N>`. */
+export function outboundUrl(gatewayUrl: string, fruitore: string, erogatore: string, api: GatewayApi): string {
+  return `${gatewayUrl}/rest/out/${fruitore}/${erogatore}/${api.name}/v${api.version}`;
+}
