@@ -61,38 +61,44 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
         versione: api.version,
         referente: provider,
         ...(api.iface?.description ? { descrizione: api.iface.description.slice(0, 4000) } : {}),
-        tipo_interfaccia: { protocollo: 'rest', formato: 'OpenApi3.0' },
+        tipo_interfaccia: api.protocol === 'soap' ? { protocollo: 'soap', formato: 'Wsdl1.1' } : { protocollo: 'rest', formato: 'OpenApi3.0' },
         interfaccia: documents.get(api)!,
         modi: { sicurezza_canale: { pattern: config.govway.channelSecurity }, sicurezza_messaggio: { pattern: config.govway.messageSecurity } },
       });
     }
     for (const api of apis) {
       for (const r of api.routes) {
-        const name = resourceName(r.method, r.path);
-        step('updateApiRisorsa', 'PUT', `/api/${api.name}/${api.version}/risorse/${encodeURIComponent(name)}`, `risorsa-${name}`, resourceBody(r, name));
+        if (api.protocol === 'soap') {
+          const path = `/api/${api.name}/${api.version}/servizi/${encodeURIComponent(r.service!)}/azioni/${encodeURIComponent(r.id)}`;
+          step('updateApiAzione', 'PUT', path, `azione-${r.service}.${r.id}`, actionBody(r));
+        } else {
+          const name = resourceName(r.method, r.path);
+          step('updateApiRisorsa', 'PUT', `/api/${api.name}/${api.version}/risorse/${encodeURIComponent(name)}`, `risorsa-${name}`, resourceBody(r, name));
+        }
       }
     }
 
-    const impl = (api: GatewayApi) => ({ api_nome: api.name, api_versione: api.version, api_referente: provider });
+    // One erogazione/fruizione per API, or per port-type of a SOAP API (GovWay's api_soap_servizio).
+    const impls = (api: GatewayApi) =>
+      (api.protocol === 'soap' ? [...new Set(api.routes.map((r) => r.service!))] : [undefined]).map((service) => ({
+        label: service ? `${api.name}.${service}` : api.name,
+        body: { api_nome: api.name, api_versione: api.version, api_referente: provider, ...(service ? { api_soap_servizio: service } : {}) },
+      }));
+    const erogazione = (api: GatewayApi, endpoint: string) => {
+      for (const i of impls(api)) step('createErogazione', 'POST', '/erogazioni', `erogazione-${i.label}`, { ...i.body, connettore: { endpoint } });
+    };
+    const fruizione = (api: GatewayApi, erogatore: string, endpoint: string) => {
+      for (const i of impls(api)) step('createFruizione', 'POST', '/fruizioni', `fruizione-${i.label}`, { ...i.body, erogatore, connettore: { endpoint } });
+    };
     if (side === 'provider') {
-      step('createErogazione', 'POST', '/erogazioni', `erogazione-${request.name}`, { ...impl(request), connettore: { endpoint: config.provider.backend } });
-      if (callback) {
-        step('createFruizione', 'POST', '/fruizioni', `fruizione-${callback.name}`, {
-          ...impl(callback),
-          erogatore: consumer,
-          connettore: { endpoint: inboundUrl(config.consumer.gatewayUrl, consumer, callback) },
-        });
-      }
+      erogazione(request, config.provider.backend);
+      if (callback) fruizione(callback, consumer, inboundUrl(config.consumer.gatewayUrl, consumer, callback));
       if (config.provider.application) step('createApplicativo', 'POST', '/applicativi', `applicativo-${config.provider.application}`, application(config.provider.application));
     } else {
-      step('createFruizione', 'POST', '/fruizioni', `fruizione-${request.name}`, {
-        ...impl(request),
-        erogatore: provider,
-        connettore: { endpoint: inboundUrl(config.provider.gatewayUrl, provider, request) },
-      });
+      fruizione(request, provider, inboundUrl(config.provider.gatewayUrl, provider, request));
       if (callback) {
         if (!config.consumer.callbackBackend) throw new SpecError('gateway.consumer.callbackBackend is needed: the agreement has push operations, whose callbacks GovWay delivers there', config.file, '/gateway/consumer');
-        step('createErogazione', 'POST', '/erogazioni', `erogazione-${callback.name}`, { ...impl(callback), connettore: { endpoint: config.consumer.callbackBackend } });
+        erogazione(callback, config.consumer.callbackBackend);
       }
       step('createApplicativo', 'POST', '/applicativi', `applicativo-${config.consumer.application}`, application(config.consumer.application));
     }
@@ -104,24 +110,32 @@ function application(nome: string) {
   return { nome, modi: { dominio: 'interno' } };
 }
 
-/** The body of `PUT /api/{nome}/{versione}/risorse/{nome_risorsa}`: the resource's ModI interaction. */
-function resourceBody(r: Route, name: string): Record<string, unknown> {
+/** A route's ModI interaction, with the correlated operation as REST or SOAP name it. */
+function interaction(r: Route): Record<string, unknown> {
   const role = r.role;
   const interazione: Record<string, unknown> = { pattern: role.pattern };
   if (role.pattern === 'non-bloccante') {
     interazione.tipo = role.tipo;
     // The Config API has no "Richiesta Stato": it is written as "risposta" and fixed in the console.
     interazione.funzione = role.funzione === 'richiesta' ? 'richiesta' : 'risposta';
-    if (role.correlated) {
-      interazione.risorsa_correlata = {
-        api_nome: role.correlated.api.name,
-        api_versione: role.correlated.api.version,
-        risorsa_http_method: role.correlated.method,
-        risorsa_path: role.correlated.path,
-      };
+    const c = role.correlated;
+    if (c && c.api.protocol === 'soap') {
+      interazione.azione_correlata = { api_nome: c.api.name, api_versione: c.api.version, servizio: c.service, azione: c.id };
+    } else if (c) {
+      interazione.risorsa_correlata = { api_nome: c.api.name, api_versione: c.api.version, risorsa_http_method: c.method, risorsa_path: c.path };
     }
   }
-  return { http_method: r.method, path: r.path, nome: name, modi: { interazione, sicurezza_messaggio: { stato: 'api' } } };
+  return interazione;
+}
+
+/** The body of `PUT /api/{nome}/{versione}/risorse/{nome_risorsa}`: the resource's ModI interaction. */
+function resourceBody(r: Route, name: string): Record<string, unknown> {
+  return { http_method: r.method, path: r.path, nome: name, modi: { interazione: interaction(r), sicurezza_messaggio: { stato: 'api' } } };
+}
+
+/** The body of `PUT /api/{nome}/{versione}/servizi/{nome_servizio}/azioni/{nome_azione}`. */
+function actionBody(r: Route): Record<string, unknown> {
+  return { nome: r.id, profilo_ridefinito: false, modi: { interazione: interaction(r), sicurezza_messaggio: { stato: 'api' } } };
 }
 
 /** The API's interface document, base64 (`format: byte`), as GovWay imports it. */
@@ -134,8 +148,8 @@ async function interfaceDocument(api: GatewayApi, configFile: string): Promise<s
       '/gateway/targets',
     );
   }
-  if (source.format !== 'openapi' || !source.version.startsWith('3.0')) {
-    throw new SpecError(`gateway govway: GovWay imports OpenAPI 3.0 documents, and this is ${source.format} ${source.version}`, source.file);
+  if (source.format === 'openapi' && !source.version.startsWith('3.0')) {
+    throw new SpecError(`gateway govway: GovWay imports OpenAPI 3.0 and WSDL 1.1 documents, and this is OpenAPI ${source.version}`, source.file);
   }
   return (await readFile(source.file)).toString('base64');
 }

@@ -51,6 +51,10 @@ export interface LocationView {
 
 export function nginxView(t: Topology, side: GatewaySide): NginxView {
   const { config, request, callback } = t;
+  if (request.protocol === 'soap' || callback?.protocol === 'soap') {
+    // SOAP's X-ReplyTo and X-Correlation-ID are SOAP headers: rewriting them needs the body, which plain nginx does not touch.
+    throw new SpecError('gateway nginx: only REST agreements are supported; use the govway target for SOAP', request.iface!.source.file);
+  }
   const provider = config.provider.organisation;
   const consumer = config.consumer.organisation;
   const own = side === 'provider' ? config.provider : config.consumer;

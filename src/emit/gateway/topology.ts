@@ -16,6 +16,8 @@ export interface GatewayApi {
   name: string;
   version: number;
   kind: 'request' | 'callback';
+  /** REST resources or SOAP actions: GovWay configures them through different endpoints. */
+  protocol: 'rest' | 'soap';
   /** The interface the spec describes; absent for a callback API made of the provider spec's `callbacks`. */
   iface?: Interface;
   routes: Route[];
@@ -35,6 +37,8 @@ export interface Route {
   /** Push requests: the callback route the result is sent to, and the header carrying its URL. */
   callback?: Route;
   replyToHeader?: string;
+  /** SOAP: the port-type (GovWay *servizio*) of the action; `id` is the action's name. */
+  service?: string;
   /** Where the spec says this operation is, for errors. */
   op?: Operation;
 }
@@ -48,23 +52,26 @@ export interface Topology {
 /** Builds the topology, or fails with a SpecError naming the operation it cannot place. */
 export function topology(agreement: Agreement, config: GatewayConfig): Topology {
   const view = buildView(agreement);
-  const request: GatewayApi = { ...apiName(agreement.provider), kind: 'request', iface: agreement.provider, routes: [] };
+  const request: GatewayApi = { ...apiName(agreement.provider), kind: 'request', protocol: protocolOf(agreement.provider), iface: agreement.provider, routes: [] };
   let callback: GatewayApi | undefined;
   if (view.receivers.length) {
     const named = agreement.callback ? apiName(agreement.callback) : { name: `${request.name}Callback`, version: request.version };
     if (named.name === request.name) named.name = `${named.name}Callback`;
-    callback = { ...named, kind: 'callback', iface: agreement.callback, routes: [] };
+    const api: GatewayApi = { ...named, kind: 'callback', protocol: agreement.callback ? protocolOf(agreement.callback) : 'rest', iface: agreement.callback, routes: [] };
     for (const r of view.receivers) {
-      callback.routes.push({ api: callback, id: r.id, method: r.descriptor.method, path: r.path, role: { pattern: 'crud' } });
+      const op = agreement.callback?.operations.find((o) => o.id === r.id);
+      api.routes.push({ api, id: r.id, method: r.descriptor.method, path: r.path, role: { pattern: 'crud' }, service: op && soapService(api, op) });
     }
+    callback = api;
   }
 
   agreement.provider.operations.forEach((op, i) => {
-    const route: Route = { api: request, id: op.id, method: op.method.toUpperCase(), path: op.path, role: { pattern: 'crud' }, op };
+    const route: Route = { api: request, id: op.id, method: op.method.toUpperCase(), path: op.path, role: { pattern: 'crud' }, service: soapService(request, op), op };
     const pattern = op.pattern.pattern;
     if (pattern === 'NONBLOCK_PUSH_REST' || pattern === 'NONBLOCK_PUSH_SOAP') {
       const receiver = view.provider[i].receiver;
-      const target = receiver && callback?.routes.find((r) => r.path === receiver.path && r.id === receiver.id);
+      // The view binds REST receivers by result type; otherwise a single callback operation is the one.
+      const target = receiver ? callback?.routes.find((r) => r.path === receiver.path && r.id === receiver.id) : callback?.routes.length === 1 ? callback.routes[0] : undefined;
       if (!target) {
         throw new SpecError(`gateway: cannot tell which callback operation receives the results of ${op.id}; give the callback spec (--callback) with one operation per result type`, op.location.file, op.location.pointer, op.location.line, op.location.column);
       }
@@ -75,7 +82,8 @@ export function topology(agreement: Agreement, config: GatewayConfig): Topology 
     } else if (pattern === 'NONBLOCK_PULL_REST' || pattern === 'NONBLOCK_PULL_SOAP') {
       route.role = { pattern: 'non-bloccante', tipo: 'pull', funzione: op.method === 'post' || pattern === 'NONBLOCK_PULL_SOAP' ? 'richiesta' : 'richiesta-stato' };
     } else {
-      route.role = { pattern: op.method === 'post' ? 'bloccante' : 'crud' };
+      // GovWay's defaults: SOAP actions are blocking; a REST resource is "bloccante" only as a POST (research §A.2).
+      route.role = { pattern: op.method === 'post' || request.protocol === 'soap' ? 'bloccante' : 'crud' };
     }
     request.routes.push(route);
   });
@@ -100,6 +108,18 @@ function correlatePull(routes: Route[]) {
     if (r.method !== 'GET' || r.role.pattern === 'non-bloccante') continue;
     if ([...ids].some((id) => r.path.includes(`{${id}}`))) r.role = { pattern: 'non-bloccante', tipo: 'pull', funzione: 'risposta', correlated: closest(r.path) };
   }
+}
+
+const protocolOf = (iface: Interface): GatewayApi['protocol'] => (iface.source.format === 'wsdl' ? 'soap' : 'rest');
+
+/**
+ * The port-type of a SOAP operation: the WSDL loader names it in the `x-wsdl-port-type`
+ * extension; without it, the interface's title (one port-type per WSDL, the ModI examples' case).
+ */
+function soapService(api: GatewayApi, op: Operation): string | undefined {
+  if (api.protocol !== 'soap') return undefined;
+  const portType = op.extensions['x-wsdl-port-type'];
+  return typeof portType === 'string' && portType ? portType : api.iface?.title;
 }
 
 const commonPrefix = (a: string, b: string) => {
