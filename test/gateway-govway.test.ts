@@ -277,6 +277,34 @@ describe('the gateway section of accordo.config.yaml', () => {
     expect(error.describe(dir)).toMatch(message);
   });
 
+  it('a push agreement without consumer.callbackBackend is an error naming the config file', async () => {
+    const dir = await tempDir('gwcb');
+    await writeFile(join(dir, 'accordo.config.yaml'), GATEWAY_YAML.replace('    callbackBackend: http://10.1.0.7:8081/rest/v1/client\n', ''));
+    const { gateway } = await loadConfig(join(dir, 'accordo.config.yaml'));
+    const error = await generate({ spec: join(SEED, 'server.yaml'), callback: join(SEED, 'client.yaml'), out: dir, side: 'both', gateway }).catch((e) => e);
+    expect(error).toBeInstanceOf(SpecError);
+    expect(error.describe(dir)).toMatch(/^accordo\.config\.yaml: gateway\.consumer\.callbackBackend is needed.*#\/gateway\/consumer/);
+  });
+
+  it('gateway files are owned: a target switched off is removed (marked files only), and --check reports it first', async () => {
+    const dir = await tempDir('gwstale');
+    const config = join(dir, 'accordo.config.yaml');
+    await writeFile(config, `spec: ${join(SEED, 'server.yaml')}\ncallback: ${join(SEED, 'client.yaml')}\nout: .\n${GATEWAY_YAML.replace('[govway]', '[govway, nginx]')}`);
+    const { gateway } = await loadConfig(config);
+    const args = { spec: join(SEED, 'server.yaml'), callback: join(SEED, 'client.yaml'), out: dir, side: 'both' as const };
+    await generate({ ...args, gateway });
+    await writeFile(join(dir, 'gateway', 'govway', 'mine.json'), '{\n  "note": "a file of the user"\n}\n');
+    const onlyNginx = { ...gateway!, targets: ['nginx' as const] };
+    const check = await generate({ ...args, gateway: onlyNginx, check: true });
+    expect(check.stale).toContain('gateway/govway/provider/01-api-RESTCallbackServer.json');
+    expect(check.stale).toContain('gateway/govway/apply.mjs');
+    const result = await generate({ ...args, gateway: onlyNginx });
+    expect(result.removed).toHaveLength(16);
+    expect(result.removed.every((f) => f.startsWith('gateway/govway/'))).toBe(true);
+    expect(await readdir(join(dir, 'gateway', 'govway'), { recursive: true })).toEqual(['consumer', 'mine.json', 'provider']);
+    expect(await readdir(join(dir, 'gateway', 'nginx'))).toEqual(['consumer.conf', 'provider.conf']);
+  });
+
   it('--gateway picks the targets; an unknown one is a usage error; without the section it says what is missing', async () => {
     const dir = await tempDir('gwcli');
     await writeFile(join(dir, 'accordo.config.yaml'), `spec: ${join(SEED, 'server.yaml')}\ncallback: ${join(SEED, 'client.yaml')}\nout: .\n${GATEWAY_YAML}`);
