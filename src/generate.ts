@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
-import { emit, type Side } from './emit/index.js';
+import type { GatewayConfig } from './config/gateway.js';
+import { emitGateway } from './emit/gateway/index.js';
+import { emit, GENERATED_MARK, specNames, type Side } from './emit/index.js';
 import { lintAgreement, hasErrors, type Finding } from './lint/index.js';
 import { loadAgreement } from './load/index.js';
 import type { Pattern } from './model/agreement.js';
@@ -11,6 +13,8 @@ export interface GenerateOptions {
   out: string;
   side: Side;
   patterns?: Record<string, Pattern>;
+  /** Gateway deployment facts; its `targets` say which gateway configurations to emit. */
+  gateway?: GatewayConfig;
   /** Compare with what is on disk instead of writing. */
   check?: boolean;
   /** Emit even when the guideline rules find errors (default: refuse). */
@@ -32,5 +36,9 @@ export async function generate(options: GenerateOptions): Promise<WriteResult & 
   if (hasErrors(findings) && !options.ignoreLint) throw new LintFailure(findings);
   const outDir = resolve(options.out);
   const files = await emit(agreement, { side: options.side, outDir });
+  if (options.gateway?.targets.length) {
+    const specs = specNames(agreement, outDir);
+    files.push(...(await emitGateway(agreement, options.gateway, { side: options.side, targets: options.gateway.targets, specs, mark: GENERATED_MARK })));
+  }
   return { ...(await writeOutput(files, outDir, { check: options.check })), findings };
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
+import { GATEWAY_TARGETS, type GatewayConfig, type GatewayTarget } from '../config/gateway.js';
 import { CONFIG_FILE, loadConfig } from '../config/index.js';
 import type { Side } from '../emit/index.js';
 import { generate, LintFailure } from '../generate.js';
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
           specOptions(y)
             .option('out', { type: 'string', describe: 'Output directory (default: the current directory)' })
             .option('side', { choices: ['provider', 'consumer', 'both'] as const, describe: 'Which side to generate (default: both)' })
+            .option('gateway', { type: 'string', describe: `Gateway configurations to generate, comma-separated (${GATEWAY_TARGETS.join(', ')}); the facts come from "gateway:" in ${CONFIG_FILE}` })
             .option('check', { type: 'boolean', default: false, describe: 'Write nothing; exit 3 and list the files that are stale' })
             .option('lint', { type: 'boolean', default: true, describe: 'Refuse to generate when the specs break guideline rules (--no-lint to generate anyway)' })
             .example('$0 generate api/server.yaml --callback api/client.yaml --out src/agreement', 'Generate both sides')
@@ -103,6 +105,7 @@ interface SpecArgs {
 }
 
 interface GenerateArgs extends SpecArgs {
+  gateway?: string;
   out?: string;
   side?: Side;
   check: boolean;
@@ -134,6 +137,7 @@ async function runGenerate(args: GenerateArgs): Promise<number> {
     out: args.out ? resolve(args.out) : (config.out ?? process.cwd()),
     side: args.side ?? config.side ?? 'both',
     patterns,
+    gateway: gatewayOption(args.gateway, config.gateway),
     check: args.check,
     ignoreLint: !args.lint,
   });
@@ -154,4 +158,13 @@ async function runGenerate(args: GenerateArgs): Promise<number> {
   ];
   console.log(lines.length ? lines.join('\n') : 'nothing to do: everything is up to date');
   return EXIT.ok;
+}
+
+/** `--gateway govway,nginx` picks the targets; the facts they need come from the config file. */
+function gatewayOption(flag: string | undefined, config: GatewayConfig | undefined): GatewayConfig | undefined {
+  if (flag === undefined) return config;
+  const targets = flag.split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of targets) if (!(GATEWAY_TARGETS as readonly string[]).includes(t)) throw new UsageError(`unknown gateway target "${t}" (known: ${GATEWAY_TARGETS.join(', ')})`);
+  if (!config) throw new UsageError(`--gateway needs the "gateway:" section of ${CONFIG_FILE} (organisations, backends, gateway URLs)`);
+  return { ...config, targets: targets as GatewayTarget[] };
 }

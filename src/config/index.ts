@@ -5,6 +5,7 @@ import { SpecError } from '../load/errors.js';
 import { SourceText } from '../load/source-map.js';
 import type { Pattern } from '../model/agreement.js';
 import { PATTERNS } from '../model/pattern.js';
+import { parseGatewayConfig, type GatewayConfig } from './gateway.js';
 
 export const CONFIG_FILE = 'accordo.config.yaml';
 
@@ -16,10 +17,12 @@ export interface AccordoConfig {
   side?: Side;
   /** Pattern overrides by operation id. */
   patterns?: Record<string, Pattern>;
+  /** Deployment facts for the gateway targets (src/config/gateway.ts). */
+  gateway?: GatewayConfig;
 }
 
 const SIDES = ['provider', 'consumer', 'both'];
-const KEYS = ['spec', 'callback', 'out', 'side', 'patterns'];
+const KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'gateway'];
 
 /** Reads and checks a config file; every problem names the file and line. */
 export async function loadConfig(path: string): Promise<AccordoConfig> {
@@ -56,5 +59,6 @@ export async function loadConfig(path: string): Promise<AccordoConfig> {
     }
     config.patterns = raw.patterns as Record<string, Pattern>;
   }
+  if (raw.gateway !== undefined) config.gateway = parseGatewayConfig(raw.gateway, fail, file);
   return config;
 }

@@ -1,5 +1,6 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { GATEWAY_DIR, JSON_MARK_KEY } from '../emit/gateway/index.js';
 import { GENERATED_DIR, GENERATED_MARK, type GeneratedFile } from '../emit/index.js';
 
 export interface WriteResult {
@@ -19,7 +20,7 @@ export interface WriteResult {
 
 /**
  * Writes generated files under `outDir`. Owned files are rewritten only when their content
- * changes; scaffolds only when absent; files in `generated/` that carry Accordo's mark but are no
+ * changes; scaffolds only when absent; files in `generated/` or `gateway/` that carry Accordo's mark but are no
  * longer produced are deleted. With `check`, nothing is written and the differences are reported.
  */
 export async function writeOutput(files: GeneratedFile[], outDir: string, options: { check?: boolean } = {}): Promise<WriteResult> {
@@ -55,16 +56,21 @@ async function put(path: string, contents: string): Promise<void> {
   await writeFile(path, contents);
 }
 
-/** Files under generated/ whose first line carries Accordo's mark: only those are ever deleted. */
+/**
+ * Files under generated/ and gateway/ that carry Accordo's mark, on their first line or, in JSON
+ * (which has no comments), as the value of the first key `"_generated"`: only those are ever deleted.
+ */
 async function ownedFiles(outDir: string): Promise<string[]> {
-  const dir = join(outDir, GENERATED_DIR);
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   const out: string[] = [];
-  for (const e of entries) {
-    if (!e.isFile()) continue;
-    const path = join(e.parentPath ?? dir, e.name);
-    const head = (await readFile(path, 'utf8')).slice(0, 200);
-    if (head.split('\n')[0].includes(GENERATED_MARK)) out.push(path.slice(outDir.length + 1).split('\\').join('/'));
+  for (const dir of [join(outDir, GENERATED_DIR), join(outDir, GATEWAY_DIR)]) {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (!e.isFile()) continue;
+      const path = join(e.parentPath ?? dir, e.name);
+      const lines = (await readFile(path, 'utf8')).slice(0, 400).split('\n');
+      const marked = lines[0].includes(GENERATED_MARK) || (e.name.endsWith('.json') && lines[0] === '{' && lines[1]?.startsWith(`  "${JSON_MARK_KEY}": "${GENERATED_MARK}`));
+      if (marked) out.push(path.slice(outDir.length + 1).split('\\').join('/'));
+    }
   }
   return out.sort();
 }

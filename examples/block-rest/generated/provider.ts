@@ -7,6 +7,7 @@ import {
   type BlockingHandler,
   type FastifyInstance,
   type FastifyPluginAsync,
+  type OneWayHandler,
   type ProviderDefinition,
   type ProviderOptions,
   type PullHandler,
