@@ -80,3 +80,122 @@ describe('callback delivery retries (CART rules, fast clock)', () => {
     for (const name of ['bad-request', 'not-found', 'limit-exceeded']) expect(t.hits.filter((h) => h.path === `/cb/${name}`)).toHaveLength(1);
   });
 });
+
+describe('retention', () => {
+  it('expires an undelivered callback at the configured age, with a logged event', async () => {
+    const clock = fastClock();
+    const t = await target(() => ({ status: 503, headers: { 'retry-after': '60' } }));
+    const retentionMs = 10 * 60_000;
+    const p = await provider({ clock, retentionMs, delivery: { sweepMs: 5_000, pollMs: 5_000 } });
+    const id = await push(p.url, `${t.url}/cb`, 7);
+    const outcome = await p.outcome(id);
+    expect(outcome).toMatchObject({ state: 'expired', status: 503, reason: 'HTTP 503' });
+    // Tried about once a minute (Retry-After) for ten minutes, then no more.
+    expect(outcome.attempts).toBeGreaterThanOrEqual(9);
+    expect(outcome.attempts).toBeLessThanOrEqual(11);
+    const logged = p.logs.find((l) => l.correlationId === id && String(l.msg).startsWith('push request expired'));
+    expect(logged).toMatchObject({ level: 40, operation: 'submit', lastStatus: 503 });
+    const hitsAtExpiry = t.hits.length;
+    await clock.sleep(10 * 60_000);
+    expect(t.hits.length).toBe(hitsAtExpiry);
+  });
+
+  it('expires at exactly the configured age on the store clock, not before', async () => {
+    const store = new MemoryStore();
+    cleanup.push(() => store.close());
+    const clock = fastClock();
+    const t = await target(() => ({ status: 503, headers: { 'retry-after': '30' } }));
+    const p = await provider({ clock, store, retentionMs: 3_600_000, delivery: { sweepMs: 10_000, pollMs: 10_000 } });
+    const id = await push(p.url, `${t.url}/cb`, 1);
+    await p.outcome(id);
+    const record = (await store.getTask(id))!;
+    expect(record.state).toBe('expired');
+    expect(record.expiresAt - record.createdAt).toBe(3_600_000);
+    // Swept within one sweep interval (plus one poll) of the expiry time.
+    expect(record.updatedAt).toBeGreaterThanOrEqual(record.expiresAt);
+    expect(record.updatedAt - record.expiresAt).toBeLessThanOrEqual(20_000);
+  });
+});
+
+describe('restart and shutdown', () => {
+  it('picks up accepted work after a restart: the handler is not run again once its result is stored', async () => {
+    const file = join(dir, 'restart.db');
+    let up = false;
+    const t = await target(() => (up ? ok : 'drop'));
+    const clock = fastClock();
+    const first = await startProvider({ clock, store: `sqlite:${file}` });
+    const ids = [await push(first.url, `${t.url}/cb`, 1), await push(first.url, `${t.url}/cb`, 2)];
+    const check = await SqliteStore.open(file);
+    cleanup.push(() => check.close());
+    await until(async () => (await check.listTasks({ states: ['ready'] })).filter((r) => r.attempts > 0).length === 2, 10_000, 'failed attempts');
+    await first.close();
+    expect(first.outcomes.size).toBe(0);
+    expect(first.runs.size).toBe(2);
+
+    up = true;
+    const second = await provider({ clock, store: `sqlite:${file}` });
+    for (const id of ids) expect(await second.outcome(id)).toMatchObject({ state: 'delivered', ack: { outcome: 'received' } });
+    expect(second.runs.size).toBe(0);
+    expect((await check.getTask(ids[0]))!.result).toEqual({ n: 1, doubled: 2 });
+  });
+
+  it('runs the handler for requests another instance only accepted', async () => {
+    const store = new MemoryStore();
+    const t = await target(() => ok);
+    const acceptor = await provider({ store, delivery: { enabled: false } });
+    const id = await push(acceptor.url, `${t.url}/cb`, 5);
+    expect((await store.getTask(id))!.state).toBe('pending');
+    const worker = await provider({ store });
+    expect(await worker.outcome(id)).toMatchObject({ state: 'delivered' });
+    expect(acceptor.runs.size).toBe(0);
+    expect(worker.runs.get(id)).toBe(1);
+  });
+
+  it('on close, stops claiming and releases a callback still on the wire without counting it', async () => {
+    const store = new MemoryStore();
+    const t = await target(() => 'hang');
+    const p = await startProvider({ store, delivery: { shutdownGraceMs: 100 } });
+    const id = await push(p.url, `${t.url}/cb`, 3);
+    await until(() => t.hits.length === 1, 10_000, 'the callback to arrive');
+    await p.close();
+    const record = (await store.getTask(id))!;
+    expect(record).toMatchObject({ state: 'ready', attempts: 0, result: { n: 3, doubled: 6 } });
+    expect(record.leaseOwner).toBeUndefined();
+    expect(p.logs.some((l) => l.msg === 'shutting down: callback attempt abandoned, task released')).toBe(true);
+  });
+});
+
+describe('handler failures', () => {
+  it('dead-letters a request whose handler throws or returns an invalid result; no callback is sent', async () => {
+    const store = new MemoryStore();
+    const t = await target(() => ok);
+    const p = await provider({ store }, (req) => {
+      const n = (req.body as { n: number }).n;
+      if (n === 1) throw new Error('backend down');
+      return { n, doubled: 'twice' };
+    });
+    const thrown = await push(p.url, `${t.url}/cb`, 1);
+    const invalid = await push(p.url, `${t.url}/cb`, 2);
+    expect(await p.outcome(thrown)).toMatchObject({ state: 'dead', attempts: 0, reason: 'processing failed: backend down' });
+    expect(await p.outcome(invalid)).toMatchObject({ state: 'dead', reason: expect.stringContaining('callback body.doubled') });
+    expect((await store.getTask(thrown))!.lastError).toBe('processing failed: backend down');
+    expect(t.hits).toHaveLength(0);
+  });
+
+  it('answers 409 to a CorrelationID that was already accepted, and 503 when the store fails', async () => {
+    const store = new MemoryStore();
+    const t = await target(() => ok);
+    const p = await provider({ store, correlationId: (_op, req) => `protocol-${(req.body as { n: number }).n}` });
+    expect(await push(p.url, `${t.url}/cb`, 1)).toBe('protocol-1');
+    const again = await fetch(`${p.url}/requests`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-replyto': `${t.url}/cb` }, body: '{"n":1}' });
+    expect(again.status).toBe(409);
+    store.createTask = async () => {
+      throw new Error('disk full');
+    };
+    const failed = await fetch(`${p.url}/requests`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-replyto': `${t.url}/cb` }, body: '{"n":2}' });
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get('retry-after')).toBe('5');
+    expect(failed.headers.get('x-correlation-id')).toBeNull();
+    expect(await failed.json()).toMatchObject({ status: 503, detail: 'the request could not be taken in charge; try again later' });
+  });
+});
