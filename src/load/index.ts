@@ -1,7 +1,7 @@
 import type { Agreement, Interface, Pattern } from '../model/agreement.js';
 import { SchemaRegistry } from '../model/schemas.js';
-import { SpecError } from './errors.js';
 import { loadOpenApi } from './openapi/index.js';
+import { loadWsdl } from './wsdl/index.js';
 
 export interface AgreementSources {
   /** The provider's spec (OpenAPI with `callbacks`). */
@@ -17,12 +17,19 @@ export async function loadAgreement(sources: AgreementSources): Promise<Agreemen
   const registry = new SchemaRegistry();
   const provider = await loadInterface(sources.spec, registry, sources);
   const callback = sources.callback ? await loadInterface(sources.callback, registry, sources) : undefined;
+  // The callback spec's operations are where the consumer receives push results (step 3).
+  for (const op of callback?.operations ?? []) {
+    if (op.pattern.decidedBy !== 'shape' || op.soap) continue; // the WSDL loader decides SOAP receivers itself
+    op.pattern = { pattern: 'NONBLOCK_PUSH_REST', decidedBy: 'shape', facts: ['operation of the callback spec: the consumer receives push results here'] };
+  }
   return { provider, callback, schemas: registry.schemas };
 }
 
 function loadInterface(file: string, registry: SchemaRegistry, sources: AgreementSources): Promise<Interface> {
   if (/\.(wsdl|xml)$/i.test(file)) {
-    return Promise.reject(new SpecError('WSDL agreements are not supported yet', file));
+    // The callback WSDL's receiver operation is recognised by its role, not only by its shape.
+    const role = file === sources.callback && file !== sources.spec ? 'callback' : 'provider';
+    return loadWsdl(file, registry, { patterns: sources.patterns, role });
   }
   return loadOpenApi(file, registry, { patterns: sources.patterns });
 }

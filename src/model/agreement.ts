@@ -134,6 +134,73 @@ export interface Operation {
   /** Vendor extensions (`x-*`) of the operation, kept for later stages. */
   extensions: Record<string, unknown>;
   location: SourceLocation;
+  /** The SOAP binding of an operation loaded from WSDL (absent for OpenAPI operations). */
+  soap?: SoapOperation;
+}
+
+/** An XML qualified name; `namespace` is `""` for unqualified names. */
+export interface XmlQName {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * One message part as it travels in the SOAP envelope: a child of `soap:Body` (or of the rpc
+ * wrapper element inside it) or of `soap:Header`. Its schema describes the element's value and
+ * carries `x-xml` annotations (see src/load/wsdl/README.md).
+ */
+export interface SoapPart {
+  /** The WSDL part name. */
+  name: string;
+  /** The element on the wire: the part's `element=`, or for a `type=` part the accessor named after the part (unqualified). */
+  element: XmlQName;
+  /** The part's `type=`, when it has one instead of `element=`. */
+  type?: XmlQName;
+  schema: JsonSchema;
+  /** `xsi:nil="true"` may stand for the whole part. */
+  nillable: boolean;
+}
+
+export interface SoapMessage {
+  /** The WSDL message the parts come from. */
+  message: XmlQName;
+  /** rpc style: the wrapper element the body parts are children of (operation name, `...Response` for output). */
+  wrapper?: XmlQName;
+  body: SoapPart[];
+  headers: SoapPart[];
+}
+
+export interface SoapFault {
+  /** The fault name (binding `soap:fault@name` and portType `wsdl:fault@name`). */
+  name: string;
+  message: XmlQName;
+  /** The single part that is the fault's `detail` content. */
+  part: SoapPart;
+}
+
+/** Where a SOAP binding of the operation is exposed. */
+export interface SoapEndpoint {
+  version: '1.1' | '1.2';
+  binding: XmlQName;
+  service?: string;
+  port?: string;
+  /** The port's `soap:address` location, when it has one. */
+  address?: string;
+}
+
+export interface SoapOperation extends SoapEndpoint {
+  /** The operation's name in the WSDL (the Operation id is this unless it had to be disambiguated). */
+  name: string;
+  style: 'document' | 'rpc';
+  /** `soap:operation@soapAction` (SOAP 1.1 `SOAPAction` header, SOAP 1.2 `action` media type parameter); `""` when none. */
+  soapAction: string;
+  portType: XmlQName;
+  input: SoapMessage;
+  /** Absent for one-way operations. */
+  output?: SoapMessage;
+  faults: SoapFault[];
+  /** Other ports binding the same portType operation (e.g. a SOAP 1.1 and a SOAP 1.2 port); this operation describes the first. */
+  alsoExposedAt: SoapEndpoint[];
 }
 
 export interface SpecSource {

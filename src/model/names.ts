@@ -73,3 +73,9 @@ export function commentText(text: string): string {
     .replace(/[\u0000-\u0008\u000b-\u001f\u2028\u2029]/g, ' ')
     .trim();
 }
+
+/** A JSDoc block of comment-safe lines. */
+export function docComment(text: string): string {
+  const lines = commentText(text).split('\n').map((l) => l.trimEnd());
+  return lines.length === 1 ? `/** ${lines[0]} */` : `/**\n${lines.map((l) => ` * ${l}`.trimEnd()).join('\n')}\n */`;
+}

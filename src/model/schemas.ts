@@ -12,6 +12,9 @@ export class SchemaRegistry {
   private readonly scope = new NameScope();
   /** origin (file + pointer) → key, so every `$ref` to one place gets one name. */
   private readonly byOrigin = new Map<string, string>();
+  private readonly originsOf = new Map<string, string[]>();
+  /** Stored schemas by the name the spec gave them: only those can be duplicates of each other. */
+  private readonly bySpecName = new Map<string, NamedSchema[]>();
 
   /** Reserves a key for a schema about to be converted (so recursive `$ref`s resolve). */
   reserve(origin: string, specName: string): { key: string; fresh: boolean } {
@@ -19,6 +22,7 @@ export class SchemaRegistry {
     if (known) return { key: known, fresh: false };
     const key = this.scope.claim(pascalCase(specName, 'Schema'));
     this.byOrigin.set(origin, key);
+    this.originsOf.set(key, [origin]);
     return { key, fresh: true };
   }
 
@@ -27,14 +31,17 @@ export class SchemaRegistry {
    * spec name is already stored under another key, that key is reused and returned instead.
    */
   define(key: string, specName: string, schema: JsonSchema, location?: SourceLocation, description?: string): string {
-    const selfReferencing = JSON.stringify(schema).includes(JSON.stringify('#/$defs/' + key));
-    for (const existing of selfReferencing ? [] : this.schemas.values()) {
-      if (existing.specName === specName && isDeepStrictEqual(existing.schema, schema)) {
-        for (const [origin, k] of this.byOrigin) if (k === key) this.byOrigin.set(origin, existing.key);
+    const sameName = this.bySpecName.get(specName) ?? [];
+    const selfReferencing = sameName.length > 0 && JSON.stringify(schema).includes(JSON.stringify('#/$defs/' + key));
+    for (const existing of selfReferencing ? [] : sameName) {
+      if (isDeepStrictEqual(existing.schema, schema)) {
+        for (const origin of this.originsOf.get(key) ?? []) this.byOrigin.set(origin, existing.key);
         return existing.key;
       }
     }
-    this.schemas.set(key, { key, specName, schema, location, description });
+    const named = { key, specName, schema, location, description };
+    this.schemas.set(key, named);
+    this.bySpecName.set(specName, [...sameName, named]);
     return key;
   }
 }

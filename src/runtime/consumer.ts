@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor } from './descriptors.js';
 import { CorrelationRegistry } from './correlation.js';
-import { declaredResponse, installJsonParsers, installProblemHandlers, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
+import { declaredResponse, installJsonParsers, installErrorHandler, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
 import { callOperation, UnexpectedResponseError, type OutboundOptions, type OutgoingRequest } from './outbound.js';
 import { ProblemError } from './problem.js';
 import { Validators } from './validation.js';
@@ -86,15 +86,15 @@ export interface CallbackOptions {
 export async function registerCallbacks(
   app: FastifyInstance,
   def: CallbackDefinition,
-  handlers: Record<string, unknown>,
+  handlers: object,
   registry: CorrelationRegistry,
   options: CallbackOptions = {},
 ): Promise<void> {
   const validators = new Validators(def.defs);
-  installProblemHandlers(app);
+  installErrorHandler(app);
   installJsonParsers(app, def.callbacks);
   for (const op of def.callbacks) {
-    const handler = handlers[op.handler] as CallbackHandler<unknown, unknown> | undefined;
+    const handler = (handlers as Record<string, unknown>)[op.handler] as CallbackHandler<unknown, unknown> | undefined;
     if (!handler) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);
     const parse = requestParser(validators, op);
     const ok = declaredResponse(op.responses, 200);
@@ -103,6 +103,8 @@ export async function registerCallbacks(
       url: routePath(op.path).url,
       handler: async (req, reply) => {
         const request: IncomingRequest = parse(req);
+        // A callback carries the result: one without the declared body has nothing to hand over.
+        if (op.body && request.body === undefined) throw new ProblemError(400, 'callback body is required');
         const correlationId = req.headers[CORRELATION_HEADER.toLowerCase()];
         if (typeof correlationId !== 'string' || correlationId.length === 0) throw new ProblemError(400, `missing ${CORRELATION_HEADER} header`);
         if (!(await registry.isKnown(correlationId, options.unknownGraceMs))) {

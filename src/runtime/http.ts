@@ -99,13 +99,17 @@ export function declaredResponse(responses: ResponseDescriptor[], status: number
   return responses.find((r) => r.status === s) ?? responses.find((r) => r.status === `${s[0]}XX`) ?? responses.find((r) => r.status === 'default');
 }
 
-/** Error and not-found handling shared by every Accordo server: problem+json, no internals. */
-export function installProblemHandlers(app: FastifyInstance): void {
+/** Error handling shared by every Accordo route: problem+json, no internals leaked. */
+export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const p = toProblem(error as Error, request);
     if (p.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, p);
   });
+}
+
+/** Unknown routes answer 404 problem+json too (set once, on the root instance). */
+export function installNotFoundHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, `no operation at ${request.method} ${request.url.split('?')[0]}`)));
 }
 

@@ -60,3 +60,20 @@ export {
   type TaskRecord,
   type TaskState,
 } from './store/index.js';
+export {
+  awaitPull,
+  checkPull,
+  fetchPullResult,
+  submitPull,
+  MemoryPullTaskStore,
+  PullTimeoutError,
+  type PollOptions,
+  type PullAccepted,
+  type PullContext,
+  type PullDescriptor,
+  type PullHandler,
+  type PullProviderOptions,
+  type PullStatus,
+  type PullTask,
+  type PullTaskStore,
+} from './pull.js';

@@ -5,9 +5,10 @@ import { DEFAULT_RETENTION_MS, registerDeliveryAdmin, type AdminOptions } from '
 import { systemClock, type Clock } from './clock.js';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor } from './descriptors.js';
 import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
-import { declaredResponse, routePath, installJsonParsers, installProblemHandlers, requestParser, sendJson, type IncomingRequest } from './http.js';
+import { declaredResponse, routePath, installJsonParsers, installErrorHandler, requestParser, sendJson, type IncomingRequest } from './http.js';
 import type { OutboundOptions } from './outbound.js';
 import { ProblemError } from './problem.js';
+import { MemoryPullTaskStore, registerPull, type PullDescriptor, type PullHandler, type PullProviderOptions } from './pull.js';
 import { checkReplyTo, guardedFetch, type Connector, type ReplyToPolicy } from './reply-to.js';
 import { DEFAULT_STORE, openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -60,6 +61,8 @@ export interface ProviderOptions {
   replyTo?: ReplyToPolicy;
   retry?: Partial<RetryPolicy>;
   outbound?: OutboundOptions;
+  /** NONBLOCK_PULL operations: task ids, task store, public URL for `Location`. */
+  pull?: PullProviderOptions;
   /** Called when a callback ends: delivered, dead (dead letter) or expired. */
   onDelivery?: (operationId: string, correlationId: string, outcome: DeliveryOutcome) => void;
   /**
@@ -100,31 +103,42 @@ export interface DeliveryOptions {
 
 export interface ProviderDefinition {
   defs: Record<string, JsonSchema>;
-  operations: (OperationDescriptor | PushDescriptor)[];
+  operations: (OperationDescriptor | PushDescriptor | PullDescriptor)[];
 }
 
 const isPush = (op: OperationDescriptor): op is PushDescriptor => 'callback' in op;
+const isPull = (op: OperationDescriptor): op is PullDescriptor => 'pull' in op;
 
 /**
  * Registers every operation of an agreement on a Fastify instance, each with its pattern's
  * behaviour. Generated provider plugins call this with their descriptors and the user's handlers.
  */
-export async function registerProvider(app: FastifyInstance, def: ProviderDefinition, handlers: Record<string, unknown>, options: ProviderOptions = {}): Promise<void> {
+export async function registerProvider(app: FastifyInstance, def: ProviderDefinition, handlers: object, options: ProviderOptions = {}): Promise<void> {
   const validators = new Validators(def.defs);
-  installProblemHandlers(app);
+  const pending = new Set<Promise<unknown>>();
+  const pullStore = options.pull?.store ?? new MemoryPullTaskStore();
+  installErrorHandler(app);
   installJsonParsers(app, def.operations);
 
   const jobs = new Map<string, PushJob>();
   const routes: { op: OperationDescriptor; handler: unknown }[] = [];
   for (const op of def.operations) {
-    const handler = handlers[op.handler];
+    const handler = (handlers as Record<string, unknown>)[op.handler];
     if (!handler) throw new Error(`no handler for operation ${op.id} (expected handlers.${op.handler})`);
+    if (isPull(op)) {
+      registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, pullStore, pending);
+      continue;
+    }
     routes.push({ op, handler });
     if (isPush(op)) {
       const push = handler as PushHandler<IncomingRequest, unknown, unknown>;
       jobs.set(op.id, { op, process: (request, ctx) => push.process(request, ctx) });
     }
   }
+  // Pull jobs run in process (issue 5); close waits for them.
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...pending]);
+  });
 
   // Only push operations (and the admin routes) need the store: a blocking-only provider opens none.
   const push = jobs.size > 0 ? await startPushRuntime(app, jobs, validators, options) : undefined;

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { installProblemHandlers } from './http.js';
+import { installErrorHandler, installNotFoundHandler } from './http.js';
 
 export interface ServerOptions {
   /** Largest accepted request body in bytes (default 1 MiB). */
@@ -17,6 +17,7 @@ export function createServer(options: ServerOptions = {}): FastifyInstance {
     logger: options.logger ?? false,
     requestTimeout: options.requestTimeout ?? 30_000,
   });
-  installProblemHandlers(app);
+  installErrorHandler(app);
+  installNotFoundHandler(app);
   return app;
 }

@@ -2,11 +2,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../src/runtime/clock.js';
 import type { CallbackDefinition } from '../../src/runtime/consumer.js';
-import type { PushDescriptor } from '../../src/runtime/descriptors.js';
+import type { JsonSchema, PushDescriptor } from '../../src/runtime/descriptors.js';
 import type { ProviderDefinition } from '../../src/runtime/provider.js';
 
 /** A hand-written NONBLOCK_PUSH agreement: POST /requests {n} → callback POST {n, doubled}. */
-const json = (schema?: object) => ({ mediaTypes: ['application/json'], ...(schema ? { schema } : {}) });
+const json = (schema?: JsonSchema) => ({ mediaTypes: ['application/json'], ...(schema ? { schema } : {}) });
 export const callbackOp = {
   id: 'onResult',
   name: 'onResult',

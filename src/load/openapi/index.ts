@@ -22,7 +22,11 @@ import { detectRestPattern } from '../../model/pattern.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
 import { SpecError, parsePointer, pointerOf, pointerToken } from '../errors.js';
 import { SourceText } from '../source-map.js';
-import { SchemaConverter, resolvePointer } from './schema.js';
+import { Documents, type Place } from './documents.js';
+import { SchemaConverter } from './schema.js';
+
+/** RFC 9110 token: what a header name may be made of. */
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 const METHODS: HttpMethod[] = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -56,18 +60,19 @@ export async function loadOpenApi(file: string, registry: SchemaRegistry, option
   }
   if (!/^3\.[01]\.\d+/.test(version)) throw at(text, `unsupported OpenAPI version ${JSON.stringify(version)} (3.0.x and 3.1.x are supported)`, '/openapi');
 
-  let doc: Obj;
+  const parser = new SwaggerParser();
   try {
-    doc = (await SwaggerParser.bundle(path)) as unknown as Obj;
+    await parser.resolve(path, raw as never);
   } catch (e) {
     throw refError(e, text, raw);
   }
   try {
-    await SwaggerParser.validate(structuredClone(doc) as never);
+    await SwaggerParser.validate(path, structuredClone(raw) as never);
   } catch (e) {
-    throw validationError(e, text, raw);
+    if (!onlyComponentNames(e)) throw validationError(e, text, raw);
   }
-  return new OpenApiReader(doc, text, registry, version.startsWith('3.0'), options).read(version);
+  const docs = new Documents(text, (file) => (file === path ? raw : parser.$refs.get(file)));
+  return new OpenApiReader(raw, path, docs, registry, version.startsWith('3.0'), options).read(version);
 }
 
 function at(text: SourceText, message: string, pointer: string): SpecError {
@@ -110,22 +115,33 @@ function findRef(node: unknown, path: string[], match: (ref: string) => boolean)
   return undefined;
 }
 
+/**
+ * Component names outside `[a-zA-Z0-9._-]` (spaces, quotes, unicode) break a rule of the OpenAPI
+ * schema but nothing else: real specs have them, and names.ts makes any name safe, so they pass.
+ */
+function onlyComponentNames(e: unknown): boolean {
+  const details = (e as { details?: { instancePath: string; keyword?: string }[] }).details;
+  return !!details?.length && details.every((d) => /^\/components\/[^/]+$/.test(d.instancePath) && ['pattern', 'propertyNames', 'additionalProperties'].includes(d.keyword ?? ''));
+}
+
 /** Schema validation errors: report the most specific one, with its pointer and line. */
 function validationError(e: unknown, text: SourceText, raw: unknown): SpecError {
   const details = (e as { details?: { instancePath: string; message?: string; params?: Obj; keyword?: string }[] }).details;
   if (!details?.length) {
+    if (['MissingPointerError', 'ResolverError', 'InvalidPointerError', 'ParserError'].includes((e as Error).name)) return refError(e, text, raw);
     const message = ((e as Error).message ?? String(e)).split('\n')[0];
     const m = /(#\/\S+)/.exec((e as Error).message ?? '');
     return m ? at(text, `invalid OpenAPI: ${message}`, m[1].slice(1)) : refError(e, text, raw);
   }
   // Combinator failures (oneOf/anyOf/$ref alternatives) are noise next to the concrete error.
   const concrete = details.filter((d) => !['oneOf', 'anyOf', 'not', 'if'].includes(d.keyword ?? '') && !(d.keyword === 'required' && d.params?.missingProperty === '$ref'));
-  const best = (concrete.length ? concrete : details).reduce((a, b) => (b.instancePath.length > a.instancePath.length ? b : a));
-  const pointer = decodeURIComponent(best.instancePath);
-  let msg = best.message ?? 'is invalid';
-  if (best.params?.additionalProperty) msg += `: "${String(best.params.additionalProperty)}"`;
-  const others = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
-  return at(text, `invalid OpenAPI: ${pointer ? pointer.split('/').pop() : 'document'} ${msg}${others}`, pointer);
+  const pool = concrete.length ? concrete : details;
+  const deepest = Math.max(...pool.map((d) => d.instancePath.length));
+  const best = pool.filter((d) => d.instancePath.length === deepest);
+  const pointer = decodeURIComponent(best[0].instancePath);
+  const messages = [...new Set(best.map((d) => (d.message ?? 'is invalid') + (d.params?.additionalProperty ? `: "${String(d.params.additionalProperty)}"` : '')))];
+  const name = pointer ? pointer.split('/').pop()!.replace(/~1/g, '/').replace(/~0/g, '~') : 'document';
+  return at(text, `invalid OpenAPI: ${name} ${messages.join('; ')}`, pointer);
 }
 
 class OpenApiReader {
@@ -133,28 +149,20 @@ class OpenApiReader {
 
   constructor(
     private readonly doc: Obj,
-    private readonly text: SourceText,
+    private readonly file: string,
+    private readonly docs: Documents,
     registry: SchemaRegistry,
     openapi30: boolean,
     private readonly options: LoadOptions,
   ) {
-    this.schemas = new SchemaConverter(doc, registry, openapi30, (p) => this.location(p));
+    this.schemas = new SchemaConverter(docs, registry, openapi30);
   }
 
-  location(pointer: string): SourceLocation {
-    return { file: this.text.file, pointer, ...this.text.position(pointer) };
-  }
-
-  /** Follows local `$ref`s (bundling leaves no others) to the object and its pointer. */
-  private deref(value: unknown, pointer: string): { value: Obj; pointer: string } {
-    const seen = new Set<string>();
-    while (isObj(value) && typeof value.$ref === 'string' && value.$ref.startsWith('#')) {
-      if (seen.has(value.$ref)) throw at(this.text, `circular $ref ${value.$ref}`, pointer);
-      seen.add(value.$ref);
-      pointer = value.$ref.slice(1);
-      value = resolvePointer(this.doc, parsePointer(value.$ref));
-    }
-    return { value: isObj(value) ? value : {}, pointer };
+  /** Follows `$ref`s (across files) to the object and its place. */
+  private deref(value: unknown, at: Place): { value: Obj; at: Place } {
+    const found = this.docs.deref(value, at);
+    if (found.value === undefined) throw this.docs.error('unresolvable $ref', at);
+    return { value: isObj(found.value) ? found.value : {}, at: found.at };
   }
 
   read(version: string): Interface {
@@ -162,28 +170,28 @@ class OpenApiReader {
     const operations: Operation[] = [];
     const paths = isObj(this.doc.paths) ? this.doc.paths : {};
     for (const [path, item] of Object.entries(paths)) {
-      const p = `/paths/${pointerToken(path)}`;
-      operations.push(...this.pathItem(path, this.deref(item, p), undefined));
+      operations.push(...this.pathItem(path, this.deref(item, { file: this.file, pointer: `/paths/${pointerToken(path)}` }), undefined));
     }
     return {
       title: typeof info.title === 'string' ? info.title : '',
       version: typeof info.version === 'string' ? info.version : String(info.version ?? ''),
       description: typeof info.description === 'string' ? info.description : undefined,
-      source: { file: this.text.file, format: 'openapi', version },
+      source: { file: this.file, format: 'openapi', version },
       basePath: basePathOf(this.doc.servers),
       operations,
     };
   }
 
-  private pathItem(path: string, item: { value: Obj; pointer: string }, parent: { id: string; callback: string } | undefined): Operation[] {
+  private pathItem(path: string, item: { value: Obj; at: Place }, parent: { id: string; callback: string } | undefined): Operation[] {
     const shared = Array.isArray(item.value.parameters) ? item.value.parameters : [];
     const ops: Operation[] = [];
     for (const method of METHODS) {
       const raw = item.value[method];
       if (!isObj(raw)) continue;
-      const pointer = `${item.pointer}/${method}`;
+      const at = under(item.at, method);
       const given = typeof raw.operationId === 'string' && raw.operationId.length > 0 ? raw.operationId : undefined;
       const id = given ?? (parent ? `${parent.id} ${parent.callback} ${method}` : `${method} ${path}`);
+      const own = Array.isArray(raw.parameters) ? raw.parameters : [];
       const shape = {
         id: given ?? camelCase(id, 'operation'),
         idDerived: !given,
@@ -191,31 +199,37 @@ class OpenApiReader {
         path,
         summary: typeof raw.summary === 'string' ? raw.summary : undefined,
         description: typeof raw.description === 'string' ? raw.description : undefined,
-        parameters: this.parameters([...shared.map((s, i) => ({ s, p: `${item.pointer}/parameters/${i}` })), ...(Array.isArray(raw.parameters) ? raw.parameters : []).map((s, i) => ({ s, p: `${pointer}/parameters/${i}` }))]),
-        requestBody: raw.requestBody ? this.requestBody(this.deref(raw.requestBody, `${pointer}/requestBody`)) : undefined,
-        responses: this.responses(isObj(raw.responses) ? raw.responses : {}, `${pointer}/responses`),
+        parameters: this.parameters([...shared.map((s, i) => ({ s, at: under(item.at, 'parameters', i) })), ...own.map((s, i) => ({ s, at: under(at, 'parameters', i) }))]),
+        requestBody: raw.requestBody ? this.requestBody(this.deref(raw.requestBody, under(at, 'requestBody'))) : undefined,
+        responses: this.responses(isObj(raw.responses) ? raw.responses : {}, under(at, 'responses')),
         callbacks: [] as Callback[],
         extensions: Object.fromEntries(Object.entries(raw).filter(([k]) => k.startsWith('x-'))),
-        location: this.location(pointer),
+        location: this.docs.location(at),
       };
-      shape.callbacks = this.callbacks(isObj(raw.callbacks) ? raw.callbacks : {}, `${pointer}/callbacks`, shape.id);
-      ops.push({ ...shape, pattern: detectRestPattern(shape, this.options.patterns?.[shape.id]) });
+      shape.callbacks = this.callbacks(isObj(raw.callbacks) ? raw.callbacks : {}, under(at, 'callbacks'), shape.id);
+      const pattern = detectRestPattern(shape, this.options.patterns?.[shape.id]);
+      // A callback belongs to its operation's pattern: it is that pattern's step 3.
+      for (const cb of shape.callbacks) {
+        for (const cbOp of cb.operations) cbOp.pattern = { pattern: pattern.pattern, decidedBy: pattern.decidedBy, facts: [`callback "${cb.name}" of ${shape.id}`] };
+      }
+      ops.push({ ...shape, pattern });
     }
     return ops;
   }
 
   /** Path-level then operation-level parameters; an operation parameter replaces a path one of the same name and location. */
-  private parameters(list: { s: unknown; p: string }[]): Parameter[] {
+  private parameters(list: { s: unknown; at: Place }[]): Parameter[] {
     const byKey = new Map<string, Parameter>();
-    for (const { s, p } of list) {
-      const { value, pointer } = this.deref(s, p);
+    for (const { s, at: ref } of list) {
+      const { value, at } = this.deref(s, ref);
       const where = value.in as ParameterLocation;
       const name = String(value.name);
+      if (where === 'header' && !HTTP_TOKEN.test(name)) throw this.docs.error(`header name ${JSON.stringify(name)} is not a valid HTTP header name`, under(at, 'name'));
       byKey.set(`${where}:${name.toLowerCase()}`, {
         name,
         in: where,
         required: where === 'path' ? true : value.required === true,
-        schema: this.schemaOf(value, pointer),
+        schema: this.schemaOf(value, at),
         description: typeof value.description === 'string' ? value.description : undefined,
       });
     }
@@ -223,42 +237,43 @@ class OpenApiReader {
   }
 
   /** The schema of a parameter or header: `schema`, or the first media type of `content`. */
-  private schemaOf(value: Obj, pointer: string): JsonSchema {
-    if (value.schema !== undefined) return this.schemas.convert(value.schema, `${pointer}/schema`);
+  private schemaOf(value: Obj, at: Place): JsonSchema {
+    if (value.schema !== undefined) return this.schemas.convert(value.schema, under(at, 'schema'));
     if (isObj(value.content)) {
       const [media, content] = Object.entries(value.content)[0] ?? [];
-      if (media && isObj(content) && content.schema !== undefined) return this.schemas.convert(content.schema, `${pointer}/content/${pointerToken(media)}/schema`);
+      if (media && isObj(content) && content.schema !== undefined) return this.schemas.convert(content.schema, under(at, 'content', media, 'schema'));
     }
     return {};
   }
 
-  private contents(content: unknown, pointer: string): MediaContent[] {
+  private contents(content: unknown, at: Place): MediaContent[] {
     if (!isObj(content)) return [];
     return Object.entries(content).map(([mediaType, media]) => ({
       mediaType,
-      schema: isObj(media) && media.schema !== undefined ? this.schemas.convert(media.schema, `${pointer}/${pointerToken(mediaType)}/schema`) : undefined,
+      schema: isObj(media) && media.schema !== undefined ? this.schemas.convert(media.schema, under(at, mediaType, 'schema')) : undefined,
     }));
   }
 
-  private requestBody({ value, pointer }: { value: Obj; pointer: string }): RequestBody {
+  private requestBody({ value, at }: { value: Obj; at: Place }): RequestBody {
     return {
       required: value.required === true,
-      contents: this.contents(value.content, `${pointer}/content`),
+      contents: this.contents(value.content, under(at, 'content')),
       description: typeof value.description === 'string' ? value.description : undefined,
     };
   }
 
-  private responses(responses: Obj, pointer: string): Response[] {
+  private responses(responses: Obj, at: Place): Response[] {
     return Object.entries(responses)
       .filter(([status]) => !status.startsWith('x-'))
       .map(([status, r]) => {
-        const { value, pointer: at } = this.deref(r, `${pointer}/${pointerToken(status)}`);
+        const { value, at: rAt } = this.deref(r, under(at, status));
         const headers: ResponseHeader[] = Object.entries(isObj(value.headers) ? value.headers : {}).map(([name, h]) => {
-          const header = this.deref(h, `${at}/headers/${pointerToken(name)}`);
+          const header = this.deref(h, under(rAt, 'headers', name));
+          if (!HTTP_TOKEN.test(name)) throw this.docs.error(`header name ${JSON.stringify(name)} is not a valid HTTP header name`, under(rAt, 'headers', name));
           return {
             name,
             required: header.value.required === true,
-            schema: this.schemaOf(header.value, header.pointer),
+            schema: this.schemaOf(header.value, header.at),
             description: typeof header.value.description === 'string' ? header.value.description : undefined,
           };
         });
@@ -266,34 +281,35 @@ class OpenApiReader {
           status: status.toUpperCase() === 'DEFAULT' ? 'default' : status.toUpperCase(),
           description: typeof value.description === 'string' ? value.description : undefined,
           headers,
-          contents: this.contents(value.content, `${at}/content`),
+          contents: this.contents(value.content, under(rAt, 'content')),
         };
       });
   }
 
-  private callbacks(callbacks: Obj, pointer: string, parentId: string): Callback[] {
+  private callbacks(callbacks: Obj, at: Place, parentId: string): Callback[] {
     const out: Callback[] = [];
     for (const [name, cb] of Object.entries(callbacks)) {
-      const callback = this.deref(cb, `${pointer}/${pointerToken(name)}`);
+      const callback = this.deref(cb, under(at, name));
       for (const [expr, item] of Object.entries(callback.value)) {
         if (expr.startsWith('x-')) continue;
-        const at = `${callback.pointer}/${pointerToken(expr)}`;
+        const exprAt = under(callback.at, expr);
         const expression = parseRuntimeExpression(expr);
-        if ('error' in expression) throw this.errorAt(expression.error, at);
+        if ('error' in expression) throw this.docs.error(expression.error, exprAt);
         out.push({
           name,
           expression,
-          operations: this.pathItem(expr, this.deref(item, at), { id: parentId, callback: name }),
-          location: this.location(at),
+          operations: this.pathItem(expr, this.deref(item, exprAt), { id: parentId, callback: name }),
+          location: this.docs.location(exprAt),
         });
       }
     }
     return out;
   }
+}
 
-  private errorAt(message: string, pointer: string): SpecError {
-    return at(this.text, message, pointer);
-  }
+/** The place of a child of a place. */
+function under(at: Place, ...tokens: (string | number)[]): Place {
+  return { file: at.file, pointer: at.pointer + tokens.map((t) => `/${pointerToken(t)}`).join('') };
 }
 
 /** The path part of the first server URL (`https://api.ente.example/rest/nome-api/v1` → `/rest/nome-api/v1`). */

@@ -2,6 +2,7 @@ import type { JsonSchema } from '../../model/agreement.js';
 import { schemaRef } from '../../model/agreement.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
 import { parsePointer, pointerToken } from '../errors.js';
+import type { Documents, Place } from './documents.js';
 
 /** Keywords carried over unchanged (annotations and assertions that mean the same in 3.0, 3.1 and JSON Schema). */
 const PLAIN = new Set([
@@ -18,45 +19,44 @@ const LIST = new Set(['allOf', 'anyOf', 'oneOf', 'prefixItems']);
 const MAP = new Set(['properties', 'patternProperties', 'dependentSchemas', '$defs', 'definitions']);
 
 /**
- * Converts OpenAPI 3.0 / 3.1 Schema Objects of one bundled document into JSON Schema 2020-12,
- * registering every `$ref` target as a named schema of the agreement.
+ * Converts OpenAPI 3.0 / 3.1 Schema Objects into JSON Schema 2020-12, registering every `$ref`
+ * target (in any of the spec's files) as a named schema of the agreement.
  */
 export class SchemaConverter {
   constructor(
-    private readonly doc: unknown,
+    private readonly docs: Documents,
     private readonly registry: SchemaRegistry,
     private readonly openapi30: boolean,
-    private readonly location: (pointer: string) => { file: string; pointer: string; line?: number; column?: number },
   ) {}
 
-  convert(schema: unknown, pointer: string): JsonSchema {
+  convert(schema: unknown, at: Place): JsonSchema {
     if (typeof schema === 'boolean') return schema ? {} : { not: {} };
     if (!schema || typeof schema !== 'object') return {};
     const src = schema as Record<string, unknown>;
 
     if (typeof src.$ref === 'string') {
-      const ref = this.named(src.$ref);
+      const ref = this.named(src.$ref, at);
       if (this.openapi30) return ref; // 3.0: siblings of $ref are ignored
       const rest = Object.fromEntries(Object.entries(src).filter(([k]) => k !== '$ref'));
-      const extra = this.convert(rest, pointer);
+      const extra = this.convert(rest, at);
       const annotations = ['description', 'title', 'summary'];
       return Object.keys(extra).every((k) => annotations.includes(k)) ? { ...ref } : { allOf: [ref, extra] };
     }
 
     const out: JsonSchema = {};
+    const under = (...tokens: (string | number)[]): Place => ({ file: at.file, pointer: at.pointer + tokens.map((t) => `/${pointerToken(t)}`).join('') });
     for (const [k, v] of Object.entries(src)) {
-      const at = `${pointer}/${pointerToken(k)}`;
       if (PLAIN.has(k)) out[k] = v;
-      else if (ONE.has(k)) out[k] = this.convert(v, at);
-      else if (LIST.has(k) && Array.isArray(v)) out[k] = v.map((s, i) => this.convert(s, `${at}/${i}`));
+      else if (ONE.has(k)) out[k] = this.convert(v, under(k));
+      else if (LIST.has(k) && Array.isArray(v)) out[k] = v.map((s, i) => this.convert(s, under(k, i)));
       else if (MAP.has(k) && v && typeof v === 'object') {
         const key = k === 'definitions' ? '$defs' : k;
-        out[key] = Object.fromEntries(Object.entries(v).map(([n, s]) => [n, this.convert(s, `${at}/${pointerToken(n)}`)]));
+        out[key] = Object.fromEntries(Object.entries(v).map(([n, s]) => [n, this.convert(s, under(k, n))]));
       } else if (k === 'items') {
-        if (Array.isArray(v)) out.prefixItems = v.map((s, i) => this.convert(s, `${at}/${i}`));
-        else out.items = this.convert(v, at);
+        if (Array.isArray(v)) out.prefixItems = v.map((s, i) => this.convert(s, under(k, i)));
+        else out.items = this.convert(v, under(k));
       } else if (k === 'additionalProperties') {
-        out.additionalProperties = typeof v === 'boolean' ? v : this.convert(v, at);
+        out.additionalProperties = typeof v === 'boolean' ? v : this.convert(v, under(k));
       } else if (k === 'example' && !('examples' in src)) out.examples = [v];
       // Dropped: nullable and boolean exclusive bounds (handled below), discriminator, xml,
       // externalDocs, x-* extensions, $schema/$id/$anchor (they would re-base $refs).
@@ -76,19 +76,19 @@ export class SchemaConverter {
     return out;
   }
 
-  /** The `$ref` to the named schema for a local pointer, converting the target the first time. */
-  private named(ref: string): JsonSchema {
-    if (!ref.startsWith('#')) return {}; // bundling leaves only local refs
-    const tokens = parsePointer(ref);
+  /** The `$ref` to the named schema a reference points at, converting the target the first time. */
+  private named(ref: string, from: Place): JsonSchema {
+    const target = this.docs.target(ref, from);
+    const tokens = parsePointer(target.pointer);
     const component = tokens.length === 3 && tokens[0] === 'components' && tokens[1] === 'schemas';
-    const specName = component ? tokens[2] : tokens[tokens.length - 1] ?? 'Schema';
-    const origin = ref.slice(1);
-    const { key, fresh } = this.registry.reserve(origin, specName);
+    const specName = component ? tokens[2] : (tokens[tokens.length - 1] ?? 'Schema');
+    const { key, fresh } = this.registry.reserve(`${target.file}#${target.pointer}`, specName);
     if (!fresh) return schemaRef(key);
-    const target = resolvePointer(this.doc, tokens);
-    const converted = this.convert(target, origin);
-    const description = typeof (target as { description?: unknown })?.description === 'string' ? (target as { description: string }).description : undefined;
-    return schemaRef(this.registry.define(key, specName, converted, this.location(origin), description));
+    const { value, at } = this.docs.deref(this.docs.valueAt(target), target);
+    if (value === undefined) throw this.docs.error(`unresolvable $ref ${JSON.stringify(ref)}`, from);
+    const converted = this.convert(value, at);
+    const description = typeof (value as { description?: unknown })?.description === 'string' ? (value as { description: string }).description : undefined;
+    return schemaRef(this.registry.define(key, specName, converted, this.docs.location(target), description));
   }
 }
 
@@ -99,13 +99,4 @@ function nullable(schema: JsonSchema): JsonSchema {
     return out;
   }
   return { anyOf: [schema, { type: 'null' }] };
-}
-
-export function resolvePointer(doc: unknown, tokens: string[]): unknown {
-  let node = doc;
-  for (const t of tokens) {
-    if (node && typeof node === 'object') node = (node as Record<string, unknown>)[t];
-    else return undefined;
-  }
-  return node;
 }

@@ -1,0 +1,12 @@
+// `npm run demo`: runs the demo of every example, each on loopback with its embedded defaults.
+import { WireLog } from './shared/wire.js';
+import { runDemo as pushRest } from './nonblock-push-rest/demo.js';
+
+const demos: [string, (log: WireLog) => Promise<unknown>][] = [['NONBLOCK_PUSH_REST (examples/nonblock-push-rest)', pushRest]];
+
+for (const [title, run] of demos) {
+  const log = new WireLog();
+  await run(log);
+  console.log(`\n== ${title}\n`);
+  log.print();
+}

@@ -1,0 +1,44 @@
+// NONBLOCK_PUSH_REST demo: the generated provider and consumer talk over loopback and the four
+// messages of the pattern are printed as they cross the wire.
+import { CorrelationRegistry } from 'accordo/runtime';
+import { createConsumerServer, ProviderClient } from './generated/consumer.js';
+import { createProviderServer } from './generated/provider.js';
+import { handlers } from './provider.handlers.js';
+import { callbackHandlers } from './consumer.handlers.js';
+import { WireLog } from '../shared/wire.js';
+
+export async function runDemo(log = new WireLog()) {
+  // The paths of the guideline's example messages.
+  const provider = await createProviderServer(handlers, { prefix: '/rest/nome-api/v1' });
+  const registry = new CorrelationRegistry();
+  const consumer = await createConsumerServer(callbackHandlers, registry, { prefix: '/rest/v1/nomeinterfacciaclient' });
+  log.trace(provider, 'provider', 'consumer');
+  log.trace(consumer, 'consumer', 'provider');
+  try {
+    const providerUrl = await provider.listen({ host: '127.0.0.1', port: 0 });
+    const consumerUrl = await consumer.listen({ host: '127.0.0.1', port: 0 });
+    const api = new ProviderClient({
+      baseUrl: `${providerUrl}/rest/nome-api/v1`,
+      callbackUrl: `${consumerUrl}/rest/v1/nomeinterfacciaclient`,
+      registry,
+    });
+    const { correlationId, ack } = await api.pushMessage({
+      path: { id_resource: 1234 },
+      body: { a: { a1s: [1, 2], a2: 'RGFuJ3MgVG9vbHMgYXJlIGNvb2wh' }, b: 'Stringa di esempio' },
+    });
+    const result = await api.pushMessageResult(correlationId, { timeoutMs: 10_000 });
+    return { correlationId, ack, result, messages: log.messages };
+  } finally {
+    // The provider first: closing waits for its callback to be acknowledged (step 4).
+    await provider.close();
+    await consumer.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const log = new WireLog();
+  const { correlationId, result } = await runDemo(log);
+  console.log('NONBLOCK_PUSH_REST: PushMessage over loopback\n');
+  log.print();
+  console.log(`\nresult of ${correlationId}: ${JSON.stringify(result)}`);
+}

@@ -1,0 +1,297 @@
+import type { Agreement, JsonSchema, Operation, Parameter, Response } from '../model/agreement.js';
+import { refKey } from '../model/agreement.js';
+import { replyToHeaderOf } from '../model/expression.js';
+import { NameScope, camelCase, commentText, pascalCase, propertyKey } from '../model/names.js';
+import { REPLY_TO } from '../model/pattern.js';
+import type { OperationDescriptor, PushDescriptor } from '../runtime/descriptors.js';
+import { literal } from './render.js';
+import { sampleValue, tsType } from './ts-types.js';
+
+/**
+ * What the templates print, computed once from the agreement: every identifier is claimed from
+ * a scope (valid and collision-free), every spec string is carried as JSON or comment text.
+ */
+export interface AgreementView {
+  types: TypeDecl[];
+  provider: OperationView[];
+  receivers: ReceiverView[];
+}
+
+export interface TypeDecl {
+  name: string;
+  doc: string[];
+  /** `interface` bodies start with `{`; anything else is a type alias. */
+  type: string;
+}
+
+export interface OperationView {
+  id: string;
+  handler: string;
+  pattern: string;
+  isPush: boolean;
+  doc: string[];
+  requestType: string;
+  inputType: string;
+  inputOptional: boolean;
+  /** Blocking: the union of declared responses. */
+  responseType?: string;
+  /** Push: the 202 ACK body type and the callback result type. */
+  ackType?: string;
+  resultType?: string;
+  /** Push: the receiver whose URL the client sends as X-ReplyTo, when one matches. */
+  receiver?: ReceiverView;
+  descriptor: OperationDescriptor | PushDescriptor;
+  /** Push: code of a value for the scaffold's ACK (null: none is certain to type-check). */
+  ackCode: string | null;
+}
+
+export interface ReceiverView {
+  id: string;
+  handler: string;
+  doc: string[];
+  path: string;
+  resultType: string;
+  ackType: string;
+  ackCode: string | null;
+  descriptor: OperationDescriptor;
+  bodyKey?: string;
+}
+
+export function buildView(agreement: Agreement): AgreementView {
+  const typeNames = new NameScope(agreement.schemas.keys());
+  const types: TypeDecl[] = [...agreement.schemas.values()].map((s) => ({
+    name: s.key,
+    doc: docLines(s.description, s.specName !== s.key ? `Schema "${s.specName}" of the spec.` : undefined),
+    type: tsType(s.schema),
+  }));
+  const sample = (schema: JsonSchema | undefined) => sampleValue(schema, agreement.schemas);
+
+  const receivers = receiverOperations(agreement);
+  const receiverHandlers = new NameScope();
+  const receiverViews: ReceiverView[] = receivers.map(({ op, path }) => {
+    const ok = successResponse(op.responses, ['200', '2XX', '201', '202', '204']);
+    const bodySchema = jsonBody(op)?.schema;
+    const resultType = typeNames.claim(`${pascalCase(op.id)}Result`);
+    types.push({ name: resultType, doc: [`Body of the callback ${commentText(op.id)}.`], type: tsType(bodySchema) });
+    const ackType = typeNames.claim(`${pascalCase(op.id)}Ack`);
+    types.push({ name: ackType, doc: [`Acknowledgement of the callback ${commentText(op.id)}.`], type: bodyType(ok) });
+    const handler = receiverHandlers.claim(camelCase(op.id));
+    return {
+      id: op.id,
+      handler,
+      doc: operationDoc(op, path),
+      path,
+      resultType,
+      ackType,
+      ackCode: ackCode(ok, sample),
+      descriptor: descriptor(op, handler, path),
+      bodyKey: bodySchema ? refKey(bodySchema) : undefined,
+    };
+  });
+
+  const handlers = new NameScope();
+  const provider = agreement.provider.operations.map((op): OperationView => {
+    const base = pascalCase(op.id, 'Operation');
+    const handler = handlers.claim(camelCase(op.id, 'operation'));
+    const isPush = op.pattern.pattern === 'NONBLOCK_PUSH_REST';
+    const replyTo = isPush ? replyToHeader(op) : undefined;
+
+    const requestType = typeNames.claim(`${base}Request`);
+    types.push({ name: requestType, doc: [`The validated request of ${commentText(op.id)}, as its handler receives it.`], type: requestTypeOf(op) });
+    const inputType = typeNames.claim(`${base}Input`);
+    const input = inputTypeOf(op, replyTo);
+    types.push({ name: inputType, doc: [`What a client passes to ${commentText(op.id)}.`], type: input.type });
+
+    const view: OperationView = {
+      id: op.id,
+      handler,
+      pattern: op.pattern.pattern,
+      isPush,
+      doc: operationDoc(op, op.path),
+      requestType,
+      inputType,
+      inputOptional: input.optional,
+      descriptor: descriptor(op, handler, op.path),
+      ackCode: null,
+    };
+    if (isPush) {
+      const accepted = op.responses.find((r) => r.status === '202') ?? successResponse(op.responses, ['2XX', '200']);
+      view.ackType = typeNames.claim(`${base}Ack`);
+      types.push({ name: view.ackType, doc: [`The ACK body of the 202 of ${commentText(op.id)}.`], type: bodyType(accepted) });
+      view.ackCode = ackCode(accepted, sample);
+      const callbackOp = op.callbacks[0]?.operations.find((o) => o.method === 'post') ?? op.callbacks[0]?.operations[0];
+      const resultSchema = callbackOp ? jsonBody(callbackOp)?.schema : undefined;
+      view.resultType = typeNames.claim(`${base}Result`);
+      types.push({ name: view.resultType, doc: [`The result ${commentText(op.id)} sends to the callback URL.`], type: tsType(resultSchema) });
+      view.receiver = bindReceiver(receiverViews, resultSchema);
+      view.descriptor = {
+        ...view.descriptor,
+        replyToHeader: replyTo!,
+        callback: {
+          ...(callbackOp
+            ? descriptor(callbackOp, 'callback', callbackOp.path)
+            : { id: `${op.id} callback`, handler: 'callback', method: 'POST', path: '', pattern: 'callback', parameters: { path: [], query: [], header: [] }, responses: [{ status: '200', mediaTypes: ['application/json'], headers: [] }] }),
+          name: op.callbacks[0]?.name ?? 'callback',
+        },
+      } as PushDescriptor;
+    } else {
+      view.responseType = typeNames.claim(`${base}Response`);
+      types.push({ name: view.responseType, doc: [`The responses ${commentText(op.id)} declares.`], type: responseUnion(op.responses) });
+    }
+    return view;
+  });
+
+  return { types, provider, receivers: receiverViews };
+}
+
+/**
+ * The callback endpoints the consumer exposes: the callback spec's operations when there is
+ * one; otherwise each push operation's declared callbacks, mounted at `/callbacks/<operation>/<callback>`
+ * (identifier-safe names: the router treats characters such as `*` and `:` specially).
+ */
+function receiverOperations(agreement: Agreement): { op: Operation; path: string }[] {
+  if (agreement.callback) return agreement.callback.operations.map((op) => ({ op, path: op.path }));
+  const out: { op: Operation; path: string }[] = [];
+  for (const op of agreement.provider.operations) {
+    if (op.pattern.pattern !== 'NONBLOCK_PUSH_REST') continue;
+    for (const cb of op.callbacks) {
+      for (const cbOp of cb.operations) {
+        out.push({ op: cbOp, path: `/callbacks/${camelCase(op.id, 'operation')}/${camelCase(cb.name, 'callback')}` });
+      }
+    }
+  }
+  return out;
+}
+
+function bindReceiver(receivers: ReceiverView[], resultSchema: JsonSchema | undefined): ReceiverView | undefined {
+  const key = resultSchema ? refKey(resultSchema) : undefined;
+  const byBody = key ? receivers.filter((r) => r.bodyKey === key) : [];
+  if (byBody.length === 1) return byBody[0];
+  return receivers.length === 1 ? receivers[0] : undefined;
+}
+
+function replyToHeader(op: Operation): string {
+  for (const cb of op.callbacks) {
+    const h = replyToHeaderOf(cb.expression);
+    if (h) return h;
+  }
+  return op.parameters.find((p) => p.in === 'header' && p.name.toLowerCase() === REPLY_TO.toLowerCase())?.name ?? REPLY_TO;
+}
+
+function docLines(...texts: (string | undefined)[]): string[] {
+  return texts.filter((t): t is string => !!t && t.trim().length > 0).flatMap((t) => commentText(t).split('\n'));
+}
+
+function operationDoc(op: Operation, path: string): string[] {
+  return [
+    `${op.method.toUpperCase()} ${commentText(path)} (${commentText(op.id)}): ${op.pattern.pattern}.`,
+    ...docLines(op.summary, op.description),
+    `Pattern decided by ${op.pattern.decidedBy}: ${commentText(op.pattern.facts.join('; '))}.`,
+  ];
+}
+
+/** The body type of a response: `undefined` when it declares no content. */
+function bodyType(r: Response | undefined): string {
+  return r && r.contents.length ? tsType(jsonContent(r)?.schema) : 'undefined';
+}
+
+/** Code for a scaffold's ACK: a sample value of its type, `undefined` for no body, or null when none is certain. */
+function ackCode(r: Response | undefined, sample: (s: JsonSchema | undefined) => unknown): string | null {
+  if (!r || r.contents.length === 0) return 'undefined';
+  const value = sample(jsonContent(r)?.schema);
+  return value === undefined ? null : literal(value);
+}
+
+function jsonContent(r: { contents: { mediaType: string; schema?: JsonSchema }[] }) {
+  return r.contents.find((c) => /json/i.test(c.mediaType)) ?? r.contents[0];
+}
+
+function jsonBody(op: Operation) {
+  return op.requestBody ? jsonContent(op.requestBody) : undefined;
+}
+
+function successResponse(responses: Response[], order: string[]): Response | undefined {
+  for (const s of order) {
+    const r = responses.find((x) => x.status === s);
+    if (r) return r;
+  }
+  return responses.find((r) => r.status.startsWith('2'));
+}
+
+function paramsObject(params: Parameter[], lower: boolean, allOptional = false): string {
+  if (params.length === 0) return 'Record<string, never>';
+  const lines = params.map((p) => `${propertyKey(lower ? p.name.toLowerCase() : p.name)}${p.required && !allOptional ? '' : '?'}: ${tsType(p.schema)};`);
+  return `{\n${lines.join('\n')}\n}`;
+}
+
+function requestTypeOf(op: Operation): string {
+  const by = (where: Parameter['in']) => op.parameters.filter((p) => p.in === where);
+  const body = jsonBody(op);
+  const bodyType = op.requestBody ? tsType(body?.schema) : 'undefined';
+  return `{
+path: ${paramsObject(by('path'), false)};
+query: ${paramsObject(by('query'), false)};
+headers: ${paramsObject(by('header'), true)};
+body: ${op.requestBody && !op.requestBody.required ? `${bodyType} | undefined` : bodyType};
+}`;
+}
+
+/** The client's argument: path values, optional query and headers (minus what the runtime sets), body. */
+function inputTypeOf(op: Operation, managedHeader?: string): { type: string; optional: boolean } {
+  const by = (where: Parameter['in']) => op.parameters.filter((p) => p.in === where && !(where === 'header' && managedHeader && p.name.toLowerCase() === managedHeader.toLowerCase()));
+  const lines: string[] = [];
+  let optional = true;
+  const add = (name: string, params: Parameter[]) => {
+    if (!params.length) return;
+    const required = params.some((p) => p.required);
+    optional &&= !required;
+    lines.push(`${name}${required ? '' : '?'}: ${paramsObject(params, false)};`);
+  };
+  add('path', by('path'));
+  add('query', by('query'));
+  add('headers', by('header'));
+  if (op.requestBody) {
+    optional &&= !op.requestBody.required;
+    lines.push(`body${op.requestBody.required ? '' : '?'}: ${tsType(jsonBody(op)?.schema)};`);
+  }
+  return { type: lines.length ? `{\n${lines.join('\n')}\n}` : 'Record<string, never>', optional };
+}
+
+function responseUnion(responses: Response[]): string {
+  if (responses.length === 0) return '{ status: number; body?: unknown }';
+  return responses
+    .map((r) => {
+      const status = /^\d{3}$/.test(r.status) ? r.status : 'number';
+      const content = jsonContent(r);
+      const fields = [`status: ${status};`];
+      if (content) fields.push(`body: ${tsType(content.schema)};`);
+      if (r.headers.length) fields.push(`headers${r.headers.some((h) => h.required) ? '' : '?'}: ${paramsObject(r.headers.map((h) => ({ ...h, in: 'header' as const })), false)};`);
+      return `{ ${fields.join(' ')} }`;
+    })
+    .join(' | ');
+}
+
+function params(list: Parameter[]) {
+  return list.map((p) => ({ name: p.name, required: p.required, schema: p.schema }));
+}
+
+/** The runtime's description of an operation (plain data, printed as JSON). */
+function descriptor(op: Operation, handler: string, path: string): OperationDescriptor {
+  const by = (where: Parameter['in']) => params(op.parameters.filter((p) => p.in === where));
+  const body = jsonBody(op);
+  return {
+    id: op.id,
+    handler,
+    method: op.method.toUpperCase() as OperationDescriptor['method'],
+    path,
+    pattern: op.pattern.pattern,
+    parameters: { path: by('path'), query: by('query'), header: by('header') },
+    ...(op.requestBody ? { body: { required: op.requestBody.required, mediaTypes: op.requestBody.contents.map((c) => c.mediaType), ...(body?.schema ? { schema: body.schema } : {}) } } : {}),
+    responses: op.responses.map((r) => ({
+      status: r.status,
+      mediaTypes: r.contents.map((c) => c.mediaType),
+      ...(jsonContent(r)?.schema ? { schema: jsonContent(r)!.schema } : {}),
+      headers: r.headers.map((h) => ({ name: h.name, required: h.required, schema: h.schema })),
+    })),
+  };
+}

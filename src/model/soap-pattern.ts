@@ -1,0 +1,107 @@
+import type { Operation, Pattern, PatternDecision, SoapMessage, SoapOperation, SoapPart } from './agreement.js';
+import { CORRELATION_ID, REPLY_TO } from './pattern.js';
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** The header part called `name` (by element name, or by part name), if the message has one. */
+function header(message: SoapMessage | undefined, name: string): SoapPart | undefined {
+  return message?.headers.find((h) => same(h.element.name, name) || same(h.name, name));
+}
+
+function describe(part: SoapPart): string {
+  const el = part.element.namespace ? `{${part.element.namespace}}${part.element.name}` : part.element.name;
+  return `part "${part.name}", element ${el}`;
+}
+
+export type SoapShape = Omit<Operation, 'pattern'> & { soap: SoapOperation };
+
+/**
+ * Derives the ModI pattern of every operation of one WSDL from its SOAP headers, listing the facts
+ * that decided it (as detectRestPattern does for REST):
+ * - input header `X-ReplyTo` and output header `X-Correlation-ID`: NONBLOCK_PUSH_SOAP (the request);
+ * - in the callback WSDL, input header `X-Correlation-ID`: NONBLOCK_PUSH_SOAP (the callback receiver);
+ * - in a portType with a request operation whose output has `X-Correlation-ID`, that operation and the
+ *   ones whose input has `X-Correlation-ID` (status and result): NONBLOCK_PULL_SOAP;
+ * - input only: ONEWAY; anything else: BLOCK_SOAP.
+ * An entry of `overrides` (the config file's `patterns`, by operation id) wins.
+ */
+export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' | 'callback', overrides: Record<string, Pattern> = {}): PatternDecision[] {
+  // Request and poll operations per portType, computed once: WSDLs with thousands of operations exist.
+  const portType = (op: SoapShape) => `{${op.soap.portType.namespace}}${op.soap.portType.name}`;
+  const groups = new Map<string, { requests: SoapShape[]; pollers: SoapShape[] }>();
+  for (const o of ops) {
+    const key = portType(o);
+    const group = groups.get(key) ?? { requests: [], pollers: [] };
+    groups.set(key, group);
+    if (header(o.soap.output, CORRELATION_ID) && !header(o.soap.input, REPLY_TO)) group.requests.push(o);
+    if (header(o.soap.input, CORRELATION_ID)) group.pollers.push(o);
+  }
+  const requests = (op: SoapShape) => groups.get(portType(op))!.requests;
+  const pollers = (op: SoapShape) => groups.get(portType(op))!.pollers;
+
+  return ops.map((op): PatternDecision => {
+    const override = overrides[op.id];
+    if (override) return { pattern: override, decidedBy: 'config', facts: [`accordo.config.yaml sets ${override}`] };
+    const { input, output } = op.soap;
+    const replyTo = header(input, REPLY_TO);
+    const correlationOut = header(output, CORRELATION_ID);
+    const correlationIn = header(input, CORRELATION_ID);
+
+    if (replyTo && correlationOut) {
+      return {
+        pattern: 'NONBLOCK_PUSH_SOAP',
+        decidedBy: 'shape',
+        facts: [`input soap:header ${REPLY_TO} (${describe(replyTo)}): the callback URL`, `output soap:header ${CORRELATION_ID} (${describe(correlationOut)}): the ACK's correlation id`],
+      };
+    }
+    if (role === 'callback' && correlationIn) {
+      return {
+        pattern: 'NONBLOCK_PUSH_SOAP',
+        decidedBy: 'shape',
+        facts: ['operation of the callback WSDL', `input soap:header ${CORRELATION_ID} (${describe(correlationIn)}): receives the provider's reply`],
+      };
+    }
+    if (role === 'provider') {
+      const polls = pollers(op).filter((o) => o !== op);
+      if (correlationOut && !replyTo && polls.length > 0) {
+        return {
+          pattern: 'NONBLOCK_PULL_SOAP',
+          decidedBy: 'shape',
+          facts: [
+            `output soap:header ${CORRELATION_ID} (${describe(correlationOut)}) and no ${REPLY_TO}: the request`,
+            `operations ${polls.map((o) => o.id).join(', ')} of portType ${op.soap.portType.name} take ${CORRELATION_ID} in their input`,
+          ],
+        };
+      }
+      const reqs = requests(op).filter((o) => o !== op);
+      if (correlationIn && reqs.length > 0) {
+        return {
+          pattern: 'NONBLOCK_PULL_SOAP',
+          decidedBy: 'shape',
+          facts: [
+            `input soap:header ${CORRELATION_ID} (${describe(correlationIn)}): a status or result request`,
+            `operation ${reqs.map((o) => o.id).join(', ')} of portType ${op.soap.portType.name} returns ${CORRELATION_ID} in its output`,
+          ],
+        };
+      }
+    }
+    if (!output) return { pattern: 'ONEWAY', decidedBy: 'shape', facts: ['one-way operation: input only, no output'] };
+    const facts = ['request/response operation'];
+    if (replyTo) facts.push(`input soap:header ${REPLY_TO} but no output soap:header ${CORRELATION_ID}: not a push request`);
+    else if (correlationOut) facts.push(`output soap:header ${CORRELATION_ID} but no operation takes it in its input: not a pull request`);
+    else if (correlationIn) facts.push(`input soap:header ${CORRELATION_ID} but no operation returns it: not a pull status/result request`);
+    else facts.push(`no ${REPLY_TO} or ${CORRELATION_ID} soap:header`);
+    return { pattern: 'BLOCK_SOAP', decidedBy: 'shape', facts };
+  });
+}
+
+/**
+ * The callback WSDL operation a NONBLOCK_PUSH_SOAP provider operation replies through: the callback
+ * receiver named `<operation>Response` (the ModI convention, MRequest → MRequestResponse), else the
+ * only callback receiver there is.
+ */
+export function soapCallbackOf(op: Operation, callbacks: readonly Operation[]): Operation | undefined {
+  if (!op.soap || op.pattern.pattern !== 'NONBLOCK_PUSH_SOAP') return undefined;
+  const receivers = callbacks.filter((c) => c.soap && c.pattern.pattern === 'NONBLOCK_PUSH_SOAP' && header(c.soap.input, CORRELATION_ID));
+  return receivers.find((c) => c.soap!.name === `${op.soap!.name}Response`) ?? (receivers.length === 1 ? receivers[0] : undefined);
+}

@@ -1,0 +1,17 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const SHARED = join(ROOT, '..', 'shared');
+export const FIXTURES = join(SHARED, 'fixtures');
+
+/** A fresh directory under .tmp/ (inside the project, so generated code resolves its imports), removed after the file's tests. */
+export async function tempDir(prefix: string): Promise<string> {
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(join(ROOT, '.tmp'), { recursive: true });
+  const dir = await mkdtemp(join(ROOT, '.tmp', `${prefix}-`));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
