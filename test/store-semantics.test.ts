@@ -50,7 +50,12 @@ describe.each(kinds)('%s store', (_name, enabled, open) => {
     expect(t!.request).toEqual(task('a').request);
     expect(t!.replyTo).toBe('https://consumer.example/cb');
     expect(t!.leaseOwner).toBeUndefined();
+    expect(t!.meta).toBeUndefined();
     expect(await store.getTask('nope')).toBeUndefined();
+    await store.createTask({ ...task('m'), kind: 'pull', meta: { statusUrl: '/s/m' } });
+    expect((await store.getTask('m'))!.meta).toEqual({ statusUrl: '/s/m' });
+    const [only] = await store.claimTasks({ kind: 'pull', id: 'm', operations: ['op'], states: ['pending'], owner: 'p', now: T0, leaseMs: 10, limit: 5 });
+    expect(only.id).toBe('m');
   });
 
   it.skipIf(!enabled)('leases due tasks to one owner at a time and counts handler runs', async () => {

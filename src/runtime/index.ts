@@ -53,6 +53,7 @@ export {
   openStore,
   PostgresStore,
   SqliteStore,
+  StorePullTaskStore,
   TASK_STATES,
   type CorrelationRecord,
   type Store,

@@ -21,6 +21,7 @@ export class MemoryStore implements Store {
       state: 'pending',
       request: copy(t.request),
       ...(t.replyTo !== undefined ? { replyTo: t.replyTo } : {}),
+      ...(t.meta !== undefined ? { meta: copy(t.meta) } : {}),
       runs: 0,
       attempts: 0,
       dueAt: t.now,
@@ -36,6 +37,7 @@ export class MemoryStore implements Store {
       .filter(
         (t) =>
           t.kind === q.kind &&
+          (q.id === undefined || t.id === q.id) &&
           q.operations.includes(t.operation) &&
           q.states.includes(t.state) &&
           t.dueAt <= q.now &&

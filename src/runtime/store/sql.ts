@@ -30,6 +30,7 @@ export function rowToTask(r: Row): TaskRecord {
   const optional: Partial<TaskRecord> = {
     result: dec(r.result),
     replyTo: r.reply_to === null ? undefined : (r.reply_to as string | undefined),
+    meta: dec(r.meta),
     leaseOwner: r.lease_owner === null ? undefined : (r.lease_owner as string | undefined),
     leaseUntil: num(r.lease_until),
     lastStatus: num(r.last_status),
@@ -82,6 +83,7 @@ export function schema(big: string): string[] {
       request TEXT,
       result TEXT,
       reply_to TEXT,
+      meta TEXT,
       runs INTEGER NOT NULL DEFAULT 0,
       attempts INTEGER NOT NULL DEFAULT 0,
       due_at ${big} NOT NULL,
@@ -156,9 +158,9 @@ export abstract class SqlStore implements Store {
 
   async createTask(t: NewTask): Promise<boolean> {
     const p = this.params();
-    const values = [t.id, t.kind, t.operation, 'pending', enc(t.request), t.replyTo ?? null, t.now, t.now, t.now, t.expiresAt].map((v) => p.add(v));
+    const values = [t.id, t.kind, t.operation, 'pending', enc(t.request), t.replyTo ?? null, enc(t.meta), t.now, t.now, t.now, t.expiresAt].map((v) => p.add(v));
     const { changes } = await this.run(
-      `INSERT INTO accordo_tasks (id, kind, operation, state, request, reply_to, due_at, created_at, updated_at, expires_at)
+      `INSERT INTO accordo_tasks (id, kind, operation, state, request, reply_to, meta, due_at, created_at, updated_at, expires_at)
        VALUES (${values.join(', ')}) ON CONFLICT (id) DO NOTHING`,
       p.values,
     );
@@ -173,7 +175,7 @@ export abstract class SqlStore implements Store {
     const { rows } = await this.run(
       `UPDATE accordo_tasks SET ${set}
        WHERE id IN (SELECT id FROM accordo_tasks
-         WHERE kind = ${p.add(q.kind)} AND ${p.in('operation', q.operations)} AND ${p.in('state', q.states)}
+         WHERE kind = ${p.add(q.kind)} ${q.id !== undefined ? `AND id = ${p.add(q.id)}` : ''} AND ${p.in('operation', q.operations)} AND ${p.in('state', q.states)}
            AND due_at <= ${now} AND expires_at > ${now} AND (lease_until IS NULL OR lease_until <= ${now})
          ORDER BY due_at LIMIT ${p.add(q.limit)} ${lock})
        RETURNING *`,

@@ -31,6 +31,8 @@ export interface TaskRecord {
   result?: unknown;
   /** The callback URL of a push task. */
   replyTo?: string;
+  /** What else the owning pattern keeps with the task (pull: its status and result URLs). */
+  meta?: unknown;
   /** How many times the handler was started (above 1 only when a crash interrupted it). */
   runs: number;
   /** Callback delivery attempts made so far. */
@@ -56,6 +58,7 @@ export interface NewTask {
   operation: string;
   request: unknown;
   replyTo?: string;
+  meta?: unknown;
   now: number;
   expiresAt: number;
 }
@@ -79,6 +82,8 @@ export interface ClaimQuery {
   operations: string[];
   /** Only tasks in these states. */
   states: TaskState[];
+  /** Only this task. */
+  id?: string;
   owner: string;
   now: number;
   leaseMs: number;
