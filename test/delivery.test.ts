@@ -199,3 +199,23 @@ describe('handler failures', () => {
     expect(await failed.json()).toMatchObject({ status: 503, detail: 'the request could not be taken in charge; try again later' });
   });
 });
+
+describe('interrupted handler', () => {
+  it('runs a handler again only when an earlier run never stored its result, and tells it so', async () => {
+    const store = new MemoryStore();
+    const clock = fastClock();
+    const t = await target(() => ok);
+    // An instance accepted the request and died while its handler ran: the task is leased to it.
+    const now = clock.now();
+    await store.createTask({ id: 'interrupted', kind: 'push', operation: 'submit', request: { path: {}, query: {}, headers: {}, body: { n: 9 } }, replyTo: `${t.url}/cb`, now, expiresAt: now + DAY });
+    await store.claimTasks({ kind: 'push', operations: ['submit'], states: ['pending'], owner: 'dead-instance', now, leaseMs: 60_000, limit: 1 });
+    const runs: number[] = [];
+    const p = await provider({ store, clock }, (req, ctx) => {
+      runs.push(ctx.run);
+      return { n: 9, doubled: 18 };
+    });
+    expect(await p.outcome('interrupted')).toMatchObject({ state: 'delivered' });
+    expect(runs).toEqual([2]);
+    expect(p.logs.find((l) => l.correlationId === 'interrupted' && l.run === 2)).toMatchObject({ msg: 'an earlier run of this handler was interrupted; running it again' });
+  });
+});

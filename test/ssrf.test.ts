@@ -145,6 +145,13 @@ describe('URL check', () => {
       expect((e as ProblemError).problem).toMatchObject({ status: 400, detail });
       expect(JSON.stringify((e as ProblemError).problem)).not.toContain('10.9.8.7');
     }
+    const flaky: ReplyToPolicy['lookup'] = async () => {
+      throw Object.assign(new Error('getaddrinfo EAI_AGAIN'), { code: 'EAI_AGAIN' });
+    };
+    const e = await checkReplyTo('https://cb.example/', 'X-ReplyTo', { lookup: flaky }).catch((err: unknown) => err);
+    expect((e as ProblemError).problem).toMatchObject({ status: 503, detail: 'X-ReplyTo host could not be resolved now; try again later' });
+    const none = await checkReplyTo('https://cb.example/', 'X-ReplyTo', { lookup: async () => [] }).catch((err: unknown) => err);
+    expect((none as ProblemError).problem).toMatchObject({ status: 400, detail: 'X-ReplyTo host cannot be resolved' });
   });
 });
 

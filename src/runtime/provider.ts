@@ -224,7 +224,10 @@ function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unk
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
     const replyTo = req.headers[op.replyToHeader.toLowerCase()];
     if (typeof replyTo !== 'string' || replyTo.length === 0) throw new ProblemError(400, `missing ${op.replyToHeader} header`);
-    await checkReplyTo(replyTo, op.replyToHeader, options.replyTo);
+    await checkReplyTo(replyTo, op.replyToHeader, options.replyTo).catch((e: unknown) => {
+      if (e instanceof ProblemError && e.problem.status === 503) reply.header('retry-after', '5');
+      throw e;
+    });
     const correlationId = options.correlationId ? await options.correlationId(op.id, request) : randomUUID();
     const ctx: PushContext = { correlationId, replyTo, log: req.log.child({ correlationId }) };
     const ack = await handler.acknowledge(request, ctx);

@@ -199,7 +199,7 @@ export async function resolveChecked(hostname: string, policy: ReplyToPolicy = {
   const host = bare(hostname);
   const family = isIP(host);
   const addresses = family ? [{ address: host, family }] : await (policy.lookup ?? systemLookup)(host);
-  if (addresses.length === 0) throw new Error(`${host} has no address`);
+  if (addresses.length === 0) throw Object.assign(new Error(`${host} has no address`), { code: 'ENODATA' });
   for (const a of addresses) {
     const why = addressRefusal(a.address, policy);
     if (why) throw new ReplyToRefusedError(host, `resolves to a ${why}`);
@@ -224,7 +224,10 @@ export async function checkReplyTo(value: string, header: string, policy: ReplyT
     await resolveChecked(url.hostname, policy);
   } catch (e) {
     if (e instanceof ReplyToRefusedError) throw new ProblemError(400, `${header} host ${e.reason}`);
-    throw new ProblemError(400, `${header} host cannot be resolved`);
+    // A name that does not exist is the caller's error; a resolver that failed is ours, for now.
+    const code = (e as { code?: string }).code;
+    if (code === undefined || code === 'ENOTFOUND' || code === 'ENODATA') throw new ProblemError(400, `${header} host cannot be resolved`);
+    throw new ProblemError(503, `${header} host could not be resolved now; try again later`);
   }
   return url;
 }
