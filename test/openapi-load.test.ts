@@ -24,6 +24,7 @@ describe('the OpenAPI loader', () => {
       pattern: 'NONBLOCK_PUSH_REST',
       decidedBy: 'shape',
       facts: ['header parameter X-ReplyTo', 'callback "completionCallback" is sent to the URL in request header X-ReplyTo', '202 response with header X-Correlation-ID'],
+      role: 'request',
     });
     expect(op.location).toMatchObject({ pointer: '/paths/~1resources~1{id_resource}~1M/post', line: 14 });
     // Both files declare ACKMessage, ErrorMessage and MResponseType identically: one named schema each.

@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { CONFIG_FILE, loadConfig } from '../config/index.js';
 import type { Side } from '../emit/index.js';
-import { generate } from '../generate.js';
+import { generate, LintFailure } from '../generate.js';
+import { formatInspect, inspectAgreement } from '../inspect/index.js';
+import { formatFindings, hasErrors, lintAgreement } from '../lint/index.js';
 import { SpecError } from '../load/errors.js';
+import { loadAgreement } from '../load/index.js';
 
 /** Exit codes: 0 done; 1 a spec or config is wrong; 2 bad usage; 3 `--check` found stale output. */
 export const EXIT = { ok: 0, input: 1, usage: 2, stale: 3 } as const;
@@ -22,18 +25,43 @@ export async function main(argv: string[]): Promise<number> {
         ['generate [spec]', '$0 [spec]'],
         'Generate TypeScript (types, provider, consumer, handler scaffolds) from a service agreement',
         (y) =>
-          y
-            .positional('spec', { type: 'string', describe: "The provider's spec: OpenAPI 3.0/3.1 (YAML or JSON)" })
-            .option('callback', { type: 'string', describe: "The consumer's callback spec (e.g. client.yaml)" })
+          specOptions(y)
             .option('out', { type: 'string', describe: 'Output directory (default: the current directory)' })
             .option('side', { choices: ['provider', 'consumer', 'both'] as const, describe: 'Which side to generate (default: both)' })
-            .option('config', { type: 'string', describe: `Config file (default: ./${CONFIG_FILE} when present)` })
             .option('check', { type: 'boolean', default: false, describe: 'Write nothing; exit 3 and list the files that are stale' })
+            .option('lint', { type: 'boolean', default: true, describe: 'Refuse to generate when the specs break guideline rules (--no-lint to generate anyway)' })
             .example('$0 generate api/server.yaml --callback api/client.yaml --out src/agreement', 'Generate both sides')
             .example('$0 generate', `Use the settings of ./${CONFIG_FILE}`)
             .example('$0 generate --check', 'In CI: fail if the committed output no longer matches the specs'),
         async (args) => {
           code = await runGenerate(args);
+        },
+      )
+      .command(
+        'lint [spec]',
+        "Check the specs against the ModI guideline's rules for each operation's pattern",
+        (y) =>
+          specOptions(y)
+            .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format (json for CI)' })
+            .example('$0 lint api/server.yaml --callback api/client.yaml', 'Errors make the exit code 1')
+            .example('$0 lint --format json', 'Findings as JSON, with the settings of ./accordo.config.yaml'),
+        async (args) => {
+          const agreement = await loadAgreement(await sources(args));
+          const findings = lintAgreement(agreement);
+          const text = formatFindings(findings, args.format, { cwd: process.cwd() });
+          if (text) console.log(text);
+          code = hasErrors(findings) ? EXIT.input : EXIT.ok;
+        },
+      )
+      .command(
+        'inspect [spec]',
+        'Print each operation with its pattern, its role and the facts that decided it',
+        (y) =>
+          specOptions(y)
+            .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' })
+            .example('$0 inspect api/server.yaml', 'One line per operation'),
+        async (args) => {
+          console.log(formatInspect(inspectAgreement(await loadAgreement(await sources(args))), args.format));
         },
       )
       .option('verbose', { type: 'boolean', default: false, describe: 'Print stack traces of internal errors' })
@@ -48,6 +76,11 @@ export async function main(argv: string[]): Promise<number> {
       .parseAsync();
     return code;
   } catch (e) {
+    if (e instanceof LintFailure) {
+      console.error(formatFindings(e.findings, 'text', { cwd: process.cwd() }));
+      console.error(`error: ${e.message}; nothing was generated (fix them, or pass --no-lint)`);
+      return EXIT.input;
+    }
     if (e instanceof SpecError) {
       console.error(`error: ${e.describe()}`);
       return EXIT.input;
@@ -63,28 +96,49 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-interface GenerateArgs {
+interface SpecArgs {
   spec?: string;
   callback?: string;
-  out?: string;
-  side?: Side;
   config?: string;
-  check: boolean;
 }
 
-async function runGenerate(args: GenerateArgs): Promise<number> {
+interface GenerateArgs extends SpecArgs {
+  out?: string;
+  side?: Side;
+  check: boolean;
+  lint: boolean;
+}
+
+/** The options every command that reads specs takes. */
+function specOptions<T>(y: Argv<T>) {
+  return y
+    .positional('spec', { type: 'string', describe: "The provider's spec: OpenAPI 3.0/3.1 (YAML or JSON) or WSDL 1.1" })
+    .option('callback', { type: 'string', describe: "The consumer's callback spec (client.yaml, callback WSDL)" })
+    .option('config', { type: 'string', describe: `Config file (default: ./${CONFIG_FILE} when present)` });
+}
+
+/** The specs to read: from the command line, else from the config file. */
+async function sources(args: SpecArgs) {
   const configPath = args.config ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
   const config = configPath ? await loadConfig(configPath) : {};
   const spec = args.spec ? resolve(args.spec) : config.spec;
   if (!spec) throw new UsageError(`no spec given: pass one, or write ${CONFIG_FILE} with "spec:"`);
+  return { config, spec, callback: args.callback ? resolve(args.callback) : config.callback, patterns: config.patterns };
+}
+
+async function runGenerate(args: GenerateArgs): Promise<number> {
+  const { config, spec, callback, patterns } = await sources(args);
   const result = await generate({
     spec,
-    callback: args.callback ? resolve(args.callback) : config.callback,
+    callback,
     out: args.out ? resolve(args.out) : (config.out ?? process.cwd()),
     side: args.side ?? config.side ?? 'both',
-    patterns: config.patterns,
+    patterns,
     check: args.check,
+    ignoreLint: !args.lint,
   });
+  const warnings = result.findings.length;
+  if (warnings) console.error(`${warnings} guideline warning(s): run "accordo lint" to see them`);
   if (args.check) {
     if (result.stale.length) {
       console.error(`stale generated files (run "accordo generate"):\n${result.stale.map((f) => `  ${f}`).join('\n')}`);

@@ -1,4 +1,5 @@
 import type { Agreement, Interface, Pattern } from '../model/agreement.js';
+import { classifyCallbackInterface } from '../model/pattern.js';
 import { SchemaRegistry } from '../model/schemas.js';
 import { loadOpenApi } from './openapi/index.js';
 import { loadWsdl } from './wsdl/index.js';
@@ -17,11 +18,9 @@ export async function loadAgreement(sources: AgreementSources): Promise<Agreemen
   const registry = new SchemaRegistry();
   const provider = await loadInterface(sources.spec, registry, sources);
   const callback = sources.callback ? await loadInterface(sources.callback, registry, sources) : undefined;
-  // The callback spec's operations are where the consumer receives push results (step 3).
-  for (const op of callback?.operations ?? []) {
-    if (op.pattern.decidedBy !== 'shape' || op.soap) continue; // the WSDL loader decides SOAP receivers itself
-    op.pattern = { pattern: 'NONBLOCK_PUSH_REST', decidedBy: 'shape', facts: ['operation of the callback spec: the consumer receives push results here'] };
-  }
+  // The callback spec's operations are where the consumer receives push results (step 3);
+  // the WSDL loader recognises SOAP receivers itself.
+  if (callback && callback.source.format === 'openapi') callback.operations = classifyCallbackInterface(callback.operations);
   return { provider, callback, schemas: registry.schemas };
 }
 

@@ -114,6 +114,18 @@ export interface PatternDecision {
   decidedBy: 'shape' | 'extension' | 'config';
   /** The facts of the spec that decided it, in words. */
   facts: string[];
+  /**
+   * The operation's step in a non-blocking pattern: the request (PUSH and PULL), the status
+   * check or the result fetch (PULL), or the callback the provider calls (PUSH step 3).
+   * Absent for BLOCK and ONEWAY.
+   */
+  role?: 'request' | 'status' | 'result' | 'callback';
+  /**
+   * The id of the operation this one belongs with: for a PULL status or result the request of
+   * its group (or the status, when no request is declared); for a callback the operation that
+   * declares it.
+   */
+  correlatedWith?: string;
 }
 
 export interface Operation {

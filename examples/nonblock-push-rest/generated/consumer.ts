@@ -124,7 +124,7 @@ export interface CallbackHandlers {
   /**
    * POST /MResponse (PushResponseMessage): NONBLOCK_PUSH_REST.
    * M
-   * Pattern decided by shape: operation of the callback spec: the consumer receives push results here.
+   * Pattern decided by shape: operation of the callback spec: the consumer receives push results here (step 3); POST; header parameter X-Correlation-ID and no X-ReplyTo: receives the result of a push (step 3).
    */
   pushResponseMessage: CallbackHandler<PushResponseMessageResult, PushResponseMessageAck>;
 }

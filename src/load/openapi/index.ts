@@ -18,7 +18,7 @@ import type {
 } from '../../model/agreement.js';
 import { parseRuntimeExpression } from '../../model/expression.js';
 import { camelCase } from '../../model/names.js';
-import { detectRestPattern } from '../../model/pattern.js';
+import { classifyInterface, detectRestPattern } from '../../model/pattern.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
 import { SpecError, parsePointer, pointerOf, pointerToken } from '../errors.js';
 import { SourceText } from '../source-map.js';
@@ -178,7 +178,7 @@ class OpenApiReader {
       description: typeof info.description === 'string' ? info.description : undefined,
       source: { file: this.file, format: 'openapi', version },
       basePath: basePathOf(this.doc.servers),
-      operations,
+      operations: classifyInterface(operations),
     };
   }
 
@@ -207,12 +207,7 @@ class OpenApiReader {
         location: this.docs.location(at),
       };
       shape.callbacks = this.callbacks(isObj(raw.callbacks) ? raw.callbacks : {}, under(at, 'callbacks'), shape.id);
-      const pattern = detectRestPattern(shape, this.options.patterns?.[shape.id]);
-      // A callback belongs to its operation's pattern: it is that pattern's step 3.
-      for (const cb of shape.callbacks) {
-        for (const cbOp of cb.operations) cbOp.pattern = { pattern: pattern.pattern, decidedBy: pattern.decidedBy, facts: [`callback "${cb.name}" of ${shape.id}`] };
-      }
-      ops.push({ ...shape, pattern });
+      ops.push({ ...shape, pattern: detectRestPattern(shape, this.options.patterns?.[shape.id]) });
     }
     return ops;
   }

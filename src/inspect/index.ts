@@ -1,0 +1,70 @@
+/**
+ * `accordo inspect`: every operation of an agreement with the pattern it follows and the facts
+ * of the spec that decided it, so a user can see (and override) what the generator will do.
+ */
+import type { Agreement, HttpMethod, Interface, Operation, Pattern, PatternDecision } from '../model/agreement.js';
+import type { PatternRole } from '../model/pattern.js';
+
+export interface InspectRow {
+  /** `provider` for the provider's spec (with the callbacks it declares), `callback` for the callback spec. */
+  interface: 'provider' | 'callback';
+  /** The spec file the operation is in. */
+  file: string;
+  line?: number;
+  operation: string;
+  method: Uppercase<HttpMethod>;
+  /** The path template, or the callback URL expression for a declared callback. */
+  path: string;
+  pattern: Pattern;
+  role?: PatternRole;
+  /** The operation this one belongs with (PULL request, or the operation declaring the callback). */
+  correlatedWith?: string;
+  decidedBy: PatternDecision['decidedBy'];
+  facts: string[];
+}
+
+export function inspectAgreement(agreement: Agreement): InspectRow[] {
+  return [...rowsOf(agreement.provider, 'provider'), ...(agreement.callback ? rowsOf(agreement.callback, 'callback') : [])];
+}
+
+function rowsOf(iface: Interface, side: InspectRow['interface']): InspectRow[] {
+  const rows: InspectRow[] = [];
+  const add = (op: Operation) => {
+    rows.push({
+      interface: side,
+      file: op.location.file,
+      line: op.location.line,
+      operation: op.id,
+      method: op.method.toUpperCase() as Uppercase<HttpMethod>,
+      path: op.path,
+      pattern: op.pattern.pattern,
+      role: op.pattern.role,
+      correlatedWith: op.pattern.correlatedWith,
+      decidedBy: op.pattern.decidedBy,
+      facts: [...op.pattern.facts],
+    });
+    for (const cb of op.callbacks) cb.operations.forEach(add);
+  };
+  iface.operations.forEach(add);
+  return rows;
+}
+
+export function formatInspect(rows: InspectRow[], format: 'text' | 'json'): string {
+  if (format === 'json') return JSON.stringify(rows, null, 2) + '\n';
+  if (rows.length === 0) return 'no operations\n';
+  const out: string[] = [];
+  let current: string | undefined;
+  for (const row of rows) {
+    const heading = `${row.interface} ${row.file}`;
+    if (heading !== current) {
+      if (current !== undefined) out.push('');
+      out.push(heading);
+      current = heading;
+    }
+    const role = row.role ? ` ${row.role}${row.correlatedWith ? ` of ${row.correlatedWith}` : ''}` : '';
+    out.push(`  ${row.operation}  ${row.method} ${row.path}${row.line ? `  (line ${row.line})` : ''}`);
+    out.push(`    ${row.pattern}${role} (decided by ${row.decidedBy})`);
+    for (const fact of row.facts) out.push(`      - ${fact}`);
+  }
+  return out.join('\n') + '\n';
+}
