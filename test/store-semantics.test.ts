@@ -196,6 +196,18 @@ describe('SQLite file', () => {
     }
   });
 
+  it('commits the statements of one turn together, and one bad statement fails alone', async () => {
+    const store = await SqliteStore.open(join(dir, 'group.db'));
+    try {
+      const bad = { ...task('bad'), replyTo: {} as unknown as string };
+      const results = await Promise.allSettled([store.createTask(task('g1')), store.createTask(bad), store.createTask(task('g2'))]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((await store.listTasks()).map((t) => t.id)).toEqual(['g2', 'g1']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a setting it does not understand', async () => {
     await expect(openStore('mysql://x')).rejects.toThrow(/unknown store "mysql:\/\/x"/);
     await expect(openStore('sqlite:')).rejects.toThrow(/names no file/);
