@@ -1,8 +1,14 @@
 // `npm run demo`: runs the demo of every example, each on loopback with its embedded defaults.
 import { WireLog } from './shared/wire.js';
+import { runDemo as blockRest } from './block-rest/demo.js';
+import { runDemo as pullRest } from './nonblock-pull-rest/demo.js';
 import { runDemo as pushRest } from './nonblock-push-rest/demo.js';
 
-const demos: [string, (log: WireLog) => Promise<unknown>][] = [['NONBLOCK_PUSH_REST (examples/nonblock-push-rest)', pushRest]];
+const demos: [string, (log: WireLog) => Promise<unknown>][] = [
+  ['BLOCK_REST (examples/block-rest)', blockRest],
+  ['NONBLOCK_PUSH_REST (examples/nonblock-push-rest)', pushRest],
+  ['NONBLOCK_PULL_REST (examples/nonblock-pull-rest)', pullRest],
+];
 
 for (const [title, run] of demos) {
   const log = new WireLog();

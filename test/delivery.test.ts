@@ -165,6 +165,23 @@ describe('restart and shutdown', () => {
   });
 });
 
+describe('shutdown with a hung handler', () => {
+  it('does not wait for ever: the task stays leased and is run again after the lease', async () => {
+    const store = new MemoryStore();
+    const t = await target(() => ok);
+    let started = false;
+    const p = await startProvider({ store, delivery: { shutdownGraceMs: 50 } }, () => {
+      started = true;
+      return new Promise(() => {});
+    });
+    const id = await push(p.url, `${t.url}/cb`, 1);
+    await until(() => started, 5_000, 'the handler to start');
+    await p.close();
+    expect((await store.getTask(id))!).toMatchObject({ state: 'pending', runs: 1 });
+    expect(p.logs.some((l) => String(l.msg).startsWith('shut down with handlers still running'))).toBe(true);
+  });
+});
+
 describe('handler failures', () => {
   it('dead-letters a request whose handler throws or returns an invalid result; no callback is sent', async () => {
     const store = new MemoryStore();

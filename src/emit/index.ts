@@ -46,7 +46,7 @@ export async function emit(agreement: Agreement, options: EmitOptions): Promise<
     { path: `${GENERATED_DIR}/schemas.ts`, template: 'schemas.ts.hbs', owned: true, data: { defs } },
   ];
   if (withProvider) {
-    const typeImports = [...new Set(view.provider.flatMap((o) => [o.requestType, o.ackType, o.resultType, o.responseType]).filter(Boolean))].sort();
+    const typeImports = [...new Set(view.provider.flatMap((o) => [o.requestType, o.ackType, o.statusType, o.resultType, o.responseType]).filter(Boolean))].sort();
     files.push(
       { path: `${GENERATED_DIR}/provider.ts`, template: 'provider.ts.hbs', owned: true, data: { ...view, typeImports, basePath: agreement.provider.basePath, descriptors: view.provider.map((o) => o.descriptor), title } },
       { path: 'provider.handlers.ts', template: 'provider.handlers.ts.hbs', owned: false, data: { ...view, title } },
@@ -54,7 +54,7 @@ export async function emit(agreement: Agreement, options: EmitOptions): Promise<
   }
   if (withConsumer) {
     const typeImports = [
-      ...new Set([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.resultType, o.responseType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])].filter(Boolean)),
+      ...new Set([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.responseType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])].filter(Boolean)),
     ].sort();
     const operations = view.provider.map((o) => ({ ...o, receiverPath: o.receiver?.path ?? null }));
     files.push(
@@ -64,8 +64,9 @@ export async function emit(agreement: Agreement, options: EmitOptions): Promise<
         owned: true,
         data: { ...view, provider: operations, typeImports, title, callbackBasePath: agreement.callback?.basePath ?? '', descriptors: Object.fromEntries(view.provider.map((o) => [o.handler, o.descriptor])), callbacks: view.receivers.map((r) => r.descriptor) },
       },
-      { path: 'consumer.handlers.ts', template: 'consumer.handlers.ts.hbs', owned: false, data: { ...view, title } },
     );
+    // Callback handlers only where the provider calls back.
+    if (view.receivers.length) files.push({ path: 'consumer.handlers.ts', template: 'consumer.handlers.ts.hbs', owned: false, data: { ...view, title } });
   }
 
   return Promise.all(

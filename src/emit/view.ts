@@ -4,6 +4,7 @@ import { replyToHeaderOf } from '../model/expression.js';
 import { NameScope, camelCase, commentText, pascalCase, propertyKey } from '../model/names.js';
 import { REPLY_TO } from '../model/pattern.js';
 import type { OperationDescriptor, PushDescriptor } from '../runtime/descriptors.js';
+import type { PullDescriptor } from '../runtime/pull.js';
 import { literal } from './render.js';
 import { sampleValue, tsType } from './ts-types.js';
 
@@ -29,18 +30,27 @@ export interface OperationView {
   handler: string;
   pattern: string;
   isPush: boolean;
+  isPull: boolean;
   doc: string[];
   requestType: string;
   inputType: string;
   inputOptional: boolean;
   /** Blocking: the union of declared responses. */
   responseType?: string;
-  /** Push: the 202 ACK body type and the callback result type. */
+  /** Push and pull: the 202 ACK body type and the result type (callback body, or pull result). */
   ackType?: string;
   resultType?: string;
+  /** Pull: the type of the status bodies (200 while running, 303 once done). */
+  statusType?: string;
+  /** Client methods derived from the operation's name (claimed in the same scope as handler names). */
+  resultMethod?: string;
+  statusMethod?: string;
+  awaitMethod?: string;
+  /** Pull: code of a value for the scaffold's status body (null: none is certain to type-check). */
+  statusCode?: string | null;
   /** Push: the receiver whose URL the client sends as X-ReplyTo, when one matches. */
   receiver?: ReceiverView;
-  descriptor: OperationDescriptor | PushDescriptor;
+  descriptor: OperationDescriptor | PushDescriptor | PullDescriptor;
   /** Push: code of a value for the scaffold's ACK (null: none is certain to type-check). */
   ackCode: string | null;
 }
@@ -90,10 +100,15 @@ export function buildView(agreement: Agreement): AgreementView {
   });
 
   const handlers = new NameScope();
-  const provider = agreement.provider.operations.map((op): OperationView => {
+  const ops = agreement.provider.operations;
+  const pullRequests = new Set(ops.filter((o) => o.pattern.pattern === 'NONBLOCK_PULL_REST' && o.pattern.role === 'request').map((o) => o.id));
+  // A pull group's status and result operations are served with its request: one handler for the three.
+  const grouped = (op: Operation) => (op.pattern.role === 'status' || op.pattern.role === 'result') && !!op.pattern.correlatedWith && pullRequests.has(op.pattern.correlatedWith);
+  const provider = ops.filter((op) => !grouped(op)).map((op): OperationView => {
     const base = pascalCase(op.id, 'Operation');
     const handler = handlers.claim(camelCase(op.id, 'operation'));
     const isPush = op.pattern.pattern === 'NONBLOCK_PUSH_REST';
+    const isPull = pullRequests.has(op.id);
     const replyTo = isPush ? replyToHeader(op) : undefined;
 
     const requestType = typeNames.claim(`${base}Request`);
@@ -107,6 +122,7 @@ export function buildView(agreement: Agreement): AgreementView {
       handler,
       pattern: op.pattern.pattern,
       isPush,
+      isPull,
       doc: operationDoc(op, op.path),
       requestType,
       inputType,
@@ -114,7 +130,25 @@ export function buildView(agreement: Agreement): AgreementView {
       descriptor: descriptor(op, handler, op.path),
       ackCode: null,
     };
-    if (isPush) {
+    if (isPull) {
+      const status = ops.find((o) => o.pattern.role === 'status' && o.pattern.correlatedWith === op.id);
+      const result = ops.find((o) => o.pattern.role === 'result' && o.pattern.correlatedWith === op.id);
+      const accepted = op.responses.find((r) => r.status === '202');
+      view.ackType = typeNames.claim(`${base}Ack`);
+      types.push({ name: view.ackType, doc: [`The ACK body of the 202 of ${commentText(op.id)}.`], type: bodyType(accepted) });
+      view.ackCode = ackCode(accepted, sample);
+      const statusResponses = (status?.responses ?? []).filter((r) => r.status === '200' || r.status === '303');
+      view.statusType = typeNames.claim(`${base}Status`);
+      types.push({ name: view.statusType, doc: [`The status body of ${commentText(op.id)} (200 while running, 303 once done).`], type: statusResponses.length ? [...new Set(statusResponses.map(bodyType))].join(' | ') : 'unknown' });
+      view.statusCode = status ? ackCode(statusResponses[0], sample) : 'undefined';
+      view.resultType = typeNames.claim(`${base}Result`);
+      types.push({ name: view.resultType, doc: [`The result of ${commentText(op.id)}.`], type: result ? bodyType(result.responses.find((r) => r.status === '200')) : 'unknown' });
+      view.statusMethod = handlers.claim(`${handler}Status`);
+      view.resultMethod = handlers.claim(`${handler}Result`);
+      view.awaitMethod = handlers.claim(`${handler}Await`);
+      view.descriptor = { ...view.descriptor, pull: pullGroup(op, status, result) } as PullDescriptor;
+    } else if (isPush) {
+      view.resultMethod = handlers.claim(`${handler}Result`);
       const accepted = op.responses.find((r) => r.status === '202') ?? successResponse(op.responses, ['2XX', '200']);
       view.ackType = typeNames.claim(`${base}Ack`);
       types.push({ name: view.ackType, doc: [`The ACK body of the 202 of ${commentText(op.id)}.`], type: bodyType(accepted) });
@@ -161,6 +195,32 @@ function receiverOperations(agreement: Agreement): { op: Operation; path: string
     }
   }
   return out;
+}
+
+const DEFAULT_TASK_PARAM = 'id_task';
+
+/**
+ * The status and result operations of a pull request: the spec's, or the documented defaults
+ * `<request path>/{id_task}` and `<status path>/result` (the guideline's example layout).
+ */
+function pullGroup(request: Operation, status: Operation | undefined, result: Operation | undefined): PullDescriptor['pull'] {
+  const statusPath = status?.path ?? `${request.path.replace(/\/+$/, '')}/{${DEFAULT_TASK_PARAM}}`;
+  const requestParams = new Set([...request.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]));
+  const taskParam = [...statusPath.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).filter((p) => !requestParams.has(p)).pop() ?? DEFAULT_TASK_PARAM;
+  const defaultOp = (path: string, role: string): OperationDescriptor => ({
+    id: `${request.id} ${role}`,
+    handler: role,
+    method: 'GET',
+    path,
+    pattern: 'NONBLOCK_PULL_REST',
+    parameters: { path: [], query: [], header: [] },
+    responses: [],
+  });
+  return {
+    status: status ? descriptor(status, 'status', status.path) : defaultOp(statusPath, 'status'),
+    result: result ? descriptor(result, 'result', result.path) : defaultOp(`${statusPath.replace(/\/+$/, '')}/result`, 'result'),
+    taskParam,
+  };
 }
 
 function bindReceiver(receivers: ReceiverView[], resultSchema: JsonSchema | undefined): ReceiverView | undefined {

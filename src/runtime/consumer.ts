@@ -19,11 +19,12 @@ export interface PushAccepted<Ack> {
   ack: Ack;
 }
 
-/** A typed response: the status narrows the body. */
+/** A response as clients return it: the status narrows the body (generated types say how). */
 export interface ClientResponse {
   status: number;
   body: unknown;
-  headers: Headers;
+  /** The response headers the spec declares for this status, by their declared names. */
+  headers?: Record<string, string>;
 }
 
 function withHeaders(req: OutgoingRequest, extra: Record<string, string> | undefined, more: Record<string, string> = {}): OutgoingRequest {
@@ -51,11 +52,23 @@ export async function sendPush(
   }
 }
 
-/** A blocking call: returns whatever declared response came back; undeclared statuses throw. */
+/**
+ * A blocking call: returns the declared response that came back, as `{ status, body, headers }`
+ * with the headers the spec declares for it; undeclared statuses throw.
+ */
 export async function sendRequest(op: OperationDescriptor, req: OutgoingRequest, options: ClientOptions): Promise<ClientResponse> {
   const res = await callOperation(options.baseUrl, op, withHeaders(req, options.headers), options);
-  if (!declaredResponse(op.responses, res.status)) throw new UnexpectedResponseError(op.id, res.status, res.body);
-  return res;
+  const declared = declaredResponse(op.responses, res.status);
+  if (!declared) throw new UnexpectedResponseError(op.id, res.status, res.body);
+  const out: ClientResponse = { status: res.status, body: res.body };
+  if (declared.headers.length) {
+    out.headers = {};
+    for (const h of declared.headers) {
+      const value = res.headers.get(h.name);
+      if (value !== null) out.headers[h.name] = value;
+    }
+  }
+  return out;
 }
 
 export interface CallbackContext {

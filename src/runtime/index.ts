@@ -70,6 +70,7 @@ export {
   PullTimeoutError,
   type PollOptions,
   type PullAccepted,
+  type PullCheck,
   type PullContext,
   type PullDescriptor,
   type PullHandler,

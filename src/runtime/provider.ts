@@ -61,6 +61,8 @@ export interface ProviderOptions {
   replyTo?: ReplyToPolicy;
   retry?: Partial<RetryPolicy>;
   outbound?: OutboundOptions;
+  /** How long closing the server waits for work in progress (default 10 s). */
+  shutdownTimeoutMs?: number;
   /** NONBLOCK_PULL operations: task ids, task store, public URL for `Location`. */
   pull?: PullProviderOptions;
   /** Called when a callback ends: delivered, dead (dead letter) or expired. */
@@ -93,7 +95,11 @@ export interface DeliveryOptions {
   pollMs?: number;
   /** How often expired requests are looked for (default 60 s). */
   sweepMs?: number;
-  /** On close, how long callbacks in flight may take before they are abandoned and released (default 10 s). */
+  /**
+   * On close, how long work in progress may take (default `shutdownTimeoutMs`, 10 s): then
+   * callbacks on the wire are abandoned and released, and handlers still running are left to
+   * lapse (their tasks are run again elsewhere, with `ctx.run` 2).
+   */
   shutdownGraceMs?: number;
   /** This instance's name in leases (default host:pid:random). */
   owner?: string;
@@ -119,6 +125,14 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
   const pullStore = options.pull?.store ?? new MemoryPullTaskStore();
   installErrorHandler(app);
   installJsonParsers(app, def.operations);
+  app.addHook('onClose', async () => {
+    // Let work in progress finish, but a hung handler must not hold the shutdown forever.
+    const grace = options.shutdownTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...pending]), new Promise((resolve) => (timer = setTimeout(resolve, grace)))]);
+    clearTimeout(timer);
+    if (pending.size) app.log.warn({ unfinished: pending.size }, 'shut down with work still in progress');
+  });
 
   const jobs = new Map<string, PushJob>();
   const routes: { op: OperationDescriptor; handler: unknown }[] = [];
@@ -135,11 +149,6 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
       jobs.set(op.id, { op, process: (request, ctx) => push.process(request, ctx) });
     }
   }
-  // Pull jobs run in process (issue 5); close waits for them.
-  app.addHook('onClose', async () => {
-    await Promise.allSettled([...pending]);
-  });
-
   // Only push operations (and the admin routes) need the store: a blocking-only provider opens none.
   const push = jobs.size > 0 ? await startPushRuntime(app, jobs, validators, options) : undefined;
   if (!push && options.admin) {
@@ -200,7 +209,7 @@ async function startPushRuntime(app: FastifyInstance, jobs: Map<string, PushJob>
   // Work left by an earlier run (or another instance) starts once the server is ready.
   app.addHook('onReady', async () => worker?.start());
   app.addHook('onClose', async () => {
-    await worker?.stop(d.shutdownGraceMs ?? 10_000);
+    await worker?.stop(d.shutdownGraceMs ?? options.shutdownTimeoutMs ?? 10_000);
     await guarded?.close();
     if (owned) await store.close();
   });

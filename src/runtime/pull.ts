@@ -176,6 +176,9 @@ export interface PullAccepted<Ack> {
   ack: Ack;
 }
 
+/** A status check's answer, or a 429/503 telling the client to come back later. */
+export type PullCheck<Status> = PullStatus<Status> | { state: 'unavailable'; retryAfterMs?: number };
+
 export type PullStatus<Status> = { state: 'running'; body: Status; retryAfterMs?: number } | { state: 'done'; body: Status; resultUrl: string };
 
 export interface PollOptions {
@@ -216,7 +219,7 @@ export async function submitPull(op: OperationDescriptor, req: OutgoingRequest, 
 }
 
 /** Step 3-4: one status check. 303 is not followed here: its `Location` is returned. */
-export async function checkPull(statusUrl: string, options: PullClientOptions): Promise<PullStatus<unknown> | { state: 'unavailable'; retryAfterMs?: number }> {
+export async function checkPull(statusUrl: string, options: PullClientOptions): Promise<PullCheck<unknown>> {
   const res = await send('GET', statusUrl, { ...options.headers }, undefined, options);
   const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
   if (res.status === 200) return { state: 'running', body: res.body, retryAfterMs };

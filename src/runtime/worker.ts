@@ -88,17 +88,25 @@ export class PushWorker {
   }
 
   /**
-   * Stops claiming, waits for the work in hand, and after `graceMs` aborts callbacks still on
-   * the wire (their tasks are released and not counted as attempts). Handlers are waited for:
-   * one left running would be run again by the next instance.
+   * Stops claiming and waits for the work in hand. After `graceMs` it aborts callbacks still on
+   * the wire (their tasks are released and not counted as attempts) and signals handlers; a
+   * handler that still does not end within one more second is left behind: its lease lapses and
+   * its task is run again (the only case where a handler runs twice without a crash).
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.wake();
     await this.loop;
-    const timer = setTimeout(() => this.shutdown.abort(), graceMs);
-    await Promise.allSettled([...this.active]);
-    clearTimeout(timer);
+    const settled = Promise.allSettled([...this.active]);
+    const timers: NodeJS.Timeout[] = [];
+    const after = (ms: number) => new Promise<'late'>((resolve) => timers.push(setTimeout(() => resolve('late'), ms)));
+    if ((await Promise.race([settled, after(graceMs)])) === 'late') {
+      this.shutdown.abort();
+      if ((await Promise.race([settled, after(1000)])) === 'late') {
+        this.o.log.warn({ handlers: this.handlers }, 'shut down with handlers still running; their tasks are run again once the lease lapses');
+      }
+    }
+    timers.forEach(clearTimeout);
   }
 
   private async run(): Promise<void> {

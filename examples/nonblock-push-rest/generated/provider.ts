@@ -9,6 +9,7 @@ import {
   type FastifyPluginAsync,
   type ProviderDefinition,
   type ProviderOptions,
+  type PullHandler,
   type PushHandler,
   type ServerOptions,
 } from 'accordo/runtime';
