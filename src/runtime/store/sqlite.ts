@@ -27,7 +27,16 @@ export class SqliteStore extends SqlStore {
     const { default: Database } = await import('better-sqlite3');
     const path = file === ':memory:' ? file : resolve(file);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
+    let db: BetterSqlite3.Database;
+    try {
+      db = new Database(path);
+    } catch (e) {
+      // A native module, built for the Node.js version it was installed with; the raw error only names ABI numbers.
+      if (/NODE_MODULE_VERSION|bindings/i.test((e as Error).message)) {
+        throw new Error(`the SQLite store needs better-sqlite3, whose native part does not load under this Node.js (${process.version}); run \`npm rebuild better-sqlite3\``, { cause: e });
+      }
+      throw e;
+    }
     db.pragma('journal_mode = WAL');
     // FULL: a commit is on disk before the 202 leaves; NORMAL could lose the last ones on power loss.
     db.pragma('synchronous = FULL');
