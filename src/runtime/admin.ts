@@ -92,6 +92,11 @@ function parseFilter(query: Record<string, unknown>): DeliveryFilter {
   return filter;
 }
 
+/** Refuses admin settings without a usable token (before anything is opened). */
+export function checkAdminOptions(options: AdminOptions): void {
+  if (typeof options.token !== 'string' || options.token.length < 16) throw new Error('admin routes need a token of at least 16 characters');
+}
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
@@ -105,7 +110,7 @@ export async function registerDeliveryAdmin(
   store: Store,
   options: AdminOptions & { clock?: Clock; retentionMs?: number; onRetry?: () => void },
 ): Promise<void> {
-  if (typeof options.token !== 'string' || options.token.length < 16) throw new Error('admin routes need a token of at least 16 characters');
+  checkAdminOptions(options);
   const expected = digest(`Bearer ${options.token}`);
   const clock = options.clock ?? systemClock;
   await app.register(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_RETENTION_MS, registerDeliveryAdmin, type AdminOptions } from './admin.js';
+import { checkAdminOptions, DEFAULT_RETENTION_MS, registerDeliveryAdmin, type AdminOptions } from './admin.js';
 import { systemClock, type Clock } from './clock.js';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor } from './descriptors.js';
 import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
@@ -120,6 +120,7 @@ const isPull = (op: OperationDescriptor): op is PullDescriptor => 'pull' in op;
  * behaviour. Generated provider plugins call this with their descriptors and the user's handlers.
  */
 export async function registerProvider(app: FastifyInstance, def: ProviderDefinition, handlers: object, options: ProviderOptions = {}): Promise<void> {
+  if (options.admin) checkAdminOptions(options.admin);
   const validators = new Validators(def.defs);
   const pending = new Set<Promise<unknown>>();
   const pullStore = options.pull?.store ?? new MemoryPullTaskStore();
@@ -217,6 +218,7 @@ async function startPushRuntime(app: FastifyInstance, jobs: Map<string, PushJob>
   app.log.debug({ store: store.description }, 'push requests are kept in the store');
   return { store, worker, clock, retentionMs };
 }
+
 function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<IncomingRequest, HandlerResponse>) {
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
     const res = await handler(request, { log: req.log, raw: req });
