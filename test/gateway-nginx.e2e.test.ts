@@ -97,7 +97,7 @@ describe.skipIf(skip)('nginx gateway', () => {
     const replyTos: string[] = [];
     const provider = await createProviderServer(
       { pushMessage: { acknowledge: (_req, ctx) => (replyTos.push(ctx.replyTo), { outcome: 'ACK' }), process: () => ({ c: 'OK' }) } },
-      { prefix: '/rest/nome-api/v1', retry: { maxAttempts: 2, timeoutMs: 5000 } },
+      { prefix: '/rest/nome-api/v1', store: 'memory:', replyTo: { allowLoopback: true }, retry: { maxAttempts: 2, timeoutMs: 5000 } },
     );
     const registry = new CorrelationRegistry();
     const callbacks: { correlationId: string; transactionId: unknown }[] = [];

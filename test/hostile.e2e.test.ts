@@ -28,7 +28,7 @@ describe('hostile names', () => {
       getThingX: async () => ({ status: 204 }),
       constructor_: async () => ({ status: 200, body: { 日本: 'はい', self: { 日本: 'x' } } }),
       cafe: { acknowledge: () => ({ "ok'": true }), process: () => ({ 日本: 'fatto' }) },
-    });
+    }, { store: 'memory:', replyTo: { allowLoopback: true } });
     const registry = new CorrelationRegistry();
     consumer = await con.createConsumerServer({ cafeOnDonePost: async () => undefined }, registry);
     const providerUrl = await provider.listen({ host: '127.0.0.1', port: 0 });

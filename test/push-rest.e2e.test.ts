@@ -55,7 +55,7 @@ describe('bad requests at step 1 never reach the handler', () => {
         },
       },
       // The callback target of these requests does not exist: one attempt, no retries.
-      { prefix: '/api', retry: { maxAttempts: 1, timeoutMs: 1000 } },
+      { prefix: '/api', store: 'memory:', replyTo: { allowLoopback: true }, retry: { maxAttempts: 1, timeoutMs: 1000 } },
     );
     url = `${await provider.listen({ host: '127.0.0.1', port: 0 })}/api/resources`;
   });

@@ -9,7 +9,9 @@ import { WireLog } from '../shared/wire.js';
 
 export async function runDemo(log = new WireLog()) {
   // The paths of the guideline's example messages.
-  const provider = await createProviderServer(handlers, { prefix: '/rest/nome-api/v1' });
+  // In memory, and callbacks to loopback allowed: this demo runs on one machine (the defaults are a
+  // SQLite file and refusing loopback, private and link-local callback addresses).
+  const provider = await createProviderServer(handlers, { prefix: '/rest/nome-api/v1', store: 'memory:', replyTo: { allowLoopback: true } });
   const registry = new CorrelationRegistry();
   const consumer = await createConsumerServer(callbackHandlers, registry, { prefix: '/rest/v1/nomeinterfacciaclient' });
   log.trace(provider, 'provider', 'consumer');

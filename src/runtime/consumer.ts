@@ -45,7 +45,7 @@ export async function sendPush(
     const correlationId = res.headers.get(CORRELATION_HEADER);
     if (res.status !== 202) throw new UnexpectedResponseError(op.id, res.status, res.body);
     if (!correlationId) throw new UnexpectedResponseError(op.id, res.status, { detail: `202 without ${CORRELATION_HEADER}` });
-    registry.expect(correlationId, op.id);
+    await registry.expect(correlationId, op.id);
     return { correlationId, ack: res.body };
   } finally {
     done();
@@ -104,7 +104,6 @@ export async function registerCallbacks(
   options: CallbackOptions = {},
 ): Promise<void> {
   const validators = new Validators(def.defs);
-  const acks = new Map<string, unknown>();
   installErrorHandler(app);
   installJsonParsers(app, def.callbacks);
   for (const op of def.callbacks) {
@@ -125,20 +124,24 @@ export async function registerCallbacks(
           throw new ProblemError(404, `unknown CorrelationID ${JSON.stringify(correlationId)}`);
         }
         const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req };
-        if (!registry.claim(correlationId)) {
-          if (!acks.has(correlationId)) throw new ProblemError(409, `callback for CorrelationID ${JSON.stringify(correlationId)} is being handled`);
+        if (!(await registry.claim(correlationId))) {
+          const done = await registry.acknowledged(correlationId);
+          if (!done) {
+            // 503, not 409: CART treats 409 as final, and this callback is not handled yet.
+            reply.header('retry-after', '5');
+            throw new ProblemError(503, `callback for CorrelationID ${JSON.stringify(correlationId)} is being handled; try again later`);
+          }
           ctx.log.info('repeated callback acknowledged again, handler not run');
-          return sendJson(reply, 200, acks.get(correlationId), {}, ok?.mediaTypes[0]);
+          return sendJson(reply, 200, done.ack, {}, ok?.mediaTypes[0]);
         }
         let ack: unknown;
         try {
           ack = await handler(request.body, ctx);
         } catch (e) {
-          registry.release(correlationId);
+          await registry.release(correlationId);
           throw e;
         }
-        acks.set(correlationId, ack);
-        registry.complete(correlationId, request.body);
+        await registry.complete(correlationId, request.body, ack);
         return sendJson(reply, 200, ack, {}, ok?.mediaTypes[0]);
       },
     });

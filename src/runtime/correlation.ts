@@ -1,13 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { MemoryStore } from './store/memory.js';
+import { openStore } from './store/index.js';
+import type { Store } from './store/types.js';
+
+export interface CorrelationOptions {
+  /**
+   * Where the records are kept (default: in memory). With a database store a repeated callback
+   * is recognised across restarts, and several consumer instances can share the records.
+   */
+  store?: Store;
+  /** How long a callback's handler may run before a repeated callback may run it again (default 60 s). */
+  handlingLeaseMs?: number;
+  /** How often `waitFor` looks in the store for a callback handled by another instance (default 1 s). */
+  pollMs?: number;
+}
+
+interface Waiter {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
 /**
  * The consumer's memory of the push requests it sent: which CorrelationIDs it is waiting for,
- * which callbacks were already handled (a repeated callback is acknowledged, not handled again),
- * and who awaits which result.
+ * which callbacks were already handled (a repeated callback is acknowledged with the same ACK,
+ * not handled again), and who awaits which result.
  */
 export class CorrelationRegistry {
-  private readonly records = new Map<string, { operation: string; state: 'waiting' | 'handling' | 'done'; result?: unknown }>();
-  private readonly waiters = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }[]>();
+  private readonly store: Store;
+  private owned: boolean;
+  private readonly owner = randomUUID();
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly waiters = new Map<string, Waiter[]>();
   private readonly known = new Map<string, (() => void)[]>();
   private inflight = 0;
+
+  constructor(options: CorrelationOptions = {}) {
+    this.store = options.store ?? new MemoryStore();
+    this.owned = !options.store;
+    this.leaseMs = options.handlingLeaseMs ?? 60_000;
+    this.pollMs = options.pollMs ?? 1000;
+  }
+
+  /** A registry on the store a setting names (`sqlite:./consumer.db`, a `postgres://` URL, `memory:`); `close()` closes it. */
+  static async open(setting: string, options: Omit<CorrelationOptions, 'store'> = {}): Promise<CorrelationRegistry> {
+    const registry = new CorrelationRegistry({ ...options, store: await openStore(setting) });
+    registry.owned = true;
+    return registry;
+  }
 
   /** Marks a push request as on its way; call the returned function once its 202 was read. */
   beginRequest(): () => void {
@@ -20,8 +60,8 @@ export class CorrelationRegistry {
   }
 
   /** Records a CorrelationID returned by a 202. */
-  expect(correlationId: string, operation: string): void {
-    if (!this.records.has(correlationId)) this.records.set(correlationId, { operation, state: 'waiting' });
+  async expect(correlationId: string, operation: string): Promise<void> {
+    await this.store.addCorrelation(correlationId, operation, Date.now());
     for (const wake of this.known.get(correlationId) ?? []) wake();
     this.known.delete(correlationId);
   }
@@ -31,68 +71,99 @@ export class CorrelationRegistry {
    * requests are in flight an unknown id gets up to `graceMs` to be registered.
    */
   async isKnown(correlationId: string, graceMs = 2000): Promise<boolean> {
-    if (this.records.has(correlationId)) return true;
-    if (this.inflight === 0 || graceMs <= 0) return false;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, graceMs);
-      const list = this.known.get(correlationId) ?? [];
-      list.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.known.set(correlationId, list);
-    });
-    return this.records.has(correlationId);
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const list = this.known.get(correlationId) ?? [];
+    list.push(wake);
+    this.known.set(correlationId, list);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (await this.store.getCorrelation(correlationId)) return true;
+      if (this.inflight === 0 || graceMs <= 0) return false;
+      timer = setTimeout(wake, graceMs);
+      await woken;
+      return (await this.store.getCorrelation(correlationId)) !== undefined;
+    } finally {
+      clearTimeout(timer);
+      const rest = (this.known.get(correlationId) ?? []).filter((w) => w !== wake);
+      if (rest.length) this.known.set(correlationId, rest);
+      else this.known.delete(correlationId);
+    }
   }
 
   /** Claims a callback for handling: `false` when it was already handled or is being handled. */
-  claim(correlationId: string): boolean {
-    const record = this.records.get(correlationId);
-    if (!record || record.state !== 'waiting') return false;
-    record.state = 'handling';
-    return true;
+  claim(correlationId: string): Promise<boolean> {
+    return this.store.claimCorrelation(correlationId, this.owner, Date.now(), this.leaseMs);
   }
 
   /** Gives a claimed callback back (its handler failed), so a retry is handled. */
-  release(correlationId: string): void {
-    const record = this.records.get(correlationId);
-    if (record?.state === 'handling') record.state = 'waiting';
+  release(correlationId: string): Promise<void> {
+    return this.store.releaseCorrelation(correlationId, this.owner, Date.now());
   }
 
-  complete(correlationId: string, result: unknown): void {
-    const record = this.records.get(correlationId);
-    if (!record) return;
-    record.state = 'done';
-    record.result = result;
+  /** Records a handled callback with its result and the ACK sent, and wakes whoever waits for it. */
+  async complete(correlationId: string, result: unknown, ack?: unknown): Promise<void> {
+    await this.store.completeCorrelation(correlationId, this.owner, result, ack, Date.now());
     for (const w of this.waiters.get(correlationId) ?? []) w.resolve(result);
     this.waiters.delete(correlationId);
   }
 
-  /** The result of a CorrelationID once its callback has been handled. */
+  /** The ACK sent for a callback that was handled, for a repeated one; `undefined` if it was not handled yet. */
+  async acknowledged(correlationId: string): Promise<{ ack: unknown } | undefined> {
+    const record = await this.store.getCorrelation(correlationId);
+    return record?.state === 'done' ? { ack: record.ack } : undefined;
+  }
+
+  /** The result of a CorrelationID once its callback has been handled (here, or by another instance on the same store). */
   waitFor<T = unknown>(correlationId: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
-    const record = this.records.get(correlationId);
-    if (record?.state === 'done') return Promise.resolve(record.result as T);
     return new Promise<T>((resolve, reject) => {
-      const entry = { resolve: resolve as (v: unknown) => void, reject };
-      const list = this.waiters.get(correlationId) ?? [];
-      list.push(entry);
-      this.waiters.set(correlationId, list);
-      const drop = (error: Error) => {
+      let poll: NodeJS.Timeout | undefined;
+      let deadline: NodeJS.Timeout | undefined;
+      const finish = () => {
+        clearTimeout(poll);
+        clearTimeout(deadline);
         const rest = (this.waiters.get(correlationId) ?? []).filter((w) => w !== entry);
         if (rest.length) this.waiters.set(correlationId, rest);
         else this.waiters.delete(correlationId);
-        reject(error);
       };
-      if (options.timeoutMs !== undefined) {
-        const timer = setTimeout(() => drop(new CallbackTimeoutError(correlationId, options.timeoutMs!)), options.timeoutMs);
-        timer.unref?.();
-        entry.resolve = (v) => {
-          clearTimeout(timer);
+      const entry: Waiter = {
+        resolve: (v) => {
+          finish();
           resolve(v as T);
-        };
+        },
+        reject: (e) => {
+          finish();
+          reject(e);
+        },
+      };
+      const list = this.waiters.get(correlationId) ?? [];
+      list.push(entry);
+      this.waiters.set(correlationId, list);
+      const look = () => {
+        this.store.getCorrelation(correlationId).then(
+          (r) => {
+            if (r?.state === 'done') entry.resolve(r.result);
+            else if (this.waiters.get(correlationId)?.includes(entry)) {
+              poll = setTimeout(look, this.pollMs);
+              poll.unref?.();
+            }
+          },
+          (e: Error) => entry.reject(e),
+        );
+      };
+      look();
+      if (options.timeoutMs !== undefined) {
+        deadline = setTimeout(() => entry.reject(new CallbackTimeoutError(correlationId, options.timeoutMs!)), options.timeoutMs);
+        deadline.unref?.();
       }
-      options.signal?.addEventListener('abort', () => drop(new Error(`waiting for ${correlationId} was cancelled`)), { once: true });
+      if (options.signal?.aborted) entry.reject(new Error(`waiting for ${correlationId} was cancelled`));
+      options.signal?.addEventListener('abort', () => entry.reject(new Error(`waiting for ${correlationId} was cancelled`)), { once: true });
     });
+  }
+
+  /** Closes the store if the registry opened it. */
+  async close(): Promise<void> {
+    if (this.owned) await this.store.close();
   }
 }
 

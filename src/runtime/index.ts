@@ -12,6 +12,7 @@ export {
   registerProvider,
   type BlockingHandler,
   type HandlerResponse,
+  type DeliveryOptions,
   type OneWayHandler,
   type ProviderDefinition,
   type ProviderOptions,
@@ -31,10 +32,36 @@ export {
   type ClientResponse,
   type PushAccepted,
 } from './consumer.js';
-export { CorrelationRegistry, CallbackTimeoutError } from './correlation.js';
+export type { ProcessContext } from './worker.js';
+export { CorrelationRegistry, CallbackTimeoutError, type CorrelationOptions } from './correlation.js';
 export { UnexpectedResponseError, type OutgoingRequest, type OutboundOptions } from './outbound.js';
 export { DEFAULT_RETRY, type RetryPolicy, type DeliveryOutcome } from './delivery.js';
-export type { ReplyToPolicy } from './reply-to.js';
+export { addressRefusal, urlRefusal, ReplyToRefusedError, type Connector, type ReplyToPolicy } from './reply-to.js';
+export { systemClock, type Clock } from './clock.js';
+export {
+  DEFAULT_RETENTION_MS,
+  inspectDelivery,
+  listDeliveries,
+  purgeDeliveries,
+  registerDeliveryAdmin,
+  retryDelivery,
+  type AdminOptions,
+  type DeliveryFilter,
+} from './admin.js';
+export {
+  DEFAULT_STORE,
+  MemoryStore,
+  openStore,
+  PostgresStore,
+  SqliteStore,
+  StorePullTaskStore,
+  TASK_STATES,
+  type CorrelationRecord,
+  type Store,
+  type TaskFilter,
+  type TaskRecord,
+  type TaskState,
+} from './store/index.js';
 export {
   awaitPull,
   checkPull,

@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkAdminOptions, DEFAULT_RETENTION_MS, registerDeliveryAdmin, type AdminOptions } from './admin.js';
+import { systemClock, type Clock } from './clock.js';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor } from './descriptors.js';
-import { DEFAULT_RETRY, deliverCallback, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
-import { declaredResponse, routePath, installJsonParsers, installErrorHandler, requestParser, sendJson, validationProblem, type IncomingRequest } from './http.js';
+import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
+import { declaredResponse, routePath, installJsonParsers, installErrorHandler, requestParser, sendJson, type IncomingRequest } from './http.js';
 import type { OutboundOptions } from './outbound.js';
 import { ProblemError } from './problem.js';
 import { MemoryPullTaskStore, registerPull, type PullDescriptor, type PullHandler, type PullProviderOptions } from './pull.js';
-import { checkReplyTo, type ReplyToPolicy } from './reply-to.js';
+import { checkReplyTo, guardedFetch, type Connector, type ReplyToPolicy } from './reply-to.js';
+import { DEFAULT_STORE, openStore } from './store/index.js';
+import type { Store } from './store/types.js';
 import { Validators } from './validation.js';
+import { PushWorker, type ProcessContext, type PushJob } from './worker.js';
 
 /** What every handler gets besides the request. */
 export interface RequestContext {
@@ -28,7 +34,11 @@ export interface PushContext {
  */
 export interface PushHandler<Req, Ack, Result> {
   acknowledge(request: Req, ctx: PushContext): Ack | Promise<Ack>;
-  process(request: Req, ctx: PushContext): Result | Promise<Result>;
+  /**
+   * Runs once per accepted request, after the request is stored and the 202 sent, possibly in
+   * another instance or after a restart; its result is stored before the callback is sent.
+   */
+  process(request: Req, ctx: ProcessContext): Result | Promise<Result>;
 }
 
 /** A ONEWAY operation's handler: runs after the provider has answered (202, or the 2xx the spec declares). */
@@ -58,8 +68,46 @@ export interface ProviderOptions {
   shutdownTimeoutMs?: number;
   /** NONBLOCK_PULL operations: task ids, task store, public URL for `Location`. */
   pull?: PullProviderOptions;
-  /** Called when a callback ends, delivered or not. */
+  /** Called when a callback ends: delivered, dead (dead letter) or expired. */
   onDelivery?: (operationId: string, correlationId: string, outcome: DeliveryOutcome) => void;
+  /**
+   * Where accepted push requests are kept until their callback is delivered: `sqlite:<file>`
+   * (default `sqlite:./accordo.db`), a `postgres://` URL (several instances share the work),
+   * `memory:` (tests: lost on exit), or an open {@link Store} (then the caller closes it).
+   */
+  store?: string | Store;
+  /** How long an undelivered push request is kept and retried (default 5 days, as CART). */
+  retentionMs?: number;
+  delivery?: DeliveryOptions;
+  /** The clock of the delivery worker (tests inject a fast one). */
+  clock?: Clock;
+  /** Admin routes for deliveries (list, inspect, retry, purge): off unless set; bearer-token protected. */
+  admin?: AdminOptions;
+}
+
+export interface DeliveryOptions {
+  /** Run the delivery worker in this instance (default true; false: accept only, others deliver). */
+  enabled?: boolean;
+  /** Callbacks sent at once (default 8). */
+  concurrency?: number;
+  /** Handlers run at once (default 4). */
+  handlerConcurrency?: number;
+  /** How long a claimed task stays with this instance without a renewal (default 60 s). */
+  leaseMs?: number;
+  /** How often the store is polled for due work (default 1 s). */
+  pollMs?: number;
+  /** How often expired requests are looked for (default 60 s). */
+  sweepMs?: number;
+  /**
+   * On close, how long work in progress may take (default `shutdownTimeoutMs`, 10 s): then
+   * callbacks on the wire are abandoned and released, and handlers still running are left to
+   * lapse (their tasks are run again elsewhere, with `ctx.run` 2).
+   */
+  shutdownGraceMs?: number;
+  /** This instance's name in leases (default host:pid:random). */
+  owner?: string;
+  /** Opens connections for callbacks, to the address already checked (a test hook; default: undici's). */
+  connect?: Connector;
 }
 
 export interface ProviderDefinition {
@@ -75,6 +123,7 @@ const isPull = (op: OperationDescriptor): op is PullDescriptor => 'pull' in op;
  * behaviour. Generated provider plugins call this with their descriptors and the user's handlers.
  */
 export async function registerProvider(app: FastifyInstance, def: ProviderDefinition, handlers: object, options: ProviderOptions = {}): Promise<void> {
+  if (options.admin) checkAdminOptions(options.admin);
   const validators = new Validators(def.defs);
   const pending = new Set<Promise<unknown>>();
   const pullStore = options.pull?.store ?? new MemoryPullTaskStore();
@@ -89,6 +138,8 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     if (pending.size) app.log.warn({ unfinished: pending.size }, 'shut down with work still in progress');
   });
 
+  const jobs = new Map<string, PushJob>();
+  const routes: { op: OperationDescriptor; handler: unknown }[] = [];
   for (const op of def.operations) {
     const handler = (handlers as Record<string, unknown>)[op.handler];
     if (!handler) throw new Error(`no handler for operation ${op.id} (expected handlers.${op.handler})`);
@@ -96,15 +147,83 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
       registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, pullStore, pending);
       continue;
     }
+    routes.push({ op, handler });
+    if (isPush(op)) {
+      const push = handler as PushHandler<IncomingRequest, unknown, unknown>;
+      jobs.set(op.id, { op, process: (request, ctx) => push.process(request, ctx) });
+    }
+  }
+  // Only push operations (and the admin routes) need the store: a blocking-only provider opens none.
+  const push = jobs.size > 0 ? await startPushRuntime(app, jobs, validators, options) : undefined;
+  if (!push && options.admin) {
+    const { store, owned } = await ownedStore(options);
+    if (owned) app.addHook('onClose', () => store.close());
+    await registerDeliveryAdmin(app, store, { ...options.admin, clock: options.clock, retentionMs: options.retentionMs });
+  }
+
+  for (const { op, handler } of routes) {
     const parse = requestParser(validators, op);
     const { url } = routePath(op.path);
     const run = isPush(op)
-      ? pushRoute(op, handler as PushHandler<IncomingRequest, unknown, unknown>, validators, options, pending)
+      ? pushRoute(op, handler as PushHandler<IncomingRequest, unknown, unknown>, push!, options)
       : op.pattern === 'ONEWAY'
         ? oneWayRoute(op, handler as OneWayHandler<IncomingRequest>, pending)
         : blockingRoute(op, handler as BlockingHandler<IncomingRequest, HandlerResponse>);
     app.route({ method: op.method, url, handler: (req, reply) => run(parse(req), req, reply) });
   }
+}
+
+/** Opens the configured store; one opened from a setting is closed with the server. */
+async function ownedStore(options: ProviderOptions): Promise<{ store: Store; owned: boolean }> {
+  const setting = options.store ?? DEFAULT_STORE;
+  if (typeof setting !== 'string') return { store: setting, owned: false };
+  return { store: await openStore(setting), owned: true };
+}
+
+interface PushRuntime {
+  store: Store;
+  worker?: PushWorker;
+  clock: Clock;
+  retentionMs: number;
+}
+
+async function startPushRuntime(app: FastifyInstance, jobs: Map<string, PushJob>, validators: Validators, options: ProviderOptions): Promise<PushRuntime> {
+  const { store, owned } = await ownedStore(options);
+  const clock = options.clock ?? systemClock;
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  const d = options.delivery ?? {};
+  // Callbacks go through a fetch that dials only checked addresses, unless the caller brought its own.
+  const guarded = options.outbound?.fetch ? undefined : guardedFetch(options.replyTo, d.connect);
+  const worker =
+    d.enabled === false
+      ? undefined
+      : new PushWorker(jobs, {
+          store,
+          validators,
+          log: app.log.child({ component: 'push-delivery' }),
+          clock,
+          owner: d.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+          retry: { ...DEFAULT_RETRY, ...options.retry },
+          retentionMs,
+          leaseMs: d.leaseMs ?? 60_000,
+          pollMs: d.pollMs ?? 1000,
+          sweepMs: d.sweepMs ?? 60_000,
+          handlerConcurrency: d.handlerConcurrency ?? 4,
+          deliveryConcurrency: d.concurrency ?? 8,
+          outbound: { ...options.outbound, ...(guarded ? { fetch: guarded.fetch } : {}) },
+          replyTo: options.replyTo ?? {},
+          onDelivery: options.onDelivery,
+        });
+  // Work left by an earlier run (or another instance) starts once the server is ready.
+  app.addHook('onReady', async () => worker?.start());
+  app.addHook('onClose', async () => {
+    await worker?.stop(d.shutdownGraceMs ?? options.shutdownTimeoutMs ?? 10_000);
+    await guarded?.close();
+    if (owned) await store.close();
+  });
+  if (options.admin) await registerDeliveryAdmin(app, store, { ...options.admin, clock, retentionMs, onRetry: () => worker?.wake() });
+  app.log.debug({ store: store.description }, 'push requests are kept in the store');
+  return { store, worker, clock, retentionMs };
 }
 
 function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<IncomingRequest, HandlerResponse>) {
@@ -135,35 +254,31 @@ function oneWayRoute(op: OperationDescriptor, handler: OneWayHandler<IncomingReq
   };
 }
 
-function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unknown, unknown>, validators: Validators, options: ProviderOptions, pending: Set<Promise<unknown>>) {
-  const retry = { ...DEFAULT_RETRY, ...options.retry };
-  const result = op.callback.body?.schema ? validators.compile(op.callback.body.schema) : undefined;
+function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unknown, unknown>, push: PushRuntime, options: ProviderOptions) {
   const accepted = declaredResponse(op.responses, 202);
 
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
     const replyTo = req.headers[op.replyToHeader.toLowerCase()];
     if (typeof replyTo !== 'string' || replyTo.length === 0) throw new ProblemError(400, `missing ${op.replyToHeader} header`);
-    checkReplyTo(replyTo, op.replyToHeader, options.replyTo);
+    await checkReplyTo(replyTo, op.replyToHeader, options.replyTo).catch((e: unknown) => {
+      if (e instanceof ProblemError && e.problem.status === 503) reply.header('retry-after', '5');
+      throw e;
+    });
     const correlationId = options.correlationId ? await options.correlationId(op.id, request) : randomUUID();
     const ctx: PushContext = { correlationId, replyTo, log: req.log.child({ correlationId }) };
     const ack = await handler.acknowledge(request, ctx);
-    await sendJson(reply, 202, ack, { [CORRELATION_HEADER]: correlationId }, accepted?.mediaTypes[0]);
-
-    // Steps 3-4 run after the 202 is on the wire.
-    const job = (async () => {
-      try {
-        const body = await handler.process(request, ctx);
-        if (result && !result(body)) throw validationProblem('callback body', result.errors ?? []);
-        const outcome = await deliverCallback({ url: replyTo, correlationId, callback: op.callback, body }, validators, ctx.log, retry, options.outbound);
-        if (outcome.state === 'dead') ctx.log.error({ outcome }, 'callback not delivered');
-        else ctx.log.info({ status: outcome.status, attempts: outcome.attempts }, 'callback delivered');
-        options.onDelivery?.(op.id, correlationId, outcome);
-      } catch (e) {
-        ctx.log.error({ err: e }, 'push processing failed; no callback sent');
-        options.onDelivery?.(op.id, correlationId, { state: 'dead', attempts: 0, reason: `processing failed: ${(e as Error).message}` });
-      }
-    })();
-    pending.add(job);
-    void job.finally(() => pending.delete(job));
+    // The 202 is a promise to deliver: it is sent only once the request is stored.
+    const now = push.clock.now();
+    let stored: boolean;
+    try {
+      stored = await push.store.createTask({ id: correlationId, kind: 'push', operation: op.id, request, replyTo, now, expiresAt: now + push.retentionMs });
+    } catch (e) {
+      ctx.log.error({ err: e }, 'push request could not be stored; not accepted');
+      reply.header('retry-after', '5');
+      throw new ProblemError(503, 'the request could not be taken in charge; try again later');
+    }
+    if (!stored) throw new ProblemError(409, `a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);
+    push.worker?.wake();
+    return sendJson(reply, 202, ack, { [CORRELATION_HEADER]: correlationId }, accepted?.mediaTypes[0]);
   };
 }

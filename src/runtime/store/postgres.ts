@@ -1,0 +1,63 @@
+import type { Pool } from 'pg';
+import { schema, SqlStore, type Row } from './sql.js';
+
+/**
+ * The shared store: several provider instances on one PostgreSQL database share the work.
+ * Claiming is `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`: instances never wait for
+ * each other's rows and never take the same one, and a lease (not a held transaction) covers the
+ * work, so a crashed instance's tasks return once the lease lapses.
+ */
+export class PostgresStore extends SqlStore {
+  readonly description: string;
+  protected readonly dialect = 'postgres';
+
+  private constructor(
+    private readonly pool: Pool,
+    url: string,
+  ) {
+    super();
+    this.description = redact(url);
+  }
+
+  static async open(url: string, options: { poolSize?: number } = {}): Promise<PostgresStore> {
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    // A broken idle connection is dropped by the pool and the next query opens a new one; without
+    // a listener the 'error' event would end the process.
+    pool.on('error', () => {});
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Instances starting together must not race on CREATE TABLE IF NOT EXISTS.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('accordo_schema'))`);
+      for (const statement of schema('BIGINT')) await client.query(statement);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      await pool.end();
+      throw e;
+    } finally {
+      client.release();
+    }
+    return new PostgresStore(pool, url);
+  }
+
+  protected async run(sql: string, params: unknown[]): Promise<{ rows: Row[]; changes: number }> {
+    const res = await this.pool.query(sql, params);
+    return { rows: res.rows as Row[], changes: res.rowCount ?? 0 };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres';
+  }
+}

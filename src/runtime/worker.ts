@@ -1,0 +1,251 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from './clock.js';
+import { attemptCallback, backoff, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
+import type { PushDescriptor } from './descriptors.js';
+import { validationProblem, type IncomingRequest } from './http.js';
+import type { OutboundOptions } from './outbound.js';
+import type { ReplyToPolicy } from './reply-to.js';
+import type { Store, TaskRecord } from './store/types.js';
+import type { Validators } from './validation.js';
+
+/** What a push handler's `process` gets. */
+export interface ProcessContext {
+  correlationId: string;
+  replyTo: string;
+  log: FastifyBaseLogger;
+  /**
+   * 1 normally. Above 1 when an earlier run was interrupted before its result was stored (the
+   * process died, or its lease ran out): a handler with side effects can use the CorrelationID
+   * to avoid doing them twice.
+   */
+  run: number;
+  /** Aborted when the server shuts down and its grace period is over. */
+  signal: AbortSignal;
+}
+
+export interface PushJob {
+  op: PushDescriptor;
+  process: (request: IncomingRequest, ctx: ProcessContext) => unknown;
+}
+
+export interface WorkerOptions {
+  store: Store;
+  validators: Validators;
+  log: FastifyBaseLogger;
+  clock: Clock;
+  /** This instance's name in leases. */
+  owner: string;
+  retry: RetryPolicy;
+  retentionMs: number;
+  /** How long a claim holds before another instance may take the task (renewed while working). */
+  leaseMs: number;
+  /** How often the store is asked for due work when nothing woke the worker. */
+  pollMs: number;
+  /** How often expired tasks are looked for. */
+  sweepMs: number;
+  /** Handlers and callback deliveries run in separate slots, so a slow consumer does not hold results back. */
+  handlerConcurrency: number;
+  deliveryConcurrency: number;
+  outbound: OutboundOptions;
+  replyTo: ReplyToPolicy;
+  onDelivery?: (operationId: string, correlationId: string, outcome: DeliveryOutcome) => void;
+}
+
+/**
+ * Works off accepted push requests from the store: runs the handler once and stores its result
+ * (`pending` → `ready`), then delivers the callback, one attempt per claim, rescheduling
+ * temporary failures with backoff (`ready` → `delivered` | `dead`). Every step is done under a
+ * lease and written back before the lease is released, so a crash loses nothing: another
+ * instance, or this one after a restart, picks the task up where it was.
+ */
+export class PushWorker {
+  private stopping = false;
+  private woken = false;
+  private wakeup?: AbortController;
+  private loop?: Promise<void>;
+  private readonly active = new Set<Promise<void>>();
+  private handlers = 0;
+  private deliveries = 0;
+  private lastSweep = Number.NEGATIVE_INFINITY;
+  private readonly shutdown = new AbortController();
+  private readonly operations: string[];
+
+  constructor(
+    private readonly jobs: Map<string, PushJob>,
+    private readonly o: WorkerOptions,
+  ) {
+    this.operations = [...jobs.keys()];
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** New work is in the store (or a slot came free): look now rather than at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.wakeup?.abort();
+  }
+
+  /**
+   * Stops claiming and waits for the work in hand. After `graceMs` it aborts callbacks still on
+   * the wire (their tasks are released and not counted as attempts) and signals handlers; a
+   * handler that still does not end within one more second is left behind: its lease lapses and
+   * its task is run again (the only case where a handler runs twice without a crash).
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+    const settled = Promise.allSettled([...this.active]);
+    const timers: NodeJS.Timeout[] = [];
+    const after = (ms: number) => new Promise<'late'>((resolve) => timers.push(setTimeout(() => resolve('late'), ms)));
+    if ((await Promise.race([settled, after(graceMs)])) === 'late') {
+      this.shutdown.abort();
+      if ((await Promise.race([settled, after(1000)])) === 'late') {
+        this.o.log.warn({ handlers: this.handlers }, 'shut down with handlers still running; their tasks are run again once the lease lapses');
+      }
+    }
+    timers.forEach(clearTimeout);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      this.woken = false;
+      try {
+        await this.sweep();
+        await this.fill('pending', this.o.handlerConcurrency - this.handlers);
+        await this.fill('ready', this.o.deliveryConcurrency - this.deliveries);
+      } catch (e) {
+        this.o.log.error({ err: e }, 'push worker: store unavailable, trying again');
+      }
+      if (this.woken || this.stopping) continue;
+      this.wakeup = new AbortController();
+      await this.o.clock.sleep(this.o.pollMs, this.wakeup.signal);
+    }
+  }
+
+  private async fill(state: 'pending' | 'ready', free: number): Promise<void> {
+    if (free <= 0 || this.stopping) return;
+    const tasks = await this.o.store.claimTasks({
+      kind: 'push',
+      operations: this.operations,
+      states: [state],
+      owner: this.o.owner,
+      now: this.o.clock.now(),
+      leaseMs: this.o.leaseMs,
+      limit: free,
+    });
+    for (const task of tasks) {
+      if (state === 'pending') this.handlers++;
+      else this.deliveries++;
+      const work = (state === 'pending' ? this.handle(task) : this.deliver(task))
+        .catch((e) => this.o.log.error({ err: e, correlationId: task.id }, 'push worker: could not record the outcome; the task is retried when its lease lapses'))
+        .finally(() => {
+          if (state === 'pending') this.handlers--;
+          else this.deliveries--;
+          this.active.delete(work);
+          this.wake();
+        });
+      this.active.add(work);
+    }
+  }
+
+  /** Keeps the lease alive while `fn` runs. */
+  private async leased<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const renew = setInterval(() => {
+      this.o.store.updateTask(id, this.o.owner, { leaseUntil: this.o.clock.now() + this.o.leaseMs }, this.o.clock.now()).catch(() => {});
+    }, Math.max(10, Math.floor(this.o.leaseMs / 3)));
+    try {
+      return await fn();
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async handle(task: TaskRecord): Promise<void> {
+    const job = this.jobs.get(task.operation)!;
+    const log = this.o.log.child({ correlationId: task.id, operation: task.operation });
+    if (task.runs > 1) log.warn({ run: task.runs }, 'an earlier run of this handler was interrupted; running it again');
+    const ctx: ProcessContext = { correlationId: task.id, replyTo: task.replyTo ?? '', log, run: task.runs, signal: this.shutdown.signal };
+    let result: unknown;
+    try {
+      result = await this.leased(task.id, async () => job.process(task.request as IncomingRequest, ctx));
+      const schema = job.op.callback.body?.schema;
+      if (schema) {
+        const validate = this.o.validators.compile(schema);
+        if (!validate(result)) throw validationProblem('callback body', validate.errors ?? []);
+      }
+    } catch (e) {
+      const reason = `processing failed: ${(e as Error).message}`;
+      log.error({ err: e }, 'push processing failed; no callback sent (dead letter)');
+      if (await this.o.store.updateTask(task.id, this.o.owner, { state: 'dead', lastError: reason, release: true }, this.o.clock.now())) {
+        this.o.onDelivery?.(task.operation, task.id, { state: 'dead', attempts: task.attempts, reason });
+      }
+      return;
+    }
+    const now = this.o.clock.now();
+    const saved = await this.o.store.updateTask(task.id, this.o.owner, { state: 'ready', result: result ?? null, dueAt: now, release: true }, now);
+    if (!saved) log.error('the lease was lost while the handler ran; its result is dropped and the other run counts');
+  }
+
+  private async deliver(task: TaskRecord): Promise<void> {
+    const job = this.jobs.get(task.operation)!;
+    const log = this.o.log.child({ correlationId: task.id, operation: task.operation });
+    const attempts = task.attempts + 1;
+    const body = task.result === null && !job.op.callback.body ? undefined : task.result;
+    const { store, owner, clock } = this.o;
+    let r;
+    try {
+      r = await this.leased(task.id, () =>
+        attemptCallback({ url: task.replyTo ?? '', correlationId: task.id, callback: job.op.callback, body }, this.o.validators, log, {
+          timeoutMs: this.o.retry.timeoutMs,
+          outbound: { ...this.o.outbound, signal: this.shutdown.signal },
+          replyTo: this.o.replyTo,
+        }),
+      );
+    } catch (e) {
+      if (!this.shutdown.signal.aborted) throw e;
+      log.info('shutting down: callback attempt abandoned, task released');
+      await store.updateTask(task.id, owner, { release: true }, clock.now());
+      return;
+    }
+    const now = clock.now();
+    if (r.kind === 'delivered') {
+      if (await store.updateTask(task.id, owner, { state: 'delivered', attempts, lastStatus: r.status, lastResponse: r.ack, lastError: null, release: true }, now)) {
+        log.info({ status: r.status, attempts }, 'callback delivered');
+        this.o.onDelivery?.(task.operation, task.id, { state: 'delivered', status: r.status, attempts, ack: r.ack });
+      }
+      return;
+    }
+    const last = { attempts, lastStatus: r.status ?? null, lastResponse: r.body ?? null, lastError: r.reason, release: true } as const;
+    if (r.kind === 'temporary' && attempts < this.o.retry.maxAttempts) {
+      const wait = backoff(this.o.retry, attempts, r.retryAfter, now);
+      await store.updateTask(task.id, owner, { ...last, dueAt: now + wait }, now);
+      log.info({ attempt: attempts, reason: r.reason, retryInMs: wait }, 'callback delivery failed, retrying');
+      return;
+    }
+    if (await store.updateTask(task.id, owner, { ...last, state: 'dead' }, now)) {
+      log.error({ attempts, status: r.status, reason: r.reason }, 'callback not delivered (dead letter)');
+      this.o.onDelivery?.(task.operation, task.id, { state: 'dead', status: r.status, attempts, reason: r.reason, lastBody: r.body });
+    }
+  }
+
+  /** Expires what the retention period ended, and forgets delivered callbacks as old. */
+  private async sweep(): Promise<void> {
+    const now = this.o.clock.now();
+    if (now - this.lastSweep < this.o.sweepMs) return;
+    this.lastSweep = now;
+    for (const t of await this.o.store.expireTasks(now)) {
+      const reason = t.lastError ?? (t.result === undefined ? 'never processed' : 'not delivered');
+      this.o.log.warn(
+        { correlationId: t.id, operation: t.operation, attempts: t.attempts, lastStatus: t.lastStatus, reason, createdAt: new Date(t.createdAt).toISOString() },
+        'push request expired: retention period over before its callback was delivered',
+      );
+      if (this.jobs.has(t.operation) && t.kind === 'push') {
+        this.o.onDelivery?.(t.operation, t.id, { state: 'expired', status: t.lastStatus, attempts: t.attempts, reason, lastBody: t.lastResponse });
+      }
+    }
+    await this.o.store.purgeTasks({ kind: 'push', states: ['delivered'], updatedBefore: now - this.o.retentionMs }, now);
+  }
+}
