@@ -143,10 +143,11 @@ describe.skipIf(skip)('nginx gateway', () => {
     const p = await ports();
     const { out, confs } = await generateWithGateway('pull', p, { spec: join(MODI, 'NONBLOCK_PULL_REST', 'server.yaml'), providerBase: '/rest/pull/v1' });
     const { createProviderServer: createPull } = await import(join(out, 'generated', 'provider.ts'));
+    let tasks = 0;
     const provider: FastifyInstance = await createPull(
       { pushMessage: { acknowledge: () => undefined, process: () => ({ c: 'OK' }), status: (task: { state: string }) => ({ status: task.state === 'done' ? 'completed' : 'pending' }) } },
       // The backend answers with its own absolute URLs: the gateways rewrite them.
-      { prefix: '/rest/pull/v1', pull: { taskId: () => 't1', publicUrl: `http://127.0.0.1:${p.providerBackend}` } },
+      { prefix: '/rest/pull/v1', store: 'memory:', pull: { taskId: () => `t${++tasks}`, publicUrl: `http://127.0.0.1:${p.providerBackend}` } },
     );
     await listen(provider, p.providerBackend);
     await start(confs, p);
@@ -172,7 +173,7 @@ describe.skipIf(skip)('nginx gateway', () => {
 
     // Called directly, the provider's gateway points at itself.
     const direct = await fetch(`http://127.0.0.1:${p.providerGateway}/rest/in/ENTE/RESTbusywaiting/v1/tasks/queue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', redirect: 'manual' });
-    expect(direct.headers.get('location')).toBe(`http://127.0.0.1:${p.providerGateway}/rest/in/ENTE/RESTbusywaiting/v1/tasks/queue/t1/`);
+    expect(direct.headers.get('location')).toBe(`http://127.0.0.1:${p.providerGateway}/rest/in/ENTE/RESTbusywaiting/v1/tasks/queue/t2/`);
   });
 
   describe('sync, and what the gateway answers itself', () => {

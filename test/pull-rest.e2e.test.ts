@@ -58,7 +58,7 @@ describe('the /tasks/queue layout of the adopted spec', () => {
           status: (task: { state: string }) => ({ status: task.state === 'done' ? 'completed' : 'pending' }),
         },
       },
-      { prefix: '/rest/nome-api/v1' },
+      { prefix: '/rest/nome-api/v1', store: 'memory:' },
     );
     log.trace(provider, 'provider', 'consumer');
     client = new con.ProviderClient({ baseUrl: `${await provider.listen({ host: '127.0.0.1', port: 0 })}/rest/nome-api/v1` });
@@ -85,7 +85,7 @@ describe('the consumer polls', () => {
   beforeAll(async () => {
     provider = await createProviderServer(
       { pushMessage: { ...handlers.pushMessage, process: async (req, ctx) => (hang ? new Promise(() => {}) : handlers.pushMessage.process(req, ctx)) } },
-      { prefix: '/api', shutdownTimeoutMs: 100 },
+      { prefix: '/api', store: 'memory:', shutdownTimeoutMs: 100 },
     );
     // A gateway in front that is briefly overloaded: the second status check gets 503 + Retry-After.
     provider.addHook('onRequest', async (req, reply) => {

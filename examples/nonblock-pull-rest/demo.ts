@@ -8,7 +8,8 @@ import { WireLog } from '../shared/wire.js';
 
 export async function runDemo(log = new WireLog()) {
   // Short task ids, as in the guideline's example (8131edc0).
-  const provider = await createProviderServer(handlers, { prefix: '/rest/nome-api/v1', pull: { taskId: () => randomBytes(4).toString('hex') } });
+  // Tasks in memory for the demo (the default is the SQLite file ./accordo.db).
+  const provider = await createProviderServer(handlers, { prefix: '/rest/nome-api/v1', store: 'memory:', pull: { taskId: () => randomBytes(4).toString('hex') } });
   log.trace(provider, 'provider', 'consumer');
   try {
     const url = await provider.listen({ host: '127.0.0.1', port: 0 });

@@ -8,7 +8,8 @@ import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from './deliver
 import { declaredResponse, routePath, installJsonParsers, installErrorHandler, requestParser, sendJson, type IncomingRequest } from './http.js';
 import type { OutboundOptions } from './outbound.js';
 import { ProblemError } from './problem.js';
-import { MemoryPullTaskStore, registerPull, type PullDescriptor, type PullHandler, type PullProviderOptions } from './pull.js';
+import { StorePullTaskStore } from './store/pull.js';
+import { registerPull, type PullDescriptor, type PullHandler, type PullProviderOptions } from './pull.js';
 import { checkReplyTo, guardedFetch, type Connector, type ReplyToPolicy } from './reply-to.js';
 import { DEFAULT_STORE, openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -126,7 +127,13 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
   if (options.admin) checkAdminOptions(options.admin);
   const validators = new Validators(def.defs);
   const pending = new Set<Promise<unknown>>();
-  const pullStore = options.pull?.store ?? new MemoryPullTaskStore();
+  // Pull tasks live in the same store as push deliveries unless a task store is given.
+  let pullStore = options.pull?.store;
+  if (!pullStore && def.operations.some(isPull)) {
+    const { store, owned } = await ownedStore(options);
+    if (owned) app.addHook('onClose', () => store.close());
+    pullStore = new StorePullTaskStore(store, { clock: options.clock, retentionMs: options.retentionMs });
+  }
   installErrorHandler(app);
   installJsonParsers(app, def.operations);
   app.addHook('onClose', async () => {
@@ -144,7 +151,7 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     const handler = (handlers as Record<string, unknown>)[op.handler];
     if (!handler) throw new Error(`no handler for operation ${op.id} (expected handlers.${op.handler})`);
     if (isPull(op)) {
-      registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, pullStore, pending);
+      registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, pullStore!, pending);
       continue;
     }
     routes.push({ op, handler });
