@@ -8,6 +8,8 @@ import { generate, LintFailure } from '../generate.js';
 import { formatInspect, inspectAgreement } from '../inspect/index.js';
 import { formatFindings, hasErrors, lintAgreement } from '../lint/index.js';
 import { SpecError } from '../load/errors.js';
+import { inspectDelivery, listDeliveries, purgeDeliveries, retryDelivery } from '../runtime/admin.js';
+import { DEFAULT_STORE, openStore, TASK_STATES, type TaskRecord, type TaskState } from '../runtime/store/index.js';
 import { loadAgreement } from '../load/index.js';
 
 /** Exit codes: 0 done; 1 a spec or config is wrong; 2 bad usage; 3 `--check` found stale output. */
@@ -64,6 +66,27 @@ export async function main(argv: string[]): Promise<number> {
             .example('$0 inspect api/server.yaml', 'One line per operation'),
         async (args) => {
           console.log(formatInspect(inspectAgreement(await loadAgreement(await sources(args))), args.format));
+        },
+      )
+      .command(
+        'deliveries <action> [id]',
+        'List, inspect, retry or purge the callback deliveries of push providers (their store)',
+        (y) =>
+          y
+            .positional('action', { choices: ['list', 'inspect', 'retry', 'purge'] as const, demandOption: true, describe: 'What to do' })
+            .positional('id', { type: 'string', describe: 'A CorrelationID (inspect, retry; purge of one)' })
+            .option('store', { type: 'string', describe: `The providers' store: sqlite:<file> or a postgres:// URL (default: "store:" of ${CONFIG_FILE}, else ${DEFAULT_STORE})` })
+            .option('config', { type: 'string', describe: `Config file (default: ./${CONFIG_FILE} when present)` })
+            .option('state', { type: 'string', describe: `Only deliveries in these states, comma-separated (${TASK_STATES.join(', ')})` })
+            .option('operation', { type: 'string', describe: 'Only deliveries of this operation id' })
+            .option('before', { type: 'string', describe: 'Only deliveries last changed before this date-time (ISO 8601)' })
+            .option('limit', { type: 'number', describe: 'At most this many (list)' })
+            .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' })
+            .example('$0 deliveries list --state dead', 'The dead letters, with their last response')
+            .example('$0 deliveries retry 69a445fb-6a9f-44fe-b1c3-59c0f7fb568d', 'Send a dead callback again')
+            .example('$0 deliveries purge --state delivered --before 2026-11-01', 'Delete old delivered ones'),
+        async (args) => {
+          code = await runDeliveries(args);
         },
       )
       .option('verbose', { type: 'boolean', default: false, describe: 'Print stack traces of internal errors' })
@@ -167,4 +190,67 @@ function gatewayOption(flag: string | undefined, config: GatewayConfig | undefin
   for (const t of targets) if (!(GATEWAY_TARGETS as readonly string[]).includes(t)) throw new UsageError(`unknown gateway target "${t}" (known: ${GATEWAY_TARGETS.join(', ')})`);
   if (!config) throw new UsageError(`--gateway needs the "gateway:" section of ${CONFIG_FILE} (organisations, backends, gateway URLs)`);
   return { ...config, targets: targets as GatewayTarget[] };
+}
+
+interface DeliveriesArgs {
+  action: 'list' | 'inspect' | 'retry' | 'purge';
+  id?: string;
+  store?: string;
+  config?: string;
+  state?: string;
+  operation?: string;
+  before?: string;
+  limit?: number;
+  format: 'text' | 'json';
+}
+
+/** `accordo deliveries`: the operator's view of the store the providers share. */
+async function runDeliveries(args: DeliveriesArgs): Promise<number> {
+  const configPath = args.config ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
+  const config = configPath ? await loadConfig(configPath) : {};
+  const states = args.state?.split(',').map((s) => s.trim()) as TaskState[] | undefined;
+  const unknown = states?.find((s) => !TASK_STATES.includes(s));
+  if (unknown) throw new UsageError(`unknown state "${unknown}" (known: ${TASK_STATES.join(', ')})`);
+  const before = args.before === undefined ? undefined : Date.parse(args.before);
+  if (before !== undefined && Number.isNaN(before)) throw new UsageError(`--before: not a date-time: ${args.before}`);
+  if ((args.action === 'inspect' || args.action === 'retry') && !args.id) throw new UsageError(`deliveries ${args.action} needs a CorrelationID`);
+  const store = await openStore(args.store ?? config.store ?? DEFAULT_STORE);
+  const print = (value: unknown, text: () => string) => console.log(args.format === 'json' ? JSON.stringify(value, null, 2) : text());
+  try {
+    const filter = { states, operation: args.operation, updatedBefore: before, limit: args.limit };
+    switch (args.action) {
+      case 'list': {
+        const list = await listDeliveries(store, filter);
+        print(list, () => (list.length ? list.map(deliveryLine).join('\n') : 'no deliveries'));
+        return EXIT.ok;
+      }
+      case 'inspect':
+      case 'retry': {
+        const record = args.action === 'inspect' ? await inspectDelivery(store, args.id!) : await retryDelivery(store, args.id!);
+        if (!record) {
+          console.error(`error: no ${args.action === 'retry' ? 'dead or expired ' : ''}delivery ${JSON.stringify(args.id)}`);
+          return EXIT.input;
+        }
+        print(record, () => (args.action === 'retry' ? `queued again: ${deliveryLine(record)}` : JSON.stringify(record, null, 2)));
+        return EXIT.ok;
+      }
+      case 'purge': {
+        let count: number;
+        try {
+          count = await purgeDeliveries(store, { ...filter, id: args.id });
+        } catch (e) {
+          throw e instanceof RangeError ? new UsageError(e.message) : e;
+        }
+        print({ purged: count }, () => `purged ${count} finished deliveries`);
+        return EXIT.ok;
+      }
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+function deliveryLine(t: TaskRecord): string {
+  const last = t.lastStatus ? ` last HTTP ${t.lastStatus}` : t.lastError ? ` last error: ${t.lastError}` : '';
+  return `${t.id}  ${t.operation}  ${t.state}  attempts ${t.attempts}${last}  updated ${new Date(t.updatedAt).toISOString()}`;
 }

@@ -17,12 +17,14 @@ export interface AccordoConfig {
   side?: Side;
   /** Pattern overrides by operation id. */
   patterns?: Record<string, Pattern>;
+  /** The providers' store (`sqlite:<file>` relative to this file, or a `postgres://` URL), for `accordo deliveries`. */
+  store?: string;
   /** Deployment facts for the gateway targets (src/config/gateway.ts). */
   gateway?: GatewayConfig;
 }
 
 const SIDES = ['provider', 'consumer', 'both'];
-const KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'gateway'];
+const KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'gateway', 'store'];
 
 /** Reads and checks a config file; every problem names the file and line. */
 export async function loadConfig(path: string): Promise<AccordoConfig> {
@@ -48,6 +50,10 @@ export async function loadConfig(path: string): Promise<AccordoConfig> {
     return resolve(dir, v);
   };
   const config: AccordoConfig = { spec: path_('spec'), callback: path_('callback'), out: path_('out') };
+  if (raw.store !== undefined) {
+    if (typeof raw.store !== 'string' || !/^(sqlite:|postgres(ql)?:\/\/|memory:)/.test(raw.store)) throw fail('"store" must be sqlite:<file>, a postgres:// URL or memory:', '/store');
+    config.store = raw.store.startsWith('sqlite:') ? `sqlite:${resolve(dir, raw.store.slice('sqlite:'.length))}` : raw.store;
+  }
   if (raw.side !== undefined) {
     if (!SIDES.includes(raw.side as string)) throw fail(`"side" must be one of ${SIDES.join(', ')}`, '/side');
     config.side = raw.side as Side;
