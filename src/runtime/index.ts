@@ -7,7 +7,7 @@ export * from './descriptors.js';
 export { problem, ProblemError, PROBLEM_JSON, type Problem } from './problem.js';
 export { Validators } from './validation.js';
 export type { IncomingRequest } from './http.js';
-export { createServer, type ServerOptions } from './server.js';
+export { createServer, DEFAULT_TRANSACTION_HEADER, type ServerOptions } from './server.js';
 export {
   registerProvider,
   type BlockingHandler,

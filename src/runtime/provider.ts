@@ -7,7 +7,7 @@ import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type Pus
 import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
 import { declaredResponse, routePath, installJsonParsers, installErrorHandler, requestParser, sendJson, type IncomingRequest } from './http.js';
 import type { OutboundOptions } from './outbound.js';
-import { ProblemError } from './problem.js';
+import { problem, ProblemError, sendProblem } from './problem.js';
 import { StorePullTaskStore } from './store/pull.js';
 import { registerPull, type PullDescriptor, type PullHandler, type PullProviderOptions } from './pull.js';
 import { checkReplyTo, guardedFetch, type Connector, type ReplyToPolicy } from './reply-to.js';
@@ -65,6 +65,11 @@ export interface ProviderOptions {
   replyTo?: ReplyToPolicy;
   retry?: Partial<RetryPolicy>;
   outbound?: OutboundOptions;
+  /**
+   * `GET /status` (RAC_REST_NAME_011): answered with problem+json, 200 while this check says the
+   * service works (default: always), the status it returns otherwise; `false` leaves it out.
+   */
+  status?: false | (() => Promise<{ status: 200 | 500 | 503; detail?: string }>);
   /** How long closing the server waits for work in progress (default 10 s). */
   shutdownTimeoutMs?: number;
   /** NONBLOCK_PULL operations: task ids, task store, public URL for `Location`. */
@@ -144,6 +149,14 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     clearTimeout(timer);
     if (pending.size) app.log.warn({ unfinished: pending.size }, 'shut down with work still in progress');
   });
+
+  // RAC_REST_NAME_011: every REST API answers GET /status with problem+json (unless the spec has its own).
+  if (options.status !== false && !def.operations.some((op) => op.method === 'GET' && op.path === '/status')) {
+    app.get('/status', async (_req, reply) => {
+      const health = options.status ? await options.status().catch(() => ({ status: 503 as const, detail: 'health check failed' })) : { status: 200 as const };
+      return sendProblem(reply, problem(health.status, health.detail, health.status === 200 ? { title: 'OK' } : {}));
+    });
+  }
 
   const jobs = new Map<string, PushJob>();
   const routes: { op: OperationDescriptor; handler: unknown }[] = [];
