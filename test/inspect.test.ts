@@ -93,6 +93,26 @@ const CASES: Case[] = [
     spec: 'real/openapi/vonage-sms.yaml',
     ops: { 'send-an-sms': 'NONBLOCK_PUSH_REST:request', 'delivery-receipt': 'NONBLOCK_PUSH_REST:callback:send-an-sms' },
   },
+  // WSDL
+  { spec: 'modi/BLOCK_SOAP/server.wsdl', ops: { MRequest: 'BLOCK_SOAP' } },
+  { spec: 'modi/NONBLOCK_PULL_SOAP/server.wsdl', ops: { MRequest: 'NONBLOCK_PULL_SOAP:request', MProcessingStatus: 'NONBLOCK_PULL_SOAP:status:MRequest', MResponse: 'NONBLOCK_PULL_SOAP:result:MRequest' } },
+  { spec: 'modi/NONBLOCK_PUSH_SOAP/server.wsdl', callback: 'modi/NONBLOCK_PUSH_SOAP/callback.wsdl', ops: { MRequest: 'NONBLOCK_PUSH_SOAP:request', MRequestResponse: 'NONBLOCK_PUSH_SOAP:callback' } },
+  { spec: 'seed/nonblock-push-soap/server.wsdl', callback: 'seed/nonblock-push-soap/callback.wsdl', ops: { MRequest: 'NONBLOCK_PUSH_SOAP:request', MRequestResponse: 'NONBLOCK_PUSH_SOAP:callback' } },
+  { spec: 'real/wsdl/cxf-hello-world-soap11.wsdl', ops: { sayHi: 'BLOCK_SOAP', greetMe: 'BLOCK_SOAP', greetMeOneWay: 'ONEWAY', pingMe: 'BLOCK_SOAP' } },
+  { spec: 'real/wsdl/cxf-hello-world-soap12.wsdl', ops: { sayHi: 'BLOCK_SOAP', greetMe: 'BLOCK_SOAP', greetMeOneWay: 'ONEWAY', pingMe: 'BLOCK_SOAP' } },
+  { spec: 'real/wsdl/cxf-soap-header.wsdl', ops: { inHeader: 'BLOCK_SOAP', outHeader: 'BLOCK_SOAP', inoutHeader: 'BLOCK_SOAP' } },
+  { spec: 'real/wsdl/nodesoap-afip-logincms.wsdl', ops: { loginCms: 'BLOCK_SOAP' } },
+  { spec: 'real/wsdl/nodesoap-wsdlimport/main.wsdl', ops: { getLatestVersion: 'BLOCK_SOAP' } },
+  { spec: 'real/wsdl/sdi-ricezione-fatture/RicezioneFatture_v1.0.wsdl', ops: { RiceviFatture: 'BLOCK_SOAP', NotificaDecorrenzaTermini: 'ONEWAY' } },
+  { spec: 'real/wsdl/spcoop-validazione-contenuti/implementazioneFruitore.wsdl', ops: { esitoAggiornamentoUtenteAsincronoSimmetricoWDL: 'BLOCK_SOAP', esitoAggiornamentoUtenteAsincronoAsimmetricoWDL: 'BLOCK_SOAP' } },
+  { spec: 'real/wsdl/trasparente-oneway/implementazioneErogatoreSoap11.wsdl', ops: { Notifica: 'ONEWAY' } },
+  { spec: 'real/wsdl/trasparente-oneway/implementazioneErogatoreSoap12.wsdl', ops: { Notifica: 'ONEWAY' } },
+  { spec: 'real/wsdl/trasparente-oneway/implementazioneErogatoreSoap12Security.wsdl', ops: { Notifica: 'ONEWAY' } },
+  { spec: 'real/wsdl/cxf-basic-callback.wsdl', error: /ws-addr\.xsd/ },
+  { spec: 'real/wsdl/nodesoap-marketo.wsdl', error: /AuthenticationHeader/ },
+  { spec: 'real/wsdl/nodesoap-rpcexample-soap12.wsdl', error: /encoded/ },
+  { spec: 'real/wsdl/nodesoap-xsdinclude/xsd_include.wsdl', error: /DummyList/ },
+  { spec: 'real/wsdl/spcoop-validazione-contenuti/implementazioneErogatore.wsdl', error: /encoded/ },
 ];
 
 const decision = (r: InspectRow) => [r.pattern, r.role, r.correlatedWith].filter(Boolean).join(':');

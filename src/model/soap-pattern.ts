@@ -52,6 +52,7 @@ export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' |
         pattern: 'NONBLOCK_PUSH_SOAP',
         decidedBy: 'shape',
         facts: [`input soap:header ${REPLY_TO} (${describe(replyTo)}): the callback URL`, `output soap:header ${CORRELATION_ID} (${describe(correlationOut)}): the ACK's correlation id`],
+        role: 'request',
       };
     }
     if (role === 'callback' && correlationIn) {
@@ -59,6 +60,7 @@ export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' |
         pattern: 'NONBLOCK_PUSH_SOAP',
         decidedBy: 'shape',
         facts: ['operation of the callback WSDL', `input soap:header ${CORRELATION_ID} (${describe(correlationIn)}): receives the provider's reply`],
+        role: 'callback',
       };
     }
     if (role === 'provider') {
@@ -71,6 +73,7 @@ export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' |
             `output soap:header ${CORRELATION_ID} (${describe(correlationOut)}) and no ${REPLY_TO}: the request`,
             `operations ${polls.map((o) => o.id).join(', ')} of portType ${op.soap.portType.name} take ${CORRELATION_ID} in their input`,
           ],
+          role: 'request',
         };
       }
       const reqs = requests(op).filter((o) => o !== op);
@@ -81,7 +84,11 @@ export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' |
           facts: [
             `input soap:header ${CORRELATION_ID} (${describe(correlationIn)}): a status or result request`,
             `operation ${reqs.map((o) => o.id).join(', ')} of portType ${op.soap.portType.name} returns ${CORRELATION_ID} in its output`,
+            // The guideline names no rule that tells the status request from the result request: the name does.
+            STATUS_NAME.test(op.soap.name) ? `its name says "status": the status request` : 'its name does not say "status": the result request',
           ],
+          role: STATUS_NAME.test(op.soap.name) ? 'status' : 'result',
+          ...(reqs.length === 1 ? { correlatedWith: reqs[0].id } : {}),
         };
       }
     }
@@ -94,6 +101,8 @@ export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' |
     return { pattern: 'BLOCK_SOAP', decidedBy: 'shape', facts };
   });
 }
+
+const STATUS_NAME = /status/i;
 
 /**
  * The callback WSDL operation a NONBLOCK_PUSH_SOAP provider operation replies through: the callback
