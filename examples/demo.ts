@@ -1,8 +1,12 @@
 // `npm run demo`: runs the demo of every example, each on loopback with its embedded defaults.
 import { WireLog } from './shared/wire.js';
 import { runDemo as pushRest } from './nonblock-push-rest/demo.js';
+import { runDemo as pushSoap } from './nonblock-push-soap/demo.js';
 
-const demos: [string, (log: WireLog) => Promise<unknown>][] = [['NONBLOCK_PUSH_REST (examples/nonblock-push-rest)', pushRest]];
+const demos: [string, (log: WireLog) => Promise<unknown>][] = [
+  ['NONBLOCK_PUSH_REST (examples/nonblock-push-rest)', pushRest],
+  ['NONBLOCK_PUSH_SOAP (examples/nonblock-push-soap)', pushSoap],
+];
 
 for (const [title, run] of demos) {
   const log = new WireLog();
