@@ -68,8 +68,9 @@ interface Compiled {
 
 const SOAP_TYPES = ['text/xml', 'application/soap+xml'];
 
-/** Parses SOAP bodies as text: the envelope parser does the rest. */
+/** Parses SOAP bodies as text, and only those (other media types get 415): the envelope parser does the rest. */
 export function installSoapParsers(app: FastifyInstance, bodyLimit?: number): void {
+  app.removeAllContentTypeParsers();
   for (const type of SOAP_TYPES) {
     if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'string', ...(bodyLimit ? { bodyLimit } : {}) }, (_req, body, done) => done(null, body));
   }

@@ -51,12 +51,31 @@ const DTD = /<!(?:DOCTYPE|ENTITY)/i;
  */
 export function parseXml(text: string): XmlElement {
   if (DTD.test(text)) throw new XmlError('DTDs and entity declarations are not allowed');
+  checkDepth(text);
   const check = XMLValidator.validate(text);
   if (check !== true) throw new XmlError(`malformed XML at line ${check.err.line}, column ${check.err.col}: ${check.err.msg}`);
   const nodes = parser.parse(text) as Node[];
   const roots = nodes.filter((n) => elementName(n) !== undefined);
   if (roots.length !== 1) throw new XmlError('an XML document has exactly one root element');
-  return build(roots[0], new Map([['xml', XML_NS]]));
+  return build(roots[0], new Map([['xml', XML_NS]]), 0);
+}
+
+/** Deeper nesting than any real message has; a limit keeps hostile input off the parser's stack. */
+export const MAX_DEPTH = 256;
+
+/** One pass over the tags, before the (recursive) parser sees them. */
+function checkDepth(text: string): void {
+  let depth = 0;
+  for (let i = text.indexOf('<'); i >= 0; i = text.indexOf('<', i + 1)) {
+    const c = text.charCodeAt(i + 1);
+    if (c === 47 /* </ */) depth--;
+    else if (c !== 63 /* <? */ && c !== 33 /* <! */) {
+      const end = text.indexOf('>', i);
+      if (end < 0) return;
+      if (text.charCodeAt(end - 1) !== 47 /* /> */ && ++depth > MAX_DEPTH) throw new XmlError(`elements nested too deeply (more than ${MAX_DEPTH} levels)`);
+      i = end;
+    }
+  }
 }
 
 type Node = Record<string, unknown> & { ':@'?: Record<string, string> };
@@ -66,7 +85,8 @@ function elementName(node: Node): string | undefined {
   return undefined;
 }
 
-function build(node: Node, scope: Map<string, string>): XmlElement {
+function build(node: Node, scope: Map<string, string>, depth: number): XmlElement {
+  if (depth > MAX_DEPTH) throw new XmlError(`elements nested too deeply (more than ${MAX_DEPTH} levels)`);
   const qname = elementName(node)!;
   const raw = node[':@'];
   let own = scope;
@@ -93,7 +113,7 @@ function build(node: Node, scope: Map<string, string>): XmlElement {
   for (const child of node[qname] as Node[]) {
     if ('#text' in child) text += decodeEntities(String(child['#text']));
     else if ('#cdata' in child) for (const c of child['#cdata'] as Node[]) text += String(c['#text'] ?? '');
-    else if (elementName(child) !== undefined) children.push(build(child, own));
+    else if (elementName(child) !== undefined) children.push(build(child, own, depth + 1));
   }
   return { ns, name, attrs, children, text };
 }
