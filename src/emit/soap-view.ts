@@ -224,6 +224,7 @@ function message(m: SoapMessage, schema: JsonSchema | undefined): SoapMessageDes
 /** The runtime's description of a SOAP operation (plain data, printed as JSON). */
 function descriptor(op: Operation, handler: string): SoapOperationDescriptor {
   const soap = op.soap!;
+  const alsoAt = [...new Set(soap.alsoExposedAt.map((e) => addressPath(e.address)))].filter((p) => p !== op.path);
   return {
     id: op.id,
     handler,
@@ -233,8 +234,19 @@ function descriptor(op: Operation, handler: string): SoapOperationDescriptor {
     soapAction: soap.soapAction,
     path: op.path,
     ...(soap.address ? { address: soap.address } : {}),
+    ...(alsoAt.length ? { alsoAt } : {}),
     input: message(soap.input, op.requestBody?.contents[0]?.schema),
     ...(soap.output ? { output: message(soap.output, outputSchema(op)) } : {}),
     faults: soap.faults.map((f) => ({ name: f.name, part: part(f.part) })),
   };
+}
+
+/** The route path of a port, as the loader derives an operation's `path` from its `soap:address`. */
+function addressPath(address: string | undefined): string {
+  if (!address) return '/';
+  try {
+    return new URL(address).pathname || '/';
+  } catch {
+    return '/';
+  }
 }

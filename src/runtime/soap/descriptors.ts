@@ -36,6 +36,8 @@ export interface SoapOperationDescriptor {
   path: string;
   /** The port's `soap:address` as the WSDL gives it. */
   address?: string;
+  /** Paths of other ports binding the same operation (a SOAP 1.2 port next to a 1.1 one, say): served too. */
+  alsoAt?: string[];
   input: SoapMessageDescriptor;
   /** Absent for one-way operations. */
   output?: SoapMessageDescriptor;

@@ -113,9 +113,7 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       : op.output
         ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>)
         : oneWayRun(handler as OneWayHandler<SoapValues>, track);
-    const list = endpoints.get(op.path) ?? [];
-    list.push(c);
-    endpoints.set(op.path, list);
+    for (const path of new Set([op.path, ...(op.alsoAt ?? [])])) endpoints.set(path, [...(endpoints.get(path) ?? []), c]);
   }
 
   for (const [path, ops] of endpoints) {
