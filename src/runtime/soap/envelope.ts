@@ -15,9 +15,22 @@ export function soapHeaders(version: SoapVersion, action: string | undefined): R
   return { 'content-type': `${SOAP12_TYPE}; charset=utf-8${action ? `; action=${JSON.stringify(action)}` : ''}` };
 }
 
-/** The SOAP version a Content-Type announces, and the SOAP 1.2 `action` parameter. */
+const contentTypes = new Map<string, { version?: SoapVersion; action?: string }>();
+
+/** The SOAP version a Content-Type announces, and the SOAP 1.2 `action` parameter (peers send few distinct values: they are cached). */
 export function versionOfContentType(contentType: string | undefined): { version?: SoapVersion; action?: string } {
-  const [type, ...params] = String(contentType ?? '').split(';');
+  const key = contentType ?? '';
+  let parsed = contentTypes.get(key);
+  if (!parsed) {
+    parsed = parseContentType(key);
+    if (contentTypes.size >= 256) contentTypes.clear();
+    contentTypes.set(key, parsed);
+  }
+  return parsed;
+}
+
+function parseContentType(contentType: string): { version?: SoapVersion; action?: string } {
+  const [type, ...params] = contentType.split(';');
   const media = type.trim().toLowerCase();
   const version = media === SOAP11_TYPE ? '1.1' : media === SOAP12_TYPE ? '1.2' : undefined;
   let action: string | undefined;

@@ -1,4 +1,4 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
 
 /** An element with its names resolved: `ns` is `""` for no namespace. */
 export interface XmlElement {
@@ -27,95 +27,108 @@ export class XmlError extends Error {
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 
-// Entities are never expanded by the parser (processEntities: false): the five predefined ones and
-// character references are decoded below, and a DTD, the only way to declare others, is refused first.
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  processEntities: false,
-  htmlEntities: false,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  cdataPropName: '#cdata',
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-});
-
 const DTD = /<!(?:DOCTYPE|ENTITY)/i;
 
+/** Deeper nesting than any real message has: the codec recurses per level. */
+export const MAX_DEPTH = 256;
+
 /**
- * Parses an XML document into a namespace-resolved element tree. Refuses DTDs and entity
- * declarations before parsing, malformed XML, undeclared prefixes and unknown entities.
+ * Parses an XML document into a namespace-resolved element tree. A DTD or entity declaration is
+ * refused before anything else (so no entity is ever expanded: only the five predefined ones and
+ * character references are decoded), then fast-xml-parser's validator checks well-formedness, and a
+ * single non-recursive pass builds the tree; undeclared prefixes and unknown entities are refused.
  */
 export function parseXml(text: string): XmlElement {
   if (DTD.test(text)) throw new XmlError('DTDs and entity declarations are not allowed');
-  checkDepth(text);
   const check = XMLValidator.validate(text);
   if (check !== true) throw new XmlError(`malformed XML at line ${check.err.line}, column ${check.err.col}: ${check.err.msg}`);
-  const nodes = parser.parse(text) as Node[];
-  const roots = nodes.filter((n) => elementName(n) !== undefined);
-  if (roots.length !== 1) throw new XmlError('an XML document has exactly one root element');
-  return build(roots[0], new Map([['xml', XML_NS]]), 0);
+  return scan(text);
 }
 
-/** Deeper nesting than any real message has; a limit keeps hostile input off the parser's stack. */
-export const MAX_DEPTH = 256;
+interface Open {
+  el: XmlElement;
+  scope: Map<string, string>;
+}
 
-/** One pass over the tags, before the (recursive) parser sees them. */
-function checkDepth(text: string): void {
-  let depth = 0;
-  for (let i = text.indexOf('<'); i >= 0; i = text.indexOf('<', i + 1)) {
-    const c = text.charCodeAt(i + 1);
-    if (c === 47 /* </ */) depth--;
-    else if (c !== 63 /* <? */ && c !== 33 /* <! */) {
-      const end = text.indexOf('>', i);
-      if (end < 0) return;
-      if (text.charCodeAt(end - 1) !== 47 /* /> */ && ++depth > MAX_DEPTH) throw new XmlError(`elements nested too deeply (more than ${MAX_DEPTH} levels)`);
-      i = end;
+const ROOT_SCOPE = new Map([['xml', XML_NS]]);
+const NAME_END = /[\s/>]/g;
+const ATTR = /\s*([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/y;
+
+/** One pass over well-formed XML (the validator ran first): elements, attributes, text, CDATA. */
+function scan(text: string): XmlElement {
+  const stack: Open[] = [];
+  let root: XmlElement | undefined;
+  let i = 0;
+  for (;;) {
+    const lt = text.indexOf('<', i);
+    const top = stack[stack.length - 1];
+    if (top && lt !== i) top.el.text += decodeEntities(text.slice(i, lt < 0 ? text.length : lt));
+    if (lt < 0) break;
+    const c = text.charCodeAt(lt + 1);
+    if (c === 63 /* <? */) {
+      i = skipTo(text, '?>', lt);
+    } else if (c === 33 /* <! */) {
+      if (text.startsWith('<!--', lt)) i = skipTo(text, '-->', lt);
+      else if (text.startsWith('<![CDATA[', lt)) {
+        i = skipTo(text, ']]>', lt);
+        if (top) top.el.text += text.slice(lt + 9, i - 3);
+      } else throw new XmlError('DTDs and entity declarations are not allowed');
+    } else if (c === 47 /* </ */) {
+      i = skipTo(text, '>', lt);
+      stack.pop();
+    } else {
+      NAME_END.lastIndex = lt + 1;
+      if (!NAME_END.exec(text)) throw new XmlError('unterminated tag');
+      const qname = text.slice(lt + 1, NAME_END.lastIndex - 1);
+      let j = NAME_END.lastIndex - 1;
+      const raw: [string, string][] = [];
+      let scope = top?.scope ?? ROOT_SCOPE;
+      let own = false;
+      for (;;) {
+        ATTR.lastIndex = j;
+        const m = ATTR.exec(text);
+        if (!m) break;
+        j = ATTR.lastIndex;
+        const key = m[1];
+        const value = decodeEntities(normalize(m[2] ?? m[3]));
+        if (key === 'xmlns' || key.startsWith('xmlns:')) {
+          if (!own) scope = new Map(scope);
+          own = true;
+          scope.set(key === 'xmlns' ? '' : key.slice(6), value);
+        } else raw.push([key, value]);
+      }
+      const close = text.indexOf('>', j);
+      if (close < 0) throw new XmlError('unterminated tag');
+      const selfClosing = text.charCodeAt(close - 1) === 47;
+      i = close + 1;
+      const [ns, name] = resolve(qname, scope, true);
+      const attrs: XmlAttribute[] = raw.map(([key, value]) => {
+        const [ans, aname] = resolve(key, scope, false);
+        return { ns: ans, name: aname, value };
+      });
+      const el: XmlElement = { ns, name, attrs, children: [], text: '' };
+      if (top) top.el.children.push(el);
+      else if (root) throw new XmlError('an XML document has exactly one root element');
+      else root = el;
+      if (!selfClosing) {
+        if (stack.length >= MAX_DEPTH) throw new XmlError(`elements nested too deeply (more than ${MAX_DEPTH} levels)`);
+        stack.push({ el, scope });
+      }
     }
   }
+  if (!root) throw new XmlError('an XML document has exactly one root element');
+  return root;
 }
 
-type Node = Record<string, unknown> & { ':@'?: Record<string, string> };
-
-function elementName(node: Node): string | undefined {
-  for (const k in node) if (k !== ':@' && k !== '#text' && k !== '#cdata' && k !== '#comment') return k;
-  return undefined;
+function skipTo(text: string, end: string, from: number): number {
+  const at = text.indexOf(end, from);
+  if (at < 0) throw new XmlError('unterminated markup');
+  return at + end.length;
 }
 
-function build(node: Node, scope: Map<string, string>, depth: number): XmlElement {
-  if (depth > MAX_DEPTH) throw new XmlError(`elements nested too deeply (more than ${MAX_DEPTH} levels)`);
-  const qname = elementName(node)!;
-  const raw = node[':@'];
-  let own = scope;
-  const pending: [string, string][] = [];
-  if (raw) {
-    for (const key in raw) {
-      const value = decodeEntities(raw[key]);
-      if (key === 'xmlns') {
-        if (own === scope) own = new Map(scope);
-        own.set('', value);
-      } else if (key.startsWith('xmlns:')) {
-        if (own === scope) own = new Map(scope);
-        own.set(key.slice(6), value);
-      } else pending.push([key, value]);
-    }
-  }
-  const [ns, name] = resolve(qname, own, true);
-  const attrs: XmlAttribute[] = pending.map(([key, value]) => {
-    const [ans, aname] = resolve(key, own, false);
-    return { ns: ans, name: aname, value };
-  });
-  const children: XmlElement[] = [];
-  let text = '';
-  for (const child of node[qname] as Node[]) {
-    if ('#text' in child) text += decodeEntities(String(child['#text']));
-    else if ('#cdata' in child) for (const c of child['#cdata'] as Node[]) text += String(c['#text'] ?? '');
-    else if (elementName(child) !== undefined) children.push(build(child, own, depth + 1));
-  }
-  return { ns, name, attrs, children, text };
+/** Attribute-value normalisation: literal whitespace characters become spaces. */
+function normalize(value: string): string {
+  return /[\t\n\r]/.test(value) ? value.replace(/[\t\n\r]/g, ' ') : value;
 }
 
 function resolve(qname: string, scope: Map<string, string>, isElement: boolean): [string, string] {
