@@ -3,7 +3,7 @@ import { dirname, join, posix, relative, sep } from 'node:path';
 import type { Agreement, JsonSchema, Operation, SoapMessage, SoapPart } from '../model/agreement.js';
 import { SpecError } from '../load/errors.js';
 import { NameScope, camelCase, commentText, pascalCase, propertyKey } from '../model/names.js';
-import type { SoapMessageDescriptor, SoapOperationDescriptor, SoapPartDescriptor, SoapPushDescriptor, WsdlDocuments } from '../runtime/soap/descriptors.js';
+import type { SoapMessageDescriptor, SoapOperationDescriptor, SoapPartDescriptor, SoapPullDescriptor, SoapPushDescriptor, WsdlDocuments } from '../runtime/soap/descriptors.js';
 import type { SoapReceiverDescriptor } from '../runtime/soap/consumer.js';
 import { literal } from './render.js';
 import { sampleValue, tsType } from './ts-types.js';
@@ -19,9 +19,15 @@ export interface SoapView {
 export interface SoapOperationView {
   id: string;
   handler: string;
-  kind: 'push' | 'blocking' | 'oneway';
+  kind: 'push' | 'pull' | 'blocking' | 'oneway';
   isPush: boolean;
   isOneWay: boolean;
+  /** NONBLOCK_PULL_SOAP request operation: its handler acknowledges, processes and reports status. */
+  isPull: boolean;
+  /** The status or result operation of a pull: served by the runtime, no handler of its own. */
+  isPullStep: boolean;
+  /** Pull: the body of the status operation's answer. */
+  statusType?: string;
   doc: string[];
   requestType: string;
   inputType: string;
@@ -35,7 +41,7 @@ export interface SoapOperationView {
   ackCode: string | null;
   /** Push: the receiver path whose URL the client sends as X-ReplyTo. */
   receiverPath: string | null;
-  descriptor: SoapOperationDescriptor | SoapPushDescriptor;
+  descriptor: SoapOperationDescriptor | SoapPushDescriptor | SoapPullDescriptor;
 }
 
 export interface SoapReceiverView {
@@ -92,11 +98,15 @@ export function buildSoapView(agreement: Agreement): SoapView {
     });
 
   const handlers = new NameScope();
+  const handlerOf = new Map(agreement.provider.operations.map((op) => [op, handlers.claim(camelCase(op.id, 'operation'))]));
+  const pulls = pullGroups(agreement.provider.operations);
+  const pullSteps = new Set([...pulls.values()].flatMap((g) => [g.status, g.result]));
+  const outputTypes = new Map<Operation, string>();
   const provider = agreement.provider.operations.map((op): SoapOperationView => {
     const soap = op.soap;
     if (!soap) throw specError(op, `operation ${op.id} has no SOAP binding`);
     const base = pascalCase(op.id, 'Operation');
-    const handler = handlers.claim(camelCase(op.id, 'operation'));
+    const handler = handlerOf.get(op)!;
     const isPush = op.pattern.pattern === 'NONBLOCK_PUSH_SOAP';
     const isOneWay = !isPush && !soap.output;
     const replyTo = isPush ? soap.input.headers.find(isReplyTo) : undefined;
@@ -115,6 +125,8 @@ export function buildSoapView(agreement: Agreement): SoapView {
       kind: isPush ? 'push' : isOneWay ? 'oneway' : 'blocking',
       isPush,
       isOneWay,
+      isPull: pulls.has(op),
+      isPullStep: pullSteps.has(op),
       doc: operationDoc(op),
       requestType,
       inputType,
@@ -139,9 +151,25 @@ export function buildSoapView(agreement: Agreement): SoapView {
         `What ${commentText(op.id)} answers: the SOAP body and header parts.`,
         `{\nbody: ${bodyType(soap.output!, outputSchema(op))};\n${soap.output!.headers.length ? `headers?: ${headersType(soap.output!.headers)};\n` : ''}}`,
       );
+      outputTypes.set(op, view.outputType);
     }
     return view;
   });
+  // Pull request operations: typed with their status and result operations' answers.
+  for (const view of provider) {
+    const op = agreement.provider.operations.find((o) => handlerOf.get(o) === view.handler)!;
+    const group = pulls.get(op);
+    if (!group) continue;
+    const body = (o: Operation) => `${outputTypes.get(o)}['body']`;
+    const base = pascalCase(op.id, 'Operation');
+    view.kind = 'pull';
+    view.ackType = declare(`${base}Ack`, `The ACK body ${commentText(op.id)} answers with, with the X-Correlation-ID header.`, body(op));
+    view.statusType = declare(`${base}Status`, `What the status operation ${commentText(group.status.id)} answers.`, body(group.status));
+    view.resultType = declare(`${base}Result`, `What the result operation ${commentText(group.result.id)} answers once done.`, body(group.result));
+    view.ackCode = sample(outputSchema(op));
+    const step = (o: Operation) => ({ handler: handlerOf.get(o)!, correlationPart: o.soap!.input.headers.find(isCorrelation)!.name });
+    view.descriptor = { ...view.descriptor, correlationPart: op.soap!.output!.headers.find(isCorrelation)!.name, pull: { status: step(group.status), result: step(group.result) } };
+  }
   return { types, provider, receivers };
 }
 
@@ -165,6 +193,23 @@ export function wsdlDocuments(file: string): WsdlDocuments {
     }
   }
   return { main: readFileSync(file, 'utf8'), files };
+}
+
+/**
+ * NONBLOCK_PULL_SOAP groups: per portType, the request operation (X-Correlation-ID in its output
+ * only) and its two follow-ups (X-Correlation-ID in their input): the one named like a status, and
+ * the result. Anything less clear-cut is served as blocking request/response.
+ */
+function pullGroups(ops: Operation[]): Map<Operation, { status: Operation; result: Operation }> {
+  const groups = new Map<Operation, { status: Operation; result: Operation }>();
+  const pull = ops.filter((o) => o.pattern.pattern === 'NONBLOCK_PULL_SOAP' && o.soap?.output);
+  const samePortType = (a: Operation, b: Operation) => a.soap!.portType.namespace === b.soap!.portType.namespace && a.soap!.portType.name === b.soap!.portType.name;
+  for (const request of pull.filter((o) => o.soap!.output!.headers.some(isCorrelation) && !o.soap!.input.headers.some(isCorrelation))) {
+    const steps = pull.filter((o) => o !== request && samePortType(o, request) && o.soap!.input.headers.some(isCorrelation));
+    const status = steps.filter((o) => /status/i.test(o.soap!.name));
+    if (steps.length === 2 && status.length === 1) groups.set(request, { status: status[0], result: steps.find((o) => o !== status[0])! });
+  }
+  return groups;
 }
 
 /** The callback operation a push operation calls: the only one, or the one named after its output. */

@@ -35,7 +35,7 @@ export async function emitSoap(agreement: Agreement, options: EmitOptions): Prom
           ...view,
           title,
           basePath: agreement.provider.basePath,
-          typeImports: imports(view.provider.flatMap((o) => [o.requestType, o.ackType, o.resultType, o.outputType])),
+          typeImports: imports(view.provider.flatMap((o) => (o.isPullStep ? [] : [o.requestType, o.ackType, o.statusType, o.resultType, o.outputType]))),
           descriptors: view.provider.map((o) => o.descriptor),
           wsdl: wsdlDocuments(agreement.provider.source.file),
         },

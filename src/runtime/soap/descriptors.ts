@@ -53,6 +53,22 @@ export interface SoapPushDescriptor extends SoapOperationDescriptor {
   callback: SoapOperationDescriptor & { correlationPart: string };
 }
 
+/**
+ * A NONBLOCK_PULL_SOAP request operation: it answers the ACK with a CorrelationID in the output
+ * header part `correlationPart`; its status and result operations (served by the runtime, not by
+ * handlers) take that id in their input header parts.
+ */
+export interface SoapPullDescriptor extends SoapOperationDescriptor {
+  correlationPart: string;
+  pull: { status: SoapPullStep; result: SoapPullStep };
+}
+
+/** The status or result operation of a pull: its handler name and the input header part with the CorrelationID. */
+export interface SoapPullStep {
+  handler: string;
+  correlationPart: string;
+}
+
 /** The WSDL documents served at `?wsdl`: the main file and those it imports, by relative location. */
 export interface WsdlDocuments {
   main: string;
@@ -61,8 +77,9 @@ export interface WsdlDocuments {
 
 export interface SoapServiceDefinition {
   defs: Record<string, JsonSchema>;
-  operations: (SoapOperationDescriptor | SoapPushDescriptor)[];
+  operations: (SoapOperationDescriptor | SoapPushDescriptor | SoapPullDescriptor)[];
   wsdl?: WsdlDocuments;
 }
 
 export const isSoapPush = (op: SoapOperationDescriptor): op is SoapPushDescriptor => 'callback' in op;
+export const isSoapPull = (op: SoapOperationDescriptor): op is SoapPullDescriptor => 'pull' in op;

@@ -4,11 +4,12 @@ import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from '../delive
 import type { OutboundOptions } from '../outbound.js';
 import { ProblemError } from '../problem.js';
 import type { PushContext, PushHandler } from '../provider.js';
+import { MemoryPullTaskStore, type PullContext, type PullTask, type PullTaskStore } from '../pull.js';
 import { checkReplyTo, type ReplyToPolicy } from '../reply-to.js';
 import { Validators } from '../validation.js';
 import { XmlCodec } from './codec.js';
 import { deliverSoapCallback } from './delivery.js';
-import { isSoapPush, type SoapOperationDescriptor, type SoapPushDescriptor, type SoapServiceDefinition, type WsdlDocuments } from './descriptors.js';
+import { isSoapPull, isSoapPush, type SoapOperationDescriptor, type SoapPullDescriptor, type SoapPushDescriptor, type SoapServiceDefinition, type WsdlDocuments } from './descriptors.js';
 import {
   PrefixMap,
   SoapFaultError,
@@ -56,6 +57,19 @@ export interface SoapProviderOptions {
   publicUrl?: string;
   /** Largest accepted envelope in bytes (default: the server's bodyLimit). */
   bodyLimit?: number;
+  /** Where NONBLOCK_PULL_SOAP tasks live (default: in memory). */
+  pullStore?: PullTaskStore;
+}
+
+/**
+ * A NONBLOCK_PULL_SOAP request operation's handler: `acknowledge` builds the ACK body (answered
+ * with the CorrelationID); `process` computes the result after the ACK is sent; `status` builds
+ * the body of the status operation's answer. The status and result operations need no handler.
+ */
+export interface SoapPullHandler<Req, Ack, Status, Result> {
+  acknowledge(request: Req, ctx: PullContext): Ack | Promise<Ack>;
+  process(request: Req, ctx: PullContext): Result | Promise<Result>;
+  status(task: PullTask): Status | Promise<Status>;
 }
 
 interface Compiled {
@@ -97,8 +111,15 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
   };
 
   const endpoints = new Map<string, Compiled[]>();
+  const pullStore = options.pullStore ?? new MemoryPullTaskStore();
+  // Status and result operations of a pull are served with their request operation's handler.
+  const pullSteps = new Map<string, { request: SoapPullDescriptor; step: 'status' | 'result' }>();
   for (const op of def.operations) {
-    const handler = (handlers as Record<string, unknown>)[op.handler];
+    if (isSoapPull(op)) for (const step of ['status', 'result'] as const) pullSteps.set(op.pull[step].handler, { request: op, step });
+  }
+  for (const op of def.operations) {
+    const pullStep = pullSteps.get(op.handler);
+    const handler = pullStep ? (handlers as Record<string, unknown>)[pullStep.request.handler] : (handlers as Record<string, unknown>)[op.handler];
     if (!handler) throw new Error(`no handler for operation ${op.id} (expected handlers.${op.handler})`);
     const message = (m: SoapOperationDescriptor['input']) => new MessageCodec(m, op.style, codec, validators);
     const c: Compiled = {
@@ -108,7 +129,11 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       faults: new Map(op.faults.map((f) => [f.name, message({ body: [f.part], headers: [] })])),
       run: undefined!,
     };
-    c.run = isSoapPush(op)
+    c.run = pullStep
+      ? pullStepRun(c, pullStep.request, pullStep.step, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, pullStore)
+      : isSoapPull(op)
+        ? pullRun(c, op, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, options, pullStore, track)
+        : isSoapPush(op)
       ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, new MessageCodec(op.callback.input, op.callback.style, codec, validators), op.callback.output ? new MessageCodec(op.callback.output, op.callback.style, codec, validators) : undefined, options, retry, track)
       : op.output
         ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>)
@@ -232,6 +257,53 @@ function pushRun(
         }
       })(),
     );
+  };
+}
+
+function pullRun(
+  c: Compiled,
+  op: SoapPullDescriptor,
+  handler: SoapPullHandler<SoapValues, unknown, unknown, unknown>,
+  options: SoapProviderOptions,
+  store: PullTaskStore,
+  track: (job: Promise<unknown>) => void,
+) {
+  return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
+    const id = options.correlationId ? await options.correlationId(op.id, values) : randomUUID();
+    const ctx: PullContext = { taskId: id, log: req.log.child({ correlationId: id }) };
+    const ack = await handler.acknowledge(values, ctx);
+    // SOAP pull has no status URLs: the CorrelationID is the handle.
+    await store.create({ id, operation: op.id, state: 'running', statusUrl: '', resultUrl: '', request: { path: {}, query: {}, headers: values.headers, body: values.body } });
+    const px = new PrefixMap();
+    const header = c.output!.writeHeaders({ [op.correlationPart]: id }, px);
+    await sendEnvelope(reply, version, 200, buildEnvelope(version, header, c.output!.writeBody(ack, px), px));
+    track(
+      (async () => {
+        try {
+          await store.finish(id, { result: await handler.process(values, ctx) });
+        } catch (e) {
+          ctx.log.error({ err: e }, 'pull processing failed');
+          await store.finish(id, { failure: e instanceof SoapFaultError ? e.reason : 'the request could not be processed' });
+        }
+      })(),
+    );
+  };
+}
+
+function pullStepRun(c: Compiled, op: SoapPullDescriptor, step: 'status' | 'result', handler: SoapPullHandler<SoapValues, unknown, unknown, unknown>, store: PullTaskStore) {
+  const part = op.pull[step].correlationPart;
+  return async (values: SoapValues, version: SoapVersion, _req: FastifyRequest, reply: FastifyReply) => {
+    const id = values.headers[part];
+    if (typeof id !== 'string' || id.length === 0) throw new SoapInputError(`missing ${part} SOAP header`);
+    const task = await store.get(id);
+    if (!task || task.operation !== op.id) throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(id)}`);
+    let body: unknown;
+    if (step === 'status') body = await handler.status(task);
+    else if (task.state === 'failed') throw new SoapFaultError('Receiver', `the request ${JSON.stringify(id)} failed: ${task.failure}`);
+    else if (task.state !== 'done') throw new SoapFaultError('Sender', `the result of ${JSON.stringify(id)} is not ready`);
+    else body = task.result;
+    const px = new PrefixMap();
+    return sendEnvelope(reply, version, 200, buildEnvelope(version, '', c.output!.writeBody(body, px), px));
   };
 }
 
