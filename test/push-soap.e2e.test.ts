@@ -169,7 +169,7 @@ describe('the provider refuses bad requests with a SOAP 1.2 Fault, and serves it
 });
 
 describe('the consumer callback endpoint', () => {
-  it('answers an unknown CorrelationID with a Fault naming it (HTTP 500)', async () => {
+  it('answers an unknown CorrelationID with a Fault naming it (HTTP 500), and serves the callback WSDL', async () => {
     const app = await createConsumerServer(callbackHandlers, new CorrelationRegistry(), { unknownGraceMs: 0 });
     try {
       const base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -181,7 +181,9 @@ describe('the consumer callback endpoint', () => {
       expect(res.status).toBe(500);
       const text = await res.text();
       expect(text).toMatch(/<soap:Value>soap:Sender<\/soap:Value>/);
-      expect(text).toContain('unknown CorrelationID &quot;no-such-id&quot;'.replace(/&quot;/g, '"'));
+      expect(text).toContain('unknown CorrelationID "no-such-id"');
+      // The callback endpoint serves the callback WSDL, pointing at itself.
+      expect(await (await fetch(`${base}/soap/nome-api/v1?wsdl`)).text()).toContain(`<soap:address location="${base}/soap/nome-api/v1"/>`);
     } finally {
       await app.close();
     }

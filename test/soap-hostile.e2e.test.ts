@@ -46,7 +46,7 @@ describe('hostile XML', () => {
     ['an undeclared entity without a DTD', () => envelope('<m:MRequest><M><b>&xxe;</b></M></m:MRequest>'), 500, /undeclared entity &amp;xxe;/],
     ['a 20 MB body', () => envelope(`<m:MRequest><M><b>${'x'.repeat(20 * 1024 * 1024)}</b></M></m:MRequest>`), 413, /too large/],
     ['malformed XML', () => envelope('<m:MRequest><M><b>x</M></m:MRequest>'), 500, /malformed XML/],
-    ['elements nested 50 000 deep', () => envelope(`<m:MRequest>${'<M>'.repeat(50_000)}${'</M>'.repeat(50_000)}</m:MRequest>`), 500, /nested too deeply|malformed|unexpected/],
+    ['elements nested 50 000 deep', () => envelope(`<m:MRequest>${'<M>'.repeat(50_000)}${'</M>'.repeat(50_000)}</m:MRequest>`), 500, /nested too deeply/],
     ['a body violating the XSD', () => envelope('<m:MRequest><M><o_id>12.5</o_id></M></m:MRequest>'), 500, /body\.M\.o_id must be integer/],
     ['a wrong Content-Type', () => envelope('<m:MRequest/>'), 415, /unsupported Content-Type "text\/plain"/, 'text/plain'],
   ];

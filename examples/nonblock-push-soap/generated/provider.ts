@@ -11,6 +11,7 @@ import {
   type ServerOptions,
   type SoapHandler,
   type SoapProviderOptions,
+  type SoapPullHandler,
   type SoapServiceDefinition,
 } from 'accordo/runtime';
 import { defs } from './schemas.js';

@@ -146,10 +146,6 @@ export class MessageCodec {
   checkBody(value: unknown, where: string): void {
     if (this.validateBody && !this.validateBody(value)) throw invalid(where, this.validateBody.errors);
   }
-
-  headerPart(name: string): SoapPartDescriptor | undefined {
-    return this.message.headers.find((h) => h.name === name);
-  }
 }
 
 function tag(part: Pick<SoapPartDescriptor, 'element'>, px: Prefixes): string {

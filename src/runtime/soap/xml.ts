@@ -30,7 +30,7 @@ const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const DTD = /<!(?:DOCTYPE|ENTITY)/i;
 
 /** Deeper nesting than any real message has: the codec recurses per level. */
-export const MAX_DEPTH = 256;
+const MAX_DEPTH = 256;
 
 /**
  * Parses an XML document into a namespace-resolved element tree. A DTD or entity declaration is
@@ -143,7 +143,7 @@ function resolve(qname: string, scope: Map<string, string>, isElement: boolean):
 const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z][\w.-]*);/g;
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-export function decodeEntities(text: string): string {
+function decodeEntities(text: string): string {
   if (!text.includes('&')) return text;
   return text.replace(ENTITY, (_, ref: string) => {
     if (ref[0] === '#') {
