@@ -3,11 +3,13 @@ import { WireLog } from './shared/wire.js';
 import { runDemo as blockRest } from './block-rest/demo.js';
 import { runDemo as pullRest } from './nonblock-pull-rest/demo.js';
 import { runDemo as pushRest } from './nonblock-push-rest/demo.js';
+import { runDemo as pushSoap } from './nonblock-push-soap/demo.js';
 
 const demos: [string, (log: WireLog) => Promise<unknown>][] = [
   ['BLOCK_REST (examples/block-rest)', blockRest],
   ['NONBLOCK_PUSH_REST (examples/nonblock-push-rest)', pushRest],
   ['NONBLOCK_PULL_REST (examples/nonblock-pull-rest)', pullRest],
+  ['NONBLOCK_PUSH_SOAP (examples/nonblock-push-soap)', pushSoap],
 ];
 
 for (const [title, run] of demos) {

@@ -1,7 +1,7 @@
 // Prints the messages of a demo as they cross the wire: method, path, status, ModI headers, body.
 import type { FastifyInstance } from 'accordo/runtime';
 
-const SHOWN = ['content-type', 'x-replyto', 'x-correlation-id', 'location', 'content-location', 'retry-after'];
+const SHOWN = ['content-type', 'soapaction', 'x-replyto', 'x-correlation-id', 'location', 'content-location', 'retry-after'];
 
 export interface WireMessage {
   step: number;
@@ -18,7 +18,7 @@ export class WireLog {
 
   trace(app: FastifyInstance, self: string, peer: string): void {
     app.addHook('preHandler', async (req) => {
-      this.push(peer, self, `${req.method} ${req.url}`, req.headers, req.body === undefined ? '' : JSON.stringify(req.body));
+      this.push(peer, self, `${req.method} ${req.url}`, req.headers, req.body === undefined ? '' : typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
     });
     app.addHook('onSend', async (req, reply, payload) => {
       this.push(self, peer, `${reply.statusCode} ${statusText(reply.statusCode)}`, reply.getHeaders(), typeof payload === 'string' ? payload : '');
@@ -46,7 +46,7 @@ export class WireLog {
 }
 
 function canonical(name: string): string {
-  return name.toLowerCase() === 'x-replyto' ? 'X-ReplyTo' : name.replace(/(^|-)(\w)/g, (_, d: string, c: string) => d + c.toUpperCase()).replace('Id', 'ID');
+  return name.toLowerCase() === 'x-replyto' ? 'X-ReplyTo' : name.toLowerCase() === 'soapaction' ? 'SOAPAction' : name.replace(/(^|-)(\w)/g, (_, d: string, c: string) => d + c.toUpperCase()).replace('Id', 'ID');
 }
 
 function statusText(status: number): string {

@@ -2,6 +2,7 @@ import { basename, posix, relative, sep } from 'node:path';
 import type { Agreement } from '../model/agreement.js';
 import { commentText } from '../model/names.js';
 import { format, render } from './render.js';
+import { emitSoap } from './soap.js';
 import { buildView } from './view.js';
 
 export type Side = 'provider' | 'consumer' | 'both';
@@ -35,6 +36,7 @@ export function specNames(agreement: Agreement, outDir: string): string[] {
 
 /** Emits the TypeScript of an agreement: types, schemas, provider and/or consumer, and handler scaffolds. */
 export async function emit(agreement: Agreement, options: EmitOptions): Promise<GeneratedFile[]> {
+  if (agreement.provider.source.format === 'wsdl') return emitSoap(agreement, options);
   const view = buildView(agreement);
   const specs = specNames(agreement, options.outDir);
   const header = [

@@ -12,7 +12,8 @@ export function tsType(schema: JsonSchema | boolean | undefined): string {
   if (schema === false) return 'never';
   const key = refKey(schema);
   if (key) {
-    const rest = Object.keys(schema).filter((k) => !['$ref', 'description', 'title'].includes(k));
+    // Vendor keywords (`x-xml` next to a `$ref`) describe the wire form, not the value's type.
+    const rest = Object.keys(schema).filter((k) => !['$ref', 'description', 'title'].includes(k) && !k.startsWith('x-'));
     return rest.length ? `${key} & ${tsType(Object.fromEntries(rest.map((k) => [k, schema[k]])))}` : key;
   }
   if (isNever(schema)) return 'never';

@@ -80,3 +80,4 @@ export {
   type PullTask,
   type PullTaskStore,
 } from './pull.js';
+export * from './soap/index.js';

@@ -1,0 +1,197 @@
+import type { FastifyInstance } from 'fastify';
+import type { CallbackContext, CallbackHandler, CallbackOptions, PushAccepted } from '../consumer.js';
+import type { CorrelationRegistry } from '../correlation.js';
+import { send, UnexpectedResponseError, type OutboundOptions } from '../outbound.js';
+import { Validators } from '../validation.js';
+import { XmlCodec } from './codec.js';
+import { isSoapPush, type SoapOperationDescriptor, type SoapServiceDefinition } from './descriptors.js';
+import { PrefixMap, SoapFaultError, buildEnvelope, parseEnvelope, readFault, soapHeaders, type ParsedEnvelope } from './envelope.js';
+import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
+import { installFaultHandler, installSoapParsers, rewriteWsdl, sendEnvelope, sendFault } from './provider.js';
+import { XmlError } from './xml.js';
+
+export interface SoapClientOptions extends OutboundOptions {
+  /** The provider's endpoint URL (default: each operation's `soap:address`). */
+  endpoint?: string;
+  /** HTTP headers sent with every request (e.g. `Authorization`). */
+  headers?: Record<string, string>;
+}
+
+/** What a client passes to an operation: the body value and the header parts it sets. */
+export interface SoapInput {
+  body?: unknown;
+  headers?: Record<string, unknown>;
+}
+
+interface ClientOperation {
+  op: SoapOperationDescriptor;
+  input: MessageCodec;
+  output?: MessageCodec;
+  faults: { key: string; name: string; codec: MessageCodec }[];
+}
+
+/** The runtime of a typed SOAP client: envelopes, faults and the push pattern's headers. */
+export class SoapClient {
+  private readonly ops = new Map<string, ClientOperation>();
+
+  constructor(
+    def: SoapServiceDefinition,
+    private readonly options: SoapClientOptions = {},
+  ) {
+    const validators = new Validators(def.defs);
+    const codec = new XmlCodec(def.defs);
+    for (const op of def.operations) {
+      const message = (m: SoapOperationDescriptor['input']) => new MessageCodec(m, op.style, codec, validators);
+      this.ops.set(op.handler, {
+        op,
+        input: message(op.input),
+        output: op.output ? message(op.output) : undefined,
+        faults: op.faults.map((f) => ({ key: f.part.element.namespace + '|' + f.part.element.name, name: f.name, codec: message({ body: [f.part], headers: [] }) })),
+      });
+    }
+  }
+
+  /** A request/response call: the output's body and headers, or a SoapFaultError carrying the declared detail. */
+  async call(handler: string, input: SoapInput): Promise<SoapValues> {
+    const c = this.operation(handler);
+    const res = await this.exchange(c, input);
+    if (!c.output) return { body: undefined, headers: {} };
+    if (res.status !== 200 || !res.env) throw new UnexpectedResponseError(c.op.id, res.status, { detail: 'no SOAP response' });
+    try {
+      return c.output.read(res.env);
+    } catch (e) {
+      if (e instanceof SoapInputError) throw new UnexpectedResponseError(c.op.id, res.status, { detail: `invalid response: ${e.message}` });
+      throw e;
+    }
+  }
+
+  /** Step 1-2 of a push: sends with the `X-ReplyTo` header part, expects the ACK and `X-Correlation-ID`, records the id. */
+  async push(handler: string, input: SoapInput, replyTo: string, registry: CorrelationRegistry): Promise<PushAccepted<unknown>> {
+    const c = this.operation(handler);
+    if (!isSoapPush(c.op)) throw new TypeError(`${c.op.id} is not a push operation`);
+    const done = registry.beginRequest();
+    try {
+      const values = await this.call(handler, { ...input, headers: { ...input.headers, [c.op.replyToPart]: replyTo } });
+      const correlationId = values.headers[c.op.correlationPart];
+      if (typeof correlationId !== 'string' || !correlationId) throw new UnexpectedResponseError(c.op.id, 200, { detail: `ACK without the ${c.op.correlationPart} SOAP header` });
+      registry.expect(correlationId, c.op.id);
+      return { correlationId, ack: values.body };
+    } finally {
+      done();
+    }
+  }
+
+  private operation(handler: string): ClientOperation {
+    const c = this.ops.get(handler);
+    if (!c) throw new TypeError(`no operation ${handler}`);
+    return c;
+  }
+
+  private async exchange(c: ClientOperation, input: SoapInput): Promise<{ status: number; env?: ParsedEnvelope }> {
+    const px = new PrefixMap();
+    const header = c.input.writeHeaders(input.headers, px);
+    const body = c.input.writeBody(input.body, px);
+    const url = this.options.endpoint ?? c.op.address;
+    if (!url) throw new TypeError(`${c.op.id}: the WSDL gives no address; set the endpoint option`);
+    const res = await send('POST', url, { ...this.options.headers, ...soapHeaders(c.op.version, c.op.soapAction) }, buildEnvelope(c.op.version, header, body, px), this.options);
+    const text = typeof res.body === 'string' ? res.body : '';
+    if (res.status === 202 || (!text && res.status < 300)) return { status: res.status };
+    let env: ParsedEnvelope;
+    try {
+      env = parseEnvelope(text);
+    } catch (e) {
+      if (e instanceof XmlError) throw new UnexpectedResponseError(c.op.id, res.status, { detail: `the answer is not a SOAP envelope: ${e.message}` });
+      throw e;
+    }
+    const fault = readFault(env);
+    if (fault) {
+      let detail: { fault: string; value: unknown } | undefined;
+      const first = fault.detail[0];
+      const declared = first && c.faults.find((f) => f.key === first.ns + '|' + first.name);
+      if (declared) {
+        try {
+          detail = { fault: declared.name, value: declared.codec.read({ version: env.version, body: { ns: '', name: 'Body', attrs: [], children: [first], text: '' } }).body };
+        } catch {
+          detail = undefined;
+        }
+      }
+      throw new SoapFaultError(fault.code === 'Sender' ? 'Sender' : 'Receiver', fault.reason, detail);
+    }
+    return { status: res.status, env };
+  }
+}
+
+/** A callback operation of the consumer: the input header part that carries the CorrelationID. */
+export type SoapReceiverDescriptor = SoapOperationDescriptor & { correlationPart: string };
+
+export interface SoapCallbackDefinition {
+  defs: SoapServiceDefinition['defs'];
+  callbacks: SoapReceiverDescriptor[];
+  wsdl?: SoapServiceDefinition['wsdl'];
+}
+
+/**
+ * Registers the consumer's SOAP callback endpoints: validate the callback, check that its
+ * `X-Correlation-ID` is one of ours (a Fault naming it otherwise, HTTP 500), run the handler once
+ * per CorrelationID and answer 200 with the callback ACK; a repeated callback gets the same ACK.
+ */
+export async function registerSoapCallbacks(
+  app: FastifyInstance,
+  def: SoapCallbackDefinition,
+  handlers: object,
+  registry: CorrelationRegistry,
+  options: CallbackOptions = {},
+): Promise<void> {
+  const validators = new Validators(def.defs);
+  const codec = new XmlCodec(def.defs);
+  const acks = new Map<string, unknown>();
+  installSoapParsers(app);
+  installFaultHandler(app, def.callbacks[0]?.version ?? '1.1');
+  const byPath = new Map<string, { op: SoapReceiverDescriptor; input: MessageCodec; output?: MessageCodec; handler: CallbackHandler<unknown, unknown> }[]>();
+  for (const op of def.callbacks) {
+    const handler = (handlers as Record<string, unknown>)[op.handler] as CallbackHandler<unknown, unknown> | undefined;
+    if (!handler) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);
+    const entry = { op, handler, input: new MessageCodec(op.input, op.style, codec, validators), output: op.output ? new MessageCodec(op.output, op.style, codec, validators) : undefined };
+    byPath.set(op.path, [...(byPath.get(op.path) ?? []), entry]);
+  }
+  for (const [path, entries] of byPath) {
+    app.post(path, async (req, reply) => {
+      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '');
+      const first = env.body.children[0];
+      const e = entries.find((x) => x.input.dispatchKey === (first ? first.ns + '|' + first.name : '')) ?? (entries.length === 1 ? entries[0] : undefined);
+      if (!e) throw new SoapInputError(`no callback operation takes ${first?.name ?? 'an empty Body'}`);
+      const values = e.input.read(env);
+      const correlationId = values.headers[e.op.correlationPart];
+      if (typeof correlationId !== 'string' || correlationId.length === 0) throw new SoapInputError(`missing ${e.op.correlationPart} SOAP header`);
+      if (!(await registry.isKnown(correlationId, options.unknownGraceMs))) throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(correlationId)}`);
+      const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req };
+      const answer = (ack: unknown) => {
+        const px = new PrefixMap();
+        return sendEnvelope(reply, env.version, 200, buildEnvelope(env.version, '', e.output ? e.output.writeBody(ack, px) : '', px));
+      };
+      if (!registry.claim(correlationId)) {
+        if (!acks.has(correlationId)) return sendFault(reply, env.version, 500, 'Receiver', `callback for CorrelationID ${JSON.stringify(correlationId)} is being handled`);
+        ctx.log.info('repeated callback acknowledged again, handler not run');
+        return answer(acks.get(correlationId));
+      }
+      let ack: unknown;
+      try {
+        ack = await e.handler(values.body, ctx);
+      } catch (err) {
+        registry.release(correlationId);
+        throw err;
+      }
+      acks.set(correlationId, ack);
+      registry.complete(correlationId, values.body);
+      return answer(ack);
+    });
+    if (def.wsdl) {
+      const wsdl = def.wsdl;
+      app.get(path, async (req, reply) => {
+        if (!('wsdl' in (req.query as object))) return sendFault(reply, def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        const origin = `${req.protocol}://${req.host}`;
+        return reply.type('text/xml; charset=utf-8').send(rewriteWsdl(wsdl.main, origin + app.prefix, origin + req.url.split('?')[0], wsdl));
+      });
+    }
+  }
+}

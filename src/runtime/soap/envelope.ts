@@ -1,0 +1,163 @@
+import { XmlError, XSI_NS, escapeAttr, escapeText, parseXml, type XmlElement } from './xml.js';
+
+export type SoapVersion = '1.1' | '1.2';
+
+export const SOAP11_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
+export const SOAP12_NS = 'http://www.w3.org/2003/05/soap-envelope';
+export const SOAP11_TYPE = 'text/xml';
+export const SOAP12_TYPE = 'application/soap+xml';
+
+export const envelopeNs = (version: SoapVersion) => (version === '1.1' ? SOAP11_NS : SOAP12_NS);
+
+/** The Content-Type of a message (SOAP 1.2 carries the action in it) and the SOAP 1.1 `SOAPAction` header. */
+export function soapHeaders(version: SoapVersion, action: string | undefined): Record<string, string> {
+  if (version === '1.1') return { 'content-type': `${SOAP11_TYPE}; charset=utf-8`, ...(action !== undefined ? { soapaction: JSON.stringify(action) } : {}) };
+  return { 'content-type': `${SOAP12_TYPE}; charset=utf-8${action ? `; action=${JSON.stringify(action)}` : ''}` };
+}
+
+const contentTypes = new Map<string, { version?: SoapVersion; action?: string }>();
+
+/** The SOAP version a Content-Type announces, and the SOAP 1.2 `action` parameter (peers send few distinct values: they are cached). */
+export function versionOfContentType(contentType: string | undefined): { version?: SoapVersion; action?: string } {
+  const key = contentType ?? '';
+  let parsed = contentTypes.get(key);
+  if (!parsed) {
+    parsed = parseContentType(key);
+    if (contentTypes.size >= 256) contentTypes.clear();
+    contentTypes.set(key, parsed);
+  }
+  return parsed;
+}
+
+function parseContentType(contentType: string): { version?: SoapVersion; action?: string } {
+  const [type, ...params] = contentType.split(';');
+  const media = type.trim().toLowerCase();
+  const version = media === SOAP11_TYPE ? '1.1' : media === SOAP12_TYPE ? '1.2' : undefined;
+  let action: string | undefined;
+  for (const p of params) {
+    const m = /^\s*action\s*=\s*(?:"([^"]*)"|([^\s;]*))\s*$/i.exec(p);
+    if (m) action = m[1] ?? m[2];
+  }
+  return { version, action };
+}
+
+export interface ParsedEnvelope {
+  version: SoapVersion;
+  header?: XmlElement;
+  body: XmlElement;
+}
+
+/** Parses an envelope (no DTD, no entity expansion) and finds its Header and Body. */
+export function parseEnvelope(text: string): ParsedEnvelope {
+  const root = parseXml(text);
+  const version: SoapVersion | undefined = root.ns === SOAP11_NS ? '1.1' : root.ns === SOAP12_NS ? '1.2' : undefined;
+  if (root.name !== 'Envelope' || !version) throw new SoapVersionError(root.ns);
+  let header: XmlElement | undefined;
+  let body: XmlElement | undefined;
+  for (const c of root.children) {
+    if (c.ns !== root.ns) throw new XmlError(`unexpected element ${c.name} in the Envelope`);
+    if (c.name === 'Header' && !header && !body) header = c;
+    else if (c.name === 'Body' && !body) body = c;
+    else throw new XmlError(`unexpected element ${c.name} in the Envelope`);
+  }
+  if (!body) throw new XmlError('the Envelope has no Body');
+  return { version, header, body };
+}
+
+/** The root is not a SOAP 1.1 or 1.2 Envelope. */
+export class SoapVersionError extends XmlError {
+  constructor(readonly ns: string) {
+    super(ns ? `not a SOAP 1.1 or 1.2 Envelope (namespace ${JSON.stringify(ns)})` : 'not a SOAP Envelope');
+    this.name = 'SoapVersionError';
+  }
+}
+
+/** Namespace prefixes of one output document: `soap`, `xsi`, then `ns0`, `ns1`... in order of first use. */
+export class PrefixMap {
+  private readonly map = new Map<string, string>();
+  prefix(ns: string): string {
+    let p = this.map.get(ns);
+    if (p === undefined) {
+      p = `ns${this.map.size}`;
+      this.map.set(ns, p);
+    }
+    return p;
+  }
+  declarations(): string {
+    let out = '';
+    for (const [ns, p] of this.map) out += ` xmlns:${p}="${escapeAttr(ns)}"`;
+    return out;
+  }
+}
+
+export function buildEnvelope(version: SoapVersion, header: string, body: string, prefixes: PrefixMap): string {
+  return (
+    `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${envelopeNs(version)}" xmlns:xsi="${XSI_NS}"${prefixes.declarations()}>` +
+    (header ? `<soap:Header>${header}</soap:Header>` : '') +
+    `<soap:Body>${body}</soap:Body></soap:Envelope>`
+  );
+}
+
+export type FaultCode = 'Sender' | 'Receiver' | 'MustUnderstand' | 'VersionMismatch';
+
+const V11_CODES: Record<FaultCode, string> = { Sender: 'Client', Receiver: 'Server', MustUnderstand: 'MustUnderstand', VersionMismatch: 'VersionMismatch' };
+
+/** The `soap:Fault` element in the version's form; `detail` is XML already. */
+export function faultBody(version: SoapVersion, code: FaultCode, reason: string, detail = ''): string {
+  if (version === '1.1') {
+    return `<soap:Fault><faultcode>soap:${V11_CODES[code]}</faultcode><faultstring>${escapeText(reason)}</faultstring>${detail ? `<detail>${detail}</detail>` : ''}</soap:Fault>`;
+  }
+  return (
+    `<soap:Fault><soap:Code><soap:Value>soap:${code}</soap:Value></soap:Code>` +
+    `<soap:Reason><soap:Text xml:lang="en">${escapeText(reason)}</soap:Text></soap:Reason>` +
+    (detail ? `<soap:Detail>${detail}</soap:Detail>` : '') +
+    '</soap:Fault>'
+  );
+}
+
+export interface ParsedFault {
+  code: string;
+  reason: string;
+  /** The children of `detail` / `soap:Detail`. */
+  detail: XmlElement[];
+}
+
+/** The Fault in a Body, if it holds one. */
+export function readFault(env: ParsedEnvelope): ParsedFault | undefined {
+  const fault = env.body.children[0];
+  const ns = envelopeNs(env.version);
+  if (!fault || fault.ns !== ns || fault.name !== 'Fault') return undefined;
+  const child = (el: XmlElement | undefined, name: string, inNs: string) => el?.children.find((c) => c.name === name && c.ns === inNs);
+  if (env.version === '1.1') {
+    return {
+      code: localPart(child(fault, 'faultcode', '')?.text.trim() ?? ''),
+      reason: child(fault, 'faultstring', '')?.text ?? '',
+      detail: child(fault, 'detail', '')?.children ?? [],
+    };
+  }
+  return {
+    code: localPart(child(child(fault, 'Code', ns), 'Value', ns)?.text.trim() ?? ''),
+    reason: child(child(fault, 'Reason', ns), 'Text', ns)?.text ?? '',
+    detail: child(fault, 'Detail', ns)?.children ?? [],
+  };
+}
+
+function localPart(qname: string): string {
+  const code = qname.slice(qname.indexOf(':') + 1);
+  return code === 'Client' ? 'Sender' : code === 'Server' ? 'Receiver' : code;
+}
+
+/**
+ * Thrown by handlers to answer with a SOAP Fault (HTTP 500). `detail` names one of the
+ * operation's declared faults and carries its value; only what it carries is sent.
+ */
+export class SoapFaultError extends Error {
+  constructor(
+    readonly code: 'Sender' | 'Receiver',
+    readonly reason: string,
+    readonly detail?: { fault: string; value: unknown },
+  ) {
+    super(reason);
+    this.name = 'SoapFaultError';
+  }
+}

@@ -1,0 +1,388 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from '../delivery.js';
+import type { OutboundOptions } from '../outbound.js';
+import { ProblemError } from '../problem.js';
+import type { PushContext, PushHandler } from '../provider.js';
+import type { ProcessContext } from '../worker.js';
+import { MemoryPullTaskStore, type PullContext, type PullTask, type PullTaskStore } from '../pull.js';
+import { checkReplyTo, type ReplyToPolicy } from '../reply-to.js';
+import { Validators } from '../validation.js';
+import { XmlCodec } from './codec.js';
+import { deliverSoapCallback } from './delivery.js';
+import { isSoapPull, isSoapPush, type SoapOperationDescriptor, type SoapPullDescriptor, type SoapPushDescriptor, type SoapServiceDefinition, type WsdlDocuments } from './descriptors.js';
+import {
+  PrefixMap,
+  SoapFaultError,
+  SoapVersionError,
+  buildEnvelope,
+  faultBody,
+  parseEnvelope,
+  soapHeaders,
+  versionOfContentType,
+  type FaultCode,
+  type SoapVersion,
+} from './envelope.js';
+import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
+import { XmlError, escapeAttr } from './xml.js';
+
+/** What every SOAP handler gets besides the request. */
+export interface SoapContext {
+  log: FastifyBaseLogger;
+  /** The raw Fastify request, for what the WSDL does not describe (auth, tracing). */
+  raw: FastifyRequest;
+}
+
+/** A SOAP response as a blocking handler returns it: the output body and any output header parts. */
+export interface SoapReply<Body, Headers> {
+  body: Body;
+  headers?: Headers;
+}
+
+/** A BLOCK_SOAP operation's handler. Throw a SoapFaultError to answer with a declared fault. */
+export type SoapHandler<Req, Res> = (request: Req, ctx: SoapContext) => Res | Promise<Res>;
+
+/** A one-way operation's handler: it runs after the `202` is sent. */
+export type OneWayHandler<Req> = (request: Req, ctx: SoapContext) => void | Promise<void>;
+
+export interface SoapProviderOptions {
+  /** Supplies the CorrelationID of an accepted push request (default: a random UUID). */
+  correlationId?: (operationId: string, request: SoapValues) => string | Promise<string>;
+  /** Which `X-ReplyTo` URLs are accepted. */
+  replyTo?: ReplyToPolicy;
+  retry?: Partial<RetryPolicy>;
+  outbound?: OutboundOptions;
+  /** Called when a callback ends, delivered or not. */
+  onDelivery?: (operationId: string, correlationId: string, outcome: DeliveryOutcome) => void;
+  /** Public base URL (scheme, host, port) written in the `soap:address` of `?wsdl` (default: from the request's Host). */
+  publicUrl?: string;
+  /** Largest accepted envelope in bytes (default: the server's bodyLimit). */
+  bodyLimit?: number;
+  /** Where NONBLOCK_PULL_SOAP tasks live (default: in memory). */
+  pullStore?: PullTaskStore;
+}
+
+/**
+ * A NONBLOCK_PULL_SOAP request operation's handler: `acknowledge` builds the ACK body (answered
+ * with the CorrelationID); `process` computes the result after the ACK is sent; `status` builds
+ * the body of the status operation's answer. The status and result operations need no handler.
+ */
+export interface SoapPullHandler<Req, Ack, Status, Result> {
+  acknowledge(request: Req, ctx: PullContext): Ack | Promise<Ack>;
+  process(request: Req, ctx: PullContext): Result | Promise<Result>;
+  status(task: PullTask): Status | Promise<Status>;
+}
+
+interface Compiled {
+  op: SoapOperationDescriptor;
+  input: MessageCodec;
+  output?: MessageCodec;
+  faults: Map<string, MessageCodec>;
+  run: (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+}
+
+const SOAP_TYPES = ['text/xml', 'application/soap+xml'];
+
+/** Parses SOAP bodies as text, and only those (other media types get 415): the envelope parser does the rest. */
+export function installSoapParsers(app: FastifyInstance, bodyLimit?: number): void {
+  app.removeAllContentTypeParsers();
+  for (const type of SOAP_TYPES) {
+    if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'string', ...(bodyLimit ? { bodyLimit } : {}) }, (_req, body, done) => done(null, body));
+  }
+}
+
+/**
+ * Registers the SOAP endpoints of a WSDL agreement: one POST route per port path, dispatching
+ * by the Body's element (or rpc wrapper) and the action; `GET ?wsdl` serves the WSDL.
+ */
+export async function registerSoapProvider(app: FastifyInstance, def: SoapServiceDefinition, handlers: object, options: SoapProviderOptions = {}): Promise<void> {
+  const validators = new Validators(def.defs);
+  const codec = new XmlCodec(def.defs);
+  const pending = new Set<Promise<unknown>>();
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  installSoapParsers(app, options.bodyLimit);
+  const defaultVersion = def.operations[0]?.version ?? '1.1';
+  installFaultHandler(app, defaultVersion);
+  const shutdown = new AbortController();
+  app.addHook('onClose', async () => {
+    shutdown.abort();
+    await Promise.allSettled([...pending]);
+  });
+  const track = (job: Promise<unknown>) => {
+    pending.add(job);
+    void job.finally(() => pending.delete(job));
+  };
+
+  const endpoints = new Map<string, Compiled[]>();
+  const pullStore = options.pullStore ?? new MemoryPullTaskStore();
+  // Status and result operations of a pull are served with their request operation's handler.
+  const pullSteps = new Map<string, { request: SoapPullDescriptor; step: 'status' | 'result' }>();
+  for (const op of def.operations) {
+    if (isSoapPull(op)) for (const step of ['status', 'result'] as const) pullSteps.set(op.pull[step].handler, { request: op, step });
+  }
+  for (const op of def.operations) {
+    const pullStep = pullSteps.get(op.handler);
+    const handler = pullStep ? (handlers as Record<string, unknown>)[pullStep.request.handler] : (handlers as Record<string, unknown>)[op.handler];
+    if (!handler) throw new Error(`no handler for operation ${op.id} (expected handlers.${op.handler})`);
+    const message = (m: SoapOperationDescriptor['input']) => new MessageCodec(m, op.style, codec, validators);
+    const c: Compiled = {
+      op,
+      input: message(op.input),
+      output: op.output ? message(op.output) : undefined,
+      faults: new Map(op.faults.map((f) => [f.name, message({ body: [f.part], headers: [] })])),
+      run: undefined!,
+    };
+    c.run = pullStep
+      ? pullStepRun(c, pullStep.request, pullStep.step, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, pullStore)
+      : isSoapPull(op)
+        ? pullRun(c, op, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, options, pullStore, track)
+        : isSoapPush(op)
+      ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, new MessageCodec(op.callback.input, op.callback.style, codec, validators), op.callback.output ? new MessageCodec(op.callback.output, op.callback.style, codec, validators) : undefined, options, retry, track, shutdown.signal)
+      : op.output
+        ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>)
+        : oneWayRun(handler as OneWayHandler<SoapValues>, track);
+    for (const path of new Set([op.path, ...(op.alsoAt ?? [])])) endpoints.set(path, [...(endpoints.get(path) ?? []), c]);
+  }
+
+  for (const [path, ops] of endpoints) {
+    const dispatch = dispatcher(ops);
+    app.post(path, async (req, reply) => {
+      const { version: declared, action: typeAction } = versionOfContentType(req.headers['content-type']);
+      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '');
+      if (env.version !== declared) throw new SoapInputError(`a SOAP ${env.version} envelope needs Content-Type ${env.version === '1.1' ? 'text/xml' : 'application/soap+xml'}`);
+      const action = env.version === '1.1' ? unquote(req.headers.soapaction) : typeAction;
+      const c = dispatch(env.body.children[0], action);
+      const values = c.input.read(env);
+      try {
+        return await c.run(values, env.version, req, reply);
+      } catch (e) {
+        if (e instanceof SoapFaultError) return sendFault(reply, env.version, 500, e.code, e.reason, faultDetail(c, e, req.log));
+        throw e;
+      }
+    });
+    if (def.wsdl) {
+      const wsdl = def.wsdl;
+      app.get(path, async (req, reply) => {
+        const query = req.query as Record<string, unknown>;
+        if (!('wsdl' in query)) return sendFault(reply, defaultVersion, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        const origin = (options.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
+        const name = typeof query.wsdl === 'string' && query.wsdl ? query.wsdl : undefined;
+        const text = name === undefined ? wsdl.main : wsdl.files[name];
+        if (text === undefined) return sendFault(reply, defaultVersion, 404, 'Sender', `no document ${JSON.stringify(name)}`);
+        return reply.type('text/xml; charset=utf-8').send(rewriteWsdl(text, origin + app.prefix, origin + req.url.split('?')[0], wsdl));
+      });
+    }
+  }
+}
+
+/** Finds the operation of a Body: by its first element, then by action when several share it. */
+function dispatcher(ops: Compiled[]) {
+  const byKey = new Map<string, Compiled[]>();
+  for (const c of ops) {
+    const key = c.input.dispatchKey ?? '';
+    byKey.set(key, [...(byKey.get(key) ?? []), c]);
+  }
+  return (first: { ns: string; name: string } | undefined, action: string | undefined): Compiled => {
+    const candidates = byKey.get(first ? first.ns + '|' + first.name : '') ?? [];
+    if (candidates.length === 1) return candidates[0];
+    const byAction = (candidates.length ? candidates : ops).filter((c) => action !== undefined && c.op.soapAction === action);
+    if (byAction.length === 1) return byAction[0];
+    if (!first) throw new SoapInputError('the Body is empty');
+    throw new SoapInputError(`no operation of this endpoint takes ${first.ns ? `{${first.ns}}` : ''}${first.name}${action ? ` with action ${JSON.stringify(action)}` : ''}`);
+  };
+}
+
+function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>) {
+  return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
+    const res = await handler(values, { log: req.log, raw: req });
+    const px = new PrefixMap();
+    const header = c.output!.writeHeaders(res?.headers, px);
+    const body = c.output!.writeBody(res?.body, px);
+    return sendEnvelope(reply, version, 200, buildEnvelope(version, header, body, px));
+  };
+}
+
+function oneWayRun(handler: OneWayHandler<SoapValues>, track: (job: Promise<unknown>) => void) {
+  return async (values: SoapValues, _version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
+    // One-way: the sender gets 202 at once; the handler runs after.
+    await reply.code(202).send();
+    track(
+      (async () => {
+        try {
+          await handler(values, { log: req.log, raw: req });
+        } catch (e) {
+          req.log.error({ err: e }, 'one-way handler failed');
+        }
+      })(),
+    );
+  };
+}
+
+function pushRun(
+  c: Compiled,
+  op: SoapPushDescriptor,
+  handler: PushHandler<SoapValues, unknown, unknown>,
+  callbackInput: MessageCodec,
+  callbackOutput: MessageCodec | undefined,
+  options: SoapProviderOptions,
+  retry: RetryPolicy,
+  track: (job: Promise<unknown>) => void,
+  shutdown: AbortSignal,
+) {
+  return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
+    const replyTo = values.headers[op.replyToPart];
+    if (typeof replyTo !== 'string' || replyTo.length === 0) throw new SoapInputError(`missing ${op.replyToPart} SOAP header`);
+    try {
+      await checkReplyTo(replyTo, op.replyToPart, options.replyTo);
+    } catch (e) {
+      throw new SoapInputError((e as ProblemError).problem?.detail ?? `unusable ${op.replyToPart}`);
+    }
+    const correlationId = options.correlationId ? await options.correlationId(op.id, values) : randomUUID();
+    const ctx: PushContext = { correlationId, replyTo, log: req.log.child({ correlationId }) };
+    const ack = await handler.acknowledge(values, ctx);
+    // SOAP push requests are processed in this process (not yet through the durable store).
+    const processCtx: ProcessContext = { ...ctx, run: 1, signal: shutdown };
+    const px = new PrefixMap();
+    const header = c.output!.writeHeaders({ [op.correlationPart]: correlationId }, px);
+    const body = c.output!.writeBody(ack, px);
+    await sendEnvelope(reply, version, 200, buildEnvelope(version, header, body, px));
+
+    // Steps 3-4 run after the ACK is on the wire.
+    track(
+      (async () => {
+        try {
+          const result = await handler.process(values, processCtx);
+          callbackInput.checkBody(result, 'callback body');
+          const outcome = await deliverSoapCallback({ url: replyTo, correlationId, callback: op.callback, input: callbackInput, output: callbackOutput, body: result }, ctx.log, retry, options.outbound);
+          if (outcome.state === 'dead') ctx.log.error({ outcome }, 'callback not delivered');
+          else ctx.log.info({ status: outcome.status, attempts: outcome.attempts }, 'callback delivered');
+          options.onDelivery?.(op.id, correlationId, outcome);
+        } catch (e) {
+          ctx.log.error({ err: e }, 'push processing failed; no callback sent');
+          options.onDelivery?.(op.id, correlationId, { state: 'dead', attempts: 0, reason: `processing failed: ${(e as Error).message}` });
+        }
+      })(),
+    );
+  };
+}
+
+function pullRun(
+  c: Compiled,
+  op: SoapPullDescriptor,
+  handler: SoapPullHandler<SoapValues, unknown, unknown, unknown>,
+  options: SoapProviderOptions,
+  store: PullTaskStore,
+  track: (job: Promise<unknown>) => void,
+) {
+  return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
+    const id = options.correlationId ? await options.correlationId(op.id, values) : randomUUID();
+    const ctx: PullContext = { taskId: id, log: req.log.child({ correlationId: id }) };
+    const ack = await handler.acknowledge(values, ctx);
+    // SOAP pull has no status URLs: the CorrelationID is the handle.
+    await store.create({ id, operation: op.id, state: 'running', statusUrl: '', resultUrl: '', request: { path: {}, query: {}, headers: values.headers, body: values.body } });
+    const px = new PrefixMap();
+    const header = c.output!.writeHeaders({ [op.correlationPart]: id }, px);
+    await sendEnvelope(reply, version, 200, buildEnvelope(version, header, c.output!.writeBody(ack, px), px));
+    track(
+      (async () => {
+        try {
+          await store.finish(id, { result: await handler.process(values, ctx) });
+        } catch (e) {
+          ctx.log.error({ err: e }, 'pull processing failed');
+          await store.finish(id, { failure: e instanceof SoapFaultError ? e.reason : 'the request could not be processed' });
+        }
+      })(),
+    );
+  };
+}
+
+function pullStepRun(c: Compiled, op: SoapPullDescriptor, step: 'status' | 'result', handler: SoapPullHandler<SoapValues, unknown, unknown, unknown>, store: PullTaskStore) {
+  const part = op.pull[step].correlationPart;
+  return async (values: SoapValues, version: SoapVersion, _req: FastifyRequest, reply: FastifyReply) => {
+    const id = values.headers[part];
+    if (typeof id !== 'string' || id.length === 0) throw new SoapInputError(`missing ${part} SOAP header`);
+    const task = await store.get(id);
+    if (!task || task.operation !== op.id) throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(id)}`);
+    let body: unknown;
+    if (step === 'status') body = await handler.status(task);
+    else if (task.state === 'failed') throw new SoapFaultError('Receiver', `the request ${JSON.stringify(id)} failed: ${task.failure}`);
+    else if (task.state !== 'done') throw new SoapFaultError('Sender', `the result of ${JSON.stringify(id)} is not ready`);
+    else body = task.result;
+    const px = new PrefixMap();
+    return sendEnvelope(reply, version, 200, buildEnvelope(version, '', c.output!.writeBody(body, px), px));
+  };
+}
+
+function faultDetail(c: Compiled, e: SoapFaultError, log: FastifyBaseLogger): string {
+  if (!e.detail) return '';
+  const fault = c.faults.get(e.detail.fault);
+  if (!fault) {
+    log.error({ fault: e.detail.fault }, `${c.op.id} has no declared fault of this name; detail not sent`);
+    return '';
+  }
+  // The detail's prefixes are declared on its own element: the Fault is built separately.
+  const px = new PrefixMap();
+  const xml = fault.writeBody(e.detail.value, px);
+  const decl = px.declarations();
+  return decl ? xml.replace(/^<([^\s/>]+)/, `<$1${decl}`) : xml;
+}
+
+export function sendEnvelope(reply: FastifyReply, version: SoapVersion, status: number, xml: string): FastifyReply {
+  return reply.code(status).header('content-type', soapHeaders(version, undefined)['content-type']).send(xml);
+}
+
+export function sendFault(reply: FastifyReply, version: SoapVersion, status: number, code: FaultCode, reason: string, detail = ''): FastifyReply {
+  return sendEnvelope(reply, version, status, buildEnvelope(version, '', faultBody(version, code, reason, detail), new PrefixMap()));
+}
+
+/**
+ * Errors of SOAP routes become Faults (BLOCK_SOAP processing rules): input the sender got wrong is
+ * HTTP 500 + Sender (Client), a wrong media type 415, an oversized body 413; anything else is a
+ * Receiver (Server) fault that reveals nothing internal.
+ */
+export function installFaultHandler(app: FastifyInstance, defaultVersion: SoapVersion): void {
+  app.setErrorHandler((error, req, reply) => {
+    const version = versionOfContentType(req.headers['content-type']).version ?? defaultVersion;
+    if (error instanceof SoapVersionError) return sendFault(reply, version, 500, 'VersionMismatch', error.message);
+    if (error instanceof SoapInputError) return sendFault(reply, version, 500, error.code, error.message);
+    if (error instanceof XmlError) return sendFault(reply, version, 500, 'Sender', error.message);
+    if (error instanceof ProblemError) return sendFault(reply, version, error.problem.status >= 500 ? error.problem.status : 500, error.problem.status >= 500 ? 'Receiver' : 'Sender', error.problem.detail ?? error.problem.title);
+    const code = (error as FastifyError).code;
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendFault(reply, version, 415, 'Sender', `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; expected text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)`);
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendFault(reply, version, 413, 'Sender', 'request body too large');
+    const status = (error as FastifyError).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) return sendFault(reply, version, status, 'Sender', 'the request could not be read');
+    req.log.error({ err: error }, 'request failed');
+    return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
+  });
+}
+
+function unquote(value: string | string[] | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const v = value.trim();
+  return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
+}
+
+const ADDRESS = /(<(?:[\w.-]+:)?address\b[^>]*?\blocation\s*=\s*)(["'])([^"']*)\2/g;
+const LOCATION = /(\b(?:location|schemaLocation)\s*=\s*)(["'])([^"']*)\2/g;
+
+/**
+ * The WSDL with each port's `soap:address` pointing at the live endpoint (`base` + the address's
+ * path, where the routes are) and its imports at `<self>?wsdl=<file>`.
+ */
+export function rewriteWsdl(text: string, base: string, self: string, docs: WsdlDocuments): string {
+  let out = text.replace(ADDRESS, (_, head: string, q: string, loc: string) => `${head}${q}${escapeAttr(base + addressPath(loc))}${q}`);
+  if (Object.keys(docs.files).length) {
+    out = out.replace(LOCATION, (all, head: string, q: string, loc: string) => (loc in docs.files ? `${head}${q}${escapeAttr(`${self}?wsdl=${encodeURIComponent(loc)}`)}${q}` : all));
+  }
+  return out;
+}
+
+/** The path of a `soap:address` location, as the loader takes it for the route. */
+function addressPath(location: string): string {
+  try {
+    return new URL(location).pathname;
+  } catch {
+    return '/';
+  }
+}

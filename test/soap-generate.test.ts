@@ -1,0 +1,89 @@
+// SOAP generation: deterministic output, the committed example up to date (--check), strict
+// type-checking, a clear error without the callback WSDL, and every real-world WSDL that loads.
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { generate } from '../src/generate.js';
+import { SpecError } from '../src/load/errors.js';
+import { FIXTURES, ROOT, tempDir } from './support/tmp.js';
+import { typecheck } from './support/typecheck.js';
+
+const SEED = join(FIXTURES, 'seed', 'nonblock-push-soap');
+const EXAMPLE = join(ROOT, 'examples', 'nonblock-push-soap');
+const REAL = join(FIXTURES, 'real', 'wsdl');
+
+async function files(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) out[join(e.parentPath, e.name).slice(dir.length + 1)] = await readFile(join(e.parentPath, e.name), 'utf8');
+  }
+  return out;
+}
+
+async function quietly<T>(fn: () => Promise<T>): Promise<{ result: T; out: string }> {
+  const out: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void out.push(a.join(' '));
+  try {
+    return { result: await fn(), out: out.join('\n') };
+  } finally {
+    console.log = log;
+  }
+}
+
+describe('SOAP generation', () => {
+  it('gives byte-identical files on every run, and they type-check under strict', async () => {
+    const [a, b] = [await tempDir('soap-det-a'), await tempDir('soap-det-b')];
+    for (const out of [a, b]) await generate({ spec: join(SEED, 'server.wsdl'), callback: join(SEED, 'callback.wsdl'), out, side: 'both' });
+    const first = await files(a);
+    expect(Object.keys(first).sort()).toEqual(['consumer.handlers.ts', 'generated/consumer.ts', 'generated/provider.ts', 'generated/schemas.ts', 'generated/types.ts', 'provider.handlers.ts']);
+    const body = (s: string) => s.split('\n').slice(2).join('\n');
+    const second = await files(b);
+    for (const [name, text] of Object.entries(first)) expect(body(second[name]), name).toBe(body(text));
+    expect(typecheck([a])).toEqual([]);
+  });
+
+  it('leaves the committed example unchanged (--check), and the example with its handlers type-checks', async () => {
+    const { result, out } = await quietly(() => main(['generate', '--config', join(EXAMPLE, 'accordo.config.yaml'), '--check']));
+    expect(out).toMatch(/up to date: 4 generated files/);
+    expect(result).toBe(0);
+    expect(typecheck([EXAMPLE])).toEqual([]);
+  });
+
+  it('stops with a SpecError when a NONBLOCK_PUSH_SOAP provider comes without its callback WSDL', async () => {
+    const out = await tempDir('soap-nocb');
+    const e = await generate({ spec: join(SEED, 'server.wsdl'), out, side: 'both' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SpecError);
+    expect((e as SpecError).message).toMatch(/MRequest is NONBLOCK_PUSH_SOAP: .*callback WSDL.*--callback/);
+    expect((e as SpecError).file).toBe(join(SEED, 'server.wsdl'));
+  });
+});
+
+/** The real WSDLs that load (test/wsdl-load.test.ts asserts the others' errors): each generates code that type-checks. */
+const REAL_LOADING = [
+  'cxf-hello-world-soap11.wsdl',
+  'cxf-hello-world-soap12.wsdl',
+  'cxf-soap-header.wsdl',
+  'nodesoap-afip-logincms.wsdl',
+  'nodesoap-wsdlimport/main.wsdl',
+  'sdi-ricezione-fatture/RicezioneFatture_v1.0.wsdl',
+  'spcoop-validazione-contenuti/implementazioneFruitore.wsdl',
+  'trasparente-oneway/implementazioneErogatoreSoap11.wsdl',
+  'trasparente-oneway/implementazioneErogatoreSoap12.wsdl',
+  'trasparente-oneway/implementazioneErogatoreSoap12Security.wsdl',
+];
+
+describe('every real WSDL that loads', () => {
+  it('generates TypeScript that type-checks under strict', async () => {
+    const root = await tempDir('soap-real');
+    const dirs: string[] = [];
+    for (const [i, file] of REAL_LOADING.entries()) {
+      const out = join(root, String(i));
+      await generate({ spec: join(REAL, file), out, side: 'both' });
+      dirs.push(out);
+    }
+    // One program for all: each file is checked once, and the diagnostics name the output directory.
+    expect(typecheck(dirs)).toEqual([]);
+  });
+});

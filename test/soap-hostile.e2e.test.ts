@@ -1,0 +1,68 @@
+// Hostile XML at the generated SOAP provider: each gets a Fault or a 4xx, quickly, reads no file,
+// expands no entity, and the process keeps serving the next valid request.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'accordo/runtime';
+import { createProviderServer } from '../examples/nonblock-push-soap/generated/provider.js';
+import { handlers } from '../examples/nonblock-push-soap/provider.handlers.js';
+import { ROOT } from './support/tmp.js';
+
+const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
+const NS = 'http://ente.example/nome-api';
+
+const envelope = (body: string, prolog = '') =>
+  `${prolog}<s:Envelope xmlns:s="${SOAP12}" xmlns:m="${NS}"><s:Header><m:X-ReplyTo>http://127.0.0.1:9/cb</m:X-ReplyTo></s:Header><s:Body>${body}</s:Body></s:Envelope>`;
+
+const BOMB = `<?xml version="1.0"?>
+<!DOCTYPE s:Envelope [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>`;
+const SECRET = join(ROOT, 'package.json');
+const XXE = `<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY xxe SYSTEM "file://${SECRET}">]>`;
+
+describe('hostile XML', () => {
+  let app: FastifyInstance;
+  let url: string;
+  let accepted = 0;
+
+  beforeAll(async () => {
+    app = await createProviderServer(
+      { mRequest: { acknowledge: (req, ctx) => (accepted++, handlers.mRequest.acknowledge(req, ctx)), process: () => ({ return: { c: 'OK' } }) } },
+      { replyTo: { allowLoopback: true }, retry: { maxAttempts: 1, timeoutMs: 1000 } },
+    );
+    url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/soap/nome-api/v1`;
+  });
+  afterAll(() => app.close());
+
+  const post = (body: string, type = 'application/soap+xml') => fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+
+  const cases: [string, () => string, number, RegExp, string?][] = [
+    ['an entity-expansion bomb', () => envelope('<m:MRequest><M><b>&lol9;</b></M></m:MRequest>', BOMB), 500, /DTDs and entity declarations are not allowed/],
+    ['an external entity naming a local file', () => envelope('<m:MRequest><M><b>&xxe;</b></M></m:MRequest>', XXE), 500, /DTDs and entity declarations are not allowed/],
+    ['an undeclared entity without a DTD', () => envelope('<m:MRequest><M><b>&xxe;</b></M></m:MRequest>'), 500, /undeclared entity &amp;xxe;/],
+    ['a 20 MB body', () => envelope(`<m:MRequest><M><b>${'x'.repeat(20 * 1024 * 1024)}</b></M></m:MRequest>`), 413, /too large/],
+    ['malformed XML', () => envelope('<m:MRequest><M><b>x</M></m:MRequest>'), 500, /malformed XML/],
+    ['elements nested 50 000 deep', () => envelope(`<m:MRequest>${'<M>'.repeat(50_000)}${'</M>'.repeat(50_000)}</m:MRequest>`), 500, /nested too deeply/],
+    ['a body violating the XSD', () => envelope('<m:MRequest><M><o_id>12.5</o_id></M></m:MRequest>'), 500, /body\.M\.o_id must be integer/],
+    ['a wrong Content-Type', () => envelope('<m:MRequest/>'), 415, /unsupported Content-Type "text\/plain"/, 'text/plain'],
+  ];
+
+  it.each(cases)('%s: a Fault or a 4xx', async (_, body, status, reason, type) => {
+    const res = await post(body(), type);
+    expect(res.status).toBe(status);
+    const text = await res.text();
+    expect(text).toMatch(/<soap:Fault>/);
+    expect(text).toMatch(reason);
+    expect(text).not.toContain('"name": "accordo"');
+    expect(text).not.toMatch(/lollollol/);
+    expect(accepted).toBe(0);
+    // Still serving.
+    const ok = await post(envelope('<m:MRequest><M><b>ok</b></M></m:MRequest>'));
+    expect(ok.status).toBe(200);
+    accepted = 0;
+  });
+});
