@@ -1,7 +1,9 @@
 // `npm run demo`: runs the demo of every example, each on loopback with its embedded defaults.
 import { WireLog } from './shared/wire.js';
 import { runDemo as blockRest } from './block-rest/demo.js';
+import { runDemo as blockSoap } from './block-soap/demo.js';
 import { runDemo as pullRest } from './nonblock-pull-rest/demo.js';
+import { runDemo as pullSoap } from './nonblock-pull-soap/demo.js';
 import { runDemo as pushRest } from './nonblock-push-rest/demo.js';
 import { runDemo as pushSoap } from './nonblock-push-soap/demo.js';
 
@@ -9,7 +11,9 @@ const demos: [string, (log: WireLog) => Promise<unknown>][] = [
   ['BLOCK_REST (examples/block-rest)', blockRest],
   ['NONBLOCK_PUSH_REST (examples/nonblock-push-rest)', pushRest],
   ['NONBLOCK_PULL_REST (examples/nonblock-pull-rest)', pullRest],
+  ['BLOCK_SOAP (examples/block-soap)', blockSoap],
   ['NONBLOCK_PUSH_SOAP (examples/nonblock-push-soap)', pushSoap],
+  ['NONBLOCK_PULL_SOAP (examples/nonblock-pull-soap)', pullSoap],
 ];
 
 for (const [title, run] of demos) {

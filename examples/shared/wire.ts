@@ -50,5 +50,5 @@ function canonical(name: string): string {
 }
 
 function statusText(status: number): string {
-  return ({ 200: 'OK', 202: 'Accepted', 303: 'See Other', 400: 'Bad Request', 404: 'Not Found' } as Record<number, string>)[status] ?? '';
+  return ({ 200: 'OK', 202: 'Accepted', 303: 'See Other', 400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error' } as Record<number, string>)[status] ?? '';
 }

@@ -59,8 +59,9 @@ export async function emitSoap(agreement: Agreement, options: EmitOptions): Prom
           wsdl: agreement.callback ? wsdlDocuments(agreement.callback.source.file) : undefined,
         },
       },
-      { path: 'consumer.handlers.ts', template: 'soap-consumer.handlers.ts.hbs', owned: false, data: { ...view, title } },
     );
+    // Callback handlers only where the provider calls back.
+    if (view.receivers.length) files.push({ path: 'consumer.handlers.ts', template: 'soap-consumer.handlers.ts.hbs', owned: false, data: { ...view, title } });
   }
 
   return Promise.all(
