@@ -1,0 +1,43 @@
+// One generation run, in its own process so that its peak memory is its own: prints one JSON line
+// { ms, maxRssKb, stages } on stdout. `node bench/gen-child.mjs accordo|openapi-typescript <spec> <out>`.
+// Plain JavaScript on purpose: no TypeScript loader in the process whose time and memory are measured.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [tool, spec, out] = process.argv.slice(2);
+const stages = {};
+const started = performance.now();
+
+if (tool === 'accordo') {
+  const { generate } = await import(new URL('../dist/generate.js', import.meta.url).href);
+  await generate({ spec, out, side: 'both', onStage: (stage, ms) => (stages[stage] = (stages[stage] ?? 0) + ms) });
+} else if (tool === 'openapi-typescript') {
+  // What its CLI does for one file: read, convert, print, write.
+  const { default: openapiTS, astToString } = await import('openapi-typescript');
+  let t = performance.now();
+  const lap = (stage) => {
+    const now = performance.now();
+    stages[stage] = now - t;
+    t = now;
+  };
+  const ast = await openapiTS(pathToFileURL(spec));
+  lap('load+convert');
+  const text = astToString(ast);
+  lap('print');
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, text);
+  lap('write');
+} else if (tool === 'load-wsdl') {
+  // Hook for the WSDL rows: the loader alone, until SOAP generation lands.
+  const { loadAgreement } = await import(new URL('../dist/load/index.js', import.meta.url).href);
+  await loadAgreement({ spec });
+  stages.load = performance.now() - started;
+} else {
+  throw new Error(`unknown tool ${tool}`);
+}
+
+// performance.now() counts from process start, so `totalMs` includes Node's start and module loading.
+process.stdout.write(
+  JSON.stringify({ ms: performance.now() - started, totalMs: performance.now(), maxRssKb: process.resourceUsage().maxRSS, stages }) + '\n',
+);
