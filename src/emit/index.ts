@@ -76,7 +76,10 @@ export async function emit(agreement: Agreement, options: EmitOptions): Promise<
   const rendered = files.map((f) => ({ ...f, body: render(f.template, { ...f.data, header }) }));
   const formatStart = performance.now();
   options.onStage?.('render', formatStart - renderStart);
-  const out = await Promise.all(rendered.map(async (f) => ({ path: f.path, owned: f.owned, contents: await format(f.owned ? `${header}\n\n${f.body}` : f.body) })));
+  // One file at a time: formatted together, every file's AST and doc would be alive at once, and
+  // on large specs garbage collection then costs more than the formatting.
+  const out: GeneratedFile[] = [];
+  for (const f of rendered) out.push({ path: f.path, owned: f.owned, contents: await format(f.owned ? `${header}\n\n${f.body}` : f.body) });
   options.onStage?.('format', performance.now() - formatStart);
   return out;
 }
