@@ -1,11 +1,16 @@
 // One generation run, in its own process so that its peak memory is its own: prints one JSON line
-// { ms, maxRssKb, stages } on stdout. `node bench/gen-child.mjs accordo|openapi-typescript <spec> <out>`.
+// { ms, cpuMs, maxRssKb, stages } on stdout. `node bench/gen-child.mjs accordo|openapi-typescript <spec> <out>`.
 // Plain JavaScript on purpose: no TypeScript loader in the process whose time and memory are measured.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [tool, spec, out] = process.argv.slice(2);
+// One line on stderr for a failed run: the harness shows it (e.g. "WSDL agreements are not supported yet").
+process.on('uncaughtException', (e) => {
+  console.error(`error: ${e?.message ?? e}`);
+  process.exit(1);
+});
 const stages = {};
 const started = performance.now();
 
@@ -28,11 +33,6 @@ if (tool === 'accordo') {
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, text);
   lap('write');
-} else if (tool === 'load-wsdl') {
-  // Hook for the WSDL rows: the loader alone, until SOAP generation lands.
-  const { loadAgreement } = await import(new URL('../dist/load/index.js', import.meta.url).href);
-  await loadAgreement({ spec });
-  stages.load = performance.now() - started;
 } else {
   throw new Error(`unknown tool ${tool}`);
 }

@@ -16,8 +16,8 @@ export interface GenerateOptions {
   onStage?: (stage: Stage, ms: number) => void;
 }
 
-/** `load`: read, resolve, validate the specs and build the model; `view`, `render`, `format`: emit; `write`: the disk. */
-export type Stage = 'load' | 'view' | 'render' | 'format' | 'write';
+/** `load`: read, resolve, validate the specs and build the model; `view`, `format` (templates and prettier): emit; `write`: the disk. */
+export type Stage = 'load' | 'view' | 'format' | 'write';
 
 /** The whole pipeline: load the specs, build the model, emit the files, write them (or check them). */
 export async function generate(options: GenerateOptions): Promise<WriteResult> {

@@ -1,7 +1,7 @@
 import { basename, posix, relative, sep } from 'node:path';
 import type { Agreement } from '../model/agreement.js';
 import { commentText } from '../model/names.js';
-import { format, render } from './render.js';
+import { renderFormatted } from './render.js';
 import { buildView } from './view.js';
 
 export type Side = 'provider' | 'consumer' | 'both';
@@ -10,8 +10,8 @@ export interface EmitOptions {
   side: Side;
   /** The output directory (only used to print spec paths relative to it in headers). */
   outDir: string;
-  /** Told how long each stage took, in ms (for benchmarks): `view`, `render` (templates), `format` (prettier). */
-  onStage?: (stage: 'view' | 'render' | 'format', ms: number) => void;
+  /** Told how long each stage took, in ms (for benchmarks): `view`, then `format` (templates and prettier). */
+  onStage?: (stage: 'view' | 'format', ms: number) => void;
 }
 
 export interface GeneratedFile {
@@ -72,14 +72,12 @@ export async function emit(agreement: Agreement, options: EmitOptions): Promise<
     );
   }
 
-  const renderStart = performance.now();
-  const rendered = files.map((f) => ({ ...f, body: render(f.template, { ...f.data, header }) }));
+  // Rendering and formatting go together (large literals are printed after prettier ran); the
+  // stage is reported as format. One file at a time: formatted together, every file's AST and doc
+  // would be alive at once, and on large specs garbage collection then costs more than the work.
   const formatStart = performance.now();
-  options.onStage?.('render', formatStart - renderStart);
-  // One file at a time: formatted together, every file's AST and doc would be alive at once, and
-  // on large specs garbage collection then costs more than the formatting.
   const out: GeneratedFile[] = [];
-  for (const f of rendered) out.push({ path: f.path, owned: f.owned, contents: await format(f.owned ? `${header}\n\n${f.body}` : f.body) });
+  for (const f of files) out.push({ path: f.path, owned: f.owned, contents: await renderFormatted(f.template, { ...f.data, header }, f.owned ? `${header}\n\n` : '') });
   options.onStage?.('format', performance.now() - formatStart);
   return out;
 }
