@@ -472,7 +472,7 @@ async function machine(): Promise<string[]> {
   }
   const v = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
   return [
-    `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores (shared with other work while this ran: see the note above)`,
+    `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores`,
     `- memory: ${fmt(totalmem() / 1024 ** 3, 1)} GiB`,
     `- OS: Linux ${release()}; Node ${process.version}`,
     `- Accordo commit ${commit}; openapi-typescript ${v('openapi-typescript')}, autocannon ${v('autocannon')}, soap ${v('soap')}, fastify ${v('fastify')}, prettier ${v('prettier')}`,
@@ -522,6 +522,7 @@ async function main() {
       '`npm run bench -- --quick` is a shorter run for development; `--only gen,rest,soap` picks sections.',
   ];
   const file = QUICK ? join(TMP, 'BENCHMARKS.md') : join(ROOT, 'BENCHMARKS.md');
+  // BENCH_NOTE: a remark on how the run was taken (e.g. on a machine shared with other work).
   const preamble = process.env.BENCH_NOTE ? `\n${process.env.BENCH_NOTE}\n` : '';
   await writeFile(file, `${head.join('\n')}\n${preamble}${report.join('\n')}\n`);
   console.log(`\nwrote ${relative(ROOT, file)} (${fmt(minutes, 1)} min)`);
