@@ -65,6 +65,8 @@ interface Target {
   ratio: number;
   goal: string;
   pass: boolean | undefined;
+  /** Where the cost is, printed when the target is missed. */
+  why?: string;
 }
 const targets: Target[] = [];
 
@@ -244,7 +246,14 @@ async function generationSection() {
     const stages = STAGES.map((s) => stat(runs.accordo.map((r) => r.stages[s] ?? 0)).median);
     const inside = stages.reduce((x, y) => x + y, 0);
     stageRows.push([spec.name, ...stages.map((ms) => `${fmt(ms)} (${fmt((100 * ms) / inside)}%)`), fmt(a.median - inside)]);
-    if (spec.stripe) targets.push({ what: `generation on Stripe vs openapi-typescript (wall time ratio; CPU time: ${fmt(cpuRatio, 2)}×)`, ratio, goal: '≤ 3×', pass: ratio <= 3 });
+    if (spec.stripe) {
+      const slowest = STAGES.map((name, i) => ({ name, ms: stages[i] })).sort((x, y) => y.ms - x.ms);
+      const why =
+        `Stripe: ${slowest.map((st) => `${st.name} ${fmt(st.ms)} ms`).join(', ')}; openapi-typescript takes ${fmt(o.median)} ms in all. ` +
+        'Load is swagger-parser validating and resolving the 3 MB document plus the model; format is prettier on the ~2 MB types.ts ' +
+        '(the schema and descriptor literals are printed without prettier).';
+      targets.push({ what: `generation on Stripe vs openapi-typescript (wall time ratio; CPU time: ${fmt(cpuRatio, 2)}×)`, ratio, goal: '≤ 3×', pass: ratio <= 3, why });
+    }
   }
   table(['spec', 'accordo ms median (min–max)', 'openapi-typescript ms', 'ratio (wall time)', 'ratio (CPU time)', 'accordo peak RSS MB', 'openapi-typescript peak RSS MB'], rows);
   note('Where Accordo\'s time goes (median ms per stage, share of the pipeline; the last column is process start, module loading and exit):');
@@ -369,7 +378,13 @@ async function restSection() {
     ]);
     const counts = await push.ask<Counts>({ type: 'count' });
     const ratio = stat(g.rounds.map((r) => r.rps)).median / stat(f.rounds.map((r) => r.rps)).median;
-    targets.push({ what: 'generated BLOCK_REST provider vs hand-written Fastify (req/s ratio)', ratio, goal: '≥ 0.9×', pass: ratio >= 0.9 });
+    targets.push({
+      what: 'generated BLOCK_REST provider vs hand-written Fastify (req/s ratio)',
+      ratio,
+      goal: '≥ 0.9×',
+      pass: ratio >= 0.9,
+      why: 'Both are Fastify with Ajv on the same schemas; the generated provider adds its request parser (path, query, header objects) and JSON.stringify where the baseline uses fast-json-stringify.',
+    });
     table(
       ['server', 'req/s median (min–max)', 'p99 ms', 'ratio (req/s)', 'responses'],
       [
@@ -506,6 +521,7 @@ async function main() {
     ['target', 'measured', 'goal', 'result'],
     targets.map((t) => [t.what, Number.isFinite(t.ratio) ? `${fmt(t.ratio, 2)}×` : 'pending', t.goal, t.pass === undefined ? 'pending' : t.pass ? 'PASS' : 'MISS']),
   );
+  for (const t of targets) if (t.pass === false && t.why) note(`**Missed: ${t.what}.** ${t.why}`);
   const minutes = (performance.now() - started) / 60_000;
   const command = `npm run bench${QUICK ? ' -- --quick' : ''}${ONLY ? ` -- --only ${[...ONLY].join(',')}` : ''}`;
   const head = [
