@@ -1,7 +1,11 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as prettier from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { printLiteral } from '../src/emit/literal.js';
 import { literal, PRETTIER_OPTIONS } from '../src/emit/render.js';
+import { generate } from '../src/generate.js';
+import { FIXTURES, tempDir } from './support/tmp.js';
 
 // printLiteral stands in for prettier on large literals: it must lay them out byte for byte as
 // prettier does, whatever the keys, strings and nesting.
@@ -36,4 +40,21 @@ describe('printLiteral', () => {
       expect(`${head}${printLiteral(value, head.length, 0, 1)};\n`).toBe(expected);
     });
   }
+});
+
+describe('generation with literals printed after prettier', () => {
+  it('keeps spec text that looks like a placeholder, and gives what prettier alone gives', async () => {
+    const dir = await tempDir('literal');
+    const spec = (await readFile(join(FIXTURES, 'seed', 'nonblock-push-rest', 'server.yaml'), 'utf8')).replace(
+      /description: M\n/,
+      'description: "mentions __accordoLiteral0__ on purpose"\n',
+    );
+    await writeFile(join(dir, 'server.yaml'), spec);
+    await generate({ spec: join(dir, 'server.yaml'), out: join(dir, 'out'), side: 'both' });
+    for (const file of ['types.ts', 'schemas.ts', 'provider.ts', 'consumer.ts']) {
+      const text = await readFile(join(dir, 'out', 'generated', file), 'utf8');
+      expect(text).toBe(await prettier.format(text, PRETTIER_OPTIONS));
+    }
+    expect(await readFile(join(dir, 'out', 'generated', 'provider.ts'), 'utf8')).toContain('mentions __accordoLiteral0__ on purpose');
+  });
 });

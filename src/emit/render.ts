@@ -50,13 +50,17 @@ export function render(template: string, view: object, literals?: unknown[]): st
 export async function renderFormatted(template: string, view: object, prefix = ''): Promise<string> {
   const literals: unknown[] = [];
   const source = prefix + render(template, view, literals);
-  // Spec text that happens to contain the placeholder: no shortcut, prettier does it all.
+  // Spec text that happens to contain the placeholder: prettier does it all.
   if (source.split(PLACEHOLDER).length - 1 !== literals.length) return format(prefix + render(template, view));
   const formatted = await format(source);
-  return formatted.replace(new RegExp(`^( *)(.*?)${PLACEHOLDER}(\\d+)__(.*)$`, 'gm'), (_, indent: string, before: string, index: string, after: string) => {
+  let printed = 0;
+  const out = formatted.replace(new RegExp(`^( *)(.*?)${PLACEHOLDER}(\\d+)__(.*)$`, 'gm'), (_, indent: string, before: string, index: string, after: string) => {
+    printed++;
     const column = indent.length + before.length;
     return indent + before + printLiteral(literals[Number(index)], column, indent.length, after.length) + after;
   });
+  // Two placeholders on one line (no template does that today): prettier does it all.
+  return printed === literals.length ? out : format(prefix + render(template, view));
 }
 
 // babel-ts rather than typescript: the same output on everything Accordo prints, and on large specs
