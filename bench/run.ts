@@ -299,7 +299,11 @@ interface Measured {
   warmRss: number;
 }
 
-/** Warms every server up, then runs the rounds interleaved (A, B, A, B...), so drift hits all alike. */
+/**
+ * Warms every server up, then runs the rounds interleaved, each round starting with the next
+ * server (A B C, B C A, C A B...), so that drift, and whatever the previous round left running
+ * (a push provider's garbage collection), hit all alike.
+ */
 async function measure(entries: { server: ServerChild; path: string; body: string; headers: Record<string, string>; between?: () => Promise<void> }[]): Promise<Measured[]> {
   const out: Measured[] = [];
   for (const e of entries) {
@@ -308,9 +312,13 @@ async function measure(entries: { server: ServerChild; path: string; body: strin
     out.push({ server: e.server, rounds: [], warmRss: await e.server.rss() });
   }
   for (let round = 0; round < CONFIG.loadRounds; round++) {
-    for (const [i, e] of entries.entries()) {
+    for (let k = 0; k < entries.length; k++) {
+      const i = (round + k) % entries.length;
+      const e = entries[i];
       out[i].rounds.push(await load(e.server, e.path, { ...e, seconds: CONFIG.seconds }));
       await e.between?.();
+      // A moment for the server just loaded to settle before the next one is measured.
+      await new Promise((r) => setTimeout(r, 500));
       process.stdout.write('.');
     }
   }
