@@ -19,7 +19,12 @@ export interface GenerateOptions {
   check?: boolean;
   /** Emit even when the guideline rules find errors (default: refuse). */
   ignoreLint?: boolean;
+  /** Told how long each stage took, in ms, in pipeline order (for `npm run bench`). */
+  onStage?: (stage: Stage, ms: number) => void;
 }
+
+/** `load`: read, resolve, validate the specs and build the model, and check the guideline rules; `view`, `format` (templates and prettier): emit; `write`: the disk. */
+export type Stage = 'load' | 'view' | 'format' | 'write';
 
 /** The guideline rules found errors in the specs: nothing was generated. */
 export class LintFailure extends Error {
@@ -31,14 +36,24 @@ export class LintFailure extends Error {
 
 /** The whole pipeline: load the specs, build the model, check the guideline rules, emit the files, write them (or check them). */
 export async function generate(options: GenerateOptions): Promise<WriteResult & { findings: Finding[] }> {
+  let t = performance.now();
+  const lap = (stage: Stage) => {
+    const now = performance.now();
+    options.onStage?.(stage, now - t);
+    t = now;
+  };
   const agreement = await loadAgreement({ spec: options.spec, callback: options.callback, patterns: options.patterns });
   const findings = lintAgreement(agreement);
   if (hasErrors(findings) && !options.ignoreLint) throw new LintFailure(findings);
+  lap('load');
   const outDir = resolve(options.out);
-  const files = await emit(agreement, { side: options.side, outDir });
+  const files = await emit(agreement, { side: options.side, outDir, onStage: options.onStage });
   if (options.gateway?.targets.length) {
     const specs = specNames(agreement, outDir);
     files.push(...(await emitGateway(agreement, options.gateway, { side: options.side, targets: options.gateway.targets, specs, mark: GENERATED_MARK })));
   }
-  return { ...(await writeOutput(files, outDir, { check: options.check })), findings };
+  t = performance.now();
+  const result = await writeOutput(files, outDir, { check: options.check });
+  lap('write');
+  return { ...result, findings };
 }

@@ -1,30 +1,16 @@
-import { basename, posix, relative, sep } from 'node:path';
 import type { Agreement } from '../model/agreement.js';
-import { commentText } from '../model/names.js';
-import { GENERATED_DIR, GENERATED_MARK, type EmitOptions, type GeneratedFile } from './index.js';
-import { format, render } from './render.js';
+import { fileHeader, GENERATED_DIR, lineComment, renderFiles, sharedFiles, type EmitOptions, type FileSpec, type GeneratedFile } from './index.js';
 import { buildSoapView, wsdlDocuments } from './soap-view.js';
-
-const lineComment = (text: string) => commentText(text).replace(/\s+/g, ' ');
 
 /** Emits the TypeScript of a WSDL agreement: the same files as for OpenAPI, speaking SOAP. */
 export async function emitSoap(agreement: Agreement, options: EmitOptions): Promise<GeneratedFile[]> {
+  const started = performance.now();
   const view = buildSoapView(agreement);
-  const specs = [agreement.provider.source.file, agreement.callback?.source.file]
-    .filter((f): f is string => !!f)
-    .map((f) => relative(options.outDir, f).split(sep).join(posix.sep) || basename(f));
-  const header = [
-    `// ${GENERATED_MARK} from ${specs.map(lineComment).join(' and ')}. Do not edit:`,
-    '// `accordo generate` rewrites this file whenever the specs change. Your code goes in the *.handlers.ts files.',
-  ].join('\n');
+  options.onStage?.('view', performance.now() - started);
   const title = lineComment(agreement.provider.title || 'the agreement');
-  const defs = Object.fromEntries([...agreement.schemas.values()].map((s) => [s.key, s.schema]));
   const imports = (names: (string | undefined)[]) => [...new Set(names.filter((n): n is string => !!n))].sort();
 
-  const files: { path: string; template: string; owned: boolean; data: object }[] = [
-    { path: `${GENERATED_DIR}/types.ts`, template: 'types.ts.hbs', owned: true, data: { types: view.types } },
-    { path: `${GENERATED_DIR}/schemas.ts`, template: 'schemas.ts.hbs', owned: true, data: { defs } },
-  ];
+  const files: FileSpec[] = sharedFiles(agreement, view.types);
   if (options.side !== 'consumer') {
     files.push(
       {
@@ -64,10 +50,5 @@ export async function emitSoap(agreement: Agreement, options: EmitOptions): Prom
     if (view.receivers.length) files.push({ path: 'consumer.handlers.ts', template: 'soap-consumer.handlers.ts.hbs', owned: false, data: { ...view, title } });
   }
 
-  return Promise.all(
-    files.map(async (f) => {
-      const body = render(f.template, { ...f.data, header });
-      return { path: f.path, owned: f.owned, contents: await format(f.owned ? `${header}\n\n${body}` : body) };
-    }),
-  );
+  return renderFiles(files, fileHeader(agreement, options.outDir), options);
 }

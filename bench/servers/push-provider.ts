@@ -1,0 +1,31 @@
+// Rows 2b and 2c: the generated NONBLOCK_PUSH provider of seed/nonblock-push-rest/server.yaml.
+// Its accept step validates, persists the accepted request with whatever store
+// createProviderServer uses, and answers 202; the callback then goes to the X-ReplyTo URL.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { fastifyServer, generatedDir, reportResult, serve } from './child.js';
+
+const { createProviderServer } = await import(pathToFileURL(join(generatedDir(), 'generated', 'provider.js')).href);
+// Counted so that the harness knows when every accepted request has had its callback.
+const counts = { accepted: 0, delivered: 0, dead: 0 };
+const handlers = {
+  pushMessage: {
+    acknowledge: () => {
+      counts.accepted++;
+      return { outcome: 'ACK' };
+    },
+    process: () => ({ c: 'OK' }),
+  },
+};
+process.on('message', (m: { type: string }) => {
+  if (m.type === 'count') reportResult(counts);
+});
+// BENCH HOOK (durable store): when the SQLite store lands, pass it here (e.g. `store: ...` in the
+// options) and change STORE so the table says which store the row measured.
+const STORE = 'in memory (no durable store in the runtime yet)';
+// Quick retries: a sink that falls behind must not leave deliveries waiting for a minute.
+const app = await createProviderServer(handlers, {
+  retry: { maxAttempts: 3, baseDelayMs: 50, timeoutMs: 10_000 },
+  onDelivery: (_op: string, _id: string, outcome: { state: 'delivered' | 'dead' }) => counts[outcome.state]++,
+});
+await serve(fastifyServer(app), STORE);
