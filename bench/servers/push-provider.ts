@@ -1,6 +1,7 @@
 // Rows 2b and 2c: the generated NONBLOCK_PUSH provider of seed/nonblock-push-rest/server.yaml.
 // Its accept step validates, persists the accepted request with whatever store
 // createProviderServer uses, and answers 202; the callback then goes to the X-ReplyTo URL.
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fastifyServer, generatedDir, reportResult, serve } from './child.js';
@@ -20,11 +21,15 @@ const handlers = {
 process.on('message', (m: { type: string }) => {
   if (m.type === 'count') reportResult(counts);
 });
-// BENCH HOOK (durable store): when the SQLite store lands, pass it here (e.g. `store: ...` in the
-// options) and change STORE so the table says which store the row measured.
-const STORE = 'in memory (no durable store in the runtime yet)';
-// Quick retries: a sink that falls behind must not leave deliveries waiting for a minute.
+// The default store, a SQLite file (WAL, synchronous=FULL), in the run's scratch folder: every
+// accepted request is on disk before its 202. Loopback callbacks allowed: the sink is local.
+const STORE = 'SQLite file (the default: WAL, synchronous=FULL)';
+const db = join(generatedDir(), 'bench.db');
+for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true }); // no work left from an earlier run
 const app = await createProviderServer(handlers, {
+  store: `sqlite:${db}`,
+  replyTo: { allowLoopback: true },
+  // Quick retries: a sink that falls behind must not leave deliveries waiting for a minute.
   retry: { maxAttempts: 3, baseDelayMs: 50, timeoutMs: 10_000 },
   onDelivery: (_op: string, _id: string, outcome: { state: 'delivered' | 'dead' }) => counts[outcome.state]++,
 });
