@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SoapFaultError, type FastifyInstance } from 'accordo/runtime';
+import { PullTimeoutError, SoapFaultError, type FastifyInstance } from 'accordo/runtime';
 import { WireLog } from '../examples/shared/wire.js';
 import { generate } from '../src/generate.js';
 import { infoset } from './support/infoset.js';
@@ -67,6 +67,13 @@ describe('NONBLOCK_PULL_SOAP', () => {
       expect(last[i], file).toEqual(infoset((await readFile(join(DIR, file), 'utf8')).replace(SEED_ID, id)));
     }
     expect(m.every((x) => x.line.startsWith('POST') || x.line === '200 OK' || x.line.startsWith('500'))).toBe(true);
+  });
+
+  it('the client waits for the result itself, and gives up with a typed timeout', async () => {
+    const isDone = (s: { return?: { status?: string } }) => s.return?.status === 'done';
+    await expect(api.mRequestAwait({ body: { M: { o_id: 1 } } }, { isDone, initialDelayMs: 10 })).resolves.toEqual({ return: { c: 'OK' } });
+    const never = await api.mRequestAwait({ body: { M: { o_id: 2 } } }, { isDone: () => false, initialDelayMs: 10, timeoutMs: 100 }).catch((e: unknown) => e);
+    expect(never).toBeInstanceOf(PullTimeoutError);
   });
 
   it('an unknown CorrelationID: a Sender fault naming it', async () => {

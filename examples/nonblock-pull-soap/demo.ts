@@ -1,6 +1,5 @@
 // NONBLOCK_PULL_SOAP demo: MRequest is accepted with an X-Correlation-ID; MProcessingStatus is asked
 // until the task is done; MResponse returns the result. The envelopes are printed as they cross the wire.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderClient } from './generated/consumer.js';
 import { createProviderServer } from './generated/provider.js';
 import { handlers } from './provider.handlers.js';
@@ -12,15 +11,12 @@ export async function runDemo(log = new WireLog()) {
   try {
     const url = await provider.listen({ host: '127.0.0.1', port: 0 });
     const api = new ProviderClient({ endpoint: `${url}/soap/nome-api/v1` });
-    const accepted = await api.mRequest({ body: { M: { o_id: 1234, a: { a1s: ['1'], a2: 'prova' }, b: 'prova' } } });
-    const withId = { body: {}, headers: { 'X-Correlation-ID': accepted.headers?.['X-Correlation-ID'] ?? '' } };
-    for (let i = 0; i < 50; i++) {
-      const status = await api.mProcessingStatus(withId);
-      if (status.body.return?.status === 'done') break;
-      await sleep(200);
-    }
-    const result = await api.mResponse(withId);
-    return { correlationId: withId.headers['X-Correlation-ID'], result: result.body, messages: log.messages };
+    // The status body says when the task is done: the client is told how to read it.
+    const result = await api.mRequestAwait(
+      { body: { M: { o_id: 1234, a: { a1s: ['1'], a2: 'prova' }, b: 'prova' } } },
+      { isDone: (status) => status.return?.status === 'done', initialDelayMs: 200, timeoutMs: 10_000 },
+    );
+    return { result, messages: log.messages };
   } finally {
     await provider.close();
   }
@@ -28,8 +24,8 @@ export async function runDemo(log = new WireLog()) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const log = new WireLog();
-  const { correlationId, result } = await runDemo(log);
+  const { result } = await runDemo(log);
   console.log('NONBLOCK_PULL_SOAP: MRequest over loopback\n');
   log.print();
-  console.log(`\nresult of ${correlationId}: ${JSON.stringify(result)}`);
+  console.log(`\nresult: ${JSON.stringify(result)}`);
 }

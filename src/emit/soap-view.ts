@@ -28,6 +28,8 @@ export interface SoapOperationView {
   isPullStep: boolean;
   /** Pull: the body of the status operation's answer. */
   statusType?: string;
+  /** Pull: the client method that submits and waits for the result. */
+  awaitMethod?: string;
   doc: string[];
   requestType: string;
   inputType: string;
@@ -163,6 +165,7 @@ export function buildSoapView(agreement: Agreement): SoapView {
     const body = (o: Operation) => `${outputTypes.get(o)}['body']`;
     const base = pascalCase(op.id, 'Operation');
     view.kind = 'pull';
+    view.awaitMethod = handlers.claim(`${view.handler}Await`);
     view.ackType = declare(`${base}Ack`, `The ACK body ${commentText(op.id)} answers with, with the X-Correlation-ID header.`, body(op));
     view.statusType = declare(`${base}Status`, `What the status operation ${commentText(group.status.id)} answers.`, body(group.status));
     view.resultType = declare(`${base}Result`, `What the result operation ${commentText(group.result.id)} answers once done.`, body(group.result));

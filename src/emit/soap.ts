@@ -39,7 +39,7 @@ export async function emitSoap(agreement: Agreement, options: EmitOptions): Prom
           ...view,
           title,
           callbackBasePath: agreement.callback?.basePath ?? '',
-          typeImports: imports([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.resultType, o.outputType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])]),
+          typeImports: imports([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.outputType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])]),
           descriptors: view.provider.map((o) => o.descriptor),
           callbacks: view.receivers.map((r) => r.descriptor),
           wsdl: agreement.callback ? wsdlDocuments(agreement.callback.source.file) : undefined,

@@ -194,10 +194,11 @@ export interface PollOptions {
 
 export class PullTimeoutError extends Error {
   constructor(
+    /** The status URL (REST) or the CorrelationID (SOAP) of the task. */
     readonly statusUrl: string,
     readonly timeoutMs: number,
   ) {
-    super(`the task at ${statusUrl} was not done within ${timeoutMs} ms`);
+    super(`the task ${statusUrl} was not done within ${timeoutMs} ms`);
     this.name = 'PullTimeoutError';
   }
 }

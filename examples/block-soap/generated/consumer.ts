@@ -14,6 +14,7 @@ import {
   type ServerOptions,
   type SoapCallbackDefinition,
   type SoapClientOptions,
+  type SoapPollOptions,
   type SoapServiceDefinition,
 } from 'accordo/runtime';
 import { defs } from './schemas.js';

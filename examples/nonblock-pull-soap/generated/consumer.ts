@@ -14,6 +14,7 @@ import {
   type ServerOptions,
   type SoapCallbackDefinition,
   type SoapClientOptions,
+  type SoapPollOptions,
   type SoapServiceDefinition,
 } from 'accordo/runtime';
 import { defs } from './schemas.js';
@@ -24,6 +25,7 @@ import type {
   MRequestInput,
   MRequestOutput,
   MRequestResult,
+  MRequestStatus,
   MResponseInput,
   MResponseOutput,
 } from './types.js';
@@ -272,6 +274,17 @@ export class ProviderClient {
    */
   async mRequest(input: MRequestInput): Promise<MRequestOutput> {
     return (await this.soap.call('mRequest', input)) as MRequestOutput;
+  }
+
+  /**
+   * Submits, asks the status operation until `isDone` says its answer reports completion (waits
+   * growing from `initialDelayMs`), then returns the result operation's answer.
+   */
+  async mRequestAwait(
+    input: MRequestInput,
+    poll: Omit<SoapPollOptions, 'isDone'> & { isDone: (status: MRequestStatus) => boolean },
+  ): Promise<MRequestResult> {
+    return (await this.soap.awaitPull('mRequest', input, poll as SoapPollOptions)) as MRequestResult;
   }
 
   /**

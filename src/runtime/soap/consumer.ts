@@ -1,10 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { CallbackContext, CallbackHandler, CallbackOptions, PushAccepted } from '../consumer.js';
 import type { CorrelationRegistry } from '../correlation.js';
 import { send, UnexpectedResponseError, type OutboundOptions } from '../outbound.js';
+import { PullTimeoutError } from '../pull.js';
 import { Validators } from '../validation.js';
 import { XmlCodec } from './codec.js';
-import { isSoapPush, type SoapOperationDescriptor, type SoapServiceDefinition } from './descriptors.js';
+import { isSoapPull, isSoapPush, type SoapOperationDescriptor, type SoapServiceDefinition } from './descriptors.js';
 import { PrefixMap, SoapFaultError, buildEnvelope, parseEnvelope, readFault, soapHeaders, type ParsedEnvelope } from './envelope.js';
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
 import { installFaultHandler, installSoapParsers, rewriteWsdl, sendEnvelope, sendFault } from './provider.js';
@@ -15,6 +17,17 @@ export interface SoapClientOptions extends OutboundOptions {
   endpoint?: string;
   /** HTTP headers sent with every request (e.g. `Authorization`). */
   headers?: Record<string, string>;
+}
+
+/** How a pull client waits: `isDone` reads completion from the status operation's answer. */
+export interface SoapPollOptions {
+  isDone: (status: unknown) => boolean;
+  /** Give up after this many ms (default 5 minutes) with a PullTimeoutError. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** First wait between status requests (default 250 ms), growing by half each time up to `maxDelayMs` (default 10 s). */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
 }
 
 /** What a client passes to an operation: the body value and the header parts it sets. */
@@ -74,10 +87,35 @@ export class SoapClient {
       const values = await this.call(handler, { ...input, headers: { ...input.headers, [c.op.replyToPart]: replyTo } });
       const correlationId = values.headers[c.op.correlationPart];
       if (typeof correlationId !== 'string' || !correlationId) throw new UnexpectedResponseError(c.op.id, 200, { detail: `ACK without the ${c.op.correlationPart} SOAP header` });
-      registry.expect(correlationId, c.op.id);
+      await registry.expect(correlationId, c.op.id);
       return { correlationId, ack: values.body };
     } finally {
       done();
+    }
+  }
+
+  /**
+   * NONBLOCK_PULL_SOAP from the consumer's side: submits, asks the status operation (with the
+   * CorrelationID header) until `isDone` says the answer reports completion, then calls the result
+   * operation. The guideline leaves the completion to the status body, hence the predicate.
+   */
+  async awaitPull(handler: string, input: SoapInput, poll: SoapPollOptions): Promise<unknown> {
+    const c = this.operation(handler);
+    if (!isSoapPull(c.op)) throw new TypeError(`${c.op.id} is not a pull request operation`);
+    const { pull } = c.op;
+    const accepted = await this.call(handler, input);
+    const id = accepted.headers[c.op.correlationPart];
+    if (typeof id !== 'string' || !id) throw new UnexpectedResponseError(c.op.id, 200, { detail: `ACK without the ${c.op.correlationPart} SOAP header` });
+    const timeoutMs = poll.timeoutMs ?? 300_000;
+    const deadline = Date.now() + timeoutMs;
+    let delay = poll.initialDelayMs ?? 250;
+    for (;;) {
+      poll.signal?.throwIfAborted();
+      const status = await this.call(pull.status.handler, { body: {}, headers: { [pull.status.correlationPart]: id } });
+      if (poll.isDone(status.body)) return (await this.call(pull.result.handler, { body: {}, headers: { [pull.result.correlationPart]: id } })).body;
+      if (Date.now() + delay > deadline) throw new PullTimeoutError(id, timeoutMs);
+      await sleep(delay, undefined, { signal: poll.signal });
+      delay = Math.min(poll.maxDelayMs ?? 10_000, Math.ceil(delay * 1.5));
     }
   }
 
