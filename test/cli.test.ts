@@ -2,25 +2,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { runCli } from './support/cli.js';
 import { ROOT, tempDir } from './support/tmp.js';
 
 const BROKEN = join(ROOT, 'test', 'fixtures', 'broken');
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [log, error] = [console.log, console.error];
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    const code = await main(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 describe('accordo generate on broken input', () => {
   const cases: [string, string[], number, RegExp][] = [
@@ -39,7 +24,7 @@ describe('accordo generate on broken input', () => {
 
   it.each(cases)('%s: one clear message and its exit code', async (_name, args, code, message) => {
     const out = await tempDir('cli');
-    const res = await run(['generate', ...args, '--out', out]);
+    const res = await runCli(['generate', ...args, '--out', out]);
     expect(res.err).toMatch(message);
     expect(res.code).toBe(code);
     expect(res.err).not.toMatch(/\n\s+at /);
@@ -50,7 +35,7 @@ describe('accordo generate on broken input', () => {
     const cwd = process.cwd();
     process.chdir(await tempDir('cli-empty'));
     try {
-      const res = await run(['generate']);
+      const res = await runCli(['generate']);
       expect(res.code).toBe(2);
       expect(res.err).toMatch(/no spec given: pass one, or write accordo\.config\.yaml/);
     } finally {
@@ -62,7 +47,7 @@ describe('accordo generate on broken input', () => {
     const cwd = process.cwd();
     process.chdir(join(ROOT, 'examples', 'nonblock-push-rest'));
     try {
-      const res = await run(['generate', '--check']);
+      const res = await runCli(['generate', '--check']);
       expect(res.code).toBe(0);
     } finally {
       process.chdir(cwd);

@@ -4,22 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DeliveryOutcome } from 'accordo/runtime';
 import { createProviderServer } from '../examples/nonblock-push-rest/generated/provider.js';
-import { main } from '../src/cli/main.js';
+import { runCli } from './support/cli.js';
 import { tempDir } from './support/tmp.js';
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const [log, error] = [console.log, console.error];
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    return { code: await main(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 describe('accordo deliveries', () => {
   it('lists, inspects, retries and purges the deliveries of a provider store', async () => {
@@ -41,19 +27,19 @@ describe('accordo deliveries', () => {
       expect(await outcome).toMatchObject({ state: 'dead', status: 404 });
       await provider.close();
 
-      const list = await run(['deliveries', 'list', '--store', store, '--state', 'dead']);
+      const list = await runCli(['deliveries', 'list', '--store', store, '--state', 'dead']);
       expect(list.code).toBe(0);
       expect(list.out).toMatch(new RegExp(`^${id}  PushMessage  dead  attempts 1 last HTTP 404`));
-      const inspect = await run(['deliveries', 'inspect', id, '--store', store, '--format', 'json']);
+      const inspect = await runCli(['deliveries', 'inspect', id, '--store', store, '--format', 'json']);
       expect(JSON.parse(inspect.out)).toMatchObject({ id, state: 'dead', lastStatus: 404, result: { c: 'OK' } });
-      const retry = await run(['deliveries', 'retry', id, '--store', store]);
+      const retry = await runCli(['deliveries', 'retry', id, '--store', store]);
       expect(retry.out).toMatch(/^queued again: .* ready /);
-      expect((await run(['deliveries', 'purge', '--store', store, '--state', 'ready'])).code).toBe(2);
-      const none = await run(['deliveries', 'retry', 'no-such-id', '--store', store]);
+      expect((await runCli(['deliveries', 'purge', '--store', store, '--state', 'ready'])).code).toBe(2);
+      const none = await runCli(['deliveries', 'retry', 'no-such-id', '--store', store]);
       expect(none).toMatchObject({ code: 1, err: 'error: no dead or expired delivery "no-such-id"' });
-      const purged = await run(['deliveries', 'purge', '--store', store, '--format', 'json']);
+      const purged = await runCli(['deliveries', 'purge', '--store', store, '--format', 'json']);
       expect(JSON.parse(purged.out)).toEqual({ purged: 0 });
-      expect((await run(['deliveries', 'list', '--store', store, '--state', 'nope'])).code).toBe(2);
+      expect((await runCli(['deliveries', 'list', '--store', store, '--state', 'nope'])).code).toBe(2);
     } finally {
       await provider.close();
       target.close();

@@ -1,10 +1,10 @@
 // Regeneration: deterministic output, committed examples up to date, --check, and user files kept.
 import { existsSync, readdirSync } from 'node:fs';
-import { cp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { generate } from '../src/generate.js';
+import { filesUnder, runCli } from './support/cli.js';
 import { FIXTURES, ROOT, tempDir } from './support/tmp.js';
 import { typecheck } from './support/typecheck.js';
 
@@ -12,49 +12,23 @@ const SEED = join(FIXTURES, 'seed', 'nonblock-push-rest');
 const EXAMPLE = join(ROOT, 'examples', 'nonblock-push-rest');
 const EXAMPLES = readdirSync(join(ROOT, 'examples')).filter((d) => existsSync(join(ROOT, 'examples', d, 'accordo.config.yaml')));
 
-async function files(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (e.isFile()) {
-      const path = join(e.parentPath, e.name);
-      out[path.slice(dir.length + 1)] = await readFile(path, 'utf8');
-    }
-  }
-  return out;
-}
-
-async function quietly<T>(fn: () => Promise<T>): Promise<{ result: T; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    return { result: await fn(), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
-
 describe('generate', () => {
   it('gives byte-identical files on every run', async () => {
     const [a, b] = [await tempDir('det-a'), await tempDir('det-b')];
     for (const out of [a, b]) await generate({ spec: join(SEED, 'server.yaml'), callback: join(SEED, 'client.yaml'), out, side: 'both' });
-    const first = await files(a);
-    expect(Object.keys(first).sort()).toEqual(['consumer.handlers.ts', 'generated/consumer.ts', 'generated/provider.ts', 'generated/schemas.ts', 'generated/types.ts', 'provider.handlers.ts']);
+    const first = await filesUnder(a);
+    expect(Object.keys(first).sort()).toEqual(['consumer.handlers.ts', 'generated/consumer.ts', 'generated/operations.ts', 'generated/provider.ts', 'generated/schemas.ts', 'generated/types.ts', 'provider.handlers.ts']);
     // Headers name the specs relative to the output directory, which differs: compare the rest.
     const body = (s: string) => s.split('\n').slice(2).join('\n');
-    const second = await files(b);
+    const second = await filesUnder(b);
     for (const [name, text] of Object.entries(first)) expect(body(second[name]), name).toBe(body(text));
     const again = await generate({ spec: join(SEED, 'server.yaml'), callback: join(SEED, 'client.yaml'), out: a, side: 'both' });
     expect(again.written).toEqual([]);
-    expect(await files(a)).toEqual(first);
+    expect(await filesUnder(a)).toEqual(first);
   });
 
   it.each(EXAMPLES)('leaves the committed example %s unchanged: --check passes on it', async (name) => {
-    const { result, out } = await quietly(() => main(['generate', '--config', join(ROOT, 'examples', name, 'accordo.config.yaml'), '--check']));
+    const { code: result, out } = await runCli(['generate', '--config', join(ROOT, 'examples', name, 'accordo.config.yaml'), '--check']);
     expect(out).toMatch(/up to date: \d+ generated files match the specs/);
     expect(result).toBe(0);
   });
@@ -65,13 +39,13 @@ describe('generate', () => {
     const spec = join(dir, 'specs', 'server.yaml');
     await writeFile(spec, (await readFile(spec, 'utf8')).replace('        b:\n          type: string', '        b:\n          type: string\n        d:\n          type: boolean'));
     const config = join(dir, 'accordo.config.yaml');
-    const check = await quietly(() => main(['generate', '--config', config, '--check']));
-    expect(check.result).toBe(3);
+    const check = await runCli(['generate', '--config', config, '--check']);
+    expect(check.code).toBe(3);
     expect(check.err).toContain('generated/types.ts');
     expect(check.err).toContain('generated/schemas.ts');
     expect(check.err).not.toContain('handlers');
-    expect((await quietly(() => main(['generate', '--config', config]))).result).toBe(0);
-    expect((await quietly(() => main(['generate', '--config', config, '--check']))).result).toBe(0);
+    expect((await runCli(['generate', '--config', config])).code).toBe(0);
+    expect((await runCli(['generate', '--config', config, '--check'])).code).toBe(0);
     expect(await readFile(join(dir, 'generated', 'types.ts'), 'utf8')).toContain('d?: boolean;');
   });
 
@@ -90,13 +64,13 @@ describe('generate', () => {
     expect(result.removed).toEqual(['generated/old.ts']);
     expect(await readFile(join(out, 'provider.handlers.ts'), 'utf8')).toBe(mine);
     expect(await readFile(join(out, 'generated', 'types.ts'), 'utf8')).toMatch(/^\/\/ Generated by Accordo/);
-    expect(Object.keys(await files(join(out, 'generated'))).sort()).toEqual(['consumer.ts', 'notes.ts', 'provider.ts', 'schemas.ts', 'types.ts']);
+    expect(Object.keys(await filesUnder(join(out, 'generated'))).sort()).toEqual(['consumer.ts', 'notes.ts', 'operations.ts', 'provider.ts', 'schemas.ts', 'types.ts']);
   });
 
   it('generates one side only when asked', async () => {
     const out = await tempDir('side');
     await generate({ spec: join(SEED, 'server.yaml'), out, side: 'provider' });
-    expect(Object.keys(await files(out)).sort()).toEqual(['generated/provider.ts', 'generated/schemas.ts', 'generated/types.ts', 'provider.handlers.ts']);
+    expect(Object.keys(await filesUnder(out)).sort()).toEqual(['generated/operations.ts', 'generated/provider.ts', 'generated/schemas.ts', 'generated/types.ts', 'provider.handlers.ts']);
   });
 });
 

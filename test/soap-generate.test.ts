@@ -1,11 +1,10 @@
 // SOAP generation: deterministic output, the committed example up to date (--check), strict
 // type-checking, a clear error without the callback WSDL, and every real-world WSDL that loads.
-import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import { generate } from '../src/generate.js';
 import { SpecError } from '../src/load/errors.js';
+import { filesUnder, runCli } from './support/cli.js';
 import { FIXTURES, ROOT, tempDir } from './support/tmp.js';
 import { typecheck } from './support/typecheck.js';
 
@@ -13,39 +12,20 @@ const SEED = join(FIXTURES, 'seed', 'nonblock-push-soap');
 const EXAMPLE = join(ROOT, 'examples', 'nonblock-push-soap');
 const REAL = join(FIXTURES, 'real', 'wsdl');
 
-async function files(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (e.isFile()) out[join(e.parentPath, e.name).slice(dir.length + 1)] = await readFile(join(e.parentPath, e.name), 'utf8');
-  }
-  return out;
-}
-
-async function quietly<T>(fn: () => Promise<T>): Promise<{ result: T; out: string }> {
-  const out: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  try {
-    return { result: await fn(), out: out.join('\n') };
-  } finally {
-    console.log = log;
-  }
-}
-
 describe('SOAP generation', () => {
   it('gives byte-identical files on every run, and they type-check under strict', async () => {
     const [a, b] = [await tempDir('soap-det-a'), await tempDir('soap-det-b')];
     for (const out of [a, b]) await generate({ spec: join(SEED, 'server.wsdl'), callback: join(SEED, 'callback.wsdl'), out, side: 'both' });
-    const first = await files(a);
+    const first = await filesUnder(a);
     expect(Object.keys(first).sort()).toEqual(['consumer.handlers.ts', 'generated/consumer.ts', 'generated/provider.ts', 'generated/schemas.ts', 'generated/types.ts', 'provider.handlers.ts']);
     const body = (s: string) => s.split('\n').slice(2).join('\n');
-    const second = await files(b);
+    const second = await filesUnder(b);
     for (const [name, text] of Object.entries(first)) expect(body(second[name]), name).toBe(body(text));
     expect(typecheck([a])).toEqual([]);
   });
 
   it('leaves the committed example unchanged (--check), and the example with its handlers type-checks', async () => {
-    const { result, out } = await quietly(() => main(['generate', '--config', join(EXAMPLE, 'accordo.config.yaml'), '--check']));
+    const { code: result, out } = await runCli(['generate', '--config', join(EXAMPLE, 'accordo.config.yaml'), '--check']);
     expect(out).toMatch(/up to date: 4 generated files/);
     expect(result).toBe(0);
     expect(typecheck([EXAMPLE])).toEqual([]);

@@ -46,10 +46,17 @@ export async function emit(agreement: Agreement, options: EmitOptions): Promise<
   const withProvider = options.side !== 'consumer';
   const withConsumer = options.side !== 'provider';
   const files = sharedFiles(agreement, view.types);
+  const descriptors = Object.fromEntries(view.provider.map((o) => [o.handler, o.descriptor]));
+  files.push({
+    path: `${GENERATED_DIR}/operations.ts`,
+    template: 'operations.ts.hbs',
+    owned: true,
+    data: { provider: view.provider, descriptors, title, hasPull: view.provider.some((o) => o.isPull), hasPush: view.provider.some((o) => o.isPush) },
+  });
   if (withProvider) {
     const typeImports = [...new Set(view.provider.flatMap((o) => [o.requestType, o.ackType, o.statusType, o.resultType, o.responseType]).filter(Boolean))].sort();
     files.push(
-      { path: `${GENERATED_DIR}/provider.ts`, template: 'provider.ts.hbs', owned: true, data: { ...view, typeImports, basePath: agreement.provider.basePath, descriptors: view.provider.map((o) => o.descriptor), title } },
+      { path: `${GENERATED_DIR}/provider.ts`, template: 'provider.ts.hbs', owned: true, data: { ...view, typeImports, basePath: agreement.provider.basePath, title } },
       { path: 'provider.handlers.ts', template: 'provider.handlers.ts.hbs', owned: false, data: { ...view, title } },
     );
   }
@@ -63,7 +70,7 @@ export async function emit(agreement: Agreement, options: EmitOptions): Promise<
         path: `${GENERATED_DIR}/consumer.ts`,
         template: 'consumer.ts.hbs',
         owned: true,
-        data: { ...view, provider: operations, typeImports, title, callbackBasePath: agreement.callback?.basePath ?? '', descriptors: Object.fromEntries(view.provider.map((o) => [o.handler, o.descriptor])), callbacks: view.receivers.map((r) => r.descriptor) },
+        data: { ...view, provider: operations, typeImports, title, callbackBasePath: agreement.callback?.basePath ?? '', callbacks: view.receivers.map((r) => r.descriptor) },
       },
     );
     // Callback handlers only where the provider calls back.

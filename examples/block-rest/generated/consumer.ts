@@ -14,36 +14,11 @@ import {
   type PollOptions,
   type PullAccepted,
   type PullCheck,
-  type PullDescriptor,
   type PushAccepted,
-  type PushDescriptor,
 } from 'accordo/runtime';
+import { operations } from './operations.js';
 import { defs } from './schemas.js';
 import type { MInput, MResponse } from './types.js';
-
-const operations: {
-  m: OperationDescriptor;
-} = {
-  m: {
-    id: 'M',
-    handler: 'm',
-    method: 'POST',
-    path: '/resources/{id_resource}/M',
-    pattern: 'BLOCK_REST',
-    parameters: {
-      path: [{ name: 'id_resource', required: true, schema: { type: 'integer', format: 'int32' } }],
-      query: [],
-      header: [],
-    },
-    body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MType' } },
-    responses: [
-      { status: '200', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MResponseType' }, headers: [] },
-      { status: '400', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-      { status: '404', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-      { status: 'default', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-    ],
-  },
-};
 
 export interface ConsumerOptions extends ClientOptions {
   /**

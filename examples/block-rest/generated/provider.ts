@@ -14,6 +14,7 @@ import {
   type PushHandler,
   type ServerOptions,
 } from 'accordo/runtime';
+import { operations } from './operations.js';
 import { defs } from './schemas.js';
 import type { MRequest, MResponse } from './types.js';
 
@@ -27,30 +28,10 @@ export interface ProviderHandlers {
   m: BlockingHandler<MRequest, MResponse>;
 }
 
-/** The operations as the runtime serves them. */
+/** The agreement as the runtime serves it. */
 export const definition: ProviderDefinition = {
   defs,
-  operations: [
-    {
-      id: 'M',
-      handler: 'm',
-      method: 'POST',
-      path: '/resources/{id_resource}/M',
-      pattern: 'BLOCK_REST',
-      parameters: {
-        path: [{ name: 'id_resource', required: true, schema: { type: 'integer', format: 'int32' } }],
-        query: [],
-        header: [],
-      },
-      body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MType' } },
-      responses: [
-        { status: '200', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MResponseType' }, headers: [] },
-        { status: '400', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-        { status: '404', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-        { status: 'default', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-      ],
-    },
-  ],
+  operations: Object.values(operations),
 };
 
 /** The base path of the spec's first server; the default prefix of the routes. */

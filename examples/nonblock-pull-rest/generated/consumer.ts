@@ -14,94 +14,11 @@ import {
   type PollOptions,
   type PullAccepted,
   type PullCheck,
-  type PullDescriptor,
   type PushAccepted,
-  type PushDescriptor,
 } from 'accordo/runtime';
+import { operations } from './operations.js';
 import { defs } from './schemas.js';
 import type { PushMessageAck, PushMessageInput, PushMessageResult, PushMessageStatus } from './types.js';
-
-const operations: {
-  pushMessage: PullDescriptor;
-} = {
-  pushMessage: {
-    id: 'PushMessage',
-    handler: 'pushMessage',
-    method: 'POST',
-    path: '/resources/{id_resource}/M',
-    pattern: 'NONBLOCK_PULL_REST',
-    parameters: {
-      path: [{ name: 'id_resource', required: true, schema: { type: 'integer', format: 'int32' } }],
-      query: [],
-      header: [],
-    },
-    body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MType' } },
-    responses: [
-      {
-        status: '202',
-        mediaTypes: ['application/json'],
-        schema: { $ref: '#/$defs/MProcessingStatus' },
-        headers: [{ name: 'Location', required: true, schema: { type: 'string' } }],
-      },
-      { status: '404', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-      { status: '500', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-    ],
-    pull: {
-      status: {
-        id: 'PullResponseStatusById',
-        handler: 'status',
-        method: 'GET',
-        path: '/resources/{id_resource}/M/{id_task}',
-        pattern: 'NONBLOCK_PULL_REST',
-        parameters: {
-          path: [
-            { name: 'id_resource', required: true, schema: { type: 'integer', format: 'int32' } },
-            { name: 'id_task', required: true, schema: { type: 'string' } },
-          ],
-          query: [],
-          header: [],
-        },
-        responses: [
-          {
-            status: '200',
-            mediaTypes: ['application/json'],
-            schema: { $ref: '#/$defs/MProcessingStatus' },
-            headers: [],
-          },
-          {
-            status: '303',
-            mediaTypes: ['application/json'],
-            schema: { $ref: '#/$defs/MProcessingStatus' },
-            headers: [{ name: 'Location', required: true, schema: { type: 'string' } }],
-          },
-          { status: '404', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-          { status: '500', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-        ],
-      },
-      result: {
-        id: 'PullResponseById',
-        handler: 'result',
-        method: 'GET',
-        path: '/resources/{id_resource}/M/{id_task}/result',
-        pattern: 'NONBLOCK_PULL_REST',
-        parameters: {
-          path: [
-            { name: 'id_resource', required: true, schema: { type: 'integer', format: 'int32' } },
-            { name: 'id_task', required: true, schema: { type: 'string' } },
-          ],
-          query: [],
-          header: [],
-        },
-        responses: [
-          { status: '200', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MResponseType' }, headers: [] },
-          { status: '404', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-          { status: '500', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-        ],
-      },
-      taskParam: 'id_task',
-    },
-  },
-};
 
 export interface ConsumerOptions extends ClientOptions {
   /**

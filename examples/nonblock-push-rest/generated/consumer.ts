@@ -20,11 +20,10 @@ import {
   type PollOptions,
   type PullAccepted,
   type PullCheck,
-  type PullDescriptor,
   type PushAccepted,
-  type PushDescriptor,
   type ServerOptions,
 } from 'accordo/runtime';
+import { operations } from './operations.js';
 import { defs } from './schemas.js';
 import type {
   PushMessageAck,
@@ -33,50 +32,6 @@ import type {
   PushResponseMessageAck,
   PushResponseMessageResult,
 } from './types.js';
-
-const operations: {
-  pushMessage: PushDescriptor;
-} = {
-  pushMessage: {
-    id: 'PushMessage',
-    handler: 'pushMessage',
-    method: 'POST',
-    path: '/resources/{id_resource}/M',
-    pattern: 'NONBLOCK_PUSH_REST',
-    parameters: {
-      path: [{ name: 'id_resource', required: true, schema: { type: 'integer', format: 'int32' } }],
-      query: [],
-      header: [{ name: 'X-ReplyTo', required: false, schema: { type: 'string' } }],
-    },
-    body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MType' } },
-    responses: [
-      {
-        status: '202',
-        mediaTypes: ['application/json'],
-        schema: { $ref: '#/$defs/ACKMessage' },
-        headers: [{ name: 'X-Correlation-ID', required: true, schema: { type: 'string' } }],
-      },
-      { status: '400', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-      { status: '404', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-      { status: 'default', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-    ],
-    replyToHeader: 'X-ReplyTo',
-    callback: {
-      id: 'pushMessageCompletionCallbackPost',
-      handler: 'callback',
-      method: 'POST',
-      path: '{$request.header#/X-ReplyTo}',
-      pattern: 'NONBLOCK_PUSH_REST',
-      parameters: { path: [], query: [], header: [] },
-      body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MResponseType' } },
-      responses: [
-        { status: '200', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ACKMessage' }, headers: [] },
-        { status: 'default', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-      ],
-      name: 'completionCallback',
-    },
-  },
-};
 
 export interface ConsumerOptions extends ClientOptions {
   /**

@@ -14,6 +14,7 @@ import {
   type PushHandler,
   type ServerOptions,
 } from 'accordo/runtime';
+import { operations } from './operations.js';
 import { defs } from './schemas.js';
 import type { PushMessageAck, PushMessageRequest, PushMessageResult } from './types.js';
 
@@ -27,55 +28,10 @@ export interface ProviderHandlers {
   pushMessage: PushHandler<PushMessageRequest, PushMessageAck, PushMessageResult>;
 }
 
-/** The operations as the runtime serves them. */
+/** The agreement as the runtime serves it. */
 export const definition: ProviderDefinition = {
   defs,
-  operations: [
-    {
-      id: 'PushMessage',
-      handler: 'pushMessage',
-      method: 'POST',
-      path: '/resources/{id_resource}/M',
-      pattern: 'NONBLOCK_PUSH_REST',
-      parameters: {
-        path: [{ name: 'id_resource', required: true, schema: { type: 'integer', format: 'int32' } }],
-        query: [],
-        header: [{ name: 'X-ReplyTo', required: false, schema: { type: 'string' } }],
-      },
-      body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MType' } },
-      responses: [
-        {
-          status: '202',
-          mediaTypes: ['application/json'],
-          schema: { $ref: '#/$defs/ACKMessage' },
-          headers: [{ name: 'X-Correlation-ID', required: true, schema: { type: 'string' } }],
-        },
-        { status: '400', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-        { status: '404', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-        { status: 'default', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ErrorMessage' }, headers: [] },
-      ],
-      replyToHeader: 'X-ReplyTo',
-      callback: {
-        id: 'pushMessageCompletionCallbackPost',
-        handler: 'callback',
-        method: 'POST',
-        path: '{$request.header#/X-ReplyTo}',
-        pattern: 'NONBLOCK_PUSH_REST',
-        parameters: { path: [], query: [], header: [] },
-        body: { required: false, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/MResponseType' } },
-        responses: [
-          { status: '200', mediaTypes: ['application/json'], schema: { $ref: '#/$defs/ACKMessage' }, headers: [] },
-          {
-            status: 'default',
-            mediaTypes: ['application/json'],
-            schema: { $ref: '#/$defs/ErrorMessage' },
-            headers: [],
-          },
-        ],
-        name: 'completionCallback',
-      },
-    },
-  ],
+  operations: Object.values(operations),
 };
 
 /** The base path of the spec's first server; the default prefix of the routes. */
