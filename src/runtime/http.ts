@@ -120,8 +120,9 @@ export function installJsonParsers(app: FastifyInstance, ops: OperationDescripto
   for (const m of extra) if (!app.hasContentTypeParser(m)) app.addContentTypeParser(m, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 }
 
-export function sendJson(reply: FastifyReply, status: number, body: unknown, headers: Record<string, string> = {}, mediaType = 'application/json'): FastifyReply {
-  reply.code(status).headers(headers);
+export function sendJson(reply: FastifyReply, status: number, body: unknown, headers?: Record<string, string>, mediaType = 'application/json', json = isJsonMediaType(mediaType)): FastifyReply {
+  reply.code(status);
+  if (headers) reply.headers(headers);
   if (body === undefined) return reply.send();
-  return reply.type(mediaType).send(isJsonMediaType(mediaType) ? JSON.stringify(body) : body);
+  return reply.type(mediaType).send(json ? JSON.stringify(body) : body);
 }

@@ -5,7 +5,7 @@ import { checkAdminOptions, DEFAULT_RETENTION_MS, registerDeliveryAdmin, type Ad
 import { systemClock, type Clock } from './clock.js';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor } from './descriptors.js';
 import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
-import { declaredResponse, routePath, installJsonParsers, installErrorHandler, requestParser, sendJson, type IncomingRequest } from './http.js';
+import { declaredResponse, isJsonMediaType, routePath, installJsonParsers, installErrorHandler, requestParser, sendJson, type IncomingRequest } from './http.js';
 import type { OutboundOptions } from './outbound.js';
 import { problem, ProblemError, sendProblem } from './problem.js';
 import { StorePullTaskStore } from './store/pull.js';
@@ -247,12 +247,24 @@ async function startPushRuntime(app: FastifyInstance, jobs: Map<string, PushJob>
 }
 
 function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<IncomingRequest, HandlerResponse>) {
+  // What each status is sent as, worked out once per status rather than per request.
+  const sending = new Map<number, { mediaType: string; json: boolean } | null>();
+  const howToSend = (status: number) => {
+    let how = sending.get(status);
+    if (how === undefined) {
+      const declared = declaredResponse(op.responses, status);
+      const mediaType = declared?.mediaTypes[0] ?? 'application/json';
+      how = declared ? { mediaType, json: isJsonMediaType(mediaType) } : null;
+      sending.set(status, how);
+    }
+    return how;
+  };
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
     const res = await handler(request, { log: req.log, raw: req });
-    const declared = declaredResponse(op.responses, res.status);
-    if (!declared) throw new Error(`handler of ${op.id} returned undeclared status ${res.status}`);
-    const headers = Object.fromEntries(Object.entries(res.headers ?? {}).map(([k, v]) => [k, String(v)]));
-    return sendJson(reply, res.status, res.body, headers, declared.mediaTypes[0]);
+    const how = howToSend(res.status);
+    if (!how) throw new Error(`handler of ${op.id} returned undeclared status ${res.status}`);
+    const headers = res.headers && Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)]));
+    return sendJson(reply, res.status, res.body, headers, how.mediaType, how.json);
   };
 }
 
