@@ -60,7 +60,7 @@ describe('the four messages', () => {
     const provider = await import(join(out, 'generated', 'provider.ts'));
     const consumer = await import(join(out, 'generated', 'consumer.ts'));
     const log = new WireLog();
-    const providerApp: FastifyInstance = await provider.createProviderServer(handlers, { replyTo: { allowLoopback: true } });
+    const providerApp: FastifyInstance = await provider.createProviderServer(handlers, { store: 'memory:', replyTo: { allowLoopback: true } });
     const registry = new CorrelationRegistry();
     const consumerApp: FastifyInstance = await consumer.createConsumerServer(callbackHandlers, registry);
     log.trace(providerApp, 'provider', 'consumer');
@@ -93,7 +93,7 @@ describe('the provider refuses bad requests with a SOAP 1.2 Fault, and serves it
     app = await createProviderServer(
       { mRequest: { acknowledge: (req, ctx) => (seen.push(req), handlers.mRequest.acknowledge(req, ctx)), process: () => ({ return: { c: 'OK' } }) } },
       // The callback target of these requests does not exist: one attempt, no retries.
-      { replyTo: { allowLoopback: true }, retry: { maxAttempts: 1, timeoutMs: 1000 } },
+      { store: 'memory:', replyTo: { allowLoopback: true }, retry: { maxAttempts: 1, timeoutMs: 1000 } },
     );
     url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/soap/nome-api/v1`;
   });

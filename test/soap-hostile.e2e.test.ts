@@ -2,7 +2,8 @@
 // expands no entity, and the process keeps serving the next valid request.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'accordo/runtime';
+import { CorrelationRegistry, type FastifyInstance } from 'accordo/runtime';
+import { createConsumerServer } from '../examples/nonblock-push-soap/generated/consumer.js';
 import { createProviderServer } from '../examples/nonblock-push-soap/generated/provider.js';
 import { handlers } from '../examples/nonblock-push-soap/provider.handlers.js';
 import { ROOT } from './support/tmp.js';
@@ -32,7 +33,7 @@ describe('hostile XML', () => {
   beforeAll(async () => {
     app = await createProviderServer(
       { mRequest: { acknowledge: (req, ctx) => (accepted++, handlers.mRequest.acknowledge(req, ctx)), process: () => ({ return: { c: 'OK' } }) } },
-      { replyTo: { allowLoopback: true }, retry: { maxAttempts: 1, timeoutMs: 1000 } },
+      { store: 'memory:', replyTo: { allowLoopback: true }, retry: { maxAttempts: 1, timeoutMs: 1000 } },
     );
     url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/soap/nome-api/v1`;
   });
@@ -64,5 +65,50 @@ describe('hostile XML', () => {
     const ok = await post(envelope('<m:MRequest><M><b>ok</b></M></m:MRequest>'));
     expect(ok.status).toBe(200);
     accepted = 0;
+  });
+});
+
+describe('hostile XML at the consumer callback endpoint', () => {
+  let app: FastifyInstance;
+  let url: string;
+  const handled: string[] = [];
+  const registry = new CorrelationRegistry();
+
+  beforeAll(async () => {
+    app = await createConsumerServer({ mRequestResponse: async (_r, ctx) => (handled.push(ctx.correlationId), { return: { outcome: 'OK' } }) }, registry);
+    url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/soap/nome-api/v1`;
+    await registry.expect('known', 'MRequest');
+  });
+  afterAll(() => app.close());
+
+  const callback = (id: string, body: string, prolog = '') =>
+    `${prolog}<s:Envelope xmlns:s="${SOAP12}" xmlns:m="${NS}"><s:Header><m:X-Correlation-ID>${id}</m:X-Correlation-ID></s:Header><s:Body>${body}</s:Body></s:Envelope>`;
+  const post = (body: string, type = 'application/soap+xml') => fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+
+  const cases: [string, () => string, number, RegExp, string?][] = [
+    ['an entity-expansion bomb', () => callback('known', '<m:MRequestResponse><return><c>&lol9;</c></return></m:MRequestResponse>', BOMB), 500, /DTDs and entity declarations are not allowed/],
+    ['an external entity naming a local file', () => callback('known', '<m:MRequestResponse><return><c>&xxe;</c></return></m:MRequestResponse>', XXE), 500, /DTDs and entity declarations are not allowed/],
+    ['malformed XML', () => callback('known', '<m:MRequestResponse><return><c>x</return></m:MRequestResponse>'), 500, /malformed XML/],
+    ['a body violating the XSD', () => callback('known', '<m:MRequestResponse><return><c><d/></c></return></m:MRequestResponse>'), 500, /element c must have simple content/],
+    ['a forged CorrelationID', () => callback('forged-id', '<m:MRequestResponse><return><c>OK</c></return></m:MRequestResponse>'), 500, /forged-id/],
+    ['a wrong Content-Type', () => callback('known', '<m:MRequestResponse/>'), 415, /Content-Type/, 'text/plain'],
+  ];
+
+  it.each(cases)('%s: a Fault or a 4xx, and the handler is not run', async (_, body, status, reason, type) => {
+    const res = await post(body(), type);
+    expect(res.status).toBe(status);
+    const text = await res.text();
+    expect(text).toMatch(/<soap:Fault>/);
+    expect(text).toMatch(reason);
+    expect(text).not.toMatch(/lollollol|"name": "accordo"/);
+    expect(handled).toEqual([]);
+  });
+
+  it('a duplicate callback gets the same ACK without running the handler again; the endpoint still serves', async () => {
+    const valid = callback('known', '<m:MRequestResponse><return><c>OK</c></return></m:MRequestResponse>');
+    const [a, b] = [await post(valid), await post(valid)];
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(await b.text()).toBe(await a.text());
+    expect(handled).toEqual(['known']);
   });
 });

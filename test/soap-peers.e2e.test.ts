@@ -39,7 +39,7 @@ describe.skipIf(!python)('python3-zeep calls the generated provider', () => {
   });
 
   it('loads ?wsdl, calls MRequest with X-ReplyTo, gets the ACK and X-Correlation-ID; the callback arrives at X-ReplyTo', async () => {
-    const provider = await createProviderServer(handlers, { replyTo: { allowLoopback: true } });
+    const provider = await createProviderServer(handlers, { store: 'memory:', replyTo: { allowLoopback: true } });
     const registry = new CorrelationRegistry();
     const received: unknown[] = [];
     const consumer = await createConsumerServer({ mRequestResponse: async (result) => (received.push(result), { return: { outcome: 'OK' } }) }, registry);

@@ -9,8 +9,9 @@ import { WireLog } from '../shared/wire.js';
 
 export async function runDemo(log = new WireLog()) {
   // Both endpoints at the paths of the WSDLs' soap:address.
-  // Callbacks to loopback allowed: this demo runs on one machine (refused by default).
-  const provider = await createProviderServer(handlers, { replyTo: { allowLoopback: true } });
+  // In memory, and callbacks to loopback allowed: this demo runs on one machine (the defaults are a
+  // SQLite file and refusing loopback, private and link-local callback addresses).
+  const provider = await createProviderServer(handlers, { store: 'memory:', replyTo: { allowLoopback: true } });
   const registry = new CorrelationRegistry();
   const consumer = await createConsumerServer(callbackHandlers, registry);
   log.trace(provider, 'provider', 'consumer');

@@ -14,7 +14,7 @@ import { checkReplyTo, guardedFetch, type Connector, type ReplyToPolicy } from '
 import { DEFAULT_STORE, openStore } from './store/index.js';
 import type { Store } from './store/types.js';
 import { Validators } from './validation.js';
-import { PushWorker, type ProcessContext, type PushJob } from './worker.js';
+import { PushWorker, restPushJob, type ProcessContext, type PushJob } from './worker.js';
 
 /** What every handler gets besides the request. */
 export interface RequestContext {
@@ -170,7 +170,7 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     routes.push({ op, handler });
     if (isPush(op)) {
       const push = handler as PushHandler<IncomingRequest, unknown, unknown>;
-      jobs.set(op.id, { op, process: (request, ctx) => push.process(request, ctx) });
+      jobs.set(op.id, restPushJob(op, (request, ctx) => push.process(request, ctx), validators));
     }
   }
   // Only push operations (and the admin routes) need the store: a blocking-only provider opens none.
@@ -200,14 +200,15 @@ async function ownedStore(options: ProviderOptions): Promise<{ store: Store; own
   return { store: await openStore(setting), owned: true };
 }
 
-interface PushRuntime {
+export interface PushRuntime {
   store: Store;
   worker?: PushWorker;
   clock: Clock;
   retentionMs: number;
 }
 
-async function startPushRuntime(app: FastifyInstance, jobs: Map<string, PushJob>, validators: Validators, options: ProviderOptions): Promise<PushRuntime> {
+/** Opens the store and starts the worker that processes and delivers the push requests of `jobs`. */
+export async function startPushRuntime(app: FastifyInstance, jobs: Map<string, PushJob>, validators: Validators, options: ProviderOptions): Promise<PushRuntime> {
   const { store, owned } = await ownedStore(options);
   const clock = options.clock ?? systemClock;
   const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
@@ -244,6 +245,32 @@ async function startPushRuntime(app: FastifyInstance, jobs: Map<string, PushJob>
   if (options.admin) await registerDeliveryAdmin(app, store, { ...options.admin, clock, retentionMs, onRetry: () => worker?.wake() });
   app.log.debug({ store: store.description }, 'push requests are kept in the store');
   return { store, worker, clock, retentionMs };
+}
+
+/**
+ * Stores an accepted push request, before its acknowledgement is sent (the acknowledgement is a
+ * promise to deliver), and wakes the worker. Says why when it could not: the store failed
+ * (`unavailable`: the caller may try again) or the CorrelationID was already taken (`duplicate`).
+ */
+export async function acceptPush(
+  push: PushRuntime,
+  operation: string,
+  correlationId: string,
+  request: unknown,
+  replyTo: string,
+  log: FastifyBaseLogger,
+): Promise<undefined | 'unavailable' | 'duplicate'> {
+  const now = push.clock.now();
+  let stored: boolean;
+  try {
+    stored = await push.store.createTask({ id: correlationId, kind: 'push', operation, request, replyTo, now, expiresAt: now + push.retentionMs });
+  } catch (e) {
+    log.error({ err: e }, 'push request could not be stored; not accepted');
+    return 'unavailable';
+  }
+  if (!stored) return 'duplicate';
+  push.worker?.wake();
+  return undefined;
 }
 
 function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<IncomingRequest, HandlerResponse>) {
@@ -299,18 +326,12 @@ function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unk
     const correlationId = options.correlationId ? await options.correlationId(op.id, request) : randomUUID();
     const ctx: PushContext = { correlationId, replyTo, log: req.log.child({ correlationId }) };
     const ack = await handler.acknowledge(request, ctx);
-    // The 202 is a promise to deliver: it is sent only once the request is stored.
-    const now = push.clock.now();
-    let stored: boolean;
-    try {
-      stored = await push.store.createTask({ id: correlationId, kind: 'push', operation: op.id, request, replyTo, now, expiresAt: now + push.retentionMs });
-    } catch (e) {
-      ctx.log.error({ err: e }, 'push request could not be stored; not accepted');
+    const refused = await acceptPush(push, op.id, correlationId, request, replyTo, ctx.log);
+    if (refused === 'unavailable') {
       reply.header('retry-after', '5');
       throw new ProblemError(503, 'the request could not be taken in charge; try again later');
     }
-    if (!stored) throw new ProblemError(409, `a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);
-    push.worker?.wake();
+    if (refused === 'duplicate') throw new ProblemError(409, `a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);
     return sendJson(reply, 202, ack, { [CORRELATION_HEADER]: correlationId }, accepted?.mediaTypes[0]);
   };
 }

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
-import { attemptCallback, backoff, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
+import { attemptCallback, backoff, type AttemptOptions, type AttemptResult, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
 import type { PushDescriptor } from './descriptors.js';
 import { validationProblem, type IncomingRequest } from './http.js';
 import type { OutboundOptions } from './outbound.js';
@@ -23,9 +23,29 @@ export interface ProcessContext {
   signal: AbortSignal;
 }
 
+/**
+ * What the worker needs of one push operation, whatever its format: run the handler, check its
+ * result, and make one callback attempt (REST: JSON POST; SOAP: an envelope).
+ */
 export interface PushJob {
-  op: PushDescriptor;
   process: (request: IncomingRequest, ctx: ProcessContext) => unknown;
+  /** Throws when a handler's result is not what the callback carries (it is then a dead letter). */
+  checkResult: (result: unknown) => void;
+  /** Sends the callback once and reads the acknowledgement. */
+  attempt: (delivery: { url: string; correlationId: string; body: unknown }, options: AttemptOptions, log: FastifyBaseLogger) => Promise<AttemptResult>;
+}
+
+/** The push job of a REST operation: its callback is a JSON request validated against the spec. */
+export function restPushJob(op: PushDescriptor, process: PushJob['process'], validators: Validators): PushJob {
+  const schema = op.callback.body?.schema;
+  const validate = schema ? validators.compile(schema) : undefined;
+  return {
+    process,
+    checkResult: (result) => {
+      if (validate && !validate(result)) throw validationProblem('callback body', validate.errors ?? []);
+    },
+    attempt: (d, options, log) => attemptCallback({ ...d, body: d.body === null && !op.callback.body ? undefined : d.body, callback: op.callback }, validators, log, options),
+  };
 }
 
 export interface WorkerOptions {
@@ -171,11 +191,7 @@ export class PushWorker {
     let result: unknown;
     try {
       result = await this.leased(task.id, async () => job.process(task.request as IncomingRequest, ctx));
-      const schema = job.op.callback.body?.schema;
-      if (schema) {
-        const validate = this.o.validators.compile(schema);
-        if (!validate(result)) throw validationProblem('callback body', validate.errors ?? []);
-      }
+      job.checkResult(result);
     } catch (e) {
       const reason = `processing failed: ${(e as Error).message}`;
       log.error({ err: e }, 'push processing failed; no callback sent (dead letter)');
@@ -193,16 +209,16 @@ export class PushWorker {
     const job = this.jobs.get(task.operation)!;
     const log = this.o.log.child({ correlationId: task.id, operation: task.operation });
     const attempts = task.attempts + 1;
-    const body = task.result === null && !job.op.callback.body ? undefined : task.result;
+    const body = task.result;
     const { store, owner, clock } = this.o;
     let r;
     try {
       r = await this.leased(task.id, () =>
-        attemptCallback({ url: task.replyTo ?? '', correlationId: task.id, callback: job.op.callback, body }, this.o.validators, log, {
-          timeoutMs: this.o.retry.timeoutMs,
-          outbound: { ...this.o.outbound, signal: this.shutdown.signal },
-          replyTo: this.o.replyTo,
-        }),
+        job.attempt(
+          { url: task.replyTo ?? '', correlationId: task.id, body },
+          { timeoutMs: this.o.retry.timeoutMs, outbound: { ...this.o.outbound, signal: this.shutdown.signal }, replyTo: this.o.replyTo },
+          log,
+        ),
       );
     } catch (e) {
       if (!this.shutdown.signal.aborted) throw e;

@@ -182,7 +182,6 @@ export async function registerSoapCallbacks(
 ): Promise<void> {
   const validators = new Validators(def.defs);
   const codec = new XmlCodec(def.defs);
-  const acks = new Map<string, unknown>();
   installSoapParsers(app);
   installFaultHandler(app, def.callbacks[0]?.version ?? '1.1');
   const byPath = new Map<string, { op: SoapReceiverDescriptor; input: MessageCodec; output?: MessageCodec; handler: CallbackHandler<unknown, unknown> }[]>();
@@ -207,20 +206,25 @@ export async function registerSoapCallbacks(
         const px = new PrefixMap();
         return sendEnvelope(reply, env.version, 200, buildEnvelope(env.version, '', e.output ? e.output.writeBody(ack, px) : '', px));
       };
-      if (!registry.claim(correlationId)) {
-        if (!acks.has(correlationId)) return sendFault(reply, env.version, 500, 'Receiver', `callback for CorrelationID ${JSON.stringify(correlationId)} is being handled`);
+      // Handled once per CorrelationID (in the registry's store): a repeat gets the same ACK.
+      if (!(await registry.claim(correlationId))) {
+        const done = await registry.acknowledged(correlationId);
+        if (!done) {
+          // 503, not a final fault: the first copy is still being handled; the provider retries.
+          reply.header('retry-after', '5');
+          return sendFault(reply, env.version, 503, 'Receiver', `callback for CorrelationID ${JSON.stringify(correlationId)} is being handled; try again later`);
+        }
         ctx.log.info('repeated callback acknowledged again, handler not run');
-        return answer(acks.get(correlationId));
+        return answer(done.ack);
       }
       let ack: unknown;
       try {
         ack = await e.handler(values.body, ctx);
       } catch (err) {
-        registry.release(correlationId);
+        await registry.release(correlationId);
         throw err;
       }
-      acks.set(correlationId, ack);
-      registry.complete(correlationId, values.body);
+      await registry.complete(correlationId, values.body, ack);
       return answer(ack);
     });
     if (def.wsdl) {

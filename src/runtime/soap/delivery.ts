@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { backoff, isTemporary, type DeliveryOutcome, type RetryPolicy } from '../delivery.js';
-import { send, type OutboundOptions } from '../outbound.js';
+import { isTemporary, type AttemptOptions, type AttemptResult } from '../delivery.js';
+import { refusalOf } from '../reply-to.js';
+import { send } from '../outbound.js';
 import { PrefixMap, buildEnvelope, parseEnvelope, readFault, soapHeaders } from './envelope.js';
 import type { SoapOperationDescriptor } from './descriptors.js';
 import type { MessageCodec } from './message.js';
@@ -15,44 +16,34 @@ export interface SoapCallbackDelivery {
 }
 
 /**
- * Sends a SOAP callback (step 3) with `X-Correlation-ID` in its header and reads the ACK (step 4),
- * with the REST delivery's retry rules: temporary failures (network, 429, 502-504) are retried
- * with backoff; a Fault (500) or any other status is final.
+ * Sends a SOAP callback once (step 3), with `X-Correlation-ID` in its header, and reads the ACK
+ * (step 4), for the push worker, which retries by the REST delivery's rules: network errors,
+ * timeouts, 429, 502, 503 and 504 are temporary; a Fault (500) or any other status is final.
+ * Redirects are not followed.
  */
-export async function deliverSoapCallback(
-  d: SoapCallbackDelivery,
-  log: FastifyBaseLogger,
-  policy: RetryPolicy,
-  outbound: OutboundOptions = {},
-): Promise<DeliveryOutcome> {
+export async function attemptSoapCallback(d: SoapCallbackDelivery, options: AttemptOptions, log: FastifyBaseLogger): Promise<AttemptResult> {
   const px = new PrefixMap();
   const headerXml = d.input.writeHeaders({ [d.callback.correlationPart]: d.correlationId }, px);
   const bodyXml = d.input.writeBody(d.body, px);
   const payload = buildEnvelope(d.callback.version, headerXml, bodyXml, px);
-  for (let attempt = 1; ; attempt++) {
-    let status: number | undefined;
-    let retryAfter: string | null = null;
-    let lastBody: unknown;
-    let reason: string;
-    try {
-      const res = await send('POST', d.url, soapHeaders(d.callback.version, d.callback.soapAction), payload, { ...outbound, timeoutMs: policy.timeoutMs });
-      status = res.status;
-      lastBody = res.body;
-      retryAfter = res.headers.get('retry-after');
-      if (status >= 200 && status < 300) return { state: 'delivered', status, attempts: attempt, ack: readAck(d, res.body, log) };
-      reason = `HTTP ${status}`;
-      if (status === 500 && typeof res.body === 'string') {
-        const fault = safeFault(res.body);
-        if (fault) reason = `SOAP Fault ${fault.code}: ${fault.reason}`;
-      }
-    } catch (e) {
-      reason = (e as Error).name === 'TimeoutError' ? 'timeout' : `network error: ${(e as Error).message}`;
-    }
-    if (!isTemporary(status) || attempt >= policy.maxAttempts) return { state: 'dead', status, attempts: attempt, reason, lastBody };
-    const wait = backoff(policy, attempt, retryAfter);
-    log.info({ correlationId: d.correlationId, attempt, reason, retryInMs: wait }, 'callback delivery failed, retrying');
-    await new Promise((r) => setTimeout(r, wait));
+  let res;
+  try {
+    res = await send('POST', d.url, soapHeaders(d.callback.version, d.callback.soapAction), payload, { ...options.outbound, timeoutMs: options.timeoutMs });
+  } catch (e) {
+    if (options.outbound.signal?.aborted) throw e;
+    const refused = refusalOf(e);
+    if (refused) return { kind: 'permanent', reason: `callback target refused: ${refused.reason}` };
+    return { kind: 'temporary', reason: (e as Error).name === 'TimeoutError' ? 'timeout' : `network error: ${(e as Error).message}` };
   }
+  const { status, body } = res;
+  if (status >= 200 && status < 300) return { kind: 'delivered', status, ack: readAck(d, body, log) };
+  let reason = `HTTP ${status}`;
+  if (status === 500 && typeof body === 'string') {
+    const fault = safeFault(body);
+    if (fault) reason = `SOAP Fault ${fault.code}: ${fault.reason}`;
+  }
+  if (isTemporary(status)) return { kind: 'temporary', status, body, retryAfter: res.headers.get('retry-after'), reason };
+  return { kind: 'permanent', status, body, reason };
 }
 
 function readAck(d: SoapCallbackDelivery, body: unknown, log: FastifyBaseLogger): unknown {

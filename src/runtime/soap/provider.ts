@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from '../delivery.js';
-import type { OutboundOptions } from '../outbound.js';
 import { ProblemError } from '../problem.js';
-import type { PushContext, PushHandler } from '../provider.js';
-import type { ProcessContext } from '../worker.js';
+import { acceptPush, startPushRuntime, type ProviderOptions, type PushContext, type PushHandler, type PushRuntime } from '../provider.js';
+import type { PushJob } from '../worker.js';
 import { MemoryPullTaskStore, type PullContext, type PullTask, type PullTaskStore } from '../pull.js';
-import { checkReplyTo, type ReplyToPolicy } from '../reply-to.js';
+import { checkReplyTo } from '../reply-to.js';
 import { Validators } from '../validation.js';
 import { XmlCodec } from './codec.js';
-import { deliverSoapCallback } from './delivery.js';
+import { attemptSoapCallback } from './delivery.js';
 import { isSoapPull, isSoapPush, type SoapOperationDescriptor, type SoapPullDescriptor, type SoapPushDescriptor, type SoapServiceDefinition, type WsdlDocuments } from './descriptors.js';
 import {
   PrefixMap,
@@ -45,15 +43,14 @@ export type SoapHandler<Req, Res> = (request: Req, ctx: SoapContext) => Res | Pr
 /** A one-way operation's handler: it runs after the `202` is sent. */
 export type OneWayHandler<Req> = (request: Req, ctx: SoapContext) => void | Promise<void>;
 
-export interface SoapProviderOptions {
+/**
+ * Options of a SOAP provider. Accepted push requests are stored and delivered exactly as the
+ * REST provider's (`store`, `retentionMs`, `delivery`, `retry`, `replyTo`...: see ProviderOptions).
+ */
+export interface SoapProviderOptions
+  extends Pick<ProviderOptions, 'store' | 'retentionMs' | 'delivery' | 'clock' | 'shutdownTimeoutMs' | 'retry' | 'outbound' | 'replyTo' | 'onDelivery'> {
   /** Supplies the CorrelationID of an accepted push request (default: a random UUID). */
   correlationId?: (operationId: string, request: SoapValues) => string | Promise<string>;
-  /** Which `X-ReplyTo` URLs are accepted. */
-  replyTo?: ReplyToPolicy;
-  retry?: Partial<RetryPolicy>;
-  outbound?: OutboundOptions;
-  /** Called when a callback ends, delivered or not. */
-  onDelivery?: (operationId: string, correlationId: string, outcome: DeliveryOutcome) => void;
   /** Public base URL (scheme, host, port) written in the `soap:address` of `?wsdl` (default: from the request's Host). */
   publicUrl?: string;
   /** Largest accepted envelope in bytes (default: the server's bodyLimit). */
@@ -99,13 +96,10 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
   const validators = new Validators(def.defs);
   const codec = new XmlCodec(def.defs);
   const pending = new Set<Promise<unknown>>();
-  const retry = { ...DEFAULT_RETRY, ...options.retry };
   installSoapParsers(app, options.bodyLimit);
   const defaultVersion = def.operations[0]?.version ?? '1.1';
   installFaultHandler(app, defaultVersion);
-  const shutdown = new AbortController();
   app.addHook('onClose', async () => {
-    shutdown.abort();
     await Promise.allSettled([...pending]);
   });
   const track = (job: Promise<unknown>) => {
@@ -120,6 +114,36 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
   for (const op of def.operations) {
     if (isSoapPull(op)) for (const step of ['status', 'result'] as const) pullSteps.set(op.pull[step].handler, { request: op, step });
   }
+  // Push requests go through the same store and worker as REST ones: stored before the ACK,
+  // processed once, their callbacks (SOAP envelopes) retried by the same rules.
+  const callbackCodecs = new Map<string, { input: MessageCodec; output?: MessageCodec }>();
+  const jobs = new Map<string, PushJob>();
+  for (const op of def.operations) {
+    if (!isSoapPush(op)) continue;
+    const handler = (handlers as Record<string, PushHandler<SoapValues, unknown, unknown> | undefined>)[op.handler];
+    if (!handler) continue; // reported below
+    const cb = { input: new MessageCodec(op.callback.input, op.callback.style, codec, validators), output: op.callback.output ? new MessageCodec(op.callback.output, op.callback.style, codec, validators) : undefined };
+    callbackCodecs.set(op.id, cb);
+    jobs.set(op.id, {
+      process: (request, ctx) => handler.process(request as unknown as SoapValues, ctx),
+      checkResult: (result) => cb.input.checkBody(result, 'callback body'),
+      attempt: (d, attemptOptions, log) => attemptSoapCallback({ ...d, callback: op.callback, input: cb.input, output: cb.output }, attemptOptions, log),
+    });
+  }
+  const push = jobs.size
+    ? await startPushRuntime(app, jobs, validators, {
+        store: options.store,
+        retentionMs: options.retentionMs,
+        delivery: options.delivery,
+        clock: options.clock,
+        shutdownTimeoutMs: options.shutdownTimeoutMs,
+        retry: options.retry,
+        outbound: options.outbound,
+        replyTo: options.replyTo,
+        onDelivery: options.onDelivery,
+      })
+    : undefined;
+
   for (const op of def.operations) {
     const pullStep = pullSteps.get(op.handler);
     const handler = pullStep ? (handlers as Record<string, unknown>)[pullStep.request.handler] : (handlers as Record<string, unknown>)[op.handler];
@@ -137,7 +161,7 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       : isSoapPull(op)
         ? pullRun(c, op, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, options, pullStore, track)
         : isSoapPush(op)
-      ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, new MessageCodec(op.callback.input, op.callback.style, codec, validators), op.callback.output ? new MessageCodec(op.callback.output, op.callback.style, codec, validators) : undefined, options, retry, track, shutdown.signal)
+      ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, push!, options)
       : op.output
         ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>)
         : oneWayRun(handler as OneWayHandler<SoapValues>, track);
@@ -218,17 +242,7 @@ function oneWayRun(handler: OneWayHandler<SoapValues>, track: (job: Promise<unkn
   };
 }
 
-function pushRun(
-  c: Compiled,
-  op: SoapPushDescriptor,
-  handler: PushHandler<SoapValues, unknown, unknown>,
-  callbackInput: MessageCodec,
-  callbackOutput: MessageCodec | undefined,
-  options: SoapProviderOptions,
-  retry: RetryPolicy,
-  track: (job: Promise<unknown>) => void,
-  shutdown: AbortSignal,
-) {
+function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapValues, unknown, unknown>, push: PushRuntime, options: SoapProviderOptions) {
   return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
     const replyTo = values.headers[op.replyToPart];
     if (typeof replyTo !== 'string' || replyTo.length === 0) throw new SoapInputError(`missing ${op.replyToPart} SOAP header`);
@@ -240,29 +254,14 @@ function pushRun(
     const correlationId = options.correlationId ? await options.correlationId(op.id, values) : randomUUID();
     const ctx: PushContext = { correlationId, replyTo, log: req.log.child({ correlationId }) };
     const ack = await handler.acknowledge(values, ctx);
-    // SOAP push requests are processed in this process (not yet through the durable store).
-    const processCtx: ProcessContext = { ...ctx, run: 1, signal: shutdown };
+    // The ACK is a promise to deliver: it is sent only once the request is stored.
+    const refused = await acceptPush(push, op.id, correlationId, values, replyTo, ctx.log);
+    if (refused === 'unavailable') throw new SoapFaultError('Receiver', 'the request could not be taken in charge; try again later');
+    if (refused === 'duplicate') throw new SoapInputError(`a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);
     const px = new PrefixMap();
     const header = c.output!.writeHeaders({ [op.correlationPart]: correlationId }, px);
     const body = c.output!.writeBody(ack, px);
     await sendEnvelope(reply, version, 200, buildEnvelope(version, header, body, px));
-
-    // Steps 3-4 run after the ACK is on the wire.
-    track(
-      (async () => {
-        try {
-          const result = await handler.process(values, processCtx);
-          callbackInput.checkBody(result, 'callback body');
-          const outcome = await deliverSoapCallback({ url: replyTo, correlationId, callback: op.callback, input: callbackInput, output: callbackOutput, body: result }, ctx.log, retry, options.outbound);
-          if (outcome.state === 'dead') ctx.log.error({ outcome }, 'callback not delivered');
-          else ctx.log.info({ status: outcome.status, attempts: outcome.attempts }, 'callback delivered');
-          options.onDelivery?.(op.id, correlationId, outcome);
-        } catch (e) {
-          ctx.log.error({ err: e }, 'push processing failed; no callback sent');
-          options.onDelivery?.(op.id, correlationId, { state: 'dead', attempts: 0, reason: `processing failed: ${(e as Error).message}` });
-        }
-      })(),
-    );
   };
 }
 
