@@ -11,6 +11,7 @@ export async function emitSoap(agreement: Agreement, options: EmitOptions): Prom
   const imports = (names: (string | undefined)[]) => [...new Set(names.filter((n): n is string => !!n))].sort();
 
   const files: FileSpec[] = sharedFiles(agreement, view.types);
+  files.push({ path: `${GENERATED_DIR}/operations.ts`, template: 'soap-operations.ts.hbs', owned: true, data: { title, descriptors: view.provider.map((o) => o.descriptor) } });
   if (options.side !== 'consumer') {
     files.push(
       {
@@ -22,7 +23,6 @@ export async function emitSoap(agreement: Agreement, options: EmitOptions): Prom
           title,
           basePath: agreement.provider.basePath,
           typeImports: imports(view.provider.flatMap((o) => (o.isPullStep ? [] : [o.requestType, o.ackType, o.statusType, o.resultType, o.outputType]))),
-          descriptors: view.provider.map((o) => o.descriptor),
           wsdl: wsdlDocuments(agreement.provider.source.file),
         },
       },
@@ -40,7 +40,6 @@ export async function emitSoap(agreement: Agreement, options: EmitOptions): Prom
           title,
           callbackBasePath: agreement.callback?.basePath ?? '',
           typeImports: imports([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.outputType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])]),
-          descriptors: view.provider.map((o) => o.descriptor),
           callbacks: view.receivers.map((r) => r.descriptor),
           wsdl: agreement.callback ? wsdlDocuments(agreement.callback.source.file) : undefined,
         },

@@ -17,70 +17,13 @@ import {
   type SoapPollOptions,
   type SoapServiceDefinition,
 } from 'accordo/runtime';
+import { operations } from './operations.js';
 import { defs } from './schemas.js';
 import type { MRequestInput, MRequestOutput } from './types.js';
 
 const service: SoapServiceDefinition = {
   defs,
-  operations: [
-    {
-      id: 'MRequest',
-      handler: 'mRequest',
-      pattern: 'BLOCK_SOAP',
-      version: '1.2',
-      style: 'document',
-      soapAction: '',
-      path: '/soap/nome-api/v1',
-      address: 'https://api.ente.example/soap/nome-api/v1',
-      input: {
-        body: [
-          {
-            name: 'parameters',
-            element: { namespace: 'http://ente.example/nome-api', name: 'MRequest' },
-            schema: {
-              $ref: '#/$defs/MRequest',
-              'x-xml': { name: 'MRequest', namespace: 'http://ente.example/nome-api' },
-            },
-            nillable: false,
-          },
-        ],
-        headers: [],
-        schema: { $ref: '#/$defs/MRequest', 'x-xml': { name: 'MRequest', namespace: 'http://ente.example/nome-api' } },
-      },
-      output: {
-        body: [
-          {
-            name: 'parameters',
-            element: { namespace: 'http://ente.example/nome-api', name: 'MRequestResponse' },
-            schema: {
-              $ref: '#/$defs/MRequestResponse',
-              'x-xml': { name: 'MRequestResponse', namespace: 'http://ente.example/nome-api' },
-            },
-            nillable: false,
-          },
-        ],
-        headers: [],
-        schema: {
-          $ref: '#/$defs/MRequestResponse',
-          'x-xml': { name: 'MRequestResponse', namespace: 'http://ente.example/nome-api' },
-        },
-      },
-      faults: [
-        {
-          name: 'ErrorMessageException',
-          part: {
-            name: 'ErrorMessageException',
-            element: { namespace: 'http://ente.example/nome-api', name: 'ErrorMessageFault' },
-            schema: {
-              anyOf: [{ $ref: '#/$defs/ErrorMessageFault' }, { type: 'null' }],
-              'x-xml': { name: 'ErrorMessageFault', namespace: 'http://ente.example/nome-api', nillable: true },
-            },
-            nillable: true,
-          },
-        },
-      ],
-    },
-  ],
+  operations,
 };
 
 export interface ConsumerOptions extends SoapClientOptions {

@@ -14,6 +14,7 @@ import {
   type SoapPullHandler,
   type SoapServiceDefinition,
 } from 'accordo/runtime';
+import { operations } from './operations.js';
 import { defs } from './schemas.js';
 import type { MRequestOutput, MRequestRequest } from './types.js';
 
@@ -35,65 +36,7 @@ const wsdl = {
 /** The operations as the runtime serves them. */
 export const definition: SoapServiceDefinition = {
   defs,
-  operations: [
-    {
-      id: 'MRequest',
-      handler: 'mRequest',
-      pattern: 'BLOCK_SOAP',
-      version: '1.2',
-      style: 'document',
-      soapAction: '',
-      path: '/soap/nome-api/v1',
-      address: 'https://api.ente.example/soap/nome-api/v1',
-      input: {
-        body: [
-          {
-            name: 'parameters',
-            element: { namespace: 'http://ente.example/nome-api', name: 'MRequest' },
-            schema: {
-              $ref: '#/$defs/MRequest',
-              'x-xml': { name: 'MRequest', namespace: 'http://ente.example/nome-api' },
-            },
-            nillable: false,
-          },
-        ],
-        headers: [],
-        schema: { $ref: '#/$defs/MRequest', 'x-xml': { name: 'MRequest', namespace: 'http://ente.example/nome-api' } },
-      },
-      output: {
-        body: [
-          {
-            name: 'parameters',
-            element: { namespace: 'http://ente.example/nome-api', name: 'MRequestResponse' },
-            schema: {
-              $ref: '#/$defs/MRequestResponse',
-              'x-xml': { name: 'MRequestResponse', namespace: 'http://ente.example/nome-api' },
-            },
-            nillable: false,
-          },
-        ],
-        headers: [],
-        schema: {
-          $ref: '#/$defs/MRequestResponse',
-          'x-xml': { name: 'MRequestResponse', namespace: 'http://ente.example/nome-api' },
-        },
-      },
-      faults: [
-        {
-          name: 'ErrorMessageException',
-          part: {
-            name: 'ErrorMessageException',
-            element: { namespace: 'http://ente.example/nome-api', name: 'ErrorMessageFault' },
-            schema: {
-              anyOf: [{ $ref: '#/$defs/ErrorMessageFault' }, { type: 'null' }],
-              'x-xml': { name: 'ErrorMessageFault', namespace: 'http://ente.example/nome-api', nillable: true },
-            },
-            nillable: true,
-          },
-        },
-      ],
-    },
-  ],
+  operations,
   wsdl,
 };
 

@@ -17,6 +17,7 @@ import {
   type SoapPollOptions,
   type SoapServiceDefinition,
 } from 'accordo/runtime';
+import { operations } from './operations.js';
 import { defs } from './schemas.js';
 import type {
   MRequestAck,
@@ -28,145 +29,7 @@ import type {
 
 const service: SoapServiceDefinition = {
   defs,
-  operations: [
-    {
-      id: 'MRequest',
-      handler: 'mRequest',
-      pattern: 'NONBLOCK_PUSH_SOAP',
-      version: '1.2',
-      style: 'document',
-      soapAction: '',
-      path: '/soap/nome-api/v1',
-      address: 'https://api.ente.example/soap/nome-api/v1',
-      input: {
-        body: [
-          {
-            name: 'parameters',
-            element: { namespace: 'http://ente.example/nome-api', name: 'MRequest' },
-            schema: {
-              $ref: '#/$defs/MRequest',
-              'x-xml': { name: 'MRequest', namespace: 'http://ente.example/nome-api' },
-            },
-            nillable: false,
-          },
-        ],
-        headers: [
-          {
-            name: 'X-ReplyTo',
-            element: { namespace: 'http://ente.example/nome-api', name: 'X-ReplyTo' },
-            schema: {
-              type: ['string', 'null'],
-              'x-xml': { name: 'X-ReplyTo', namespace: 'http://ente.example/nome-api', nillable: true },
-            },
-            nillable: true,
-          },
-        ],
-        schema: { $ref: '#/$defs/MRequest', 'x-xml': { name: 'MRequest', namespace: 'http://ente.example/nome-api' } },
-      },
-      output: {
-        body: [
-          {
-            name: 'result',
-            element: { namespace: 'http://ente.example/nome-api', name: 'MRequestResponse' },
-            schema: {
-              $ref: '#/$defs/MRequestResponse',
-              'x-xml': { name: 'MRequestResponse', namespace: 'http://ente.example/nome-api' },
-            },
-            nillable: false,
-          },
-        ],
-        headers: [
-          {
-            name: 'X-Correlation-ID',
-            element: { namespace: 'http://ente.example/nome-api', name: 'X-Correlation-ID' },
-            schema: {
-              type: ['string', 'null'],
-              'x-xml': { name: 'X-Correlation-ID', namespace: 'http://ente.example/nome-api', nillable: true },
-            },
-            nillable: true,
-          },
-        ],
-        schema: {
-          $ref: '#/$defs/MRequestResponse',
-          'x-xml': { name: 'MRequestResponse', namespace: 'http://ente.example/nome-api' },
-        },
-      },
-      faults: [
-        {
-          name: 'ErrorMessageException',
-          part: {
-            name: 'ErrorMessageException',
-            element: { namespace: 'http://ente.example/nome-api', name: 'ErrorMessageFault' },
-            schema: {
-              anyOf: [{ $ref: '#/$defs/ErrorMessageFault' }, { type: 'null' }],
-              'x-xml': { name: 'ErrorMessageFault', namespace: 'http://ente.example/nome-api', nillable: true },
-            },
-            nillable: true,
-          },
-        },
-      ],
-      replyToPart: 'X-ReplyTo',
-      correlationPart: 'X-Correlation-ID',
-      callback: {
-        id: 'MRequestResponse',
-        handler: 'mRequestResponse',
-        pattern: 'NONBLOCK_PUSH_SOAP',
-        version: '1.2',
-        style: 'document',
-        soapAction: '',
-        path: '/soap/nome-api/v1',
-        address: 'https://api.indirizzoclient.it/soap/nome-api/v1',
-        input: {
-          body: [
-            {
-              name: 'parameters',
-              element: { namespace: 'http://ente.example/nome-api', name: 'MRequestResponse' },
-              schema: {
-                $ref: '#/$defs/MRequestResponse2',
-                'x-xml': { name: 'MRequestResponse', namespace: 'http://ente.example/nome-api' },
-              },
-              nillable: false,
-            },
-          ],
-          headers: [
-            {
-              name: 'X-Correlation-ID',
-              element: { namespace: 'http://ente.example/nome-api', name: 'X-Correlation-ID' },
-              schema: {
-                type: ['string', 'null'],
-                'x-xml': { name: 'X-Correlation-ID', namespace: 'http://ente.example/nome-api', nillable: true },
-              },
-              nillable: true,
-            },
-          ],
-          schema: {
-            $ref: '#/$defs/MRequestResponse2',
-            'x-xml': { name: 'MRequestResponse', namespace: 'http://ente.example/nome-api' },
-          },
-        },
-        output: {
-          body: [
-            {
-              name: 'result',
-              element: { namespace: 'http://ente.example/nome-api', name: 'MRequestResponseResponse' },
-              schema: {
-                $ref: '#/$defs/MRequestResponseResponse',
-                'x-xml': { name: 'MRequestResponseResponse', namespace: 'http://ente.example/nome-api' },
-              },
-              nillable: false,
-            },
-          ],
-          headers: [],
-          schema: {
-            $ref: '#/$defs/MRequestResponseResponse',
-            'x-xml': { name: 'MRequestResponseResponse', namespace: 'http://ente.example/nome-api' },
-          },
-        },
-        faults: [],
-        correlationPart: 'X-Correlation-ID',
-      },
-    },
-  ],
+  operations,
 };
 
 export interface ConsumerOptions extends SoapClientOptions {
