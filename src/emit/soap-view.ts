@@ -203,14 +203,13 @@ export function wsdlDocuments(file: string): WsdlDocuments {
  * only) and its two follow-ups (X-Correlation-ID in their input): the one named like a status, and
  * the result. Anything less clear-cut is served as blocking request/response.
  */
+/** Each NONBLOCK_PULL_SOAP request with the status and result operations the pattern module tied to it. */
 function pullGroups(ops: Operation[]): Map<Operation, { status: Operation; result: Operation }> {
   const groups = new Map<Operation, { status: Operation; result: Operation }>();
-  const pull = ops.filter((o) => o.pattern.pattern === 'NONBLOCK_PULL_SOAP' && o.soap?.output);
-  const samePortType = (a: Operation, b: Operation) => a.soap!.portType.namespace === b.soap!.portType.namespace && a.soap!.portType.name === b.soap!.portType.name;
-  for (const request of pull.filter((o) => o.soap!.output!.headers.some(isCorrelation) && !o.soap!.input.headers.some(isCorrelation))) {
-    const steps = pull.filter((o) => o !== request && samePortType(o, request) && o.soap!.input.headers.some(isCorrelation));
-    const status = steps.filter((o) => /status/i.test(o.soap!.name));
-    if (steps.length === 2 && status.length === 1) groups.set(request, { status: status[0], result: steps.find((o) => o !== status[0])! });
+  const step = (request: Operation, role: 'status' | 'result') => ops.find((o) => o.pattern.role === role && o.pattern.correlatedWith === request.id);
+  for (const request of ops.filter((o) => o.pattern.pattern === 'NONBLOCK_PULL_SOAP' && o.pattern.role === 'request' && o.soap?.output)) {
+    const [status, result] = [step(request, 'status'), step(request, 'result')];
+    if (status?.soap?.output && result?.soap?.output) groups.set(request, { status, result });
   }
   return groups;
 }
