@@ -20,7 +20,7 @@ export class Positions {
       // WSDL positions come from the loader's own location; only YAML/JSON maps pointers.
       if (/\.(ya?ml|json)$/i.test(file)) {
         try {
-          text = new SourceText(file, readFileSync(file, 'utf8'));
+          text = SourceText.of(file, readFileSync(file, 'utf8'));
         } catch {
           text = undefined;
         }

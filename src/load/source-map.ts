@@ -1,13 +1,35 @@
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
 import { parsePointer } from './errors.js';
 
+/** The most recently parsed texts, by file: see SourceText.of. */
+const recent = new Map<string, SourceText>();
+const RECENT_MAX = 4;
+
 /** A parsed YAML/JSON text that maps JSON pointers back to line and column. */
 export class SourceText {
   private readonly lines = new LineCounter();
   readonly doc;
 
-  constructor(readonly file: string, text: string) {
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, prettyErrors: false });
+  }
+
+  /**
+   * The parsed text of a file, parsed once for the loader and the linter both: a 3 MB spec takes
+   * about a second to parse with positions. Only the same text is shared, and only the few most
+   * recent files are kept.
+   */
+  static of(file: string, text: string): SourceText {
+    const hit = recent.get(file);
+    if (hit?.text === text) return hit;
+    const parsed = new SourceText(file, text);
+    recent.delete(file);
+    recent.set(file, parsed);
+    if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
+    return parsed;
   }
 
   get errors() {

@@ -59,7 +59,7 @@ export class Documents {
     let text = this.texts.get(place.file);
     if (!text) {
       try {
-        text = new SourceText(place.file, readFileSync(place.file, 'utf8'));
+        text = SourceText.of(place.file, readFileSync(place.file, 'utf8'));
       } catch {
         return { ...place };
       }

@@ -47,7 +47,7 @@ export async function loadOpenApi(file: string, registry: SchemaRegistry, option
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new SpecError('file not found', path);
   if (!info.isFile()) throw new SpecError('not a file', path);
-  const text = new SourceText(path, await readFile(path, 'utf8'));
+  const text = SourceText.of(path, await readFile(path, 'utf8'));
   const [syntax] = text.errors;
   if (syntax) throw new SpecError(`invalid YAML/JSON: ${syntax.message}`, path, undefined, syntax.line, syntax.column);
 
