@@ -2,7 +2,7 @@
 // otherwise pick, side by side in one run on this machine (issue 7). Prints median/min/max per row
 // and the ratio per pair, and writes BENCHMARKS.md (--quick writes .tmp/bench/BENCHMARKS.md).
 // Every server under test and every load generator runs in its own process, on 127.0.0.1.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
@@ -21,8 +21,25 @@ const wanted = (section: string) => !ONLY || ONLY.has(section);
 /** Rounds and load shape: the full run fits in 10 minutes on 2 cores; --quick is for development. */
 const CONFIG = QUICK
   ? { genRounds: 1, loadRounds: 1, seconds: 3, warmupSeconds: 1, connections: 50, pushes: 1000, pushRounds: 1 }
-  : { genRounds: 5, loadRounds: 3, seconds: 10, warmupSeconds: 3, connections: 50, pushes: 5000, pushRounds: 3 };
+  : { genRounds: 5, loadRounds: 5, seconds: 6, warmupSeconds: 3, connections: 50, pushes: 5000, pushRounds: 3 };
 const PUSH_CONCURRENCY = 50;
+
+/**
+ * Where loaded servers and the load generator run. On a machine of two cores or more (Linux, with
+ * util-linux's taskset) the server under load gets a core of its own and autocannon the others, so
+ * the two never take CPU from each other and a row measures the server, not how the scheduler
+ * shared the cores that round. Elsewhere both float, and the report says so.
+ */
+const PINNING = (() => {
+  const n = cpus().length;
+  if (process.platform !== 'linux' || n < 2) return undefined;
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  return { server: String(n - 1), load: n === 2 ? '0' : `0-${n - 2}` };
+})();
 
 // ---------------------------------------------------------------- statistics and printing
 
@@ -96,6 +113,8 @@ interface ServerChild {
   label?: string;
   process: ChildProcess;
   rss(): Promise<number>;
+  /** CPU time the server process has used so far, in µs (user + system, every thread). */
+  cpu(): Promise<number>;
   ask<T>(message: object): Promise<T>;
   stop(): Promise<void>;
 }
@@ -107,7 +126,7 @@ process.on('exit', () => {
 });
 
 /** Starts bench/servers/<file> in its own Node process (TypeScript through tsx) and waits for its port. */
-function startServer(name: string, file: string, argv: string[]): Promise<ServerChild> {
+function startServer(name: string, file: string, argv: string[], options: { pin?: 'server' | 'load' } = {}): Promise<ServerChild> {
   const child = fork(join(ROOT, 'bench', 'servers', file), argv, { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   live.add(child);
   child.on('exit', () => live.delete(child));
@@ -127,12 +146,16 @@ function startServer(name: string, file: string, argv: string[]): Promise<Server
     child.on('message', (m: ChildMessage) => {
       if (m.type !== 'ready') return;
       clearTimeout(timer);
+      // Every thread of the process (the event loop, GC and libuv helpers): a server under load on
+      // the server's core, a helper that takes its requests (the callback sink) with the load generator.
+      if (options.pin && PINNING) execFileSync('taskset', ['-a', '-p', '-c', PINNING[options.pin], String(child.pid)], { stdio: 'ignore' });
       resolveStart({
         name,
         url: `http://127.0.0.1:${m.port}`,
         label: m.label,
         process: child,
         rss: async () => (await ask<{ rss: number }>({ type: 'rss' }, 'rss')).rss,
+        cpu: async () => (await ask<{ micros: number }>({ type: 'cpu' }, 'cpu')).micros,
         ask: async <T>(message: object) => (await ask<{ result: T }>(message, 'result')).result,
         stop: () =>
           new Promise<void>((done) => {
@@ -153,6 +176,8 @@ interface LoadResult {
   total: number;
   /** The server's largest RSS sampled while the load ran. */
   peakRss: number;
+  /** The server's CPU time per response during the round, in µs. */
+  cpuPerRequest: number;
 }
 
 /**
@@ -160,15 +185,18 @@ interface LoadResult {
  * loop or the harness's), while sampling the server's RSS.
  */
 async function load(server: ServerChild, path: string, options: { body: string; headers: Record<string, string>; seconds: number }): Promise<LoadResult> {
-  const argv = [join(ROOT, 'node_modules', 'autocannon', 'autocannon.js'), '-j', '-c', String(CONFIG.connections), '-d', String(options.seconds), '-m', 'POST', '-b', options.body];
-  for (const [k, v] of Object.entries(options.headers)) argv.push('-H', `${k}=${v}`);
-  argv.push(server.url + path);
+  const autocannon = [join(ROOT, 'node_modules', 'autocannon', 'autocannon.js'), '-j', '-c', String(CONFIG.connections), '-d', String(options.seconds), '-m', 'POST', '-b', options.body];
+  for (const [k, v] of Object.entries(options.headers)) autocannon.push('-H', `${k}=${v}`);
+  autocannon.push(server.url + path);
   let peakRss = 0;
   const sampler = setInterval(() => void server.rss().then((rss) => (peakRss = Math.max(peakRss, rss))), 500);
   try {
-    const { stdout } = await run(process.execPath, argv);
+    const cpuBefore = await server.cpu();
+    const { stdout } = PINNING ? await run('taskset', ['-c', PINNING.load, process.execPath, ...autocannon]) : await run(process.execPath, autocannon);
+    const cpu = (await server.cpu()) - cpuBefore;
     const r = JSON.parse(stdout) as { requests: { average: number }; latency: { p99: number }; non2xx: number; errors: number; timeouts: number; '2xx': number };
-    return { rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, total: r['2xx'] + r.non2xx, peakRss };
+    const total = r['2xx'] + r.non2xx;
+    return { rps: r.requests.average, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, total, peakRss, cpuPerRequest: total ? cpu / total : NaN };
   } finally {
     clearInterval(sampler);
   }
@@ -333,11 +361,26 @@ async function measure(entries: { server: ServerChild; path: string; body: strin
   return out;
 }
 
+const LOAD_HEAD = ['server', 'req/s median (min–max)', 'p99 ms', 'server CPU µs per request', 'ratio (req/s)', 'ratio (CPU per request)', 'responses'];
+
+/** Throughput of a server against a baseline's (median req/s), and how many times less CPU it spends per request. */
+function ratios(m: Measured, baseline: Measured): { rps: number; cpu: number } {
+  const median = (x: Measured, f: (r: LoadResult) => number) => stat(x.rounds.map(f)).median;
+  return { rps: median(m, (r) => r.rps) / median(baseline, (r) => r.rps), cpu: median(baseline, (r) => r.cpuPerRequest) / median(m, (r) => r.cpuPerRequest) };
+}
+
 function loadRow(name: string, m: Measured, baseline?: Measured): string[] {
-  const rps = stat(m.rounds.map((r) => r.rps));
   const failed = m.rounds.reduce((n, r) => n + r.non2xx + r.errors, 0);
-  const ratio = baseline ? rps.median / stat(baseline.rounds.map((r) => r.rps)).median : NaN;
-  return [name, showStat(rps), showStat(stat(m.rounds.map((r) => r.p99))), baseline ? `${fmt(ratio, 2)}×` : '1 (baseline)', failed ? `${failed} non-2xx/errors` : 'all 2xx'];
+  const ratio = baseline && ratios(m, baseline);
+  return [
+    name,
+    showStat(stat(m.rounds.map((r) => r.rps))),
+    showStat(stat(m.rounds.map((r) => r.p99))),
+    showStat(stat(m.rounds.map((r) => r.cpuPerRequest))),
+    ratio ? `${fmt(ratio.rps, 2)}×` : '1 (baseline)',
+    ratio ? `${fmt(ratio.cpu, 2)}×` : '1 (baseline)',
+    failed ? `${failed} non-2xx/errors` : 'all 2xx',
+  ];
 }
 
 async function restSection() {
@@ -345,6 +388,10 @@ async function restSection() {
     '2. REST servers',
     `autocannon in its own process, \`-c ${CONFIG.connections} -d ${CONFIG.seconds}\` per round after a ${CONFIG.warmupSeconds} s warm-up, ` +
       `${CONFIG.loadRounds} round(s) per server, interleaved; each server in its own Node process on 127.0.0.1. ` +
+      (PINNING
+        ? `The server under load runs on CPU ${PINNING.server} alone and autocannon (and the callback sink) on CPU ${PINNING.load} (\`taskset\`), so they never compete for a core. `
+        : 'Servers and autocannon share the cores (no `taskset`, or a single core). ') +
+      'Server CPU is the process\'s user + system time during the round (every thread) divided by the responses it sent. ' +
       `Body: the BLOCK_REST example request of the guideline (\`modi/BLOCK_REST/01-request.http\`).`,
   );
   const { generate } = (await import(pathToFileURL(join(ROOT, 'dist', 'generate.js')).href)) as typeof import('../src/generate.js');
@@ -356,13 +403,13 @@ async function restSection() {
 
   const servers: ServerChild[] = [];
   try {
-    const generated = await startServer('generated BLOCK_REST provider', 'block-generated.ts', [blockDir]);
+    const generated = await startServer('generated BLOCK_REST provider', 'block-generated.ts', [blockDir], { pin: 'server' });
     servers.push(generated);
-    const fastify = await startServer('hand-written Fastify route', 'block-fastify.ts', []);
+    const fastify = await startServer('hand-written Fastify route', 'block-fastify.ts', [], { pin: 'server' });
     servers.push(fastify);
-    const sink = await startServer('callback sink (node:http)', 'sink.ts', []);
+    const sink = await startServer('callback sink (node:http)', 'sink.ts', [], { pin: 'load' });
     servers.push(sink);
-    const push = await startServer('generated PUSH provider (accept step)', 'push-provider.ts', [pushDir]);
+    const push = await startServer('generated PUSH provider (accept step)', 'push-provider.ts', [pushDir], { pin: 'server' });
     servers.push(push);
 
     const blockPath = '/resources/1234/M';
@@ -401,7 +448,7 @@ async function restSection() {
         'of the provider\'s busy CPU (socket writes and Fastify\'s parsing dominate), so on a shared machine the ratio moves with the noise: see min–max.',
     });
     table(
-      ['server', 'req/s median (min–max)', 'p99 ms', 'ratio (req/s)', 'responses'],
+      LOAD_HEAD,
       [
         loadRow('(a) hand-written Fastify route, same schemas (Fastify\'s Ajv), same handler', f),
         loadRow('(a) generated BLOCK_REST provider', g, f),
@@ -479,9 +526,9 @@ async function soapSection() {
     const soapDir = join(TMP, 'soap');
     // The baseline answers MRequest at once with the ACK: the generated provider does the same (BLOCK_SOAP).
     await generate({ spec: join(seed, 'server.wsdl'), out: soapDir, side: 'provider', patterns: { MRequest: 'BLOCK_SOAP' } });
-    const soapPackage = await startServer('`soap` package server', 'soap-package.ts', [join(seed, 'server.wsdl')]);
+    const soapPackage = await startServer('`soap` package server', 'soap-package.ts', [join(seed, 'server.wsdl')], { pin: 'server' });
     servers.push(soapPackage);
-    const generated = await startServer('generated SOAP provider', 'soap-generated.ts', [soapDir]);
+    const generated = await startServer('generated SOAP provider', 'soap-generated.ts', [soapDir], { pin: 'server' });
     servers.push(generated);
     for (const [server, path] of [[soapPackage, '/soap'], [generated, '/soap/nome-api/v1']] as const) {
       const text = await probe(server, path, body, headers, 200);
@@ -491,7 +538,7 @@ async function soapSection() {
       { server: soapPackage, path: '/soap', body, headers },
       { server: generated, path: '/soap/nome-api/v1', body, headers },
     ]);
-    table(['server', 'req/s median (min–max)', 'p99 ms', 'ratio (req/s)', 'responses'], [loadRow('`soap` package server from the WSDL', s), loadRow('generated SOAP provider (MRequest as BLOCK_SOAP)', g, s)]);
+    table(LOAD_HEAD, [loadRow('`soap` package server from the WSDL', s), loadRow('generated SOAP provider (MRequest as BLOCK_SOAP)', g, s)]);
     const ratio = stat(g.rounds.map((r) => r.rps)).median / stat(s.rounds.map((r) => r.rps)).median;
     targets.push({
       what: 'generated SOAP provider vs `soap` package (req/s ratio)',

@@ -4,14 +4,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type ParentMessage = { type: 'rss' } | { type: 'stop' };
-export type ChildMessage = { type: 'ready'; port: number; label?: string } | { type: 'rss'; rss: number } | { type: 'result'; result: unknown };
+export type ParentMessage = { type: 'rss' } | { type: 'cpu' } | { type: 'stop' };
+export type ChildMessage = { type: 'ready'; port: number; label?: string } | { type: 'rss'; rss: number } | { type: 'cpu'; micros: number } | { type: 'result'; result: unknown };
 
 function send(message: ChildMessage): void {
   process.send?.(message);
 }
 
-/** Serves on 127.0.0.1 (a free port), reports the port, answers `rss`, and closes on `stop`. */
+/** Serves on 127.0.0.1 (a free port), reports the port, answers `rss` and `cpu`, and closes on `stop`. */
 export async function serve(server: { listen(port: number, host: string): Promise<unknown> | unknown; close(): Promise<unknown> | unknown; address(): AddressInfo }, label?: string): Promise<void> {
   await server.listen(0, '127.0.0.1');
   onMessages(async () => {
@@ -41,6 +41,11 @@ export function httpServer(server: Server) {
 export function onMessages(stop: () => Promise<void>): void {
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'rss') send({ type: 'rss', rss: process.memoryUsage().rss });
+    else if (message.type === 'cpu') {
+      // User + system CPU of the whole process (every thread: GC helpers included), in µs.
+      const { user, system } = process.cpuUsage();
+      send({ type: 'cpu', micros: user + system });
+    }
     else if (message.type === 'stop') {
       // Pending work (e.g. push deliveries) may hold the loop; a bounded wait, then exit.
       setTimeout(() => process.exit(0), 5000).unref();
