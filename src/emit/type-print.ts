@@ -8,7 +8,7 @@
  */
 import { docComment, propertyKey, stringLiteral } from '../model/names.js';
 import { align, group, hardline, ifBreak, indent, indentIfBreak, join, line, printDoc, softline, type Doc } from './doc.js';
-import { printNumber, width } from './literal.js';
+import { printNumber } from './literal.js';
 import type { TsMember, TsType } from './ts-types.js';
 
 const WIDTH = 120;
@@ -23,7 +23,7 @@ type Place = 'annotation' | 'alias' | 'member' | 'element' | 'tuple' | 'argument
 
 /** `export type Name = Type;` */
 export function printTypeAlias(name: string, type: TsType): string {
-  return printDoc([aliasDoc(`export type ${name}`, type), ';'], WIDTH, width);
+  return printDoc([aliasDoc(`export type ${name}`, type), ';'], WIDTH);
 }
 
 /**
