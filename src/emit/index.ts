@@ -1,9 +1,9 @@
 import { basename, posix, relative, sep } from 'node:path';
 import type { Agreement } from '../model/agreement.js';
 import { commentText } from '../model/names.js';
-import { renderFormatted } from './render.js';
+import { render, renderFormatted } from './render.js';
 import { emitSoap } from './soap.js';
-import { buildView } from './view.js';
+import { buildView, type TypeDecl } from './view.js';
 
 export type Side = 'provider' | 'consumer' | 'both';
 
@@ -86,6 +86,11 @@ export interface FileSpec {
   template: string;
   owned: boolean;
   data: object;
+  /**
+   * The template lays its code out itself, as prettier would (types.ts, by printTypeAlias): prettier
+   * does not run on it. On large specs types.ts is megabytes, and formatting it took seconds.
+   */
+  preformatted?: boolean;
 }
 
 /** The do-not-edit header of owned files, naming the specs they come from. */
@@ -97,24 +102,28 @@ export function fileHeader(agreement: Agreement, outDir: string): string {
 }
 
 /** The files every agreement gets, whatever its format: the types and the schemas. */
-export function sharedFiles(agreement: Agreement, types: object[]): FileSpec[] {
+export function sharedFiles(agreement: Agreement, types: TypeDecl[]): FileSpec[] {
   const defs = Object.fromEntries([...agreement.schemas.values()].map((s) => [s.key, s.schema]));
   return [
-    { path: `${GENERATED_DIR}/types.ts`, template: 'types.ts.hbs', owned: true, data: { types } },
+    { path: `${GENERATED_DIR}/types.ts`, template: 'types.ts.hbs', owned: true, data: { types }, preformatted: true },
     { path: `${GENERATED_DIR}/schemas.ts`, template: 'schemas.ts.hbs', owned: true, data: { defs } },
   ];
 }
 
 /**
- * Renders and formats the files. Rendering and formatting go together (large literals are printed
- * after prettier ran); the stage is reported as format. One file at a time: formatted together,
- * every file's AST and doc would be alive at once, and on large specs garbage collection then
- * costs more than the work.
+ * Renders and formats the files (types.ts comes out of its template formatted). Rendering and
+ * formatting go together (large literals are printed after prettier ran); the stage is reported
+ * as format. One file at a time: formatted together, every file's AST and doc would be alive at
+ * once, and on large specs garbage collection then costs more than the work.
  */
 export async function renderFiles(files: FileSpec[], header: string, options: Pick<EmitOptions, 'onStage'>): Promise<GeneratedFile[]> {
   const formatStart = performance.now();
   const out: GeneratedFile[] = [];
-  for (const f of files) out.push({ path: f.path, owned: f.owned, contents: await renderFormatted(f.template, { ...f.data, header }, f.owned ? `${header}\n\n` : '') });
+  for (const f of files) {
+    const view = { ...f.data, header };
+    const prefix = f.owned ? `${header}\n\n` : '';
+    out.push({ path: f.path, owned: f.owned, contents: f.preformatted ? prefix + render(f.template, view) : await renderFormatted(f.template, view, prefix) });
+  }
   options.onStage?.('format', performance.now() - formatStart);
   return out;
 }

@@ -6,27 +6,13 @@
  * puts these in after; output is byte-identical to formatting everything with prettier.
  */
 
+import { stringLiteral } from '../model/names.js';
+
 const WIDTH = 120;
 const INDENT = 2;
 
-/** Prettier's quoting of a string literal written as JSON.stringify writes it (its `makeString`). */
-export function printString(value: string): string {
-  const raw = JSON.stringify(value).slice(1, -1);
-  const doubles = raw.split('"').length - 1;
-  const singles = raw.split("'").length - 1;
-  const quote = singles > doubles ? '"' : "'";
-  const other = quote === '"' ? "'" : '"';
-  const body = raw.replace(/\\(.)|(["'])/gsu, (_, escaped: string | undefined, q: string | undefined) => {
-    if (escaped === other) return escaped;
-    if (q === quote) return `\\${q}`;
-    if (q) return q;
-    return /^[^\n\r"'0-7\\bfnrt-vx\u2028\u2029]$/.test(escaped!) ? escaped! : `\\${escaped}`;
-  });
-  return quote + body + quote;
-}
-
 /** Prettier's number normalisation (its `printNumber`) of a JSON number. */
-function printNumber(n: number): string {
+export function printNumber(n: number): string {
   return String(n)
     .toLowerCase()
     .replace(/^([+-]?[\d.]+e)(?:\+|(-))?0*(?=\d)/, '$1$2')
@@ -40,12 +26,12 @@ const ES5_IDENTIFIER = /^[$_\p{Lu}\p{Ll}\p{Lt}\p{Lm}\p{Lo}\p{Nl}][$_\p{Lu}\p{Ll}
 
 /** A property key as prettier prints it with quoteProps "as-needed" (numeric-looking keys stay quoted in TypeScript). */
 function printKey(key: string): string {
-  if (key === '__proto__') return `[${printString(key)}]`;
-  return ES5_IDENTIFIER.test(key) && JSON.stringify(key).slice(1, -1) === key ? key : printString(key);
+  if (key === '__proto__') return `[${stringLiteral(key)}]`;
+  return ES5_IDENTIFIER.test(key) && JSON.stringify(key).slice(1, -1) === key ? key : stringLiteral(key);
 }
 
 /** Display width as prettier counts it: East Asian wide characters take two columns. */
-function width(text: string): number {
+export function width(text: string): number {
   if (/^[\x20-\x7e]*$/.test(text)) return text.length;
   let w = 0;
   for (const ch of text) {
@@ -92,7 +78,7 @@ function hasForcedBreak(value: Json, memo: WeakMap<object, boolean>): boolean {
 /** The one-line form (every group flat). */
 function flat(value: Json): string {
   if (value === null) return 'null';
-  if (typeof value === 'string') return printString(value);
+  if (typeof value === 'string') return stringLiteral(value);
   if (typeof value === 'number') return printNumber(value);
   if (typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `[${value.map(flat).join(', ')}]`;

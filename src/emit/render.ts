@@ -5,13 +5,16 @@ import Handlebars from 'handlebars';
 import * as prettier from 'prettier';
 import { docComment } from '../model/names.js';
 import { alwaysBreaks, printLiteral } from './literal.js';
+import type { TsType } from './ts-types.js';
+import { printTypeAlias } from './type-print.js';
 
 /** templates/ at the package root, from src/emit or dist/emit alike. */
 const TEMPLATES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 
 const hbs = Handlebars.create();
 // Nothing is HTML-escaped: every value a template prints is an identifier made by names.ts,
-// a JSON literal (`json`) or comment text (`doc`), so spec text cannot become code.
+// a JSON literal (`json`), comment text (`doc`) or a type declaration (`typeAlias`, whose spec
+// text goes through names.ts too), so spec text cannot become code.
 hbs.registerHelper('json', (value: unknown) => {
   if (!deferred || !alwaysBreaks(value)) return literal(value);
   deferred.push(value);
@@ -21,6 +24,7 @@ hbs.registerHelper('doc', (lines: unknown) => {
   const list = Array.isArray(lines) ? (lines as string[]) : [];
   return list.length ? docComment(list.join('\n')) : '';
 });
+hbs.registerHelper('typeAlias', (name: string, type: TsType) => printTypeAlias(name, type));
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 /** Large literals of the template being rendered, when they are left out of prettier's work. */

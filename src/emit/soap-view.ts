@@ -2,11 +2,11 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import type { Agreement, JsonSchema, Operation, SoapMessage, SoapPart } from '../model/agreement.js';
 import { SpecError } from '../load/errors.js';
-import { NameScope, camelCase, commentText, pascalCase, propertyKey } from '../model/names.js';
+import { NameScope, camelCase, commentText, pascalCase } from '../model/names.js';
 import type { SoapMessageDescriptor, SoapOperationDescriptor, SoapPartDescriptor, SoapPullDescriptor, SoapPushDescriptor, WsdlDocuments } from '../runtime/soap/descriptors.js';
 import type { SoapReceiverDescriptor } from '../runtime/soap/consumer.js';
 import { literal } from './render.js';
-import { sampleValue, tsType } from './ts-types.js';
+import { EMPTY_RECORD, indexed, objectType, property, ref, sampleValue, tsType, UNDEFINED, UNKNOWN, type TsType } from './ts-types.js';
 import type { TypeDecl } from './view.js';
 
 /** What the SOAP templates print, computed once from a WSDL agreement (same conventions as view.ts). */
@@ -70,7 +70,7 @@ export function buildSoapView(agreement: Agreement): SoapView {
     const v = sampleValue(schema, agreement.schemas);
     return v === undefined ? null : literal(v);
   };
-  const declare = (name: string, doc: string, type: string) => {
+  const declare = (name: string, doc: string, type: TsType) => {
     const claimed = typeNames.claim(name);
     types.push({ name: claimed, doc: [doc], type });
     return claimed;
@@ -87,7 +87,7 @@ export function buildSoapView(agreement: Agreement): SoapView {
       if (!correlation) throw specError(op, `callback operation ${op.id} has no ${'X-Correlation-ID'} soap:header in its input: the consumer cannot correlate the callback`);
       const resultType = declare(`${base}Result`, `Body of the callback ${commentText(op.id)}.`, bodyType(soap.input, op.requestBody?.contents[0]?.schema));
       const outSchema = outputSchema(op);
-      const ackType = declare(`${base}Ack`, `Acknowledgement of the callback ${commentText(op.id)}.`, soap.output ? bodyType(soap.output, outSchema) : 'undefined');
+      const ackType = declare(`${base}Ack`, `Acknowledgement of the callback ${commentText(op.id)}.`, soap.output ? bodyType(soap.output, outSchema) : UNDEFINED);
       return {
         id: op.id,
         handler,
@@ -113,13 +113,13 @@ export function buildSoapView(agreement: Agreement): SoapView {
     const isOneWay = !isPush && !soap.output;
     const replyTo = isPush ? soap.input.headers.find(isReplyTo) : undefined;
     const bodySchema = op.requestBody?.contents[0]?.schema;
-    const requestType = declare(`${base}Request`, `The validated request of ${commentText(op.id)}: the SOAP body and header parts, as its handler receives them.`, `{\nbody: ${bodyType(soap.input, bodySchema)};\nheaders: ${headersType(soap.input.headers)};\n}`);
+    const requestType = declare(`${base}Request`, `The validated request of ${commentText(op.id)}: the SOAP body and header parts, as its handler receives them.`, objectType([property('body', bodyType(soap.input, bodySchema)), property('headers', headersType(soap.input.headers))]));
     const clientHeaders = soap.input.headers.filter((h) => h !== replyTo);
     const inputOptional = soap.input.body.length === 0;
     const inputType = declare(
       `${base}Input`,
       `What a client passes to ${commentText(op.id)}.`,
-      `{\nbody${inputOptional ? '?' : ''}: ${bodyType(soap.input, bodySchema)};\n${clientHeaders.length ? `headers?: ${headersType(clientHeaders)};\n` : ''}}`,
+      objectType([property('body', bodyType(soap.input, bodySchema), inputOptional), ...(clientHeaders.length ? [property('headers', headersType(clientHeaders), true)] : [])]),
     );
     const view: SoapOperationView = {
       id: op.id,
@@ -144,14 +144,14 @@ export function buildSoapView(agreement: Agreement): SoapView {
       const receiver = receivers.find((r) => r.id === callbackOp.id)!;
       view.ackType = declare(`${base}Ack`, `The ACK body ${commentText(op.id)} answers with (step 2).`, bodyType(soap.output!, outputSchema(op)));
       view.ackCode = sample(outputSchema(op));
-      view.resultType = declare(`${base}Result`, `The result ${commentText(op.id)} sends to the callback (step 3).`, receiver.resultType);
+      view.resultType = declare(`${base}Result`, `The result ${commentText(op.id)} sends to the callback (step 3).`, ref(receiver.resultType));
       view.receiverPath = callbackOp.path;
       view.descriptor = { ...view.descriptor, replyToPart: replyTo.name, correlationPart: correlation.name, callback: receiver.descriptor };
     } else if (!isOneWay) {
       view.outputType = declare(
         `${base}Output`,
         `What ${commentText(op.id)} answers: the SOAP body and header parts.`,
-        `{\nbody: ${bodyType(soap.output!, outputSchema(op))};\n${soap.output!.headers.length ? `headers?: ${headersType(soap.output!.headers)};\n` : ''}}`,
+        objectType([property('body', bodyType(soap.output!, outputSchema(op))), ...(soap.output!.headers.length ? [property('headers', headersType(soap.output!.headers), true)] : [])]),
       );
       outputTypes.set(op, view.outputType);
     }
@@ -162,7 +162,7 @@ export function buildSoapView(agreement: Agreement): SoapView {
     const op = agreement.provider.operations.find((o) => handlerOf.get(o) === view.handler)!;
     const group = pulls.get(op);
     if (!group) continue;
-    const body = (o: Operation) => `${outputTypes.get(o)}['body']`;
+    const body = (o: Operation) => indexed(ref(outputTypes.get(o)!), 'body');
     const base = pascalCase(op.id, 'Operation');
     view.kind = 'pull';
     view.awaitMethod = handlers.claim(`${view.handler}Await`);
@@ -237,14 +237,14 @@ function outputSchema(op: Operation): JsonSchema | undefined {
   return op.responses.find((r) => r.status === '200')?.contents[0]?.schema;
 }
 
-function bodyType(message: SoapMessage, schema: JsonSchema | undefined): string {
-  if (!schema) return message.body.length ? 'unknown' : 'undefined';
+function bodyType(message: SoapMessage, schema: JsonSchema | undefined): TsType {
+  if (!schema) return message.body.length ? UNKNOWN : UNDEFINED;
   return tsType(schema);
 }
 
-function headersType(parts: SoapPart[]): string {
-  if (parts.length === 0) return 'Record<string, never>';
-  return `{\n${parts.map((p) => `${propertyKey(p.name)}?: ${tsType(p.schema)};`).join('\n')}\n}`;
+function headersType(parts: SoapPart[]): TsType {
+  if (parts.length === 0) return EMPTY_RECORD;
+  return objectType(parts.map((p) => property(p.name, tsType(p.schema), true)));
 }
 
 function docLines(...texts: (string | undefined)[]): string[] {

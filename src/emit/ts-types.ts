@@ -1,24 +1,128 @@
 import type { JsonSchema } from '../model/agreement.js';
 import { refKey } from '../model/agreement.js';
-import { docComment, propertyKey } from '../model/names.js';
 
 /**
- * Prints the TypeScript type of a JSON Schema. `$ref`s print as the named schema's key, which is
- * its type name. Everything that comes from the spec is printed as a JSON literal, a checked
- * identifier (`propertyKey`) or comment text (`commentText`): nothing else reaches the output.
+ * A TypeScript type, as a tree: printed by printTypeAlias (type-print.ts), which lays it out the
+ * way prettier would. Spec text is held raw (property names, descriptions, literal values) and
+ * only printed through names.ts and the literal printers there.
  */
-export function tsType(schema: JsonSchema | boolean | undefined): string {
-  if (schema === undefined || schema === true) return 'unknown';
-  if (schema === false) return 'never';
+export type TsType =
+  | { kind: 'keyword'; name: 'string' | 'number' | 'boolean' | 'null' | 'undefined' | 'unknown' | 'never' }
+  | { kind: 'literal'; value: string | number | boolean }
+  /** A named type: a schema's type name, or a generic such as `Record<string, never>`. */
+  | { kind: 'ref'; name: string; args?: TsType[] }
+  /** `Type['key']`. */
+  | { kind: 'indexed'; object: TsType; key: string }
+  | { kind: 'union'; members: TsType[] }
+  | { kind: 'intersection'; members: TsType[] }
+  | { kind: 'array'; element: TsType }
+  | { kind: 'tuple'; elements: TsType[]; rest?: TsType }
+  /** `expanded`: one member per line even when it would fit on one (schemas, parameter lists). */
+  | { kind: 'object'; members: TsMember[]; expanded: boolean };
+
+export interface TsMember {
+  /** The property's name as the spec spells it; undefined for the index signature `[key: string]`. */
+  name?: string;
+  optional: boolean;
+  /** The spec's description, printed as a doc comment. */
+  doc?: string;
+  type: TsType;
+}
+
+export const keyword = (name: Extract<TsType, { kind: 'keyword' }>['name']): TsType => ({ kind: 'keyword', name });
+export const literalType = (value: string | number | boolean): TsType => ({ kind: 'literal', value });
+export const ref = (name: string, args?: TsType[]): TsType => ({ kind: 'ref', name, ...(args ? { args } : {}) });
+export const indexed = (object: TsType, key: string): TsType => ({ kind: 'indexed', object, key });
+export const arrayOf = (element: TsType): TsType => ({ kind: 'array', element });
+export const objectType = (members: TsMember[], expanded = true): TsType => ({ kind: 'object', members, expanded });
+export const property = (name: string, type: TsType, optional = false, doc?: string): TsMember => ({ name, optional, type, ...(doc ? { doc } : {}) });
+/** `[key: string]: type`. */
+export const indexSignature = (type: TsType): TsMember => ({ optional: false, type });
+
+export const UNKNOWN = keyword('unknown');
+export const NEVER = keyword('never');
+export const UNDEFINED = keyword('undefined');
+/** An object that admits no property. */
+export const EMPTY_RECORD = ref('Record', [keyword('string'), NEVER]);
+
+/**
+ * The union of distinct types (`never` when there is none). A member that is a union itself stays
+ * one, in parentheses, as its schema nests it.
+ */
+export function union(types: TsType[]): TsType {
+  const unique: TsType[] = [];
+  // Literals (long enums) are told apart by value at once; other members by comparing them.
+  const literals = new Set<unknown>();
+  for (const t of types) {
+    if (t.kind === 'literal' ? literals.has(t.value) : unique.some((u) => sameType(u, t))) continue;
+    if (t.kind === 'literal') literals.add(t.value);
+    unique.push(t);
+  }
+  if (unique.length === 0) return NEVER;
+  return unique.length === 1 ? unique[0] : { kind: 'union', members: unique };
+}
+
+/** `types` as one union: members that are unions give their members (`A | B` or `undefined` is `A | B | undefined`). */
+export function flatUnion(types: TsType[]): TsType {
+  return union(types.flatMap((t) => (t.kind === 'union' ? t.members : [t])));
+}
+
+export function intersection(types: TsType[]): TsType {
+  return types.length === 1 ? types[0] : { kind: 'intersection', members: types };
+}
+
+/** Whether two types are written the same. Compared member by member: different ones differ early. */
+function sameType(a: TsType, b: TsType): boolean {
+  if (a === b) return true;
+  if (a.kind !== b.kind) return false;
+  const same = (x: TsType[] = [], y: TsType[] = []) => x.length === y.length && x.every((t, i) => sameType(t, y[i]));
+  switch (a.kind) {
+    case 'keyword':
+      return a.name === (b as typeof a).name;
+    case 'literal':
+      return a.value === (b as typeof a).value;
+    case 'ref':
+      return a.name === (b as typeof a).name && same(a.args, (b as typeof a).args);
+    case 'indexed':
+      return a.key === (b as typeof a).key && sameType(a.object, (b as typeof a).object);
+    case 'union':
+    case 'intersection':
+      return same(a.members, (b as typeof a).members);
+    case 'array':
+      return sameType(a.element, (b as typeof a).element);
+    case 'tuple': {
+      const other = b as typeof a;
+      return same(a.elements, other.elements) && same(a.rest && [a.rest], other.rest && [other.rest]);
+    }
+    case 'object': {
+      const other = (b as typeof a).members;
+      return (
+        a.expanded === (b as typeof a).expanded &&
+        a.members.length === other.length &&
+        a.members.every((m, i) => m.name === other[i].name && m.optional === other[i].optional && m.doc === other[i].doc && sameType(m.type, other[i].type))
+      );
+    }
+  }
+}
+
+/**
+ * The TypeScript type of a JSON Schema. `$ref`s print as the named schema's key, which is its
+ * type name.
+ */
+export function tsType(schema: JsonSchema | boolean | undefined): TsType {
+  if (schema === undefined || schema === true) return UNKNOWN;
+  if (schema === false) return NEVER;
   const key = refKey(schema);
   if (key) {
     // Vendor keywords (`x-xml` next to a `$ref`) describe the wire form, not the value's type.
     const rest = Object.keys(schema).filter((k) => !['$ref', 'description', 'title'].includes(k) && !k.startsWith('x-'));
-    return rest.length ? `${key} & ${tsType(Object.fromEntries(rest.map((k) => [k, schema[k]])))}` : key;
+    if (!rest.length) return ref(key);
+    const more = tsType(Object.fromEntries(rest.map((k) => [k, schema[k]])));
+    return intersection([ref(key), ...(more.kind === 'intersection' ? more.members : [more])]);
   }
-  if (isNever(schema)) return 'never';
+  if (isNever(schema)) return NEVER;
 
-  const parts: string[] = [];
+  const parts: TsType[] = [];
   if ('const' in schema) parts.push(literal(schema.const));
   else if (Array.isArray(schema.enum)) parts.push(union(schema.enum.map(literal)));
   else {
@@ -30,9 +134,9 @@ export function tsType(schema: JsonSchema | boolean | undefined): string {
     // Branches that only require or forbid properties (an XSD choice) constrain values, they add no type.
     if (Array.isArray(list) && list.length && !list.every(isConstraintOnly)) parts.push(union(list.map((s) => tsType(s as JsonSchema))));
   }
-  if (Array.isArray(schema.allOf) && schema.allOf.length) parts.push(schema.allOf.map((s) => wrap(tsType(s as JsonSchema))).join(' & '));
-  if (parts.length === 0) return 'unknown';
-  return parts.length === 1 ? parts[0] : parts.map(wrap).join(' & ');
+  if (Array.isArray(schema.allOf) && schema.allOf.length) parts.push(intersection(schema.allOf.map((s) => tsType(s as JsonSchema))));
+  if (parts.length === 0) return UNKNOWN;
+  return intersection(parts);
 }
 
 function isConstraintOnly(schema: unknown): boolean {
@@ -44,20 +148,12 @@ function isNever(schema: JsonSchema): boolean {
   return !!not && typeof not === 'object' && Object.keys(not).length === 0 && Object.keys(schema).length === 1;
 }
 
-function literal(value: unknown): string {
-  return value === null || ['string', 'number', 'boolean'].includes(typeof value) ? JSON.stringify(value) : 'unknown';
+function literal(value: unknown): TsType {
+  if (value === null) return keyword('null');
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? literalType(value) : UNKNOWN;
 }
 
-function union(types: string[]): string {
-  const unique = [...new Set(types)];
-  return unique.length ? unique.map(wrap).join(' | ') : 'never';
-}
-
-function wrap(t: string): string {
-  return /^[\w$.<>"']+(\[\])?$/.test(t) || /^\{[\s\S]*\}$/.test(t) || /^\[[\s\S]*\]$/.test(t) ? t : `(${t})`;
-}
-
-function typeOf(schema: JsonSchema): string | undefined {
+function typeOf(schema: JsonSchema): TsType | undefined {
   const declared = schema.type;
   const types = Array.isArray(declared) ? (declared as string[]) : typeof declared === 'string' ? [declared] : inferTypes(schema);
   if (types.length === 0) return undefined;
@@ -71,54 +167,49 @@ function inferTypes(schema: JsonSchema): string[] {
   return [];
 }
 
-function primitive(type: string, schema: JsonSchema): string {
+function primitive(type: string, schema: JsonSchema): TsType {
   switch (type) {
     case 'string':
-      return 'string';
+    case 'boolean':
+    case 'null':
+      return keyword(type);
     case 'integer':
     case 'number':
-      return 'number';
-    case 'boolean':
-      return 'boolean';
-    case 'null':
-      return 'null';
+      return keyword('number');
     case 'array':
       return arrayType(schema);
     case 'object':
-      return objectType(schema);
+      return schemaObject(schema);
     default:
-      return 'unknown';
+      return UNKNOWN;
   }
 }
 
-function arrayType(schema: JsonSchema): string {
+function arrayType(schema: JsonSchema): TsType {
   if (Array.isArray(schema.prefixItems)) {
-    const head = schema.prefixItems.map((s) => tsType(s as JsonSchema));
-    const rest = schema.items === false ? [] : [`...${wrap(tsType(schema.items as JsonSchema))}[]`];
-    return `[${[...head, ...rest].join(', ')}]`;
+    const elements = schema.prefixItems.map((s) => tsType(s as JsonSchema));
+    return { kind: 'tuple', elements, ...(schema.items === false ? {} : { rest: arrayOf(tsType(schema.items as JsonSchema)) }) };
   }
-  return `${wrap(tsType(schema.items as JsonSchema | undefined))}[]`;
+  return arrayOf(tsType(schema.items as JsonSchema | undefined));
 }
 
-function objectType(schema: JsonSchema): string {
+function schemaObject(schema: JsonSchema): TsType {
   const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
-  const lines: string[] = [];
-  for (const [name, prop] of Object.entries(props)) {
-    const doc = typeof prop?.description === 'string' && prop.description.trim() ? `${docComment(prop.description)}\n` : '';
-    lines.push(`${doc}${propertyKey(name)}${required.has(name) ? '' : '?'}: ${tsType(prop)};`);
-  }
+  const members: TsMember[] = Object.entries(props).map(([name, prop]) => {
+    const doc = typeof prop?.description === 'string' && prop.description.trim() ? prop.description : undefined;
+    return property(name, tsType(prop), !required.has(name), doc);
+  });
   const extra = schema.additionalProperties;
-  const names = Object.keys(props);
   if (extra !== undefined && extra !== false) {
     // An index signature must admit every declared property's type too.
-    const value = names.length ? 'unknown' : tsType(extra === true ? undefined : (extra as JsonSchema));
-    lines.push(`[key: string]: ${value};`);
+    const value = members.length ? UNKNOWN : tsType(extra === true ? undefined : (extra as JsonSchema));
+    members.push(indexSignature(value));
   } else if (schema.patternProperties) {
-    lines.push('[key: string]: unknown;');
+    members.push(indexSignature(UNKNOWN));
   }
-  if (lines.length === 0) return extra === false ? 'Record<string, never>' : 'Record<string, unknown>';
-  return `{\n${lines.join('\n')}\n}`;
+  if (members.length === 0) return extra === false ? EMPTY_RECORD : ref('Record', [keyword('string'), UNKNOWN]);
+  return objectType(members);
 }
 
 /**

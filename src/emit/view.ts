@@ -1,12 +1,12 @@
 import type { Agreement, JsonSchema, Operation, Parameter, Response } from '../model/agreement.js';
 import { refKey } from '../model/agreement.js';
 import { replyToHeaderOf } from '../model/expression.js';
-import { NameScope, camelCase, commentText, pascalCase, propertyKey } from '../model/names.js';
+import { NameScope, camelCase, commentText, pascalCase } from '../model/names.js';
 import { REPLY_TO } from '../model/pattern.js';
 import type { OperationDescriptor, PushDescriptor } from '../runtime/descriptors.js';
 import type { PullDescriptor } from '../runtime/pull.js';
 import { literal } from './render.js';
-import { sampleValue, tsType } from './ts-types.js';
+import { EMPTY_RECORD, flatUnion, keyword, literalType, objectType, property, sampleValue, tsType, union, UNDEFINED, UNKNOWN, type TsMember, type TsType } from './ts-types.js';
 
 /**
  * What the templates print, computed once from the agreement: every identifier is claimed from
@@ -21,8 +21,7 @@ export interface AgreementView {
 export interface TypeDecl {
   name: string;
   doc: string[];
-  /** `interface` bodies start with `{`; anything else is a type alias. */
-  type: string;
+  type: TsType;
 }
 
 export interface OperationView {
@@ -141,10 +140,10 @@ export function buildView(agreement: Agreement): AgreementView {
       view.ackCode = ackCode(accepted, sample);
       const statusResponses = (status?.responses ?? []).filter((r) => r.status === '200' || r.status === '303');
       view.statusType = typeNames.claim(`${base}Status`);
-      types.push({ name: view.statusType, doc: [`The status body of ${commentText(op.id)} (200 while running, 303 once done).`], type: statusResponses.length ? [...new Set(statusResponses.map(bodyType))].join(' | ') : 'unknown' });
+      types.push({ name: view.statusType, doc: [`The status body of ${commentText(op.id)} (200 while running, 303 once done).`], type: statusResponses.length ? flatUnion(statusResponses.map(bodyType)) : UNKNOWN });
       view.statusCode = status ? ackCode(statusResponses[0], sample) : 'undefined';
       view.resultType = typeNames.claim(`${base}Result`);
-      types.push({ name: view.resultType, doc: [`The result of ${commentText(op.id)}.`], type: result ? bodyType(result.responses.find((r) => r.status === '200')) : 'unknown' });
+      types.push({ name: view.resultType, doc: [`The result of ${commentText(op.id)}.`], type: result ? bodyType(result.responses.find((r) => r.status === '200')) : UNKNOWN });
       view.statusMethod = handlers.claim(`${handler}Status`);
       view.resultMethod = handlers.claim(`${handler}Result`);
       view.awaitMethod = handlers.claim(`${handler}Await`);
@@ -253,8 +252,8 @@ function operationDoc(op: Operation, path: string): string[] {
 }
 
 /** The body type of a response: `undefined` when it declares no content. */
-function bodyType(r: Response | undefined): string {
-  return r && r.contents.length ? tsType(jsonContent(r)?.schema) : 'undefined';
+function bodyType(r: Response | undefined): TsType {
+  return r && r.contents.length ? tsType(jsonContent(r)?.schema) : UNDEFINED;
 }
 
 /** Code for a scaffold's ACK: a sample value of its type, `undefined` for no body, or null when none is certain. */
@@ -280,57 +279,57 @@ function successResponse(responses: Response[], order: string[]): Response | und
   return responses.find((r) => r.status.startsWith('2'));
 }
 
-function paramsObject(params: Parameter[], lower: boolean, allOptional = false): string {
-  if (params.length === 0) return 'Record<string, never>';
-  const lines = params.map((p) => `${propertyKey(lower ? p.name.toLowerCase() : p.name)}${p.required && !allOptional ? '' : '?'}: ${tsType(p.schema)};`);
-  return `{\n${lines.join('\n')}\n}`;
+function paramsObject(params: Parameter[], lower: boolean, allOptional = false): TsType {
+  if (params.length === 0) return EMPTY_RECORD;
+  return objectType(params.map((p) => property(lower ? p.name.toLowerCase() : p.name, tsType(p.schema), !p.required || allOptional)));
 }
 
-function requestTypeOf(op: Operation): string {
+function requestTypeOf(op: Operation): TsType {
   const by = (where: Parameter['in']) => op.parameters.filter((p) => p.in === where);
   const body = jsonBody(op);
-  const bodyType = op.requestBody ? tsType(body?.schema) : 'undefined';
-  return `{
-path: ${paramsObject(by('path'), false)};
-query: ${paramsObject(by('query'), false)};
-headers: ${paramsObject(by('header'), true)};
-body: ${op.requestBody && !op.requestBody.required ? `${bodyType} | undefined` : bodyType};
-}`;
+  const bodyType = op.requestBody ? tsType(body?.schema) : UNDEFINED;
+  return objectType([
+    property('path', paramsObject(by('path'), false)),
+    property('query', paramsObject(by('query'), false)),
+    property('headers', paramsObject(by('header'), true)),
+    property('body', op.requestBody && !op.requestBody.required ? flatUnion([bodyType, UNDEFINED]) : bodyType),
+  ]);
 }
 
 /** The client's argument: path values, optional query and headers (minus what the runtime sets), body. */
-function inputTypeOf(op: Operation, managedHeader?: string): { type: string; optional: boolean } {
+function inputTypeOf(op: Operation, managedHeader?: string): { type: TsType; optional: boolean } {
   const by = (where: Parameter['in']) => op.parameters.filter((p) => p.in === where && !(where === 'header' && managedHeader && p.name.toLowerCase() === managedHeader.toLowerCase()));
-  const lines: string[] = [];
+  const members: TsMember[] = [];
   let optional = true;
   const add = (name: string, params: Parameter[]) => {
     if (!params.length) return;
     const required = params.some((p) => p.required);
     optional &&= !required;
-    lines.push(`${name}${required ? '' : '?'}: ${paramsObject(params, false)};`);
+    members.push(property(name, paramsObject(params, false), !required));
   };
   add('path', by('path'));
   add('query', by('query'));
   add('headers', by('header'));
   if (op.requestBody) {
     optional &&= !op.requestBody.required;
-    lines.push(`body${op.requestBody.required ? '' : '?'}: ${tsType(jsonBody(op)?.schema)};`);
+    members.push(property('body', tsType(jsonBody(op)?.schema), !op.requestBody.required));
   }
-  return { type: lines.length ? `{\n${lines.join('\n')}\n}` : 'Record<string, never>', optional };
+  return { type: members.length ? objectType(members) : EMPTY_RECORD, optional };
 }
 
-function responseUnion(responses: Response[]): string {
-  if (responses.length === 0) return '{ status: number; body?: unknown }';
-  return responses
-    .map((r) => {
-      const status = /^\d{3}$/.test(r.status) ? r.status : 'number';
+/** One `{ status; body; headers }` per response, written on one line where it fits. */
+function responseUnion(responses: Response[]): TsType {
+  if (responses.length === 0) return objectType([property('status', keyword('number')), property('body', UNKNOWN, true)], false);
+  return union(
+    responses.map((r) => {
+      const status: TsType = /^\d{3}$/.test(r.status) ? literalType(Number(r.status)) : keyword('number');
       const content = jsonContent(r);
-      const fields = [`status: ${status};`];
-      if (content) fields.push(`body: ${tsType(content.schema)};`);
-      if (r.headers.length) fields.push(`headers${r.headers.some((h) => h.required) ? '' : '?'}: ${paramsObject(r.headers.map((h) => ({ ...h, in: 'header' as const })), false)};`);
-      return `{ ${fields.join(' ')} }`;
-    })
-    .join(' | ');
+      const fields = [property('status', status)];
+      if (content) fields.push(property('body', tsType(content.schema)));
+      if (r.headers.length) fields.push(property('headers', paramsObject(r.headers.map((h) => ({ ...h, in: 'header' as const })), false), !r.headers.some((h) => h.required)));
+      return objectType(fields, false);
+    }),
+  );
 }
 
 function params(list: Parameter[]) {

@@ -61,9 +61,33 @@ export class NameScope {
   }
 }
 
-/** A property key as TypeScript accepts it: bare when it is a plain identifier, quoted otherwise. */
+/**
+ * A property key as TypeScript accepts it: bare when it is a plain ASCII identifier, quoted
+ * otherwise. (Prettier also leaves bare the keys that are non-ASCII identifiers; they stay quoted
+ * here, as TypeScript's scanner may know an older Unicode than the one saying they are identifiers.)
+ */
 export function propertyKey(name: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : JSON.stringify(name);
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : stringLiteral(name);
+}
+
+/**
+ * A string literal of any text, quoted as prettier quotes it with singleQuote (its `makeString`):
+ * in single quotes unless the text holds more of them than double quotes. Escapes are JSON's, so
+ * the text cannot end the literal.
+ */
+export function stringLiteral(value: string): string {
+  const raw = JSON.stringify(value).slice(1, -1);
+  const doubles = raw.split('"').length - 1;
+  const singles = raw.split("'").length - 1;
+  const quote = singles > doubles ? '"' : "'";
+  const other = quote === '"' ? "'" : '"';
+  const body = raw.replace(/\\(.)|(["'])/gsu, (_, escaped: string | undefined, q: string | undefined) => {
+    if (escaped === other) return escaped;
+    if (q === quote) return `\\${q}`;
+    if (q) return q;
+    return /^[^\n\r"'0-7\\bfnrt-vx\u2028\u2029]$/.test(escaped!) ? escaped! : `\\${escaped}`;
+  });
+  return quote + body + quote;
 }
 
 /** Text safe inside a `/** ... *\/` comment: no comment terminator, no control characters. */
