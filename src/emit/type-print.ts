@@ -1,10 +1,10 @@
 /**
  * Prints type declarations already laid out as prettier lays them out (printWidth 120, single
- * quotes), so types.ts, megabytes on large specs, skips prettier. Each function builds the
- * document prettier's own printer builds for that kind of type (its printUnionType,
- * printIntersectionType, printObject, printAssignment...), and doc.ts lays it out. Spec text
- * reaches the output only through names.ts: keys by propertyKey, descriptions by docComment,
- * string literals by stringLiteral.
+ * quotes), so types.ts, megabytes on large specs, skips prettier's parsing and reprinting. Each
+ * function builds the document prettier's own printer builds for that kind of type (its
+ * printUnionType, printIntersectionType, printObject, printAssignment...), and prettier's
+ * document printer lays it out (doc.ts). Spec text reaches the output only through names.ts:
+ * keys by propertyKey, descriptions by docComment, string literals by stringLiteral.
  */
 import { docComment, propertyKey, stringLiteral } from '../model/names.js';
 import { align, group, hardline, ifBreak, indent, indentIfBreak, join, line, printDoc, softline, type Doc } from './doc.js';
