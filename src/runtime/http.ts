@@ -65,23 +65,26 @@ export function requestParser(validators: Validators, op: OperationDescriptor): 
   const bodySchema = op.body?.schema;
   const body = bodySchema ? validators.compile(bodySchema) : undefined;
   const accepted = op.body?.mediaTypes.map((m) => m.toLowerCase()) ?? [];
+  // Worked out once: this runs on every request.
+  const params = names.map((name, i) => [name, `p${i}`] as const);
+  const headerNames = op.parameters.header.map((p) => p.name.toLowerCase());
 
   return (req) => {
     const raw = (req.params ?? {}) as Record<string, string>;
     const pathValues: Record<string, unknown> = {};
-    names.forEach((name, i) => (pathValues[name] = raw[`p${i}`]));
+    for (const [name, key] of params) pathValues[name] = raw[key];
     const queryValues = { ...(req.query as Record<string, unknown>) };
     const headerValues: Record<string, unknown> = {};
-    for (const p of op.parameters.header) {
-      const v = req.headers[p.name.toLowerCase()];
-      if (v !== undefined) headerValues[p.name.toLowerCase()] = v;
+    for (const name of headerNames) {
+      const v = req.headers[name];
+      if (v !== undefined) headerValues[name] = v;
     }
     const failure = path(pathValues) ?? query(queryValues) ?? headers(headerValues);
     if (failure) throw failure;
 
     const hasBody = req.body !== undefined && req.body !== null;
     if (hasBody) {
-      const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      const type = mediaTypeOf(req.headers['content-type']);
       if (accepted.length === 0) throw new ProblemError(415, 'this operation takes no request body');
       if (!accepted.includes(type))
         throw new ProblemError(415, `unsupported Content-Type ${JSON.stringify(type)}; expected ${accepted.join(' or ')}`);
@@ -91,6 +94,20 @@ export function requestParser(validators: Validators, op: OperationDescriptor): 
     }
     return { path: pathValues, query: queryValues, headers: headerValues, body: hasBody ? req.body : undefined };
   };
+}
+
+const mediaTypes = new Map<string, string>();
+
+/** The media type of a Content-Type, lower-cased (peers send few distinct values: they are cached). */
+function mediaTypeOf(contentType: string | undefined): string {
+  const key = contentType ?? '';
+  let type = mediaTypes.get(key);
+  if (type === undefined) {
+    type = key.split(';')[0].trim().toLowerCase();
+    if (mediaTypes.size >= 256) mediaTypes.clear();
+    mediaTypes.set(key, type);
+  }
+  return type;
 }
 
 /** The declared response for a status: exact, then `2XX`-style range, then `default`. */
