@@ -1,4 +1,4 @@
-import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes';
 
 /** An element with its names resolved: `ns` is `""` for no namespace. */
 export interface XmlElement {
@@ -44,12 +44,17 @@ let root: XmlElement | undefined;
 parser.on('doctype', () => {
   throw new XmlError(NO_DTD);
 });
+// The attributes of the tag being read (namespace declarations left out): saxes resolves their
+// namespaces on these same objects before it reports the tag.
+const attributes: SaxesAttributeNS[] = [];
+parser.on('attribute', (a: SaxesAttributeNS) => {
+  if (a.prefix !== 'xmlns' && a.name !== 'xmlns') attributes.push(a);
+});
 parser.on('opentag', (tag: SaxesTagNS) => {
   const attrs: XmlAttribute[] = [];
-  for (const key in tag.attributes) {
-    const a = tag.attributes[key];
-    // Namespace declarations are not attributes of the element.
-    if (a.prefix !== 'xmlns' && a.name !== 'xmlns') attrs.push({ ns: a.uri, name: a.local, value: a.value });
+  if (attributes.length) {
+    for (const a of attributes) attrs.push({ ns: a.uri, name: a.local, value: a.value });
+    attributes.length = 0;
   }
   const el: XmlElement = { ns: tag.uri, name: tag.local, attrs, children: [], text: '' };
   const depth = open.length;
@@ -83,6 +88,7 @@ export function parseXml(text: string): XmlElement {
     throw error;
   } finally {
     open.length = 0;
+    attributes.length = 0;
     root = undefined;
   }
 }
@@ -103,6 +109,40 @@ function xmlError(e: Error, text: string): XmlError {
   const prefix = /^unbound namespace prefix: (".*")\.$/.exec(message);
   if (prefix) return new XmlError(`undeclared namespace prefix ${prefix[1]} ${at}`);
   return new XmlError(`malformed XML ${at}: ${message}`);
+}
+
+/**
+ * Values by element name (namespace and local name), looked up once per element read. Names come
+ * fresh from each message, so a lookup by a `ns|name` key would build and hash a string every time:
+ * few entries are compared in place instead, many go through a map per namespace.
+ */
+export class QNameTable<T> {
+  private readonly list: { ns: string; name: string; value: T }[] = [];
+  private byNs?: Map<string, Map<string, T>>;
+
+  set(ns: string, name: string, value: T): void {
+    const at = this.list.findIndex((e) => e.ns === ns && e.name === name);
+    if (at >= 0) this.list[at].value = value;
+    else this.list.push({ ns, name, value });
+    if (this.list.length > 8) {
+      this.byNs = new Map();
+      for (const e of this.list) {
+        let names = this.byNs.get(e.ns);
+        if (!names) this.byNs.set(e.ns, (names = new Map()));
+        names.set(e.name, e.value);
+      }
+    }
+  }
+
+  get(ns: string, name: string): T | undefined {
+    if (this.byNs) return this.byNs.get(ns)?.get(name);
+    for (const e of this.list) if (e.name === name && e.ns === ns) return e.value;
+    return undefined;
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
 }
 
 const TEXT_SPECIAL = /[&<>\r]/;
