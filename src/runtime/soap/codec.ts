@@ -1,6 +1,6 @@
 import { TEXT_PROPERTY, XML_KEYWORD, type XmlFacts } from '../../model/xml-facts.js';
 import type { JsonSchema } from '../descriptors.js';
-import { XmlError, attribute, escapeAttr, escapeText, isNil, type XmlElement } from './xml.js';
+import { QNameTable, XmlError, attribute, escapeAttr, escapeText, isNil, type XmlElement } from './xml.js';
 
 /**
  * JSON value ⇄ XML, driven by the part schemas and their `x-xml` facts (src/load/wsdl/README.md).
@@ -11,7 +11,7 @@ type ScalarType = 'string' | 'integer' | 'number' | 'boolean';
 
 type Shape =
   | { kind: 'scalar'; types: ScalarType[]; list: boolean }
-  | { kind: 'object'; elements: Map<string, Prop>; ordered: Prop[]; attrs: Prop[]; text?: Prop; any: boolean }
+  | { kind: 'object'; elements: QNameTable<Prop>; ordered: Prop[]; attrs: Prop[]; text?: Prop; any: boolean }
   | { kind: 'any' };
 
 interface Prop {
@@ -47,7 +47,7 @@ export class XmlCodec {
         if (!target) throw new Error(`schema ${key} is not defined`);
         // Objects are registered before their properties are read: a type may contain itself.
         if (isObjectSchema(target)) {
-          s = { kind: 'object', elements: new Map(), ordered: [], attrs: [], any: false };
+          s = { kind: 'object', elements: new QNameTable(), ordered: [], attrs: [], any: false };
           this.byKey.set(key, s);
           this.fillObject(s, target);
         } else {
@@ -75,7 +75,7 @@ export class XmlCodec {
     }
     if (Array.isArray(schema.allOf) && schema.allOf.length === 1) return this.shape(schema.allOf[0] as JsonSchema);
     if (isObjectSchema(schema)) {
-      const s: Shape = { kind: 'object', elements: new Map(), ordered: [], attrs: [], any: false };
+      const s: Shape = { kind: 'object', elements: new QNameTable(), ordered: [], attrs: [], any: false };
       this.fillObject(s, schema);
       return s;
     }
@@ -95,7 +95,7 @@ export class XmlCodec {
       if (f.text || key === TEXT_PROPERTY) s.text = p;
       else if (f.attribute) s.attrs.push(p);
       else {
-        s.elements.set(p.ns + '|' + p.name, p);
+        s.elements.set(p.ns, p.name, p);
         s.ordered.push(p);
       }
     }
@@ -124,7 +124,7 @@ export class XmlCodec {
           out[shape.text.key] = scalar(el.text, scalarOf(t), listOf(t));
         }
         for (const child of el.children) {
-          const p = shape.elements.get(child.ns + '|' + child.name);
+          const p = shape.elements.get(child.ns, child.name);
           if (!p) {
             if (shape.any) continue;
             throw new XmlError(`unexpected element ${describe(child)} in ${el.name}`);
@@ -218,7 +218,16 @@ function listOf(shape: Shape): boolean {
   return shape.kind === 'scalar' && shape.list;
 }
 
-const INTEGER = /^[+-]?\d+$/;
+/** `/^[+-]?\d+$/` as a scan: integers are short, and a regular expression costs a runtime call each. */
+function isInteger(t: string): boolean {
+  let i = t.charCodeAt(0) === 43 || t.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === t.length) return false;
+  for (; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Text to a JSON scalar of one of the types; text that fits none stays text, for the validator to name. */
@@ -227,7 +236,7 @@ function scalar(raw: string, types: ScalarType[], list: boolean): unknown {
   if (types.length === 1 && types[0] === 'string') return raw;
   const t = raw.trim();
   for (const type of types) {
-    if (type === 'integer' && INTEGER.test(t)) return Number(t);
+    if (type === 'integer' && isInteger(t)) return Number(t);
     if (type === 'number' && NUMBER.test(t)) return Number(t);
     if (type === 'boolean' && (t === 'true' || t === '1' || t === 'false' || t === '0')) return t === 'true' || t === '1';
   }

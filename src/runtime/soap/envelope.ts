@@ -9,10 +9,16 @@ export const SOAP12_TYPE = 'application/soap+xml';
 
 export const envelopeNs = (version: SoapVersion) => (version === '1.1' ? SOAP11_NS : SOAP12_NS);
 
+const SOAP11_CONTENT_TYPE = `${SOAP11_TYPE}; charset=utf-8`;
+const SOAP12_CONTENT_TYPE = `${SOAP12_TYPE}; charset=utf-8`;
+
+/** The Content-Type of a message without an action: that of every answer. */
+export const contentTypeOf = (version: SoapVersion): string => (version === '1.1' ? SOAP11_CONTENT_TYPE : SOAP12_CONTENT_TYPE);
+
 /** The Content-Type of a message (SOAP 1.2 carries the action in it) and the SOAP 1.1 `SOAPAction` header. */
 export function soapHeaders(version: SoapVersion, action: string | undefined): Record<string, string> {
-  if (version === '1.1') return { 'content-type': `${SOAP11_TYPE}; charset=utf-8`, ...(action !== undefined ? { soapaction: JSON.stringify(action) } : {}) };
-  return { 'content-type': `${SOAP12_TYPE}; charset=utf-8${action ? `; action=${JSON.stringify(action)}` : ''}` };
+  if (version === '1.1') return { 'content-type': SOAP11_CONTENT_TYPE, ...(action !== undefined ? { soapaction: JSON.stringify(action) } : {}) };
+  return { 'content-type': action ? `${SOAP12_CONTENT_TYPE}; action=${JSON.stringify(action)}` : SOAP12_CONTENT_TYPE };
 }
 
 const contentTypes = new Map<string, { version?: SoapVersion; action?: string }>();

@@ -2,9 +2,9 @@ import type { JsonSchema } from '../descriptors.js';
 import { validationProblem } from '../http.js';
 import type { Validators } from '../validation.js';
 import { XmlCodec, type Prefixes, type Shape } from './codec.js';
-import type { SoapMessageDescriptor, SoapPartDescriptor } from './descriptors.js';
+import type { QNameDescriptor, SoapMessageDescriptor, SoapPartDescriptor } from './descriptors.js';
 import { envelopeNs, type ParsedEnvelope } from './envelope.js';
-import { XmlError, type XmlElement } from './xml.js';
+import { QNameTable, XmlError, attribute, type XmlElement } from './xml.js';
 import { XML_KEYWORD } from '../../model/xml-facts.js';
 
 /** A message's body and header values as handlers and clients see them. */
@@ -36,6 +36,8 @@ interface CompiledPart {
 export class MessageCodec {
   private readonly body: CompiledPart[];
   private readonly headers: CompiledPart[];
+  private readonly bodyByName = new QNameTable<CompiledPart>();
+  private readonly headerByName = new QNameTable<CompiledPart>();
   private readonly wrapperKey?: string;
   private readonly validateBody?: ReturnType<Validators['compile']>;
 
@@ -54,11 +56,18 @@ export class MessageCodec {
     });
     this.body = message.body.map(compile);
     this.headers = message.headers.map(compile);
+    for (const p of this.body) if (!this.bodyByName.get(p.part.element.namespace, p.part.element.name)) this.bodyByName.set(p.part.element.namespace, p.part.element.name, p);
+    for (const p of this.headers) if (!this.headerByName.get(p.part.element.namespace, p.part.element.name)) this.headerByName.set(p.part.element.namespace, p.part.element.name, p);
     if (message.wrapper) this.wrapperKey = message.wrapper.namespace + '|' + message.wrapper.name;
     this.validateBody = message.schema ? validators.compile(message.schema as JsonSchema) : undefined;
   }
 
   /** The element that identifies the message in a Body: the rpc wrapper or the first document part. */
+  get dispatchName(): QNameDescriptor | undefined {
+    return this.message.wrapper ?? this.body[0]?.part.element;
+  }
+
+  /** `dispatchName` as a `ns|name` key. */
   get dispatchKey(): string | undefined {
     return this.wrapperKey ?? this.body[0]?.key;
   }
@@ -66,18 +75,19 @@ export class MessageCodec {
   /** Reads and validates the body and header parts of a parsed envelope. */
   read(env: ParsedEnvelope): SoapValues {
     const headers: Record<string, unknown> = {};
-    const soapNs = envelopeNs(env.version);
-    for (const h of env.header?.children ?? []) {
-      const key = h.ns + '|' + h.name;
-      const part = this.headers.find((p) => p.key === key);
-      if (!part) {
-        const mu = h.attrs.find((a) => a.name === 'mustUnderstand' && a.ns === soapNs);
-        if (mu && (mu.value === '1' || mu.value === 'true')) throw new SoapInputError(`header ${describe(h)} is not understood`, 'MustUnderstand');
-        continue;
+    if (env.header) {
+      const soapNs = envelopeNs(env.version);
+      for (const h of env.header.children) {
+        const part = this.headerByName.get(h.ns, h.name);
+        if (!part) {
+          const mu = attribute(h, soapNs, 'mustUnderstand');
+          if (mu === '1' || mu === 'true') throw new SoapInputError(`header ${describe(h)} is not understood`, 'MustUnderstand');
+          continue;
+        }
+        const value = this.decodePart(h, part);
+        if (!part.validate(value)) throw invalid(`header ${part.part.name}`, part.validate.errors);
+        headers[part.part.name] = value;
       }
-      const value = this.decodePart(h, part);
-      if (!part.validate(value)) throw invalid(`header ${part.part.name}`, part.validate.errors);
-      headers[part.part.name] = value;
     }
     const body = this.readBody(env.body);
     if (this.validateBody && !this.validateBody(body)) throw invalid('body', this.validateBody.errors);
@@ -86,24 +96,33 @@ export class MessageCodec {
 
   private readBody(bodyEl: XmlElement): unknown {
     let children = bodyEl.children;
-    if (this.wrapperKey) {
+    const wrapper = this.message.wrapper;
+    if (wrapper) {
       const w = children[0];
-      if (!w || w.ns + '|' + w.name !== this.wrapperKey || children.length > 1) throw new SoapInputError(`the Body must hold one ${this.message.wrapper!.name} element`);
+      if (!w || w.name !== wrapper.name || w.ns !== wrapper.namespace || children.length > 1) throw new SoapInputError(`the Body must hold one ${wrapper.name} element`);
       children = w.children;
+    } else if (this.body.length === 1) {
+      // One document part (the usual case): the Body holds its element and nothing else.
+      const only = this.body[0];
+      let value: unknown;
+      let seen = false;
+      for (const el of children) {
+        if (this.bodyByName.get(el.ns, el.name) !== only) throw new SoapInputError(`unexpected element ${describe(el)} in the Body`);
+        if (seen) throw new SoapInputError(`element ${describe(el)} appears twice in the Body`);
+        value = this.decodePart(el, only);
+        seen = true;
+      }
+      if (!seen) throw new SoapInputError(`the Body must hold a ${only.part.element.name} element`);
+      return value;
     }
     const found = new Map<string, unknown>();
     for (const el of children) {
-      const key = el.ns + '|' + el.name;
-      const part = this.body.find((p) => p.key === key);
+      const part = this.bodyByName.get(el.ns, el.name);
       if (!part) throw new SoapInputError(`unexpected element ${describe(el)} in the Body`);
       if (found.has(part.part.name)) throw new SoapInputError(`element ${describe(el)} appears twice in the Body`);
       found.set(part.part.name, this.decodePart(el, part));
     }
-    if (!this.wrapperKey && this.body.length === 1) {
-      if (!found.has(this.body[0].part.name)) throw new SoapInputError(`the Body must hold a ${this.body[0].part.element.name} element`);
-      return found.get(this.body[0].part.name);
-    }
-    if (!this.wrapperKey && this.body.length === 0) return undefined;
+    if (!wrapper && this.body.length === 0) return undefined;
     return Object.fromEntries(found);
   }
 

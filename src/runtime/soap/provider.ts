@@ -16,13 +16,13 @@ import {
   buildEnvelope,
   faultBody,
   parseEnvelope,
-  soapHeaders,
+  contentTypeOf,
   versionOfContentType,
   type FaultCode,
   type SoapVersion,
 } from './envelope.js';
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
-import { XmlError, escapeAttr } from './xml.js';
+import { QNameTable, XmlError, escapeAttr, type XmlElement } from './xml.js';
 
 /** What every SOAP handler gets besides the request. */
 export interface SoapContext {
@@ -75,7 +75,8 @@ interface Compiled {
   input: MessageCodec;
   output?: MessageCodec;
   faults: Map<string, MessageCodec>;
-  run: (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** Answers the request; a SoapFaultError it meets is answered as a Fault (see `answerFault`). */
+  run: (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 const SOAP_TYPES = ['text/xml', 'application/soap+xml'];
@@ -170,19 +171,15 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
 
   for (const [path, ops] of endpoints) {
     const dispatch = dispatcher(ops);
-    app.post(path, async (req, reply) => {
+    // Not an async function: reading the envelope is synchronous (its errors reach the fault
+    // handler as thrown), and the operation's promise is handed to Fastify as it is.
+    app.post(path, (req, reply) => {
       const { version: declared, action: typeAction } = versionOfContentType(req.headers['content-type']);
       const env = parseEnvelope(typeof req.body === 'string' ? req.body : '');
       if (env.version !== declared) throw new SoapInputError(`a SOAP ${env.version} envelope needs Content-Type ${env.version === '1.1' ? 'text/xml' : 'application/soap+xml'}`);
       const action = env.version === '1.1' ? unquote(req.headers.soapaction) : typeAction;
       const c = dispatch(env.body.children[0], action);
-      const values = c.input.read(env);
-      try {
-        return await c.run(values, env.version, req, reply);
-      } catch (e) {
-        if (e instanceof SoapFaultError) return sendFault(reply, env.version, 500, e.code, e.reason, faultDetail(c, e, req.log));
-        throw e;
-      }
+      return c.run(c.input.read(env), env.version, req, reply);
     });
     if (def.wsdl) {
       const wsdl = def.wsdl;
@@ -201,13 +198,15 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
 
 /** Finds the operation of a Body: by its first element, then by action when several share it. */
 function dispatcher(ops: Compiled[]) {
-  const byKey = new Map<string, Compiled[]>();
+  const byName = new QNameTable<Compiled[]>();
+  const noBody: Compiled[] = [];
   for (const c of ops) {
-    const key = c.input.dispatchKey ?? '';
-    byKey.set(key, [...(byKey.get(key) ?? []), c]);
+    const name = c.input.dispatchName;
+    if (!name) noBody.push(c);
+    else byName.set(name.namespace, name.name, [...(byName.get(name.namespace, name.name) ?? []), c]);
   }
-  return (first: { ns: string; name: string } | undefined, action: string | undefined): Compiled => {
-    const candidates = byKey.get(first ? first.ns + '|' + first.name : '') ?? [];
+  return (first: XmlElement | undefined, action: string | undefined): Compiled => {
+    const candidates = (first ? byName.get(first.ns, first.name) : noBody) ?? [];
     if (candidates.length === 1) return candidates[0];
     const byAction = (candidates.length ? candidates : ops).filter((c) => action !== undefined && c.op.soapAction === action);
     if (byAction.length === 1) return byAction[0];
@@ -217,12 +216,18 @@ function dispatcher(ops: Compiled[]) {
 }
 
 function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>) {
+  const output = c.output!;
   return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
-    const res = await handler(values, { log: req.log, raw: req });
+    let res: SoapReply<unknown, Record<string, unknown>>;
+    try {
+      res = await handler(values, { log: req.log, raw: req });
+    } catch (e) {
+      return answerFault(c, e, version, req, reply);
+    }
     const px = new PrefixMap();
-    const header = c.output!.writeHeaders(res?.headers, px);
-    const body = c.output!.writeBody(res?.body, px);
-    return sendEnvelope(reply, version, 200, buildEnvelope(version, header, body, px));
+    const header = output.writeHeaders(res?.headers, px);
+    const body = output.writeBody(res?.body, px);
+    sendEnvelope(reply, version, 200, buildEnvelope(version, header, body, px));
   };
 }
 
@@ -244,6 +249,13 @@ function oneWayRun(handler: OneWayHandler<SoapValues>, track: (job: Promise<unkn
 
 function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapValues, unknown, unknown>, push: PushRuntime, options: SoapProviderOptions) {
   return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      await accept(values, version, req, reply);
+    } catch (e) {
+      answerFault(c, e, version, req, reply);
+    }
+  };
+  async function accept(values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) {
     const replyTo = values.headers[op.replyToPart];
     if (typeof replyTo !== 'string' || replyTo.length === 0) throw new SoapInputError(`missing ${op.replyToPart} SOAP header`);
     try {
@@ -261,8 +273,8 @@ function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapV
     const px = new PrefixMap();
     const header = c.output!.writeHeaders({ [op.correlationPart]: correlationId }, px);
     const body = c.output!.writeBody(ack, px);
-    await sendEnvelope(reply, version, 200, buildEnvelope(version, header, body, px));
-  };
+    sendEnvelope(reply, version, 200, buildEnvelope(version, header, body, px));
+  }
 }
 
 function pullRun(
@@ -274,6 +286,13 @@ function pullRun(
   track: (job: Promise<unknown>) => void,
 ) {
   return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      await accept(values, version, req, reply);
+    } catch (e) {
+      answerFault(c, e, version, req, reply);
+    }
+  };
+  async function accept(values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) {
     const id = options.correlationId ? await options.correlationId(op.id, values) : randomUUID();
     const ctx: PullContext = { taskId: id, log: req.log.child({ correlationId: id }) };
     const ack = await handler.acknowledge(values, ctx);
@@ -281,7 +300,7 @@ function pullRun(
     await store.create({ id, operation: op.id, state: 'running', statusUrl: '', resultUrl: '', request: { path: {}, query: {}, headers: values.headers, body: values.body } });
     const px = new PrefixMap();
     const header = c.output!.writeHeaders({ [op.correlationPart]: id }, px);
-    await sendEnvelope(reply, version, 200, buildEnvelope(version, header, c.output!.writeBody(ack, px), px));
+    sendEnvelope(reply, version, 200, buildEnvelope(version, header, c.output!.writeBody(ack, px), px));
     track(
       (async () => {
         try {
@@ -292,12 +311,19 @@ function pullRun(
         }
       })(),
     );
-  };
+  }
 }
 
 function pullStepRun(c: Compiled, op: SoapPullDescriptor, step: 'status' | 'result', handler: SoapPullHandler<SoapValues, unknown, unknown, unknown>, store: PullTaskStore) {
   const part = op.pull[step].correlationPart;
-  return async (values: SoapValues, version: SoapVersion, _req: FastifyRequest, reply: FastifyReply) => {
+  return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      await answer(values, version, reply);
+    } catch (e) {
+      answerFault(c, e, version, req, reply);
+    }
+  };
+  async function answer(values: SoapValues, version: SoapVersion, reply: FastifyReply) {
     const id = values.headers[part];
     if (typeof id !== 'string' || id.length === 0) throw new SoapInputError(`missing ${part} SOAP header`);
     const task = await store.get(id);
@@ -308,8 +334,14 @@ function pullStepRun(c: Compiled, op: SoapPullDescriptor, step: 'status' | 'resu
     else if (task.state !== 'done') throw new SoapFaultError('Sender', `the result of ${JSON.stringify(id)} is not ready`);
     else body = task.result;
     const px = new PrefixMap();
-    return sendEnvelope(reply, version, 200, buildEnvelope(version, '', c.output!.writeBody(body, px), px));
-  };
+    sendEnvelope(reply, version, 200, buildEnvelope(version, '', c.output!.writeBody(body, px), px));
+  }
+}
+
+/** A SoapFaultError is answered as a Fault with its declared detail; anything else goes on to the fault handler. */
+function answerFault(c: Compiled, e: unknown, version: SoapVersion, req: FastifyRequest, reply: FastifyReply): void {
+  if (!(e instanceof SoapFaultError)) throw e;
+  sendFault(reply, version, 500, e.code, e.reason, faultDetail(c, e, req.log));
 }
 
 function faultDetail(c: Compiled, e: SoapFaultError, log: FastifyBaseLogger): string {
@@ -327,7 +359,7 @@ function faultDetail(c: Compiled, e: SoapFaultError, log: FastifyBaseLogger): st
 }
 
 export function sendEnvelope(reply: FastifyReply, version: SoapVersion, status: number, xml: string): FastifyReply {
-  return reply.code(status).header('content-type', soapHeaders(version, undefined)['content-type']).send(xml);
+  return reply.code(status).header('content-type', contentTypeOf(version)).send(xml);
 }
 
 export function sendFault(reply: FastifyReply, version: SoapVersion, status: number, code: FaultCode, reason: string, detail = ''): FastifyReply {
