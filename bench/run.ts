@@ -595,8 +595,11 @@ async function soapSection() {
       `${fmt(cpu(f))} µs of the generated provider's are the floor row: Node's HTTP parsing, Fastify's routing and body reading, ` +
       'the transaction id and the socket write, which any Fastify server pays before SOAP work. The SOAP work is the rest ' +
       `(${fmt(cpu(g) - cpu(f))} µs): parsing the envelope with saxes into a tree (~6 µs in a profile under this load), dispatch and promises ` +
-      '(~2 µs), decoding and Ajv validation (~1 µs), encoding and building the answer (~0.5 µs), plus the kernel wake-ups that grow as a ' +
-      `server gets slower. 3× needs ${fmt(needed)} µs per request, that is SOAP work under ${fmt(Math.max(0, needed - cpu(f)))} µs: ` +
+      '(~2 µs), decoding and Ajv validation (~1 µs), encoding and building the answer (~0.5 µs) in micro-benchmarks; in the server, with caches ' +
+      'shared with the network stack, the same work costs more, and every µs a server adds costs it about 1.4 µs in all, as the slower it ' +
+      'answers the more often the kernel has to wake the load generator (measured apart: the floor route burning 8 µs of CPU per request ' +
+      `spent 31-33 µs, burning 16 µs spent 45 µs). 3× needs ${fmt(needed)} µs per request, that is ${fmt(Math.max(0, needed - cpu(f)))} µs above the floor, ` +
+      'about 10 µs of SOAP work instead of ~16 µs: ' +
       'decoding straight from the parser\'s events into the message without building a tree, and answering through Node\'s response ' +
       'without Fastify\'s reply pipeline, would be the next steps. With a longer message the gap widens (second table).',
   });
