@@ -566,7 +566,7 @@ async function soapSection() {
   table(LOAD_HEAD, [
     loadRow('`soap` package server from the WSDL', s),
     loadRow('generated SOAP provider (MRequest as BLOCK_SOAP)', g, s),
-    loadRow('floor: Accordo\'s Fastify setup answering the same response without reading the request', f, s),
+    loadRow('floor: Accordo\'s Fastify setup answering the same response without parsing the request (its body read as text)', f, s),
   ]);
   // The same operation with a longer message: the list a1s with 200 items instead of one.
   const items = Array.from({ length: 200 }, (_, i) => `<a1s>${i}</a1s>`).join('');
