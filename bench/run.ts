@@ -23,6 +23,8 @@ const CONFIG = QUICK
   ? { genRounds: 1, loadRounds: 1, seconds: 3, warmupSeconds: 1, connections: 50, pushes: 1000, pushRounds: 1 }
   : { genRounds: 5, loadRounds: 5, seconds: 5, warmupSeconds: 2, connections: 50, pushes: 5000, pushRounds: 3 };
 const PUSH_CONCURRENCY = 50;
+/** Rounds of the rows whose rounds are long (a push round waits for its callbacks; the long SOAP message), for the 10 minutes. */
+const SHORT_ROUNDS = Math.min(3, CONFIG.loadRounds);
 
 /**
  * Where loaded servers and the load generator run. On a machine of two cores or more (Linux, with
@@ -414,7 +416,7 @@ async function restSection() {
     `autocannon in its own process, \`-c ${CONFIG.connections} -d ${CONFIG.seconds}\` per round, ${CONFIG.loadRounds} round(s) per server. ` +
       `Every round starts the server in a fresh Node process on 127.0.0.1 and warms it up for ${CONFIG.warmupSeconds} s first, because the ` +
       'same server measures differently from one process to the next; the rounds of the two servers of (a) alternate, and (b) runs after them, ' +
-      `${Math.min(3, CONFIG.loadRounds)} round(s), each followed by a wait for its callbacks to be delivered. ` +
+      `${SHORT_ROUNDS} round(s), each followed by a wait for its callbacks to be delivered. ` +
       (PINNING
         ? `The server under load runs on CPU ${PINNING.server} alone and autocannon (and the callback sink) on CPU ${PINNING.load} (\`taskset\`), so they never compete for a core. `
         : 'Servers and autocannon share the cores (no `taskset`, or a single core). ') +
@@ -465,7 +467,7 @@ async function restSection() {
       },
       // Three rounds: after each, the drain waits ~45 s for the round's ~60k callbacks (the worker
       // delivers 8 at a time, each claimed and recorded in the store), and the run must stay under 10 minutes.
-    ], '', Math.min(3, CONFIG.loadRounds));
+    ], '', SHORT_ROUNDS);
   } finally {
     await sink.stop();
   }
@@ -490,7 +492,7 @@ async function restSection() {
   ]);
   note(
     `(b) callbacks: of ${total('accepted')} accepted requests (warm-ups included), ${total('delivered')} were delivered to the sink and acknowledged, ` +
-      `${total('dead')} not. The deliveries run in the provider's process while it accepts, so their cost is in its req/s: ` +
+      `${total('dead')} given up${total('accepted') > total('delivered') + total('dead') ? `, ${total('accepted') - total('delivered') - total('dead')} still queued when their process was stopped` : ''}. The deliveries run in the provider's process while it accepts, so their cost is in its req/s: ` +
       'in a CPU profile under this load the largest cost after the socket writes is `fetch` (undici, web streams, AbortSignal) sending the callbacks.',
   );
 
@@ -574,12 +576,12 @@ async function soapSection() {
   if (longBody === body) throw new Error('the seed request has no <a1s>1</a1s> to repeat');
   note(
     `The same operation with a longer message (\`a1s\` holding 200 items, ${fmt(Buffer.byteLength(longBody) / 1024, 1)} KiB): how each server's cost ` +
-      `grows with the message; ${Math.min(3, CONFIG.loadRounds)} round(s) each, so that the whole run stays under 10 minutes.`,
+      `grows with the message; ${SHORT_ROUNDS} round(s) each, so that the whole run stays under 10 minutes.`,
   );
   const [sl, gl] = await measure([
     { ...soapPackage, body: longBody },
     { ...generated, body: longBody },
-  ], ', 200-item message', Math.min(3, CONFIG.loadRounds));
+  ], ', 200-item message', SHORT_ROUNDS);
   table(LOAD_HEAD, [loadRow('`soap` package server, 200-item message', sl), loadRow('generated SOAP provider, 200-item message', gl, sl)]);
 
   const cpu = (m: Measured) => stat(m.rounds.map((r) => r.cpuPerRequest)).median;
