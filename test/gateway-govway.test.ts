@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config/index.js';
 import { generate } from '../src/generate.js';
 import { SpecError } from '../src/load/errors.js';
 import { emitGateway } from '../src/emit/gateway/index.js';
-import { loadAgreement } from '../src/load/index.js';
+import { loadClassified as loadAgreement } from '../src/classify/index.js';
 import { GovWayConfigApi } from './support/govway-schema.js';
 import { FIXTURES, ROOT, tempDir } from './support/tmp.js';
 

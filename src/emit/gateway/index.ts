@@ -1,5 +1,5 @@
 import type { GatewayConfig, GatewayTarget } from '../../config/gateway.js';
-import type { Agreement } from '../../model/agreement.js';
+import type { ClassifiedAgreement } from '../../classify/index.js';
 import type { GeneratedFile, Side } from '../index.js';
 import { render } from '../render.js';
 import { govwayPlan, type GatewaySide } from './govway.js';
@@ -22,8 +22,8 @@ export interface GatewayEmitOptions {
 }
 
 /** The gateway configuration of an agreement, under `gateway/<target>/`: owned files, rewritten on every run. */
-export async function emitGateway(agreement: Agreement, config: GatewayConfig, options: GatewayEmitOptions): Promise<GeneratedFile[]> {
-  const t = topology(agreement, config);
+export async function emitGateway(classified: ClassifiedAgreement, config: GatewayConfig, options: GatewayEmitOptions): Promise<GeneratedFile[]> {
+  const t = topology(classified, config);
   const sides: GatewaySide[] = options.side === 'both' ? ['provider', 'consumer'] : [options.side];
   const origin = `${options.mark} from ${options.specs.join(' and ')} and the gateway section of ${configName(config)}`;
   const notice = `${origin}. Do not edit: \`accordo generate\` rewrites this file when they change.`;
