@@ -60,7 +60,7 @@ export function topology(agreement: Agreement, config: GatewayConfig): Topology 
     const api: GatewayApi = { ...named, kind: 'callback', protocol: agreement.callback ? protocolOf(agreement.callback) : 'rest', iface: agreement.callback, routes: [] };
     for (const r of view.receivers) {
       const op = agreement.callback?.operations.find((o) => o.id === r.id);
-      api.routes.push({ api, id: r.id, method: r.descriptor.method, path: r.path, role: { pattern: 'crud' }, service: op && soapService(api, op) });
+      api.routes.push({ api, id: r.id, method: r.descriptor.method, path: r.path, role: { pattern: 'crud' }, service: op && soapService(api, op), op });
     }
     callback = api;
   }
@@ -148,12 +148,16 @@ export function resourceName(method: string, path: string): string {
   return `${method.toUpperCase()}_${parts.join('.')}`;
 }
 
-/** Invocation URL of an erogazione: `<gateway>/rest/in/<erogatore>/<API>/v<N>`. */
-export function inboundUrl(gatewayUrl: string, erogatore: string, api: GatewayApi): string {
-  return `${gatewayUrl}/rest/in/${erogatore}/${api.name}/v${api.version}`;
+/**
+ * Invocation URL of an erogazione, as GovWay lays it out under ModI (urlInterna.rst):
+ * `<gateway>/<rest|soap>/in/<erogatore>/<name>/v<N>`, where a SOAP erogazione is named after its
+ * port type (`service`) and a REST one after its API.
+ */
+export function inboundUrl(gatewayUrl: string, erogatore: string, api: GatewayApi, service?: string): string {
+  return `${gatewayUrl}/${api.protocol}/in/${erogatore}/${service ?? api.name}/v${api.version}`;
 }
 
-/** Invocation URL of a fruizione: `<gateway>/rest/out/<fruitore>/<erogatore>/<API>/v<N>`. */
-export function outboundUrl(gatewayUrl: string, fruitore: string, erogatore: string, api: GatewayApi): string {
-  return `${gatewayUrl}/rest/out/${fruitore}/${erogatore}/${api.name}/v${api.version}`;
+/** Invocation URL of a fruizione: `<gateway>/<rest|soap>/out/<fruitore>/<erogatore>/<name>/v<N>`, named as an erogazione is. */
+export function outboundUrl(gatewayUrl: string, fruitore: string, erogatore: string, api: GatewayApi, service?: string): string {
+  return `${gatewayUrl}/${api.protocol}/out/${fruitore}/${erogatore}/${service ?? api.name}/v${api.version}`;
 }
