@@ -60,7 +60,7 @@ export function topology(classified: ClassifiedAgreement, config: GatewayConfig)
     if (named.name === request.name && callbackSpec !== agreement.provider) named.name = `${named.name}Callback`;
     const api: GatewayApi = { ...named, kind: 'callback', protocol: callbackSpec ? protocolOf(callbackSpec) : 'rest', iface: callbackSpec, routes: [] };
     for (const r of classified.receivers) {
-      const route: Route = { api, id: r.op.id, method: r.op.method.toUpperCase(), path: r.path, role: { pattern: 'crud' }, service: callbackSpec ? soapService(api, r.op) : undefined };
+      const route: Route = { api, id: r.op.id, method: r.op.method.toUpperCase(), path: r.path, role: { pattern: 'crud' }, service: callbackSpec ? soapService(api, r.op) : undefined, op: r.op };
       api.routes.push(route);
       receiverRoutes.set(r, route);
     }
@@ -116,12 +116,16 @@ export function resourceName(method: string, path: string): string {
   return `${method.toUpperCase()}_${parts.join('.')}`;
 }
 
-/** Invocation URL of an erogazione: `<gateway>/rest/in/<erogatore>/<API>/v<N>`. */
-export function inboundUrl(gatewayUrl: string, erogatore: string, api: GatewayApi): string {
-  return `${gatewayUrl}/rest/in/${erogatore}/${api.name}/v${api.version}`;
+/**
+ * Invocation URL of an erogazione, as GovWay lays it out under ModI (urlInterna.rst):
+ * `<gateway>/<rest|soap>/in/<erogatore>/<name>/v<N>`, where a SOAP erogazione is named after its
+ * port type (`service`) and a REST one after its API.
+ */
+export function inboundUrl(gatewayUrl: string, erogatore: string, api: GatewayApi, service?: string): string {
+  return `${gatewayUrl}/${api.protocol}/in/${erogatore}/${service ?? api.name}/v${api.version}`;
 }
 
-/** Invocation URL of a fruizione: `<gateway>/rest/out/<fruitore>/<erogatore>/<API>/v<N>`. */
-export function outboundUrl(gatewayUrl: string, fruitore: string, erogatore: string, api: GatewayApi): string {
-  return `${gatewayUrl}/rest/out/${fruitore}/${erogatore}/${api.name}/v${api.version}`;
+/** Invocation URL of a fruizione: `<gateway>/<rest|soap>/out/<fruitore>/<erogatore>/<name>/v<N>`, named as an erogazione is. */
+export function outboundUrl(gatewayUrl: string, fruitore: string, erogatore: string, api: GatewayApi, service?: string): string {
+  return `${gatewayUrl}/${api.protocol}/out/${fruitore}/${erogatore}/${service ?? api.name}/v${api.version}`;
 }
