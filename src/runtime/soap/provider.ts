@@ -13,16 +13,20 @@ import {
   PrefixMap,
   SoapFaultError,
   SoapVersionError,
+  SoapVersionMismatchError,
   buildEnvelope,
   faultBody,
   parseEnvelope,
   contentTypeOf,
   versionOfContentType,
+  versionMismatchEnvelope,
   type FaultCode,
   type SoapVersion,
 } from './envelope.js';
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
-import { QNameTable, XmlError, escapeAttr, type XmlElement } from './xml.js';
+import { QNameTable, XmlError, decodeXml, escapeAttr, type XmlElement } from './xml.js';
+import { charsetOf } from '../charset.js';
+import { inputLimits, type InputLimits } from '../limits.js';
 
 /** What every SOAP handler gets besides the request. */
 export interface SoapContext {
@@ -48,7 +52,7 @@ export type OneWayHandler<Req> = (request: Req, ctx: SoapContext) => void | Prom
  * REST provider's (`store`, `retentionMs`, `delivery`, `retry`, `replyTo`...: see ProviderOptions).
  */
 export interface SoapProviderOptions
-  extends Pick<ProviderOptions, 'store' | 'retentionMs' | 'delivery' | 'clock' | 'shutdownTimeoutMs' | 'retry' | 'outbound' | 'replyTo' | 'onDelivery'> {
+  extends Pick<ProviderOptions, 'store' | 'retentionMs' | 'delivery' | 'clock' | 'shutdownTimeoutMs' | 'retry' | 'outbound' | 'replyTo' | 'onDelivery' | 'limits' | 'validateResponses'> {
   /** Supplies the CorrelationID of an accepted push request (default: a random UUID). */
   correlationId?: (operationId: string, request: SoapValues) => string | Promise<string>;
   /** Public base URL (scheme, host, port) written in the `soap:address` of `?wsdl` (default: from the request's Host). */
@@ -81,12 +85,38 @@ interface Compiled {
 
 const SOAP_TYPES = ['text/xml', 'application/soap+xml'];
 
-/** Parses SOAP bodies as text, and only those (other media types get 415): the envelope parser does the rest. */
+/**
+ * Reads SOAP bodies as text in the encoding they declare (see `decodeXml`), and only those (other
+ * media types get 415): the envelope parser does the rest.
+ */
 export function installSoapParsers(app: FastifyInstance, bodyLimit?: number): void {
   app.removeAllContentTypeParsers();
   for (const type of SOAP_TYPES) {
-    if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'string', ...(bodyLimit ? { bodyLimit } : {}) }, (_req, body, done) => done(null, body));
+    if (!app.hasContentTypeParser(type)) {
+      app.addContentTypeParser(type, { parseAs: 'buffer', ...(bodyLimit ? { bodyLimit } : {}) }, (req, body, done) => {
+        try {
+          done(null, decodeXml(body as Buffer, charsetOf(req.headers['content-type'])));
+        } catch (e) {
+          done(e as Error, undefined);
+        }
+      });
+    }
   }
+}
+
+/**
+ * The SOAP versions an endpoint speaks: those of the bindings of its operations. An operation also
+ * served at another port's path may arrive there in either version (its descriptor does not say
+ * that port's version), so such an endpoint takes both.
+ */
+export function endpointVersions(path: string, ops: { version: SoapVersion; path: string }[]): SoapVersion[] {
+  if (ops.some((op) => op.path !== path)) return ['1.1', '1.2'];
+  return [...new Set(ops.map((op) => op.version))].sort();
+}
+
+/** Refuses an envelope of a version the endpoint does not speak (answered with a VersionMismatch fault). */
+export function checkEnvelopeVersion(version: SoapVersion, supported: SoapVersion[]): void {
+  if (!supported.includes(version)) throw new SoapVersionMismatchError(version, supported);
 }
 
 /**
@@ -97,6 +127,8 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
   const validators = new Validators(def.defs);
   const codec = new XmlCodec(def.defs);
   const pending = new Set<Promise<unknown>>();
+  const limits = inputLimits(options.limits);
+  const checkResponses = options.validateResponses ?? process.env.NODE_ENV !== 'production';
   installSoapParsers(app, options.bodyLimit);
   const defaultVersion = def.operations[0]?.version ?? '1.1';
   installFaultHandler(app, defaultVersion);
@@ -164,18 +196,20 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
         : isSoapPush(op)
       ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, push!, options)
       : op.output
-        ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>)
+        ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>, checkResponses)
         : oneWayRun(handler as OneWayHandler<SoapValues>, track);
     for (const path of new Set([op.path, ...(op.alsoAt ?? [])])) endpoints.set(path, [...(endpoints.get(path) ?? []), c]);
   }
 
   for (const [path, ops] of endpoints) {
     const dispatch = dispatcher(ops);
+    const versions = endpointVersions(path, ops.map((c) => c.op));
     // Not an async function: reading the envelope is synchronous (its errors reach the fault
     // handler as thrown), and the operation's promise is handed to Fastify as it is.
     app.post(path, (req, reply) => {
       const { version: declared, action: typeAction } = versionOfContentType(req.headers['content-type']);
-      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '');
+      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '', limits);
+      checkEnvelopeVersion(env.version, versions);
       if (env.version !== declared) throw new SoapInputError(`a SOAP ${env.version} envelope needs Content-Type ${env.version === '1.1' ? 'text/xml' : 'application/soap+xml'}`);
       const action = env.version === '1.1' ? unquote(req.headers.soapaction) : typeAction;
       const c = dispatch(env.body.children[0], action);
@@ -185,7 +219,7 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       const wsdl = def.wsdl;
       app.get(path, async (req, reply) => {
         const query = req.query as Record<string, unknown>;
-        if (!('wsdl' in query)) return sendFault(reply, defaultVersion, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        if (!('wsdl' in query)) return sendFault(reply.header('allow', 'POST, GET'), defaultVersion, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
         const origin = (options.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
         const name = typeof query.wsdl === 'string' && query.wsdl ? query.wsdl : undefined;
         const text = name === undefined ? wsdl.main : wsdl.files[name];
@@ -215,7 +249,7 @@ function dispatcher(ops: Compiled[]) {
   };
 }
 
-function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>) {
+function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>, checkResponse: boolean) {
   const output = c.output!;
   return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
     let res: SoapReply<unknown, Record<string, unknown>>;
@@ -223,6 +257,15 @@ function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unk
       res = await handler(values, { log: req.log, raw: req });
     } catch (e) {
       return answerFault(c, e, version, req, reply);
+    }
+    if (checkResponse) {
+      try {
+        output.checkBody(res?.body, 'response body');
+      } catch (e) {
+        // The handler broke the WSDL: the sender gets a Server fault that says no more, the log names the handler.
+        req.log.error({ handler: c.op.handler, operation: c.op.id }, `handler ${c.op.handler} returned a response the WSDL does not declare: ${(e as Error).message}`);
+        return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
+      }
     }
     const px = new PrefixMap();
     const header = output.writeHeaders(res?.headers, px);
@@ -374,6 +417,7 @@ export function sendFault(reply: FastifyReply, version: SoapVersion, status: num
 export function installFaultHandler(app: FastifyInstance, defaultVersion: SoapVersion): void {
   app.setErrorHandler((error, req, reply) => {
     const version = versionOfContentType(req.headers['content-type']).version ?? defaultVersion;
+    if (error instanceof SoapVersionMismatchError) return sendEnvelope(reply, '1.1', 500, versionMismatchEnvelope(error));
     if (error instanceof SoapVersionError) return sendFault(reply, version, 500, 'VersionMismatch', error.message);
     if (error instanceof SoapInputError) return sendFault(reply, version, 500, error.code, error.message);
     if (error instanceof XmlError) return sendFault(reply, version, 500, 'Sender', error.message);
