@@ -127,11 +127,6 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 }
 
-/** Unknown routes answer 404 problem+json too (set once, on the root instance). */
-export function installNotFoundHandler(app: FastifyInstance): void {
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, `no operation at ${request.method} ${request.url.split('?')[0]}`)));
-}
-
 /**
  * Registers the JSON body parser for application/json and the `+json` media types an agreement
  * declares: the body is decoded in the charset it declares (UTF-8 by default; undecodable bytes are
@@ -163,8 +158,9 @@ export function installJsonParsers(app: FastifyInstance, ops: OperationDescripto
 
 /**
  * What a handler's response is checked against: a declared status always (there is nothing else to
- * send it as), the declared body schema when `checkBodies` (response validation is on). Returns
- * why a response breaks the spec, or `undefined`.
+ * send it as), the declared body schema when `checkBodies` (response validation is on). A success
+ * status must be declared as such (exactly or as `2XX`): `default` describes the error responses.
+ * Returns why a response breaks the spec, or `undefined`.
  */
 export function responseChecker(validators: Validators, responses: ResponseDescriptor[], checkBodies: boolean): (status: number, body: unknown) => string | undefined {
   const bodies = new Map<number, ((body: unknown) => string | undefined) | null>();
@@ -172,7 +168,7 @@ export function responseChecker(validators: Validators, responses: ResponseDescr
     let check = bodies.get(status);
     if (check === undefined) {
       const declared = declaredResponse(responses, status);
-      if (!declared) check = () => `status ${status} is not declared`;
+      if (!declared || (declared.status === 'default' && status >= 200 && status < 300)) check = () => `status ${status} is not declared`;
       else if (!checkBodies) check = () => undefined;
       else if (!declared.schema) check = (b) => (b === undefined ? undefined : `status ${status} declares no body`);
       else {

@@ -26,7 +26,8 @@ import {
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
 import { QNameTable, XmlError, decodeXml, escapeAttr, type XmlElement } from './xml.js';
 import { charsetOf } from '../charset.js';
-import { inputLimits, type InputLimits } from '../limits.js';
+import { inputLimits } from '../limits.js';
+import { setErrorFormat } from '../server.js';
 
 /** What every SOAP handler gets besides the request. */
 export interface SoapContext {
@@ -415,6 +416,13 @@ export function sendFault(reply: FastifyReply, version: SoapVersion, status: num
  * Receiver (Server) fault that reveals nothing internal.
  */
 export function installFaultHandler(app: FastifyInstance, defaultVersion: SoapVersion): void {
+  // What the server answers outside the routes (malformed HTTP, 404, 405...) is a Fault too.
+  setErrorFormat(app, {
+    write: (status, detail, contentType) => {
+      const version = versionOfContentType(contentType).version ?? defaultVersion;
+      return { contentType: contentTypeOf(version), body: buildEnvelope(version, '', faultBody(version, status >= 500 ? 'Receiver' : 'Sender', detail), new PrefixMap()) };
+    },
+  });
   app.setErrorHandler((error, req, reply) => {
     const version = versionOfContentType(req.headers['content-type']).version ?? defaultVersion;
     if (error instanceof SoapVersionMismatchError) return sendEnvelope(reply, '1.1', 500, versionMismatchEnvelope(error));
