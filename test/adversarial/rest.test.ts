@@ -164,7 +164,7 @@ describe('adversarial REST input', () => {
   it.each(rows)('$name → $status, problem+json with a transaction id; then an honest request is served and delivered', async (row) => {
     const before = acknowledged.length;
     const bodyless = row.method === 'GET' || row.method === 'DELETE';
-    const res = await sendByHand({ method: row.method ?? 'POST', headers: bodyless ? {} : json(row.headers), body: bodyless ? undefined : row.body }, row.path);
+    const res = await sendByHand({ method: row.method ?? 'POST', headers: bodyless ? {} : json(row.headers), body: bodyless ? undefined : (row.body as BodyInit | undefined) }, row.path);
     const text = await res.text();
     expect(res.status, text).toBe(row.status);
     expect(res.headers.get('x-transaction-id')).toMatch(/^[0-9a-f-]{36}$/);
