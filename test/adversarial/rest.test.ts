@@ -7,7 +7,7 @@
 import { connect as connectTcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConnector } from 'undici';
-import { CorrelationRegistry, type FastifyInstance } from 'accordo/runtime';
+import { CorrelationRegistry, listDeliveries, MemoryStore, type FastifyInstance } from 'accordo/runtime';
 import { createProviderServer as createBlockingServer } from '../../examples/block-rest/generated/provider.js';
 import { createConsumerServer, ProviderClient } from '../../examples/nonblock-push-rest/generated/consumer.js';
 import { createProviderServer } from '../../examples/nonblock-push-rest/generated/provider.js';
@@ -275,6 +275,26 @@ describe('response validation', () => {
       }
     } finally {
       await app.close();
+    }
+  });
+
+  it('a push ACK the spec does not declare is a 500 naming the handler in the log, and nothing is accepted', async () => {
+    const logs: { msg: string; handler?: string }[] = [];
+    const store = new MemoryStore();
+    const app = await createProviderServer(
+      { pushMessage: { acknowledge: () => ({ outcome: 5 }) as never, process: () => ({ c: 'x' }) } },
+      { store, replyTo: { allowLoopback: true }, delivery: { enabled: false }, server: { logger: { level: 'info', stream: { write: (line: string) => void logs.push(JSON.parse(line)) } } } },
+    );
+    try {
+      const res = await app.inject({ method: 'POST', url: '/resources/1/M', headers: { 'content-type': 'application/json', 'x-replyto': 'http://127.0.0.1:9/cb' }, payload: '{"b":"x"}' });
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['x-correlation-id']).toBeUndefined();
+      expect(res.json()).toMatchObject({ status: 500, detail: 'the request could not be processed' });
+      expect(logs.find((l) => l.handler === 'pushMessage.acknowledge')?.msg).toMatch(/response body\.outcome must be string/);
+      expect(await listDeliveries(store)).toEqual([]);
+    } finally {
+      await app.close();
+      await store.close();
     }
   });
 

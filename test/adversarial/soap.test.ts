@@ -4,7 +4,7 @@
 // honest push sent right after is acknowledged and its callback reaches the consumer. Loopback only.
 import { connect as connectTcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CorrelationRegistry, createServer, registerSoapProvider, type FastifyInstance, type SoapServiceDefinition } from 'accordo/runtime';
+import { CorrelationRegistry, createServer, listDeliveries, MemoryStore, registerSoapProvider, type FastifyInstance, type SoapServiceDefinition } from 'accordo/runtime';
 import { definition as blockingDefinition, createProviderServer as createBlockingServer } from '../../examples/block-soap/generated/provider.js';
 import { createConsumerServer, ProviderClient } from '../../examples/nonblock-push-soap/generated/consumer.js';
 import { createProviderServer } from '../../examples/nonblock-push-soap/generated/provider.js';
@@ -190,6 +190,28 @@ describe('adversarial SOAP input', () => {
     const ok = await fetch(cb(), { method: 'POST', headers: { 'content-type': 'application/soap+xml' }, body: callback() });
     expect(ok.status).toBe(200);
     expect(await registry.waitFor('known-1', { timeoutMs: 5000 })).toEqual({ return: { c: 'ok' } });
+  });
+});
+
+describe('SOAP push ACK validation (item 13)', () => {
+  it('an ACK the WSDL does not declare is a Server fault naming the handler in the log, and nothing is accepted', async () => {
+    const logs: { msg: string; handler?: string }[] = [];
+    const store = new MemoryStore();
+    const app = await createProviderServer(
+      { mRequest: { acknowledge: () => ({ return: { outcome: { not: 'a string' } } }) as never, process: () => ({ return: { c: 'x' } }) } },
+      { store, replyTo: { allowLoopback: true }, delivery: { enabled: false }, server: { logger: { level: 'info', stream: { write: (line: string) => void logs.push(JSON.parse(line)) } } } },
+    );
+    try {
+      const res = await app.inject({ method: 'POST', url: PATH, headers: { 'content-type': 'application/soap+xml' }, payload: push('http://127.0.0.1:9/cb') });
+      expect(res.statusCode).toBe(500);
+      expect(faultOf(res.body)).toEqual({ code: 'Receiver', reason: 'the request could not be processed' });
+      expect(res.body).not.toContain('X-Correlation-ID');
+      expect(logs.find((l) => l.handler === 'mRequest.acknowledge')?.msg).toMatch(/response body\.return\.outcome must be string/);
+      expect(await listDeliveries(store)).toEqual([]);
+    } finally {
+      await app.close();
+      await store.close();
+    }
   });
 });
 

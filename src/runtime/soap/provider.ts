@@ -195,7 +195,7 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       : isSoapPull(op)
         ? pullRun(c, op, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, options, pullStore, track)
         : isSoapPush(op)
-      ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, push!, options)
+      ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, push!, options, checkResponses)
       : op.output
         ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>, checkResponses)
         : oneWayRun(handler as OneWayHandler<SoapValues>, track);
@@ -259,20 +259,26 @@ function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unk
     } catch (e) {
       return answerFault(c, e, version, req, reply);
     }
-    if (checkResponse) {
-      try {
-        output.checkBody(res?.body, 'response body');
-      } catch (e) {
-        // The handler broke the WSDL: the sender gets a Server fault that says no more, the log names the handler.
-        req.log.error({ handler: c.op.handler, operation: c.op.id }, `handler ${c.op.handler} returned a response the WSDL does not declare: ${(e as Error).message}`);
-        return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
-      }
-    }
+    if (checkResponse && brokenResponse(c, c.op.handler, res?.body, req)) return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
     const px = new PrefixMap();
     const header = output.writeHeaders(res?.headers, px);
     const body = output.writeBody(res?.body, px);
     sendEnvelope(reply, version, 200, buildEnvelope(version, header, body, px));
   };
+}
+
+/**
+ * Whether a handler's body breaks the output message; if so the log names the handler and what is
+ * wrong (the sender gets a Server fault that says no more).
+ */
+function brokenResponse(c: Compiled, handler: string, body: unknown, req: FastifyRequest): boolean {
+  try {
+    c.output!.checkBody(body, 'response body');
+    return false;
+  } catch (e) {
+    req.log.error({ handler, operation: c.op.id }, `handler ${handler} returned a response the WSDL does not declare: ${(e as Error).message}`);
+    return true;
+  }
 }
 
 function oneWayRun(handler: OneWayHandler<SoapValues>, track: (job: Promise<unknown>) => void) {
@@ -291,7 +297,7 @@ function oneWayRun(handler: OneWayHandler<SoapValues>, track: (job: Promise<unkn
   };
 }
 
-function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapValues, unknown, unknown>, push: PushRuntime, options: SoapProviderOptions) {
+function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapValues, unknown, unknown>, push: PushRuntime, options: SoapProviderOptions, checkResponse: boolean) {
   return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
     try {
       await accept(values, version, req, reply);
@@ -310,6 +316,7 @@ function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapV
     const correlationId = options.correlationId ? await options.correlationId(op.id, values) : randomUUID();
     const ctx: PushContext = { correlationId, replyTo, log: req.log.child({ correlationId }) };
     const ack = await handler.acknowledge(values, ctx);
+    if (checkResponse && brokenResponse(c, `${op.handler}.acknowledge`, ack, req)) return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
     // The ACK is a promise to deliver: it is sent only once the request is stored.
     const refused = await acceptPush(push, op.id, correlationId, values, replyTo, ctx.log);
     if (refused === 'unavailable') throw new SoapFaultError('Receiver', 'the request could not be taken in charge; try again later');
