@@ -33,20 +33,28 @@ export function inputLimits(settings: Partial<InputLimits> = {}): InputLimits {
 
 /**
  * Whether JSON text nests objects and arrays deeper than `limit`: one pass over the text, before
- * it is parsed, so a deep body costs no more than reading it.
+ * it is parsed, so a deep body costs no more than reading it. Strings are skipped with `indexOf`
+ * (text-heavy bodies cost next to nothing; a 770 KB body of small objects costs about what
+ * JSON.parse does).
  */
 export function jsonNestsDeeper(text: string, limit: number): boolean {
   // A text shorter than the limit cannot open more brackets than it has characters.
   if (text.length <= limit) return false;
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) {
+      // The string ends at the first quote not escaped by an odd run of backslashes.
+      let end = i;
+      for (;;) {
+        end = text.indexOf('"', end + 1);
+        if (end < 0) return false; // unterminated: the parser refuses it
+        let backslashes = 0;
+        while (text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+      i = end;
+    } else if (c === 0x7b || c === 0x5b) {
       if (++depth > limit) return true;
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
