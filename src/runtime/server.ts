@@ -74,8 +74,11 @@ export function createServer(options: ServerOptions = {}): FastifyInstance {
     // A URL whose percent-encoding does not decode (`%zz`), or a path parameter over the router's length.
     frameworkErrors: (error, req, reply) => {
       reply.header(header, req.id);
-      const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
-      return sendError(reply, tooLong ? 414 : 400, tooLong ? 'a path segment is too long' : 'the URL is not validly percent-encoded');
+      const code = (error as { code?: string }).code;
+      if (code === 'FST_ERR_BAD_URL') return sendError(reply, 400, 'the URL is not validly percent-encoded');
+      if (code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, 414, 'a path segment is too long');
+      req.log.error({ err: error }, 'request failed before routing');
+      return sendError(reply, 500, 'the request could not be processed');
     },
     // Answered below as problem+json: Fastify's own 503 while closing is its JSON.
     return503OnClosing: false,

@@ -156,6 +156,7 @@ describe('adversarial REST input', () => {
     { name: 'X-ReplyTo [::ffff:a9fe:a9fe] (IPv4-mapped link-local)', headers: { 'x-replyto': 'http://[::ffff:a9fe:a9fe]/cb' }, body: '{}', status: 400, detail: /ipv4Mapped address/ },
     // Item 10: what never reaches an operation is problem+json too.
     { name: 'a URL with bad percent-encoding', path: '/resources/%zz/M', body: '{}', status: 400, detail: /not validly percent-encoded/ },
+    { name: 'a path parameter of 200 characters', path: `/resources/${'1'.repeat(200)}/M`, body: '{}', status: 414, detail: /a path segment is too long/ },
     { name: 'an unknown path', path: '/nothing/here', body: '{}', status: 404, detail: /no operation at POST \/nothing\/here/ },
     { name: 'GET on the POST route', method: 'GET', status: 405, detail: /GET is not allowed at \/resources\/1\/M; allowed: POST/, allow: 'POST' },
     { name: 'DELETE on the POST route', method: 'DELETE', status: 405, detail: /allowed: POST/, allow: 'POST' },
