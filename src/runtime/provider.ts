@@ -5,7 +5,19 @@ import { checkAdminOptions, DEFAULT_RETENTION_MS, registerDeliveryAdmin, type Ad
 import { systemClock, type Clock } from './clock.js';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor } from './descriptors.js';
 import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
-import { declaredResponse, isJsonMediaType, routePath, installJsonParsers, installErrorHandler, requestParser, sendJson, type IncomingRequest } from './http.js';
+import {
+  declaredResponse,
+  isJsonMediaType,
+  routePath,
+  installJsonParsers,
+  installErrorHandler,
+  requestParser,
+  responseChecker,
+  sendBrokenResponse,
+  sendJson,
+  type IncomingRequest,
+} from './http.js';
+import { inputLimits, type InputLimits } from './limits.js';
 import type { OutboundOptions } from './outbound.js';
 import { problem, ProblemError, sendProblem } from './problem.js';
 import { StorePullTaskStore } from './store/pull.js';
@@ -89,6 +101,14 @@ export interface ProviderOptions {
   clock?: Clock;
   /** Admin routes for deliveries (list, inspect, retry, purge): off unless set; bearer-token protected. */
   admin?: AdminOptions;
+  /** Bounds on what is read of a request besides its size: nesting depth, XML attributes and namespaces (docs/security.md). */
+  limits?: Partial<InputLimits>;
+  /**
+   * Check what handlers return against the declared responses (status and body): a response that
+   * breaks the spec is a 500 problem (a Server fault) and a log line naming the handler. Default: on
+   * unless NODE_ENV is `production`. An undeclared status is refused either way.
+   */
+  validateResponses?: boolean;
 }
 
 export interface DeliveryOptions {
@@ -140,7 +160,8 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     pullStore = new StorePullTaskStore(store, { clock: options.clock, retentionMs: options.retentionMs });
   }
   installErrorHandler(app);
-  installJsonParsers(app, def.operations);
+  installJsonParsers(app, def.operations, inputLimits(options.limits));
+  const checkResponses = options.validateResponses ?? process.env.NODE_ENV !== 'production';
   app.addHook('onClose', async () => {
     // Let work in progress finish, but a hung handler must not hold the shutdown forever.
     const grace = options.shutdownTimeoutMs ?? 10_000;
@@ -184,11 +205,12 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
   for (const { op, handler } of routes) {
     const parse = requestParser(validators, op);
     const { url } = routePath(op.path);
+    const check = responseChecker(validators, op.responses, checkResponses);
     const run = isPush(op)
-      ? pushRoute(op, handler as PushHandler<IncomingRequest, unknown, unknown>, push!, options)
+      ? pushRoute(op, handler as PushHandler<IncomingRequest, unknown, unknown>, push!, options, check)
       : op.pattern === 'ONEWAY'
         ? oneWayRoute(op, handler as OneWayHandler<IncomingRequest>, pending)
-        : blockingRoute(op, handler as BlockingHandler<IncomingRequest, HandlerResponse>);
+        : blockingRoute(op, handler as BlockingHandler<IncomingRequest, HandlerResponse>, check);
     app.route({ method: op.method, url, handler: (req, reply) => run(parse(req), req, reply) });
   }
 }
@@ -273,7 +295,7 @@ export async function acceptPush(
   return undefined;
 }
 
-function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<IncomingRequest, HandlerResponse>) {
+function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<IncomingRequest, HandlerResponse>, check: ReturnType<typeof responseChecker>) {
   // What each status is sent as, worked out once per status rather than per request.
   const sending = new Map<number, { mediaType: string; json: boolean } | null>();
   const howToSend = (status: number) => {
@@ -288,8 +310,9 @@ function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<Incomin
   };
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
     const res = await handler(request, { log: req.log, raw: req });
-    const how = howToSend(res.status);
-    if (!how) throw new Error(`handler of ${op.id} returned undeclared status ${res.status}`);
+    const broken = check(res?.status, res?.body);
+    if (broken) return sendBrokenResponse(req, reply, op, broken);
+    const how = howToSend(res.status)!;
     const headers = res.headers && Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)]));
     return sendJson(reply, res.status, res.body, headers, how.mediaType, how.json);
   };
@@ -313,7 +336,7 @@ function oneWayRoute(op: OperationDescriptor, handler: OneWayHandler<IncomingReq
   };
 }
 
-function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unknown, unknown>, push: PushRuntime, options: ProviderOptions) {
+function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unknown, unknown>, push: PushRuntime, options: ProviderOptions, check: ReturnType<typeof responseChecker>) {
   const accepted = declaredResponse(op.responses, 202);
 
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
@@ -326,6 +349,9 @@ function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unk
     const correlationId = options.correlationId ? await options.correlationId(op.id, request) : randomUUID();
     const ctx: PushContext = { correlationId, replyTo, log: req.log.child({ correlationId }) };
     const ack = await handler.acknowledge(request, ctx);
+    // Checked before the request is stored: an ACK the spec does not declare accepts nothing.
+    const broken = check(202, ack);
+    if (broken) return sendBrokenResponse(req, reply, { id: op.id, handler: `${op.handler}.acknowledge` }, broken);
     const refused = await acceptPush(push, op.id, correlationId, request, replyTo, ctx.log);
     if (refused === 'unavailable') {
       reply.header('retry-after', '5');

@@ -9,7 +9,8 @@ import { XmlCodec } from './codec.js';
 import { isSoapPull, isSoapPush, type SoapOperationDescriptor, type SoapServiceDefinition } from './descriptors.js';
 import { PrefixMap, SoapFaultError, buildEnvelope, parseEnvelope, readFault, soapHeaders, type ParsedEnvelope } from './envelope.js';
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
-import { installFaultHandler, installSoapParsers, rewriteWsdl, sendEnvelope, sendFault } from './provider.js';
+import { checkEnvelopeVersion, endpointVersions, installFaultHandler, installSoapParsers, rewriteWsdl, sendEnvelope, sendFault } from './provider.js';
+import { inputLimits } from '../limits.js';
 import { XmlError } from './xml.js';
 
 export interface SoapClientOptions extends OutboundOptions {
@@ -182,6 +183,7 @@ export async function registerSoapCallbacks(
 ): Promise<void> {
   const validators = new Validators(def.defs);
   const codec = new XmlCodec(def.defs);
+  const limits = inputLimits(options.limits);
   installSoapParsers(app);
   installFaultHandler(app, def.callbacks[0]?.version ?? '1.1');
   const byPath = new Map<string, { op: SoapReceiverDescriptor; input: MessageCodec; output?: MessageCodec; handler: CallbackHandler<unknown, unknown> }[]>();
@@ -192,8 +194,10 @@ export async function registerSoapCallbacks(
     byPath.set(op.path, [...(byPath.get(op.path) ?? []), entry]);
   }
   for (const [path, entries] of byPath) {
+    const versions = endpointVersions(path, entries.map((e) => e.op));
     app.post(path, async (req, reply) => {
-      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '');
+      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '', limits);
+      checkEnvelopeVersion(env.version, versions);
       const first = env.body.children[0];
       const e = entries.find((x) => x.input.dispatchKey === (first ? first.ns + '|' + first.name : '')) ?? (entries.length === 1 ? entries[0] : undefined);
       if (!e) throw new SoapInputError(`no callback operation takes ${first?.name ?? 'an empty Body'}`);
@@ -230,7 +234,7 @@ export async function registerSoapCallbacks(
     if (def.wsdl) {
       const wsdl = def.wsdl;
       app.get(path, async (req, reply) => {
-        if (!('wsdl' in (req.query as object))) return sendFault(reply, def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        if (!('wsdl' in (req.query as object))) return sendFault(reply.header('allow', 'POST, GET'), def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
         const origin = `${req.protocol}://${req.host}`;
         return reply.type('text/xml; charset=utf-8').send(rewriteWsdl(wsdl.main, origin + app.prefix, origin + req.url.split('?')[0], wsdl));
       });

@@ -13,16 +13,21 @@ import {
   PrefixMap,
   SoapFaultError,
   SoapVersionError,
+  SoapVersionMismatchError,
   buildEnvelope,
   faultBody,
   parseEnvelope,
   contentTypeOf,
   versionOfContentType,
+  versionMismatchEnvelope,
   type FaultCode,
   type SoapVersion,
 } from './envelope.js';
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
-import { QNameTable, XmlError, escapeAttr, type XmlElement } from './xml.js';
+import { QNameTable, XmlError, decodeXml, escapeAttr, type XmlElement } from './xml.js';
+import { charsetOf } from '../charset.js';
+import { inputLimits } from '../limits.js';
+import { setErrorFormat } from '../server.js';
 
 /** What every SOAP handler gets besides the request. */
 export interface SoapContext {
@@ -48,7 +53,7 @@ export type OneWayHandler<Req> = (request: Req, ctx: SoapContext) => void | Prom
  * REST provider's (`store`, `retentionMs`, `delivery`, `retry`, `replyTo`...: see ProviderOptions).
  */
 export interface SoapProviderOptions
-  extends Pick<ProviderOptions, 'store' | 'retentionMs' | 'delivery' | 'clock' | 'shutdownTimeoutMs' | 'retry' | 'outbound' | 'replyTo' | 'onDelivery'> {
+  extends Pick<ProviderOptions, 'store' | 'retentionMs' | 'delivery' | 'clock' | 'shutdownTimeoutMs' | 'retry' | 'outbound' | 'replyTo' | 'onDelivery' | 'limits' | 'validateResponses'> {
   /** Supplies the CorrelationID of an accepted push request (default: a random UUID). */
   correlationId?: (operationId: string, request: SoapValues) => string | Promise<string>;
   /** Public base URL (scheme, host, port) written in the `soap:address` of `?wsdl` (default: from the request's Host). */
@@ -81,12 +86,38 @@ interface Compiled {
 
 const SOAP_TYPES = ['text/xml', 'application/soap+xml'];
 
-/** Parses SOAP bodies as text, and only those (other media types get 415): the envelope parser does the rest. */
+/**
+ * Reads SOAP bodies as text in the encoding they declare (see `decodeXml`), and only those (other
+ * media types get 415): the envelope parser does the rest.
+ */
 export function installSoapParsers(app: FastifyInstance, bodyLimit?: number): void {
   app.removeAllContentTypeParsers();
   for (const type of SOAP_TYPES) {
-    if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'string', ...(bodyLimit ? { bodyLimit } : {}) }, (_req, body, done) => done(null, body));
+    if (!app.hasContentTypeParser(type)) {
+      app.addContentTypeParser(type, { parseAs: 'buffer', ...(bodyLimit ? { bodyLimit } : {}) }, (req, body, done) => {
+        try {
+          done(null, decodeXml(body as Buffer, charsetOf(req.headers['content-type'])));
+        } catch (e) {
+          done(e as Error, undefined);
+        }
+      });
+    }
   }
+}
+
+/**
+ * The SOAP versions an endpoint speaks: those of the bindings of its operations. An operation also
+ * served at another port's path may arrive there in either version (its descriptor does not say
+ * that port's version), so such an endpoint takes both.
+ */
+export function endpointVersions(path: string, ops: { version: SoapVersion; path: string }[]): SoapVersion[] {
+  if (ops.some((op) => op.path !== path)) return ['1.1', '1.2'];
+  return [...new Set(ops.map((op) => op.version))].sort();
+}
+
+/** Refuses an envelope of a version the endpoint does not speak (answered with a VersionMismatch fault). */
+export function checkEnvelopeVersion(version: SoapVersion, supported: SoapVersion[]): void {
+  if (!supported.includes(version)) throw new SoapVersionMismatchError(version, supported);
 }
 
 /**
@@ -97,6 +128,8 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
   const validators = new Validators(def.defs);
   const codec = new XmlCodec(def.defs);
   const pending = new Set<Promise<unknown>>();
+  const limits = inputLimits(options.limits);
+  const checkResponses = options.validateResponses ?? process.env.NODE_ENV !== 'production';
   installSoapParsers(app, options.bodyLimit);
   const defaultVersion = def.operations[0]?.version ?? '1.1';
   installFaultHandler(app, defaultVersion);
@@ -162,20 +195,22 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       : isSoapPull(op)
         ? pullRun(c, op, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, options, pullStore, track)
         : isSoapPush(op)
-      ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, push!, options)
+      ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, push!, options, checkResponses)
       : op.output
-        ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>)
+        ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>, checkResponses)
         : oneWayRun(handler as OneWayHandler<SoapValues>, track);
     for (const path of new Set([op.path, ...(op.alsoAt ?? [])])) endpoints.set(path, [...(endpoints.get(path) ?? []), c]);
   }
 
   for (const [path, ops] of endpoints) {
     const dispatch = dispatcher(ops);
+    const versions = endpointVersions(path, ops.map((c) => c.op));
     // Not an async function: reading the envelope is synchronous (its errors reach the fault
     // handler as thrown), and the operation's promise is handed to Fastify as it is.
     app.post(path, (req, reply) => {
       const { version: declared, action: typeAction } = versionOfContentType(req.headers['content-type']);
-      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '');
+      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '', limits);
+      checkEnvelopeVersion(env.version, versions);
       if (env.version !== declared) throw new SoapInputError(`a SOAP ${env.version} envelope needs Content-Type ${env.version === '1.1' ? 'text/xml' : 'application/soap+xml'}`);
       const action = env.version === '1.1' ? unquote(req.headers.soapaction) : typeAction;
       const c = dispatch(env.body.children[0], action);
@@ -185,7 +220,7 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       const wsdl = def.wsdl;
       app.get(path, async (req, reply) => {
         const query = req.query as Record<string, unknown>;
-        if (!('wsdl' in query)) return sendFault(reply, defaultVersion, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        if (!('wsdl' in query)) return sendFault(reply.header('allow', 'POST, GET'), defaultVersion, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
         const origin = (options.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
         const name = typeof query.wsdl === 'string' && query.wsdl ? query.wsdl : undefined;
         const text = name === undefined ? wsdl.main : wsdl.files[name];
@@ -215,7 +250,7 @@ function dispatcher(ops: Compiled[]) {
   };
 }
 
-function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>) {
+function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>, checkResponse: boolean) {
   const output = c.output!;
   return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
     let res: SoapReply<unknown, Record<string, unknown>>;
@@ -224,11 +259,26 @@ function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unk
     } catch (e) {
       return answerFault(c, e, version, req, reply);
     }
+    if (checkResponse && brokenResponse(c, c.op.handler, res?.body, req)) return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
     const px = new PrefixMap();
     const header = output.writeHeaders(res?.headers, px);
     const body = output.writeBody(res?.body, px);
     sendEnvelope(reply, version, 200, buildEnvelope(version, header, body, px));
   };
+}
+
+/**
+ * Whether a handler's body breaks the output message; if so the log names the handler and what is
+ * wrong (the sender gets a Server fault that says no more).
+ */
+function brokenResponse(c: Compiled, handler: string, body: unknown, req: FastifyRequest): boolean {
+  try {
+    c.output!.checkBody(body, 'response body');
+    return false;
+  } catch (e) {
+    req.log.error({ handler, operation: c.op.id }, `handler ${handler} returned a response the WSDL does not declare: ${(e as Error).message}`);
+    return true;
+  }
 }
 
 function oneWayRun(handler: OneWayHandler<SoapValues>, track: (job: Promise<unknown>) => void) {
@@ -247,7 +297,7 @@ function oneWayRun(handler: OneWayHandler<SoapValues>, track: (job: Promise<unkn
   };
 }
 
-function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapValues, unknown, unknown>, push: PushRuntime, options: SoapProviderOptions) {
+function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapValues, unknown, unknown>, push: PushRuntime, options: SoapProviderOptions, checkResponse: boolean) {
   return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
     try {
       await accept(values, version, req, reply);
@@ -266,6 +316,7 @@ function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapV
     const correlationId = options.correlationId ? await options.correlationId(op.id, values) : randomUUID();
     const ctx: PushContext = { correlationId, replyTo, log: req.log.child({ correlationId }) };
     const ack = await handler.acknowledge(values, ctx);
+    if (checkResponse && brokenResponse(c, `${op.handler}.acknowledge`, ack, req)) return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
     // The ACK is a promise to deliver: it is sent only once the request is stored.
     const refused = await acceptPush(push, op.id, correlationId, values, replyTo, ctx.log);
     if (refused === 'unavailable') throw new SoapFaultError('Receiver', 'the request could not be taken in charge; try again later');
@@ -372,8 +423,16 @@ export function sendFault(reply: FastifyReply, version: SoapVersion, status: num
  * Receiver (Server) fault that reveals nothing internal.
  */
 export function installFaultHandler(app: FastifyInstance, defaultVersion: SoapVersion): void {
+  // What the server answers outside the routes (malformed HTTP, 404, 405...) is a Fault too.
+  setErrorFormat(app, {
+    write: (status, detail, contentType) => {
+      const version = versionOfContentType(contentType).version ?? defaultVersion;
+      return { contentType: contentTypeOf(version), body: buildEnvelope(version, '', faultBody(version, status >= 500 ? 'Receiver' : 'Sender', detail), new PrefixMap()) };
+    },
+  });
   app.setErrorHandler((error, req, reply) => {
     const version = versionOfContentType(req.headers['content-type']).version ?? defaultVersion;
+    if (error instanceof SoapVersionMismatchError) return sendEnvelope(reply, '1.1', 500, versionMismatchEnvelope(error));
     if (error instanceof SoapVersionError) return sendFault(reply, version, 500, 'VersionMismatch', error.message);
     if (error instanceof SoapInputError) return sendFault(reply, version, 500, error.code, error.message);
     if (error instanceof XmlError) return sendFault(reply, version, 500, 'Sender', error.message);
