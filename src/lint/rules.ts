@@ -6,7 +6,7 @@
  */
 import type { Agreement, Interface, Operation, Pattern, Response, SourceLocation } from '../model/agreement.js';
 import { pointerToken } from '../load/errors.js';
-import { CORRELATION_ID, PATTERN_EXTENSION, REPLY_TO, hasHeaderParameter, isPattern, responseOf, type PatternRole } from '../model/pattern.js';
+import { CORRELATION_ID, PATTERN_EXTENSION, REPLY_TO, isPattern, responseOf, type PatternRole } from '../model/pattern.js';
 import type { Finding, Severity } from './finding.js';
 import { Positions } from './positions.js';
 

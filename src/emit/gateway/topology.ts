@@ -135,8 +135,6 @@ const commonPrefix = (a: string, b: string) => {
   return i;
 };
 
-const lastParam = (path: string) => [...path.matchAll(/\{([^}]+)\}/g)].pop()?.[1];
-
 function apiName(iface: Interface): { name: string; version: number } {
   const major = Number.parseInt(iface.version, 10);
   return { name: pascalCase(iface.title, 'Api'), version: Number.isInteger(major) && major >= 1 ? major : 1 };
