@@ -32,7 +32,11 @@ export function requireNginx(nginx: string | undefined): string {
   return nginx;
 }
 
-/** A free TCP port on 127.0.0.1 (free when asked: the caller binds it right after). */
+/**
+ * A free TCP port on 127.0.0.1 (free when asked: the caller binds it right after). Only for what
+ * must be told its port before it starts: nginx's `listen` and the backends written into its
+ * configuration. Node servers listen on port 0 and read theirs back.
+ */
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
