@@ -68,7 +68,7 @@ export async function emit(classified: ClassifiedAgreement, options: EmitOptions
   }
   if (withConsumer) {
     const typeImports = [
-      ...new Set([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.responseType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])].filter(Boolean)),
+      ...new Set([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.responseType, o.errors?.type]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])].filter(Boolean)),
     ].sort();
     const operations = view.provider.map((o) => ({ ...o, receiverPath: o.receiver?.path ?? null }));
     files.push(

@@ -51,6 +51,17 @@ export interface OperationView {
   descriptor: OperationDescriptor | PushDescriptor | PullDescriptor;
   /** Push: code of a value for the scaffold's ACK (null: none is certain to type-check). */
   ackCode: string | null;
+  /** Push and pull: the declared error answers, and the guard that tells a client's error is one of them. */
+  errors?: ErrorView;
+}
+
+/** The error answers an operation declares: their type, and the guard a client narrows a caught error with. */
+export interface ErrorView {
+  type: string;
+  guard: string;
+  /** The exact statuses declared; `anyError` when `default` or a range (`4XX`) is declared. */
+  statuses: number[];
+  anyError: boolean;
 }
 
 export interface ReceiverView {
@@ -61,6 +72,8 @@ export interface ReceiverView {
   resultType: string;
   ackType: string;
   ackCode: string | null;
+  /** The error answers the callback declares (what the consumer may answer instead of its ACK). */
+  errorType?: string;
   descriptor: OperationDescriptor;
 }
 
@@ -85,6 +98,12 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
     const ackType = typeNames.claim(`${pascalCase(op.id)}Ack`);
     types.push({ name: ackType, doc: [`Acknowledgement of the callback ${commentText(op.id)}.`], type: bodyType(ok) });
     const handler = receiverHandlers.claim(camelCase(op.id));
+    const errors = errorResponses(op.responses);
+    let errorType: string | undefined;
+    if (errors.length) {
+      errorType = typeNames.claim(`${pascalCase(op.id)}Error`);
+      types.push({ name: errorType, doc: [`The error answers the callback ${commentText(op.id)} declares.`], type: responseUnion(errors) });
+    }
     const view: ReceiverView = {
       id: op.id,
       handler,
@@ -93,6 +112,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       resultType,
       ackType,
       ackCode: ackCode(ok, sample),
+      ...(errorType ? { errorType } : {}),
       descriptor: descriptor(op, handler, path),
     };
     receiverViewOf.set(receiver, view);
@@ -130,6 +150,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       inputOptional: input.optional,
       descriptor: descriptor(op, handler, op.path),
       ackCode: null,
+      errors: undefined,
     };
     if (pull) {
       const { status, result } = pull;
@@ -172,6 +193,18 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
     } else {
       view.responseType = typeNames.claim(`${base}Response`);
       types.push({ name: view.responseType, doc: [`The responses ${commentText(op.id)} declares.`], type: responseUnion(op.responses) });
+    }
+    // A push or pull client throws on an answer other than its 202: the declared ones are typed.
+    const errors = isPush || isPull ? errorResponses(op.responses) : [];
+    if (errors.length) {
+      const type = typeNames.claim(`${base}Error`);
+      types.push({ name: type, doc: [`The error answers ${commentText(op.id)} declares, as a client catches them.`], type: responseUnion(errors) });
+      view.errors = {
+        type,
+        guard: handlers.claim(`is${base}Error`),
+        statuses: errors.filter((r) => /^\d{3}$/.test(r.status)).map((r) => Number(r.status)),
+        anyError: errors.some((r) => !/^\d{3}$/.test(r.status)),
+      };
     }
     return view;
   });
@@ -273,6 +306,12 @@ function inputTypeOf(op: Operation, managedHeader?: string): { type: TsType; opt
     members.push(property('body', tsType(jsonBody(op)?.schema), !op.requestBody.required));
   }
   return { type: members.length ? objectType(members) : EMPTY_RECORD, optional };
+}
+
+/** The error answers among declared responses: 4xx and 5xx (and their ranges), and `default` beside a success. */
+function errorResponses(responses: Response[]): Response[] {
+  const success = responses.some((r) => r.status.startsWith('2'));
+  return responses.filter((r) => /^[45]/.test(r.status) || (r.status === 'default' && success));
 }
 
 /** One `{ status; body; headers }` per response, written on one line where it fits. */

@@ -11,9 +11,16 @@ import {
   type PollOptions,
   type PullAccepted,
   type PullCheck,
+  UnexpectedResponseError,
 } from 'accordo/runtime';
 import { operations } from './operations.js';
-import type { PushMessageAck, PushMessageInput, PushMessageResult, PushMessageStatus } from './types.js';
+import type {
+  PushMessageAck,
+  PushMessageError,
+  PushMessageInput,
+  PushMessageResult,
+  PushMessageStatus,
+} from './types.js';
 
 export interface ConsumerOptions extends ClientOptions {
   /**
@@ -57,4 +64,11 @@ export class ProviderClient {
     const { statusUrl } = await this.pushMessage(input);
     return (await awaitPull(statusUrl, this.options, poll)) as PushMessageResult;
   }
+}
+
+/** Whether `error`, thrown by `ProviderClient.pushMessage`, is an error answer the operation declares: its `status` and `body` are then typed. */
+export function isPushMessageError(error: unknown): error is UnexpectedResponseError & PushMessageError {
+  return (
+    error instanceof UnexpectedResponseError && error.operation === 'PushMessage' && [404, 500].includes(error.status)
+  );
 }

@@ -52,3 +52,6 @@ export type PushMessageStatus = MProcessingStatus;
 
 /** The result of PushMessage. */
 export type PushMessageResult = MResponseType;
+
+/** The error answers PushMessage declares, as a client catches them. */
+export type PushMessageError = { status: 404; body: ErrorMessage } | { status: 500; body: ErrorMessage };

@@ -14,11 +14,13 @@ import {
   type OperationDescriptor,
   type PushAccepted,
   type ServerOptions,
+  UnexpectedResponseError,
 } from 'accordo/runtime';
 import { operations } from './operations.js';
 import { defs } from './schemas.js';
 import type {
   PushMessageAck,
+  PushMessageError,
   PushMessageInput,
   PushMessageResult,
   PushResponseMessageAck,
@@ -72,6 +74,11 @@ export class ProviderClient {
       throw new TypeError('no X-ReplyTo URL: pass replyTo, or set callbackUrl');
     return this.options.callbackUrl.replace(/\/+$/, '') + path;
   }
+}
+
+/** Whether `error`, thrown by `ProviderClient.pushMessage`, is an error answer the operation declares: its `status` and `body` are then typed. */
+export function isPushMessageError(error: unknown): error is UnexpectedResponseError & PushMessageError {
+  return error instanceof UnexpectedResponseError && error.operation === 'PushMessage' && error.status >= 400;
 }
 
 /** The consumer's callback handlers: each returns the ACK body of its `200`. */

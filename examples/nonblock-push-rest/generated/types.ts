@@ -57,6 +57,10 @@ export type PushResponseMessageResult = MResponseType;
 /** Acknowledgement of the callback PushResponseMessage. */
 export type PushResponseMessageAck = ACKMessage;
 
+/** The error answers the callback PushResponseMessage declares. */
+export type PushResponseMessageError =
+  { status: 400; body: ErrorMessage } | { status: 404; body: ErrorMessage } | { status: number; body: ErrorMessage };
+
 /** The validated request of PushMessage, as its handler receives it. */
 export type PushMessageRequest = {
   path: {
@@ -82,3 +86,7 @@ export type PushMessageAck = ACKMessage;
 
 /** The result PushMessage sends to the callback URL. */
 export type PushMessageResult = MResponseType;
+
+/** The error answers PushMessage declares, as a client catches them. */
+export type PushMessageError =
+  { status: 400; body: ErrorMessage } | { status: 404; body: ErrorMessage } | { status: number; body: ErrorMessage };
