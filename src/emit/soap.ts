@@ -23,7 +23,7 @@ export async function emitSoap(agreement: Agreement, options: EmitOptions): Prom
           title,
           basePath: agreement.provider.basePath,
           typeImports: imports(view.provider.flatMap((o) => (o.isPullStep ? [] : [o.requestType, o.ackType, o.statusType, o.resultType, o.outputType]))),
-          wsdl: wsdlDocuments(agreement.provider.source.file),
+          wsdl: wsdlDocuments(agreement.provider),
         },
       },
       { path: 'provider.handlers.ts', template: 'soap-provider.handlers.ts.hbs', owned: false, data: { ...view, title } },
@@ -41,7 +41,7 @@ export async function emitSoap(agreement: Agreement, options: EmitOptions): Prom
           callbackBasePath: agreement.callback?.basePath ?? '',
           typeImports: imports([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.outputType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])]),
           callbacks: view.receivers.map((r) => r.descriptor),
-          wsdl: agreement.callback ? wsdlDocuments(agreement.callback.source.file) : undefined,
+          wsdl: agreement.callback && wsdlDocuments(agreement.callback),
         },
       },
     );
