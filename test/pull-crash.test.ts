@@ -1,37 +1,22 @@
 // NONBLOCK_PULL_SOAP is durable by default: a task accepted by a provider process that is then
 // killed (SIGKILL, mid-handler) is run again by the next process on the same store, once; a task
 // whose handler is interrupted a second time fails instead of running a third time.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SoapFaultError } from 'accordo/runtime';
 import { ProviderClient } from '../examples/nonblock-pull-soap/generated/consumer.js';
+import { killHard as kill, startProvider } from './support/child.js';
 import { until } from './support/push.js';
 import { tempDir } from './support/tmp.js';
 
 const script = fileURLToPath(new URL('./support/crash-pull-provider.ts', import.meta.url));
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
 
 async function startChild(file: string, log: string): Promise<{ child: ChildProcess; api: ProviderClient }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, file, log], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`provider process exited (${code}) before listening`)));
-  });
-  const { url } = JSON.parse(first) as { url: string };
+  const { child, url } = await startProvider(script, [file, log]);
   return { child, api: new ProviderClient({ endpoint: `${url}/soap/nome-api/v1` }) };
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
 }
 
 /** The handler runs the log shows, by CorrelationID. */
