@@ -3,7 +3,7 @@ import type { GatewayConfig } from './config/gateway.js';
 import { emitGateway } from './emit/gateway/index.js';
 import { emit, GENERATED_MARK, specNames, type Side } from './emit/index.js';
 import { lintAgreement, hasErrors, type Finding } from './lint/index.js';
-import { loadAgreement } from './load/index.js';
+import { hasBlockingFindings, loadClassified } from './classify/index.js';
 import type { Pattern } from './model/agreement.js';
 import { writeOutput, type WriteResult } from './write/index.js';
 
@@ -28,8 +28,19 @@ export type Stage = 'load' | 'view' | 'format' | 'write';
 
 /** The guideline rules found errors in the specs: nothing was generated. */
 export class LintFailure extends Error {
-  constructor(readonly findings: Finding[]) {
-    super(`the specs break ${findings.filter((f) => f.severity === 'error').length} guideline rule(s)`);
+  /**
+   * `blocking`: with --no-lint, the findings that stop generation all the same (the generated code
+   * cannot be written while they hold); the CLI shows those.
+   */
+  constructor(
+    readonly findings: Finding[],
+    readonly blocking?: Finding[],
+  ) {
+    super(
+      blocking
+        ? `the specs break ${blocking.length} rule(s) that generation cannot do without, --no-lint or not`
+        : `the specs break ${findings.filter((f) => f.severity === 'error').length} guideline rule(s)`,
+    );
     this.name = 'LintFailure';
   }
 }
@@ -42,15 +53,16 @@ export async function generate(options: GenerateOptions): Promise<WriteResult & 
     options.onStage?.(stage, now - t);
     t = now;
   };
-  const agreement = await loadAgreement({ spec: options.spec, callback: options.callback, patterns: options.patterns });
-  const findings = lintAgreement(agreement);
-  if (hasErrors(findings) && !options.ignoreLint) throw new LintFailure(findings);
+  const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns });
+  const findings = lintAgreement(classified);
+  // What the generated code cannot be written without stops generation even with --no-lint.
+  if (hasErrors(findings) && (!options.ignoreLint || hasBlockingFindings(classified))) throw new LintFailure(findings, options.ignoreLint ? classified.findings.filter((f) => f.blocking) : undefined);
   lap('load');
   const outDir = resolve(options.out);
-  const files = await emit(agreement, { side: options.side, outDir, onStage: options.onStage });
+  const files = await emit(classified, { side: options.side, outDir, onStage: options.onStage });
   if (options.gateway?.targets.length) {
-    const specs = specNames(agreement, outDir);
-    files.push(...(await emitGateway(agreement, options.gateway, { side: options.side, targets: options.gateway.targets, specs, mark: GENERATED_MARK })));
+    const specs = specNames(classified.agreement, outDir);
+    files.push(...(await emitGateway(classified, options.gateway, { side: options.side, targets: options.gateway.targets, specs, mark: GENERATED_MARK })));
   }
   t = performance.now();
   const result = await writeOutput(files, outDir, { check: options.check });

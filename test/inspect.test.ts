@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatInspect, inspectAgreement, type InspectRow } from '../src/inspect/index.js';
-import { loadAgreement } from '../src/load/index.js';
+import { loadClassified as loadAgreement } from '../src/classify/index.js';
 
 const fixtures = fileURLToPath(new URL('../../shared/fixtures/', import.meta.url));
 const local = fileURLToPath(new URL('./fixtures/inspect/', import.meta.url));

@@ -3,14 +3,14 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RULES, formatFindings, hasErrors, lintAgreement, type Finding } from '../src/lint/index.js';
-import { loadAgreement } from '../src/load/index.js';
+import { classify, loadClassified } from '../src/classify/index.js';
 import type { Interface, Operation, Pattern, PatternDecision } from '../src/model/agreement.js';
 
 const fixtures = fileURLToPath(new URL('../../shared/fixtures/', import.meta.url));
 const lintFixtures = fileURLToPath(new URL('./fixtures/lint/', import.meta.url));
 
 async function lint(spec: string, callback?: string): Promise<Finding[]> {
-  return lintAgreement(await loadAgreement({ spec, callback }));
+  return lintAgreement(await loadClassified({ spec, callback }));
 }
 
 /** `rule severity file:line` of each finding, for readable assertions. */
@@ -36,6 +36,7 @@ function ruleDirs(dir: string, prefix = ''): string[] {
 describe('lint rules: a passing and a failing fixture for every rule', () => {
   const dirs = ruleDirs(lintFixtures);
   const soapRules = Object.keys(RULES).filter((r) => r.includes('-soap/'));
+  // agreement/* rules are checked on REST fixture pairs here and on SOAP models below.
 
   it('covers every REST rule of the catalogue with fixtures (SOAP rules are tested on models below)', () => {
     expect(dirs.sort()).toEqual(
@@ -189,7 +190,7 @@ describe('lint SOAP rules on WSDL-shaped models', () => {
       pattern: { pattern, decidedBy, facts: [], role },
       extensions: {},
       location: { file, pointer: `/definitions/binding/operation[@name='${id}']`, line: line++, column: 3 },
-      soap: { input: { headers: input.map(part), body: [] }, output: output && { headers: output.map(part), body: [] } },
+      soap: { name: id, portType: { namespace: 'http://ente.example/nome-api', name: 'P' }, input: { headers: input.map(part), body: [] }, output: output && { headers: output.map(part), body: [] } },
     }) as unknown as Operation;
   const iface = (operations: Operation[], f = file): Interface => ({
     title: 'SOAP',
@@ -198,10 +199,12 @@ describe('lint SOAP rules on WSDL-shaped models', () => {
     basePath: '',
     operations,
   });
-  const rules = (provider: Operation[], callback?: Operation[]) =>
-    lintAgreement({ provider: iface(provider), callback: callback && iface(callback, '/specs/callback.wsdl'), schemas: new Map() }).map(
-      (f) => `${f.rule} ${f.severity} ${f.file}:${f.line}`,
-    );
+  const rules = (provider: Operation[], callback?: Operation[]) => {
+    // The operations say what a config file would declare (decidedBy 'config'); classify decides the rest from their shape.
+    const patterns = Object.fromEntries([...provider, ...(callback ?? [])].filter((o) => o.pattern.decidedBy === 'config').map((o) => [o.id, o.pattern.pattern]));
+    const agreement = { provider: iface(provider), callback: callback && iface(callback, '/specs/callback.wsdl'), schemas: new Map() };
+    return lintAgreement(classify(agreement, { patterns })).map((f) => `${f.rule} ${f.severity} ${f.file}:${f.line}`);
+  };
 
   const push = (input = ['X-ReplyTo'], output = ['X-Correlation-ID'], decidedBy: PatternDecision['decidedBy'] = 'shape') =>
     soapOp('MRequest', 'NONBLOCK_PUSH_SOAP', input, output, 'request', decidedBy);
@@ -219,10 +222,10 @@ describe('lint SOAP rules on WSDL-shaped models', () => {
   });
   it('push-soap/correlation-id-header: none on the output, none on the callback input', () => {
     expect(rules([push(['X-ReplyTo'], [], 'config')], [receiver()])).toEqual([`push-soap/correlation-id-header error ${file}:${line - 2}`]);
-    expect(rules([push()], [receiver([])])).toEqual([`push-soap/correlation-id-header error /specs/callback.wsdl:${line - 1}`]);
+    expect(rules([push()], [receiver([])])).toEqual([`push-soap/callback-correlation-id error /specs/callback.wsdl:${line - 1}`]);
   });
   it('push-soap/callback-wsdl: a push service without its callback WSDL', () => {
-    expect(rules([push()])).toEqual([`push-soap/callback-wsdl warning ${file}:${line - 1}`]);
+    expect(rules([push()])).toEqual([`push-soap/callback-wsdl error ${file}:${line - 1}`]);
   });
 
   const pull = (statusInput = ['X-Correlation-ID'], withResult = true, statusRole: PatternDecision['role'] = 'status') => [

@@ -1,7 +1,9 @@
 // Loading OpenAPI 3.0 / 3.1, YAML or JSON, across files, into the agreement model.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAgreement } from '../src/load/index.js';
+import { loadClassified } from '../src/classify/index.js';
+/** The agreement model as the classify stage leaves it (patterns decided). */
+const loadAgreement = async (sources: Parameters<typeof loadClassified>[0]) => (await loadClassified(sources)).agreement;
 import { Validators } from '../src/runtime/validation.js';
 import { FIXTURES, ROOT } from './support/tmp.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Callback, HttpMethod, Operation, Pattern } from '../src/model/agreement.js';
 import { parseRuntimeExpression } from '../src/model/expression.js';
-import { classifyCallbackInterface, classifyInterface, detectRestPattern } from '../src/model/pattern.js';
+import { classifyCallbackInterface, classifyInterface, detectRestPattern } from '../src/classify/rest.js';
 
 /** A REST operation as the loader builds it: `responses` maps status → response header names. */
 function op(

@@ -2,7 +2,9 @@
 // type-checking, a clear error without the callback WSDL, and every real-world WSDL that loads.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generate } from '../src/generate.js';
+import { loadClassified } from '../src/classify/index.js';
+import { generate, LintFailure } from '../src/generate.js';
+import { lintAgreement } from '../src/lint/index.js';
 import { SpecError } from '../src/load/errors.js';
 import { filesUnder, runCli } from './support/cli.js';
 import { FIXTURES, ROOT, tempDir } from './support/tmp.js';
@@ -31,12 +33,17 @@ describe('SOAP generation', () => {
     expect(typecheck([EXAMPLE])).toEqual([]);
   });
 
-  it('stops with a SpecError when a NONBLOCK_PUSH_SOAP provider comes without its callback WSDL', async () => {
-    const out = await tempDir('soap-nocb');
-    const e = await generate({ spec: join(SEED, 'server.wsdl'), out, side: 'both' }).catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(SpecError);
-    expect((e as SpecError).message).toMatch(/MRequest is NONBLOCK_PUSH_SOAP: .*callback WSDL.*--callback/);
-    expect((e as SpecError).file).toBe(join(SEED, 'server.wsdl'));
+  it('a NONBLOCK_PUSH_SOAP provider without its callback WSDL: the same blocking finding from lint and from generate, --no-lint or not', async () => {
+    const spec = join(SEED, 'server.wsdl');
+    const linted = lintAgreement(await loadClassified({ spec })).filter((f) => f.severity === 'error');
+    expect(linted.map((f) => f.rule)).toEqual(['push-soap/callback-wsdl']);
+    expect(linted[0].message).toMatch(/MRequest is NONBLOCK_PUSH_SOAP but the agreement has no callback WSDL/);
+    expect(linted[0].file).toBe(spec);
+    for (const ignoreLint of [false, true]) {
+      const e = await generate({ spec, out: await tempDir('soap-nocb'), side: 'both', ignoreLint }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(LintFailure);
+      expect((e as LintFailure).findings.filter((f) => f.severity === 'error')).toEqual(linted);
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import { emit } from '../src/emit/index.js';
 import { PRETTIER_OPTIONS } from '../src/emit/render.js';
 import { arrayOf, EMPTY_RECORD, flatUnion, indexed, indexSignature, intersection, keyword, literalType, objectType, property, ref, union, UNDEFINED, type TsType } from '../src/emit/ts-types.js';
 import { printTypeAlias } from '../src/emit/type-print.js';
-import { loadAgreement } from '../src/load/index.js';
+import { loadClassified as loadAgreement } from '../src/classify/index.js';
 import { docComment } from '../src/model/names.js';
 import { FIXTURES, ROOT } from './support/tmp.js';
 

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAgreement } from '../src/load/index.js';
+import { loadClassified } from '../src/classify/index.js';
+/** The agreement model as the classify stage leaves it (patterns decided). */
+const loadAgreement = async (sources: Parameters<typeof loadClassified>[0]) => (await loadClassified(sources)).agreement;
 import { SpecError } from '../src/load/errors.js';
 import type { Agreement, JsonSchema, Operation, Pattern } from '../src/model/agreement.js';
-import { soapCallbackOf } from '../src/model/soap-pattern.js';
 import { Validators } from '../src/runtime/validation.js';
 
 const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/', import.meta.url));
@@ -78,14 +79,16 @@ describe.each([
     expect(m.responses.every((r) => r.contents[0].mediaType === mediaType)).toBe(true);
   });
 
-  it('loads the callback receiver MRequestResponse and pairs it with MRequest', () => {
+  it('loads the callback receiver MRequestResponse and pairs it with MRequest', async () => {
     const cb = op(agreement.callback!, 'MRequestResponse');
     expect(cb.pattern.pattern).toBe('NONBLOCK_PUSH_SOAP');
     expect(cb.pattern.facts.join(' ')).toMatch(/callback WSDL.*X-Correlation-ID/);
     expect(cb.soap!.input.headers.map((h) => h.element.name)).toEqual(['X-Correlation-ID']);
     expect(cb.soap!.output!.headers).toEqual([]);
     expect(cb.soap!.address).toBe('https://api.indirizzoclient.it/soap/nome-api/v1');
-    expect(soapCallbackOf(op(agreement.provider, 'MRequest'), agreement.callback!.operations)).toBe(cb);
+    const classified = await loadClassified({ spec: join(dir, 'server.wsdl'), callback: join(dir, 'callback.wsdl') });
+    const push = classified.interactions.find((i) => i.kind === 'push');
+    expect(push?.kind === 'push' && push.receiver?.op.id).toBe('MRequestResponse');
   });
 
   it('gives every schema a unique identifier key and validates the four messages as JSON', () => {

@@ -10,7 +10,7 @@ import { formatFindings, hasErrors, lintAgreement } from '../lint/index.js';
 import { SpecError } from '../load/errors.js';
 import { inspectDelivery, listDeliveries, purgeDeliveries, retryDelivery } from '../runtime/admin.js';
 import { DEFAULT_STORE, openStore, TASK_STATES, type TaskRecord, type TaskState } from '../runtime/store/index.js';
-import { loadAgreement } from '../load/index.js';
+import { loadClassified } from '../classify/index.js';
 
 /** Exit codes: 0 done; 1 a spec or config is wrong; 2 bad usage; 3 `--check` found stale output. */
 export const EXIT = { ok: 0, input: 1, usage: 2, stale: 3 } as const;
@@ -50,8 +50,7 @@ export async function main(argv: string[]): Promise<number> {
             .example('$0 lint api/server.yaml --callback api/client.yaml', 'Errors make the exit code 1')
             .example('$0 lint --format json', 'Findings as JSON, with the settings of ./accordo.config.yaml'),
         async (args) => {
-          const agreement = await loadAgreement(await sources(args));
-          const findings = lintAgreement(agreement);
+          const findings = lintAgreement(await loadClassified(await sources(args)));
           const text = formatFindings(findings, args.format, { cwd: process.cwd() });
           if (text) console.log(text);
           code = hasErrors(findings) ? EXIT.input : EXIT.ok;
@@ -65,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
             .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' })
             .example('$0 inspect api/server.yaml', 'One line per operation'),
         async (args) => {
-          console.log(formatInspect(inspectAgreement(await loadAgreement(await sources(args))), args.format));
+          console.log(formatInspect(inspectAgreement(await loadClassified(await sources(args))), args.format));
         },
       )
       .command(
@@ -102,8 +101,8 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (e) {
     if (e instanceof LintFailure) {
-      console.error(formatFindings(e.findings, 'text', { cwd: process.cwd() }));
-      console.error(`error: ${e.message}; nothing was generated (fix them, or pass --no-lint)`);
+      console.error(formatFindings(e.blocking ?? e.findings, 'text', { cwd: process.cwd() }));
+      console.error(`error: ${e.message}; nothing was generated (${e.blocking ? 'fix them' : 'fix them, or pass --no-lint'})`);
       return EXIT.input;
     }
     if (e instanceof SpecError) {

@@ -52,8 +52,41 @@ export interface GatewayConfig {
   bodyLimit: string;
   /** Upstream timeouts, nginx time syntax (`5s`, `500ms`). */
   timeouts: { connect: string; read: string };
-  /** GovWay ModI security defaults of the APIs. */
-  govway: { channelSecurity: 'auth01' | 'auth02'; messageSecurity: string };
+  /** GovWay settings: the ModI security of the APIs, the access control of erogazioni and fruizioni, key material by reference. */
+  govway: GovWayConfig;
+}
+
+/** How an erogazione authenticates who calls it (GovWay `autenticazione.tipo`, with `opzionale`). */
+export const EROGAZIONE_AUTHENTICATION = ['https-optional', 'https', 'disabilitato'] as const;
+/** How a fruizione authenticates the local application that calls it; the applicativo gets matching credentials. */
+export const FRUIZIONE_AUTHENTICATION = ['disabilitato', 'http-basic', 'https'] as const;
+export const MESSAGE_SECURITY = ['disabilitato', 'auth01', 'auth02', 'integrity01-auth01', 'integrity01-auth02', 'integrity02-auth01', 'integrity02-auth02'] as const;
+
+/** A keystore or truststore on the gateway's file system, named by path: its passwords are read from the environment when applying. */
+export interface StoreReference {
+  path: string;
+  type: string;
+  /** Keystores: the alias of the signing key. */
+  alias?: string;
+}
+
+/** What one side's GovWay holds for this agreement, beyond what the gateway section says for both. */
+export interface GovWaySideConfig {
+  /** The ModI keystore that signs (absent: the gateway's default ModI keystore). */
+  keystore?: StoreReference;
+  /** The ModI truststore that verifies the peer's signatures (absent: the gateway's default). */
+  truststore?: StoreReference;
+  /** With `fruizioneAuthentication: https`: the client certificate (PEM or DER file) of this side's application. */
+  applicationCertificate?: string;
+}
+
+export interface GovWayConfig {
+  channelSecurity: 'auth01' | 'auth02';
+  messageSecurity: (typeof MESSAGE_SECURITY)[number];
+  erogazioneAuthentication: (typeof EROGAZIONE_AUTHENTICATION)[number];
+  fruizioneAuthentication: (typeof FRUIZIONE_AUTHENTICATION)[number];
+  provider: GovWaySideConfig;
+  consumer: GovWaySideConfig;
 }
 
 type Fail = (message: string, pointer: string) => SpecError;
@@ -65,7 +98,9 @@ const HEADER = /^[A-Za-z0-9][-A-Za-z0-9]*$/;
 const SIZE = /^[1-9][0-9]*[kKmM]?$/;
 const TIME = /^[1-9][0-9]*(ms|s|m)?$/;
 const LISTEN = /^(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}:)?[0-9]{1,5}$/;
-const MESSAGE_SECURITY = ['disabilitato', 'auth01', 'auth02', 'integrity01-auth01', 'integrity01-auth02', 'integrity02-auth01', 'integrity02-auth02'];
+const PATH = /^[^\s"'`$;{}\\]+$/;
+const KEYSTORE_TYPES = ['jks', 'pkcs12'];
+const TRUSTSTORE_TYPES = ['jks', 'jwk'];
 
 /**
  * Checks the `gateway:` section; every problem is a SpecError at the offending key.
@@ -157,17 +192,55 @@ export function parseGatewayConfig(raw: unknown, fail: Fail, file: string): Gate
     timeouts.read = text(t, 'read', tp, TIME, 'a duration such as 60s or 500ms', true) ?? timeouts.read;
   }
 
-  const govway: GatewayConfig['govway'] = { channelSecurity: 'auth01', messageSecurity: 'disabilitato' };
+  const govway: GovWayConfig = {
+    channelSecurity: 'auth01',
+    messageSecurity: 'disabilitato',
+    erogazioneAuthentication: 'https-optional',
+    fruizioneAuthentication: 'disabilitato',
+    provider: {},
+    consumer: {},
+  };
   if (g.govway !== undefined) {
     const gp = `${at}/govway`;
-    const gw = map(g.govway, gp, ['channelSecurity', 'messageSecurity']);
-    if (gw.channelSecurity !== undefined) {
-      if (gw.channelSecurity !== 'auth01' && gw.channelSecurity !== 'auth02') throw fail('"channelSecurity" must be auth01 or auth02', `${gp}/channelSecurity`);
-      govway.channelSecurity = gw.channelSecurity;
+    const gw = map(g.govway, gp, ['channelSecurity', 'messageSecurity', 'erogazioneAuthentication', 'fruizioneAuthentication', 'provider', 'consumer']);
+    const oneOf = <T extends string>(key: string, values: readonly T[]): T | undefined => {
+      if (gw[key] === undefined) return undefined;
+      if (!values.includes(gw[key] as T)) throw fail(`"${key}" must be one of ${values.join(', ')}`, `${gp}/${key}`);
+      return gw[key] as T;
+    };
+    govway.channelSecurity = oneOf('channelSecurity', ['auth01', 'auth02'] as const) ?? govway.channelSecurity;
+    govway.messageSecurity = oneOf('messageSecurity', MESSAGE_SECURITY) ?? govway.messageSecurity;
+    govway.erogazioneAuthentication = oneOf('erogazioneAuthentication', EROGAZIONE_AUTHENTICATION) ?? govway.erogazioneAuthentication;
+    govway.fruizioneAuthentication = oneOf('fruizioneAuthentication', FRUIZIONE_AUTHENTICATION) ?? govway.fruizioneAuthentication;
+    const store = (obj: Record<string, unknown>, key: string, pointer: string, types: string[], withAlias: boolean): StoreReference | undefined => {
+      if (obj[key] === undefined) return undefined;
+      const sp = `${pointer}/${key}`;
+      const s = map(obj[key], sp, withAlias ? ['path', 'type', 'alias'] : ['path', 'type']);
+      const type = s.type ?? 'jks';
+      if (!types.includes(type as string)) throw fail(`"type" must be one of ${types.join(', ')}`, `${sp}/type`);
+      return {
+        path: text(s, 'path', sp, PATH, 'a file path on the gateway (no spaces, quotes, "$", ";" or braces)')!,
+        type: type as string,
+        ...(withAlias ? { alias: text(s, 'alias', sp, NC_NAME, 'a key alias (letters, digits, "_", "-", ".")') } : {}),
+      };
+    };
+    for (const side of ['provider', 'consumer'] as const) {
+      if (gw[side] === undefined) continue;
+      const sp = `${gp}/${side}`;
+      const s = map(gw[side], sp, ['keystore', 'truststore', 'applicationCertificate']);
+      govway[side] = {
+        keystore: store(s, 'keystore', sp, KEYSTORE_TYPES, true),
+        truststore: store(s, 'truststore', sp, TRUSTSTORE_TYPES, false),
+        applicationCertificate: text(s, 'applicationCertificate', sp, PATH, 'the path of a PEM or DER certificate file, relative to the config file', true),
+      };
     }
-    if (gw.messageSecurity !== undefined) {
-      if (!MESSAGE_SECURITY.includes(gw.messageSecurity as string)) throw fail(`"messageSecurity" must be one of ${MESSAGE_SECURITY.join(', ')}`, `${gp}/messageSecurity`);
-      govway.messageSecurity = gw.messageSecurity as string;
+  }
+  if (govway.fruizioneAuthentication === 'https') {
+    for (const side of ['provider', 'consumer'] as const) {
+      // The consumer's application always calls a fruizione; the provider's only with an application named (push callbacks).
+      if ((side === 'consumer' || provider.application) && !govway[side].applicationCertificate) {
+        throw fail(`"fruizioneAuthentication: https" needs govway.${side}.applicationCertificate: the client certificate GovWay recognises the ${side}'s application by`, `${at}/govway`);
+      }
     }
   }
 

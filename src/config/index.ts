@@ -3,8 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Side } from '../emit/index.js';
 import { SpecError } from '../load/errors.js';
 import { SourceText } from '../load/source-map.js';
-import type { Pattern } from '../model/agreement.js';
-import { PATTERNS } from '../model/pattern.js';
+import { PATTERNS, type Pattern } from '../model/agreement.js';
 import { parseGatewayConfig, type GatewayConfig } from './gateway.js';
 
 export const CONFIG_FILE = 'accordo.config.yaml';

@@ -1,4 +1,5 @@
 import { basename, posix, relative, sep } from 'node:path';
+import type { ClassifiedAgreement } from '../classify/index.js';
 import type { Agreement } from '../model/agreement.js';
 import { commentText } from '../model/names.js';
 import { render, renderFormatted } from './render.js';
@@ -36,14 +37,19 @@ export function specNames(agreement: Agreement, outDir: string): string[] {
     .map((f) => lineComment(relative(outDir, f).split(sep).join(posix.sep) || basename(f)));
 }
 
-/** Emits the TypeScript of an agreement: types, schemas, provider and/or consumer, and handler scaffolds. */
-export async function emit(agreement: Agreement, options: EmitOptions): Promise<GeneratedFile[]> {
-  if (agreement.provider.source.format === 'wsdl') return emitSoap(agreement, options);
+/**
+ * Emits the TypeScript of a classified agreement: types, schemas, provider and/or consumer, and
+ * handler scaffolds. A pure function of what the classify stage produced: it reads no file.
+ */
+export async function emit(classified: ClassifiedAgreement, options: EmitOptions): Promise<GeneratedFile[]> {
+  if (classified.binding === 'soap') return emitSoap(classified, options);
+  const { agreement } = classified;
   const started = performance.now();
-  const view = buildView(agreement);
+  const view = buildView(classified);
   options.onStage?.('view', performance.now() - started);
   const title = lineComment(agreement.provider.title || 'the agreement');
-  const withProvider = options.side !== 'consumer';
+  // A callback spec given alone describes only the consumer's callback endpoints.
+  const withProvider = options.side !== 'consumer' && classified.specRole === 'provider';
   const withConsumer = options.side !== 'provider';
   const files = sharedFiles(agreement, view.types);
   const descriptors = Object.fromEntries(view.provider.map((o) => [o.handler, o.descriptor]));
@@ -70,7 +76,7 @@ export async function emit(agreement: Agreement, options: EmitOptions): Promise<
         path: `${GENERATED_DIR}/consumer.ts`,
         template: 'consumer.ts.hbs',
         owned: true,
-        data: { ...view, provider: operations, typeImports, title, callbackBasePath: agreement.callback?.basePath ?? '', callbacks: view.receivers.map((r) => r.descriptor) },
+        data: { ...view, provider: operations, typeImports, title, callbackBasePath: callbackSpecOf(classified)?.basePath ?? '', callbacks: view.receivers.map((r) => r.descriptor) },
       },
     );
     // Callback handlers only where the provider calls back.
@@ -79,6 +85,9 @@ export async function emit(agreement: Agreement, options: EmitOptions): Promise<
 
   return renderFiles(files, fileHeader(agreement, options.outDir), options);
 }
+
+/** The spec that describes the consumer's callback endpoints: the callback spec, or a callback spec given alone. */
+export const callbackSpecOf = (classified: ClassifiedAgreement) => (classified.specRole === 'callback' ? classified.agreement.provider : classified.agreement.callback);
 
 /** A file to render: its template and the view it prints. */
 export interface FileSpec {

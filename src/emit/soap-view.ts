@@ -1,5 +1,5 @@
-import type { Agreement, Interface, JsonSchema, Operation, SoapMessage, SoapPart } from '../model/agreement.js';
-import { SpecError } from '../load/errors.js';
+import type { ClassifiedAgreement, PullInteraction, Receiver } from '../classify/index.js';
+import type { Interface, JsonSchema, Operation, SoapMessage, SoapPart } from '../model/agreement.js';
 import { NameScope, camelCase, commentText, pascalCase } from '../model/names.js';
 import type { SoapMessageDescriptor, SoapOperationDescriptor, SoapPartDescriptor, SoapPullDescriptor, SoapPushDescriptor, WsdlDocuments } from '../runtime/soap/descriptors.js';
 import type { SoapReceiverDescriptor } from '../runtime/soap/consumer.js';
@@ -54,10 +54,11 @@ export interface SoapReceiverView {
   descriptor: SoapReceiverDescriptor;
 }
 
-const REPLY_TO = /^x-?reply-?to$/i;
-const CORRELATION = /^x-?correlation-?id$/i;
+/** A carrier the classify stage found: always a SOAP header part in a SOAP agreement. */
+const partName = (carrier: { in: string; part?: SoapPart } | undefined) => (carrier && 'part' in carrier && carrier.part ? carrier.part.name : '');
 
-export function buildSoapView(agreement: Agreement): SoapView {
+export function buildSoapView(classified: ClassifiedAgreement): SoapView {
+  const { agreement } = classified;
   const typeNames = new NameScope(agreement.schemas.keys());
   const types: TypeDecl[] = [...agreement.schemas.values()].map((s) => ({
     name: s.key,
@@ -75,41 +76,43 @@ export function buildSoapView(agreement: Agreement): SoapView {
   };
 
   const receiverHandlers = new NameScope();
-  const receivers: SoapReceiverView[] = (agreement.callback?.operations ?? [])
-    .filter((op) => op.soap)
-    .map((op) => {
+  const receiverViewOf = new Map<Receiver, SoapReceiverView>();
+  const receivers: SoapReceiverView[] = classified.receivers.map((receiver) => {
+      const { op } = receiver;
       const soap = op.soap!;
       const base = pascalCase(op.id, 'Callback');
       const handler = receiverHandlers.claim(camelCase(op.id, 'callback'));
-      const correlation = soap.input.headers.find(isCorrelation);
-      if (!correlation) throw specError(op, `callback operation ${op.id} has no ${'X-Correlation-ID'} soap:header in its input: the consumer cannot correlate the callback`);
       const resultType = declare(`${base}Result`, `Body of the callback ${commentText(op.id)}.`, bodyType(soap.input, op.requestBody?.contents[0]?.schema));
       const outSchema = outputSchema(op);
       const ackType = declare(`${base}Ack`, `Acknowledgement of the callback ${commentText(op.id)}.`, soap.output ? bodyType(soap.output, outSchema) : UNDEFINED);
-      return {
+      const view: SoapReceiverView = {
         id: op.id,
         handler,
         doc: operationDoc(op),
         resultType,
         ackType,
         ackCode: soap.output ? sample(outSchema) : 'undefined',
-        descriptor: { ...descriptor(op, handler), correlationPart: correlation.name },
+        descriptor: { ...descriptor(op, handler), correlationPart: partName(receiver.correlation) },
       };
+      receiverViewOf.set(receiver, view);
+      return view;
     });
 
   const handlers = new NameScope();
   const handlerOf = new Map(agreement.provider.operations.map((op) => [op, handlers.claim(camelCase(op.id, 'operation'))]));
-  const pulls = pullGroups(agreement.provider.operations);
+  const pulls = new Map<Operation, PullInteraction>();
+  for (const i of classified.interactions) if (i.kind === 'pull') pulls.set(i.request, i);
   const pullSteps = new Set([...pulls.values()].flatMap((g) => [g.status, g.result]));
   const outputTypes = new Map<Operation, string>();
-  const provider = agreement.provider.operations.map((op): SoapOperationView => {
-    const soap = op.soap;
-    if (!soap) throw specError(op, `operation ${op.id} has no SOAP binding`);
+  const provider = classified.specRole === 'callback' ? [] : agreement.provider.operations.map((op): SoapOperationView => {
+    const soap = op.soap!;
     const base = pascalCase(op.id, 'Operation');
     const handler = handlerOf.get(op)!;
-    const isPush = op.pattern.pattern === 'NONBLOCK_PUSH_SOAP';
-    const isOneWay = !isPush && !soap.output;
-    const replyTo = isPush ? soap.input.headers.find(isReplyTo) : undefined;
+    const interaction = classified.interactionOf(op);
+    const push = interaction?.kind === 'push' ? interaction : undefined;
+    const isPush = !!push;
+    const isOneWay = interaction?.kind === 'oneway';
+    const replyTo = push?.replyTo.in === 'soap-header' ? push.replyTo.part : undefined;
     const bodySchema = op.requestBody?.contents[0]?.schema;
     const requestType = declare(`${base}Request`, `The validated request of ${commentText(op.id)}: the SOAP body and header parts, as its handler receives them.`, objectType([property('body', bodyType(soap.input, bodySchema)), property('headers', headersType(soap.input.headers))]));
     const clientHeaders = soap.input.headers.filter((h) => h !== replyTo);
@@ -135,16 +138,14 @@ export function buildSoapView(agreement: Agreement): SoapView {
       receiverPath: null,
       descriptor: descriptor(op, handler),
     };
-    if (isPush) {
-      const callbackOp = pickCallback(agreement, op);
-      const correlation = soap.output?.headers.find(isCorrelation);
-      if (!replyTo || !correlation) throw specError(op, `${op.id} is NONBLOCK_PUSH_SOAP but its input has no X-ReplyTo soap:header or its output no X-Correlation-ID soap:header`);
-      const receiver = receivers.find((r) => r.id === callbackOp.id)!;
+    if (push) {
+      // The classify stage refuses a push without its receiver (a blocking finding): generation never gets here without one.
+      const receiver = receiverViewOf.get(push.receiver!)!;
       view.ackType = declare(`${base}Ack`, `The ACK body ${commentText(op.id)} answers with (step 2).`, bodyType(soap.output!, outputSchema(op)));
       view.ackCode = sample(outputSchema(op));
       view.resultType = declare(`${base}Result`, `The result ${commentText(op.id)} sends to the callback (step 3).`, ref(receiver.resultType));
-      view.receiverPath = callbackOp.path;
-      view.descriptor = { ...view.descriptor, replyToPart: replyTo.name, correlationPart: correlation.name, callback: receiver.descriptor };
+      view.receiverPath = push.receiver!.op.path;
+      view.descriptor = { ...view.descriptor, replyToPart: partName(push.replyTo), correlationPart: partName(push.correlation), callback: receiver.descriptor };
     } else if (!isOneWay) {
       view.outputType = declare(
         `${base}Output`,
@@ -161,15 +162,20 @@ export function buildSoapView(agreement: Agreement): SoapView {
     const group = pulls.get(op);
     if (!group) continue;
     const body = (o: Operation) => indexed(ref(outputTypes.get(o)!), 'body');
+    const [status, result] = [group.status!, group.result!];
     const base = pascalCase(op.id, 'Operation');
     view.kind = 'pull';
     view.awaitMethod = handlers.claim(`${view.handler}Await`);
     view.ackType = declare(`${base}Ack`, `The ACK body ${commentText(op.id)} answers with, with the X-Correlation-ID header.`, body(op));
-    view.statusType = declare(`${base}Status`, `What the status operation ${commentText(group.status.id)} answers.`, body(group.status));
-    view.resultType = declare(`${base}Result`, `What the result operation ${commentText(group.result.id)} answers once done.`, body(group.result));
+    view.statusType = declare(`${base}Status`, `What the status operation ${commentText(status.id)} answers.`, body(status));
+    view.resultType = declare(`${base}Result`, `What the result operation ${commentText(result.id)} answers once done.`, body(result));
     view.ackCode = sample(outputSchema(op));
-    const step = (o: Operation) => ({ handler: handlerOf.get(o)!, correlationPart: o.soap!.input.headers.find(isCorrelation)!.name });
-    view.descriptor = { ...view.descriptor, correlationPart: op.soap!.output!.headers.find(isCorrelation)!.name, pull: { status: step(group.status), result: step(group.result) } };
+    const step = (o: Operation, part: SoapPart | undefined) => ({ handler: handlerOf.get(o)!, correlationPart: part?.name ?? '' });
+    view.descriptor = {
+      ...view.descriptor,
+      correlationPart: partName(group.correlation),
+      pull: { status: step(group.status!, group.statusCorrelation), result: step(group.result!, group.resultCorrelation) },
+    };
   }
   return { types, provider, receivers };
 }
@@ -178,41 +184,6 @@ export function buildSoapView(agreement: Agreement): SoapView {
 export function wsdlDocuments(side: Interface): WsdlDocuments | undefined {
   return side.documents;
 }
-
-/**
- * NONBLOCK_PULL_SOAP groups: per portType, the request operation (X-Correlation-ID in its output
- * only) and its two follow-ups (X-Correlation-ID in their input): the one named like a status, and
- * the result. Anything less clear-cut is served as blocking request/response.
- */
-/** Each NONBLOCK_PULL_SOAP request with the status and result operations the pattern module tied to it. */
-function pullGroups(ops: Operation[]): Map<Operation, { status: Operation; result: Operation }> {
-  const groups = new Map<Operation, { status: Operation; result: Operation }>();
-  const step = (request: Operation, role: 'status' | 'result') => ops.find((o) => o.pattern.role === role && o.pattern.correlatedWith === request.id);
-  for (const request of ops.filter((o) => o.pattern.pattern === 'NONBLOCK_PULL_SOAP' && o.pattern.role === 'request' && o.soap?.output)) {
-    const [status, result] = [step(request, 'status'), step(request, 'result')];
-    if (status?.soap?.output && result?.soap?.output) groups.set(request, { status, result });
-  }
-  return groups;
-}
-
-/** The callback operation a push operation calls: the only one, or the one named after its output. */
-function pickCallback(agreement: Agreement, op: Operation): Operation {
-  const ops = agreement.callback?.operations ?? [];
-  if (ops.length === 0) {
-    throw specError(op, `${op.id} is NONBLOCK_PUSH_SOAP: the provider calls the consumer's callback operation, which the callback WSDL describes; pass it with --callback <callback.wsdl> (or \`callback:\` in accordo.config.yaml)`);
-  }
-  if (ops.length === 1) return ops[0];
-  const named = ops.find((o) => o.soap?.name === `${op.soap!.name}Response`) ?? ops.find((o) => o.soap?.input.body[0]?.element.name === op.soap!.output?.body[0]?.element.name);
-  if (!named) throw specError(op, `${op.id} is NONBLOCK_PUSH_SOAP but the callback WSDL has ${ops.length} operations and none is named ${op.soap!.name}Response`);
-  return named;
-}
-
-function specError(op: Operation, message: string): SpecError {
-  return new SpecError(message, op.location.file, op.location.pointer, op.location.line, op.location.column);
-}
-
-const isReplyTo = (p: SoapPart) => REPLY_TO.test(p.name) || REPLY_TO.test(p.element.name);
-const isCorrelation = (p: SoapPart) => CORRELATION.test(p.name) || CORRELATION.test(p.element.name);
 
 function outputSchema(op: Operation): JsonSchema | undefined {
   return op.responses.find((r) => r.status === '200')?.contents[0]?.schema;

@@ -1,18 +1,19 @@
-import type { Agreement } from '../model/agreement.js';
-import { fileHeader, GENERATED_DIR, lineComment, renderFiles, sharedFiles, type EmitOptions, type FileSpec, type GeneratedFile } from './index.js';
+import type { ClassifiedAgreement } from '../classify/index.js';
+import { callbackSpecOf, fileHeader, GENERATED_DIR, lineComment, renderFiles, sharedFiles, type EmitOptions, type FileSpec, type GeneratedFile } from './index.js';
 import { buildSoapView, wsdlDocuments } from './soap-view.js';
 
 /** Emits the TypeScript of a WSDL agreement: the same files as for OpenAPI, speaking SOAP. */
-export async function emitSoap(agreement: Agreement, options: EmitOptions): Promise<GeneratedFile[]> {
+export async function emitSoap(classified: ClassifiedAgreement, options: EmitOptions): Promise<GeneratedFile[]> {
+  const { agreement } = classified;
   const started = performance.now();
-  const view = buildSoapView(agreement);
+  const view = buildSoapView(classified);
   options.onStage?.('view', performance.now() - started);
   const title = lineComment(agreement.provider.title || 'the agreement');
   const imports = (names: (string | undefined)[]) => [...new Set(names.filter((n): n is string => !!n))].sort();
 
   const files: FileSpec[] = sharedFiles(agreement, view.types);
   files.push({ path: `${GENERATED_DIR}/operations.ts`, template: 'soap-operations.ts.hbs', owned: true, data: { title, descriptors: view.provider.map((o) => o.descriptor) } });
-  if (options.side !== 'consumer') {
+  if (options.side !== 'consumer' && classified.specRole === 'provider') {
     files.push(
       {
         path: `${GENERATED_DIR}/provider.ts`,
@@ -38,10 +39,10 @@ export async function emitSoap(agreement: Agreement, options: EmitOptions): Prom
         data: {
           ...view,
           title,
-          callbackBasePath: agreement.callback?.basePath ?? '',
+          callbackBasePath: callbackSpecOf(classified)?.basePath ?? '',
           typeImports: imports([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.outputType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])]),
           callbacks: view.receivers.map((r) => r.descriptor),
-          wsdl: agreement.callback && wsdlDocuments(agreement.callback),
+          wsdl: callbackSpecOf(classified) && wsdlDocuments(callbackSpecOf(classified)!),
         },
       },
     );

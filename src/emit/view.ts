@@ -1,8 +1,6 @@
-import type { Agreement, JsonSchema, Operation, Parameter, Response } from '../model/agreement.js';
-import { refKey } from '../model/agreement.js';
-import { replyToHeaderOf } from '../model/expression.js';
+import type { ClassifiedAgreement, PullInteraction, PushInteraction, Receiver } from '../classify/index.js';
+import type { JsonSchema, Operation, Parameter, Response } from '../model/agreement.js';
 import { NameScope, camelCase, commentText, pascalCase } from '../model/names.js';
-import { REPLY_TO } from '../model/pattern.js';
 import type { OperationDescriptor, PushDescriptor } from '../runtime/descriptors.js';
 import type { PullDescriptor } from '../runtime/pull.js';
 import { literal } from './render.js';
@@ -64,10 +62,10 @@ export interface ReceiverView {
   ackType: string;
   ackCode: string | null;
   descriptor: OperationDescriptor;
-  bodyKey?: string;
 }
 
-export function buildView(agreement: Agreement): AgreementView {
+export function buildView(classified: ClassifiedAgreement): AgreementView {
+  const { agreement } = classified;
   const typeNames = new NameScope(agreement.schemas.keys());
   const types: TypeDecl[] = [...agreement.schemas.values()].map((s) => ({
     name: s.key,
@@ -76,9 +74,10 @@ export function buildView(agreement: Agreement): AgreementView {
   }));
   const sample = (schema: JsonSchema | undefined) => sampleValue(schema, agreement.schemas);
 
-  const receivers = receiverOperations(agreement);
   const receiverHandlers = new NameScope();
-  const receiverViews: ReceiverView[] = receivers.map(({ op, path }) => {
+  const receiverViewOf = new Map<Receiver, ReceiverView>();
+  const receiverViews: ReceiverView[] = classified.receivers.map((receiver) => {
+    const { op, path } = receiver;
     const ok = successResponse(op.responses, ['200', '2XX', '201', '202', '204']);
     const bodySchema = jsonBody(op)?.schema;
     const resultType = typeNames.claim(`${pascalCase(op.id)}Result`);
@@ -86,7 +85,7 @@ export function buildView(agreement: Agreement): AgreementView {
     const ackType = typeNames.claim(`${pascalCase(op.id)}Ack`);
     types.push({ name: ackType, doc: [`Acknowledgement of the callback ${commentText(op.id)}.`], type: bodyType(ok) });
     const handler = receiverHandlers.claim(camelCase(op.id));
-    return {
+    const view: ReceiverView = {
       id: op.id,
       handler,
       doc: operationDoc(op, path),
@@ -95,21 +94,22 @@ export function buildView(agreement: Agreement): AgreementView {
       ackType,
       ackCode: ackCode(ok, sample),
       descriptor: descriptor(op, handler, path),
-      bodyKey: bodySchema ? refKey(bodySchema) : undefined,
     };
+    receiverViewOf.set(receiver, view);
+    return view;
   });
 
   const handlers = new NameScope();
-  const ops = agreement.provider.operations;
-  const pullRequests = new Set(ops.filter((o) => o.pattern.pattern === 'NONBLOCK_PULL_REST' && o.pattern.role === 'request').map((o) => o.id));
   // A pull group's status and result operations are served with its request: one handler for the three.
-  const grouped = (op: Operation) => (op.pattern.role === 'status' || op.pattern.role === 'result') && !!op.pattern.correlatedWith && pullRequests.has(op.pattern.correlatedWith);
-  const provider = ops.filter((op) => !grouped(op)).map((op): OperationView => {
+  const provider = classified.interactions.map((interaction): OperationView => {
+    const op = interaction.kind === 'push' || interaction.kind === 'pull' ? interaction.request : interaction.op;
     const base = pascalCase(op.id, 'Operation');
     const handler = handlers.claim(camelCase(op.id, 'operation'));
-    const isPush = op.pattern.pattern === 'NONBLOCK_PUSH_REST';
-    const isPull = pullRequests.has(op.id);
-    const replyTo = isPush ? replyToHeader(op) : undefined;
+    const push: PushInteraction | undefined = interaction.kind === 'push' ? interaction : undefined;
+    const pull: PullInteraction | undefined = interaction.kind === 'pull' ? interaction : undefined;
+    const isPush = !!push;
+    const isPull = !!pull;
+    const replyTo = push?.replyTo.in === 'header' ? push.replyTo.name : undefined;
 
     const requestType = typeNames.claim(`${base}Request`);
     types.push({ name: requestType, doc: [`The validated request of ${commentText(op.id)}, as its handler receives it.`], type: requestTypeOf(op) });
@@ -123,7 +123,7 @@ export function buildView(agreement: Agreement): AgreementView {
       pattern: op.pattern.pattern,
       isPush,
       isPull,
-      isOneWay: op.pattern.pattern === 'ONEWAY',
+      isOneWay: interaction.kind === 'oneway',
       doc: operationDoc(op, op.path),
       requestType,
       inputType,
@@ -131,9 +131,8 @@ export function buildView(agreement: Agreement): AgreementView {
       descriptor: descriptor(op, handler, op.path),
       ackCode: null,
     };
-    if (isPull) {
-      const status = ops.find((o) => o.pattern.role === 'status' && o.pattern.correlatedWith === op.id);
-      const result = ops.find((o) => o.pattern.role === 'result' && o.pattern.correlatedWith === op.id);
+    if (pull) {
+      const { status, result } = pull;
       const accepted = op.responses.find((r) => r.status === '202');
       view.ackType = typeNames.claim(`${base}Ack`);
       types.push({ name: view.ackType, doc: [`The ACK body of the 202 of ${commentText(op.id)}.`], type: bodyType(accepted) });
@@ -147,18 +146,19 @@ export function buildView(agreement: Agreement): AgreementView {
       view.statusMethod = handlers.claim(`${handler}Status`);
       view.resultMethod = handlers.claim(`${handler}Result`);
       view.awaitMethod = handlers.claim(`${handler}Await`);
-      view.descriptor = { ...view.descriptor, pull: pullGroup(op, status, result) } as PullDescriptor;
-    } else if (isPush) {
+      view.descriptor = { ...view.descriptor, pull: pullSteps(pull) } as PullDescriptor;
+    } else if (push) {
       view.resultMethod = handlers.claim(`${handler}Result`);
       const accepted = op.responses.find((r) => r.status === '202') ?? successResponse(op.responses, ['2XX', '200']);
       view.ackType = typeNames.claim(`${base}Ack`);
       types.push({ name: view.ackType, doc: [`The ACK body of the 202 of ${commentText(op.id)}.`], type: bodyType(accepted) });
       view.ackCode = ackCode(accepted, sample);
-      const callbackOp = op.callbacks[0]?.operations.find((o) => o.method === 'post') ?? op.callbacks[0]?.operations[0];
+      // What the provider sends: its own declaration of the callback, else the consumer's callback operation.
+      const callbackOp = push.declared ?? push.receiver?.op;
       const resultSchema = callbackOp ? jsonBody(callbackOp)?.schema : undefined;
       view.resultType = typeNames.claim(`${base}Result`);
       types.push({ name: view.resultType, doc: [`The result ${commentText(op.id)} sends to the callback URL.`], type: tsType(resultSchema) });
-      view.receiver = bindReceiver(receiverViews, resultSchema);
+      view.receiver = push.receiver ? receiverViewOf.get(push.receiver) : undefined;
       view.descriptor = {
         ...view.descriptor,
         replyToHeader: replyTo!,
@@ -166,7 +166,7 @@ export function buildView(agreement: Agreement): AgreementView {
           ...(callbackOp
             ? descriptor(callbackOp, 'callback', callbackOp.path)
             : { id: `${op.id} callback`, handler: 'callback', method: 'POST', path: '', pattern: 'callback', parameters: { path: [], query: [], header: [] }, responses: [{ status: '200', mediaTypes: ['application/json'], headers: [] }] }),
-          name: op.callbacks[0]?.name ?? 'callback',
+          name: push.callbackName,
         },
       } as PushDescriptor;
     } else {
@@ -179,37 +179,10 @@ export function buildView(agreement: Agreement): AgreementView {
   return { types, provider, receivers: receiverViews };
 }
 
-/**
- * The callback endpoints the consumer exposes: the callback spec's operations when there is
- * one; otherwise each push operation's declared callbacks, mounted at `/callbacks/<operation>/<callback>`
- * (identifier-safe names: the router treats characters such as `*` and `:` specially).
- */
-function receiverOperations(agreement: Agreement): { op: Operation; path: string }[] {
-  if (agreement.callback) return agreement.callback.operations.map((op) => ({ op, path: op.path }));
-  const out: { op: Operation; path: string }[] = [];
-  for (const op of agreement.provider.operations) {
-    if (op.pattern.pattern !== 'NONBLOCK_PUSH_REST') continue;
-    for (const cb of op.callbacks) {
-      for (const cbOp of cb.operations) {
-        out.push({ op: cbOp, path: `/callbacks/${camelCase(op.id, 'operation')}/${camelCase(cb.name, 'callback')}` });
-      }
-    }
-  }
-  return out;
-}
-
-const DEFAULT_TASK_PARAM = 'id_task';
-
-/**
- * The status and result operations of a pull request: the spec's, or the documented defaults
- * `<request path>/{id_task}` and `<status path>/result` (the guideline's example layout).
- */
-function pullGroup(request: Operation, status: Operation | undefined, result: Operation | undefined): PullDescriptor['pull'] {
-  const statusPath = status?.path ?? `${request.path.replace(/\/+$/, '')}/{${DEFAULT_TASK_PARAM}}`;
-  const requestParams = new Set([...request.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]));
-  const taskParam = [...statusPath.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).filter((p) => !requestParams.has(p)).pop() ?? DEFAULT_TASK_PARAM;
+/** The runtime's description of a pull group's status and result: the spec's operations, or the guideline's layout (classify settles the paths). */
+function pullSteps(pull: PullInteraction): PullDescriptor['pull'] {
   const defaultOp = (path: string, role: string): OperationDescriptor => ({
-    id: `${request.id} ${role}`,
+    id: `${pull.request.id} ${role}`,
     handler: role,
     method: 'GET',
     path,
@@ -218,25 +191,10 @@ function pullGroup(request: Operation, status: Operation | undefined, result: Op
     responses: [],
   });
   return {
-    status: status ? descriptor(status, 'status', status.path) : defaultOp(statusPath, 'status'),
-    result: result ? descriptor(result, 'result', result.path) : defaultOp(`${statusPath.replace(/\/+$/, '')}/result`, 'result'),
-    taskParam,
+    status: pull.status ? descriptor(pull.status, 'status', pull.status.path) : defaultOp(pull.statusPath, 'status'),
+    result: pull.result ? descriptor(pull.result, 'result', pull.result.path) : defaultOp(pull.resultPath, 'result'),
+    taskParam: pull.taskParam,
   };
-}
-
-function bindReceiver(receivers: ReceiverView[], resultSchema: JsonSchema | undefined): ReceiverView | undefined {
-  const key = resultSchema ? refKey(resultSchema) : undefined;
-  const byBody = key ? receivers.filter((r) => r.bodyKey === key) : [];
-  if (byBody.length === 1) return byBody[0];
-  return receivers.length === 1 ? receivers[0] : undefined;
-}
-
-function replyToHeader(op: Operation): string {
-  for (const cb of op.callbacks) {
-    const h = replyToHeaderOf(cb.expression);
-    if (h) return h;
-  }
-  return op.parameters.find((p) => p.in === 'header' && p.name.toLowerCase() === REPLY_TO.toLowerCase())?.name ?? REPLY_TO;
 }
 
 function docLines(...texts: (string | undefined)[]): string[] {

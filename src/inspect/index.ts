@@ -2,11 +2,11 @@
  * `accordo inspect`: every operation of an agreement with the pattern it follows and the facts
  * of the spec that decided it, so a user can see (and override) what the generator will do.
  */
-import type { Agreement, HttpMethod, Interface, Operation, Pattern, PatternDecision } from '../model/agreement.js';
-import type { PatternRole } from '../model/pattern.js';
+import type { ClassifiedAgreement } from '../classify/index.js';
+import type { HttpMethod, Interface, Operation, Pattern, PatternDecision, PatternRole } from '../model/agreement.js';
 
 export interface InspectRow {
-  /** `provider` for the provider's spec (with the callbacks it declares), `callback` for the callback spec. */
+  /** `provider` for the provider's spec (with the callbacks it declares), `callback` for the callback spec (or a callback spec given alone). */
   interface: 'provider' | 'callback';
   /** The spec file the operation is in. */
   file: string;
@@ -23,8 +23,10 @@ export interface InspectRow {
   facts: string[];
 }
 
-export function inspectAgreement(agreement: Agreement): InspectRow[] {
-  return [...rowsOf(agreement.provider, 'provider'), ...(agreement.callback ? rowsOf(agreement.callback, 'callback') : [])];
+/** The rows of the classified agreement: what lint judges and emit generates, as the classify stage decided it. */
+export function inspectAgreement(classified: ClassifiedAgreement): InspectRow[] {
+  const { agreement, specRole } = classified;
+  return [...rowsOf(agreement.provider, specRole), ...(agreement.callback ? rowsOf(agreement.callback, 'callback') : [])];
 }
 
 function rowsOf(iface: Interface, side: InspectRow['interface']): InspectRow[] {

@@ -3,14 +3,18 @@
  * rule id, a severity, a position and a one-line fix. Pure: no printing, no exit codes; the CLI
  * formats the findings and `hasErrors` decides its exit code (and whether `generate` emits).
  */
-import type { Agreement } from '../model/agreement.js';
-import type { Finding } from './finding.js';
+import type { ClassifiedAgreement } from '../classify/index.js';
+import type { Finding } from '../model/finding.js';
 import { Linter } from './rules.js';
 
-export { formatFindings, hasErrors, type Finding, type Severity } from './finding.js';
+export { formatFindings, hasErrors, type Finding, type Severity } from '../model/finding.js';
 export { RULES, type RuleId, type RuleInfo } from './rules.js';
 
-/** Every finding of the agreement (provider and callback interface), sorted by file and position. */
-export function lintAgreement(agreement: Agreement): Finding[] {
-  return new Linter(agreement).run();
+/**
+ * Every finding of the agreement (provider and callback interface), sorted by file and position:
+ * the guideline's rules for each operation's classified pattern and role, and what classification
+ * found wrong with the agreement as a whole.
+ */
+export function lintAgreement(classified: ClassifiedAgreement): Finding[] {
+  return new Linter(classified).run();
 }

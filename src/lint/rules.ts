@@ -4,10 +4,11 @@
  * recommendations (RAC_*), a header declared but not marked required, and what the generated
  * code can supply a default for, are warnings.
  */
-import type { Agreement, Interface, Operation, Pattern, Response, SourceLocation } from '../model/agreement.js';
+import { CLASSIFY_RULES, type ClassifiedAgreement } from '../classify/index.js';
+import { CORRELATION_ID, REPLY_TO, namesCarrier, responseOf, soapHeader } from '../classify/carriers.js';
 import { pointerToken } from '../load/errors.js';
-import { CORRELATION_ID, PATTERN_EXTENSION, REPLY_TO, hasHeaderParameter, isPattern, responseOf, type PatternRole } from '../model/pattern.js';
-import type { Finding, Severity } from './finding.js';
+import { PATTERN_EXTENSION, isPattern, type Interface, type Operation, type PatternRole, type Response, type SourceLocation } from '../model/agreement.js';
+import type { Finding, Severity } from '../model/finding.js';
 import { Positions } from './positions.js';
 
 export interface RuleInfo {
@@ -19,6 +20,7 @@ export interface RuleInfo {
 }
 
 export const RULES = {
+  ...CLASSIFY_RULES,
   'pattern/unknown-extension': { severity: 'error', summary: `${PATTERN_EXTENSION} names no pattern`, source: 'accordo' },
   'pattern/format-mismatch': { severity: 'error', summary: 'a SOAP pattern on a REST operation, or a REST pattern on a SOAP one', source: 'accordo' },
   'block-rest/success-2xx': { severity: 'error', summary: 'a BLOCK_REST operation declares a 2xx response', source: 'BLOCK_REST rules 1 and 4 (§1)' },
@@ -88,10 +90,9 @@ export const RULES = {
   },
   'push-soap/correlation-id-header': {
     severity: 'error',
-    summary: `the push request's output, and the callback's input, have the ${CORRELATION_ID} SOAP header`,
+    summary: `the push request's output has the ${CORRELATION_ID} SOAP header`,
     source: 'NONBLOCK_PUSH_SOAP rules 4 and 5 (§4)',
   },
-  'push-soap/callback-wsdl': { severity: 'warning', summary: 'the agreement includes the callback WSDL', source: 'NONBLOCK_PUSH_SOAP rule 2 (§4)' },
   'pull-soap/correlation-id-header': {
     severity: 'error',
     summary: `the pull request's output, and the status and result inputs, have the ${CORRELATION_ID} SOAP header`,
@@ -106,29 +107,24 @@ export const RULES = {
 
 export type RuleId = keyof typeof RULES;
 
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+const sameMediaType = (a: string, b: string) => a.split(';')[0].trim().toLowerCase() === b.toLowerCase();
+const sameHeader = (a: string, b: string) => namesCarrier(a, b, 'rest');
 const isSuccess = (r: Response) => /^2\d\d$|^2XX$/.test(r.status);
 const isError = (r: Response) => /^[45]\d\d$|^[45]XX$/.test(r.status);
 const PROBLEM_JSON = 'application/problem+json';
 
-/** The structural part of a WSDL operation's `soap` field that the SOAP rules read. */
-interface SoapHeaders {
-  input: { headers: { name: string; element: { name: string } }[] };
-  output?: { headers: { name: string; element: { name: string } }[] };
-}
-const soapOf = (op: Operation) => (op as { soap?: SoapHeaders }).soap;
-const soapHeader = (message: SoapHeaders['input'] | undefined, name: string) =>
-  !!message?.headers.some((h) => same(h.element.name, name) || same(h.name, name));
 
 export class Linter {
   private readonly findings: Finding[] = [];
   private readonly positions = new Positions();
 
-  constructor(private readonly agreement: Agreement) {}
+  constructor(private readonly classified: ClassifiedAgreement) {}
 
   run(): Finding[] {
-    this.iface(this.agreement.provider, 'provider');
-    if (this.agreement.callback) this.iface(this.agreement.callback, 'callback');
+    const { agreement, specRole } = this.classified;
+    this.iface(agreement.provider, specRole);
+    if (agreement.callback) this.iface(agreement.callback, 'callback');
+    for (const { blocking: _, ...finding } of this.classified.findings) this.findings.push(finding);
     const seen = new Set<string>();
     return this.findings
       .filter((f) => {
@@ -155,14 +151,6 @@ export class Linter {
     else this.soapInterface(iface, side);
   }
 
-  /** The pattern and role lint judges an operation by: the callback spec's operations are callbacks unless the user said otherwise. */
-  private judged(iface: Interface, side: 'provider' | 'callback', op: Operation): { pattern: Pattern; role?: PatternRole } {
-    const { pattern, role, decidedBy } = op.pattern;
-    if (side === 'callback' && decidedBy === 'shape')
-      return { pattern: iface.source.format === 'openapi' ? 'NONBLOCK_PUSH_REST' : 'NONBLOCK_PUSH_SOAP', role: 'callback' };
-    return { pattern, role };
-  }
-
   private operation(iface: Interface, side: 'provider' | 'callback', op: Operation, declaredBy?: Operation): void {
     const rest = iface.source.format === 'openapi';
     const at = op.location;
@@ -176,7 +164,7 @@ export class Linter {
         `use one of ${rest ? 'BLOCK_REST, NONBLOCK_PUSH_REST, NONBLOCK_PULL_REST, ONEWAY' : 'BLOCK_SOAP, NONBLOCK_PUSH_SOAP, NONBLOCK_PULL_SOAP, ONEWAY'}`,
       );
     }
-    const { pattern, role } = this.judged(iface, side, op);
+    const { pattern, role } = op.pattern;
     if (pattern !== 'ONEWAY' && pattern.endsWith('_SOAP') === rest) {
       const by = op.pattern.decidedBy === 'config' ? 'accordo.config.yaml' : PATTERN_EXTENSION;
       this.report(
@@ -193,11 +181,12 @@ export class Linter {
       if (pattern === 'BLOCK_REST') this.blockRest(op);
       else if (pattern === 'ONEWAY') this.oneWayRest(op);
       else if (pattern === 'NONBLOCK_PUSH_REST') {
-        if (role === 'callback') this.pushCallback(op, !declaredBy ? 'spec' : this.agreement.callback ? undefined : 'declaration');
+        if (role === 'callback') this.pushCallback(op, !declaredBy ? 'spec' : this.classified.agreement.callback ? undefined : 'declaration');
         else this.pushRequest(op, side);
       } else if (pattern === 'NONBLOCK_PULL_REST') this.pullOperation(op, role);
-    } else if (soapOf(op)) {
-      if (pattern === 'NONBLOCK_PUSH_SOAP') this.pushSoap(op, side === 'callback' ? 'callback' : (role ?? 'request'));
+    } else if (op.soap) {
+      // The callback operations' CorrelationID header is checked by the classify stage, which needs it.
+      if (pattern === 'NONBLOCK_PUSH_SOAP' && role !== 'callback') this.pushSoap(op);
       else if (pattern === 'NONBLOCK_PULL_SOAP') this.pullSoap(op, role);
     }
   }
@@ -209,7 +198,7 @@ export class Linter {
   }
 
   private headerParameter(op: Operation, rule: RuleId, name: string, what: string, missing: Severity = RULES[rule].severity): void {
-    const param = op.parameters.find((p) => p.in === 'header' && same(p.name, name));
+    const param = op.parameters.find((p) => p.in === 'header' && sameHeader(p.name, name));
     if (!param) {
       this.report(
         rule,
@@ -235,7 +224,7 @@ export class Linter {
   private responseHeader(op: Operation, rule: RuleId, status: string, name: string, what: string): void {
     const response = responseOf(op, status);
     if (!response) return;
-    const header = response.headers.find((h) => same(h.name, name));
+    const header = response.headers.find((h) => sameHeader(h.name, name));
     const pointer = this.responsePointer(op, status);
     if (!header) {
       this.report(
@@ -407,7 +396,7 @@ export class Linter {
   private problemJson(op: Operation): void {
     // `default` is an error response only when a 2xx is declared beside it.
     const errors = op.responses.filter((r) => isError(r) || (r.status === 'default' && op.responses.some(isSuccess)));
-    const wrong = errors.filter((r) => r.contents.length > 0 && !r.contents.some((c) => same(c.mediaType.split(';')[0].trim(), PROBLEM_JSON)));
+    const wrong = errors.filter((r) => r.contents.length > 0 && !r.contents.some((c) => sameMediaType(c.mediaType, PROBLEM_JSON)));
     if (wrong.length === 0) return;
     const types = [...new Set(wrong.flatMap((r) => r.contents.map((c) => c.mediaType)))].join(', ');
     this.report(
@@ -433,7 +422,7 @@ export class Linter {
       return;
     }
     const ok = responseOf(status, '200');
-    if (!ok?.contents.some((c) => same(c.mediaType, PROBLEM_JSON))) {
+    if (!ok?.contents.some((c) => sameMediaType(c.mediaType, PROBLEM_JSON))) {
       this.report(
         'rest/status-endpoint',
         status.location,
@@ -447,8 +436,7 @@ export class Linter {
   // --- SOAP ---------------------------------------------------------------------------------
 
   private soapHeaderRule(op: Operation, rule: RuleId, direction: 'input' | 'output', name: string, what: string): void {
-    const soap = soapOf(op)!;
-    if (soapHeader(soap[direction], name)) return;
+    if (soapHeader(op.soap?.[direction], name)) return;
     this.report(
       rule,
       op.location,
@@ -458,18 +446,13 @@ export class Linter {
     );
   }
 
-  private pushSoap(op: Operation, role: PatternRole): void {
-    if (role === 'callback') {
-      this.soapHeaderRule(op, 'push-soap/correlation-id-header', 'input', CORRELATION_ID, 'the provider sends the CorrelationID of the ACK with the result');
-      return;
-    }
+  private pushSoap(op: Operation): void {
     this.soapHeaderRule(op, 'push-soap/reply-to-header', 'input', REPLY_TO, 'the consumer sends its callback endpoint in it');
     this.soapHeaderRule(op, 'push-soap/correlation-id-header', 'output', CORRELATION_ID, 'the provider returns the CorrelationID with the ACK');
   }
 
   private pullSoap(op: Operation, role: PatternRole | undefined): void {
-    const soap = soapOf(op)!;
-    const inferred = role ?? (soapHeader(soap.output, CORRELATION_ID) ? 'request' : soapHeader(soap.input, CORRELATION_ID) ? 'status' : undefined);
+    const inferred = role ?? (soapHeader(op.soap?.output, CORRELATION_ID) ? 'request' : soapHeader(op.soap?.input, CORRELATION_ID) ? 'status' : undefined);
     if (inferred === 'request')
       this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'output', CORRELATION_ID, 'the provider returns the CorrelationID with the ACK');
     else if (inferred)
@@ -493,20 +476,10 @@ export class Linter {
 
   private soapInterface(iface: Interface, side: 'provider' | 'callback'): void {
     if (side !== 'provider') return;
-    const ops = iface.operations.filter((op) => soapOf(op));
-    const push = ops.filter((op) => op.pattern.pattern === 'NONBLOCK_PUSH_SOAP');
-    if (push.length > 0 && !this.agreement.callback) {
-      this.report(
-        'push-soap/callback-wsdl',
-        push[0].location,
-        push[0].location.pointer,
-        `${push[0].id} is NONBLOCK_PUSH_SOAP but the agreement has no callback WSDL: the provider supplies the WSDL of the callback service`,
-        'pass the callback WSDL too (--callback <file>)',
-      );
-    }
+    const ops = iface.operations.filter((op) => op.soap);
     const pull = ops.filter((op) => op.pattern.pattern === 'NONBLOCK_PULL_SOAP');
     if (pull.length === 0) return;
-    const requests = pull.filter((op) => (op.pattern.role ? op.pattern.role === 'request' : soapHeader(soapOf(op)!.output, CORRELATION_ID)));
+    const requests = pull.filter((op) => (op.pattern.role ? op.pattern.role === 'request' : soapHeader(op.soap?.output, CORRELATION_ID)));
     const polls = pull.filter((op) => !requests.includes(op));
     if (requests.length === 0 || polls.length < 2) {
       this.report(

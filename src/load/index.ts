@@ -1,34 +1,26 @@
-import type { Agreement, Interface, Pattern } from '../model/agreement.js';
-import { classifyCallbackInterface } from '../model/pattern.js';
+import type { Agreement, Interface } from '../model/agreement.js';
 import { SchemaRegistry } from '../model/schemas.js';
 import { loadOpenApi } from './openapi/index.js';
 import { loadWsdl } from './wsdl/index.js';
 
 export interface AgreementSources {
-  /** The provider's spec (OpenAPI with `callbacks`). */
+  /** The provider's spec (OpenAPI with `callbacks`, or WSDL). */
   spec: string;
   /** The consumer's callback spec, when there is one. */
   callback?: string;
-  /** Pattern overrides by operation id. */
-  patterns?: Record<string, Pattern>;
 }
 
-/** Loads the provider spec and the optional callback spec into one agreement model. */
+/**
+ * Loads the provider spec and the optional callback spec into one agreement model. Patterns are
+ * not decided here: that is the classify stage's work (src/classify).
+ */
 export async function loadAgreement(sources: AgreementSources): Promise<Agreement> {
   const registry = new SchemaRegistry();
-  const provider = await loadInterface(sources.spec, registry, sources);
-  const callback = sources.callback ? await loadInterface(sources.callback, registry, sources) : undefined;
-  // The callback spec's operations are where the consumer receives push results (step 3);
-  // the WSDL loader recognises SOAP receivers itself.
-  if (callback && callback.source.format === 'openapi') callback.operations = classifyCallbackInterface(callback.operations);
+  const provider = await loadInterface(sources.spec, registry);
+  const callback = sources.callback ? await loadInterface(sources.callback, registry) : undefined;
   return { provider, callback, schemas: registry.schemas };
 }
 
-function loadInterface(file: string, registry: SchemaRegistry, sources: AgreementSources): Promise<Interface> {
-  if (/\.(wsdl|xml)$/i.test(file)) {
-    // The callback WSDL's receiver operation is recognised by its role, not only by its shape.
-    const role = file === sources.callback && file !== sources.spec ? 'callback' : 'provider';
-    return loadWsdl(file, registry, { patterns: sources.patterns, role });
-  }
-  return loadOpenApi(file, registry, { patterns: sources.patterns });
+function loadInterface(file: string, registry: SchemaRegistry): Promise<Interface> {
+  return /\.(wsdl|xml)$/i.test(file) ? loadWsdl(file, registry) : loadOpenApi(file, registry);
 }

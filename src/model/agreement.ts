@@ -107,6 +107,21 @@ export type Pattern =
   | 'NONBLOCK_PULL_SOAP'
   | 'ONEWAY';
 
+export const PATTERNS: readonly Pattern[] = [
+  'BLOCK_REST',
+  'NONBLOCK_PUSH_REST',
+  'NONBLOCK_PULL_REST',
+  'BLOCK_SOAP',
+  'NONBLOCK_PUSH_SOAP',
+  'NONBLOCK_PULL_SOAP',
+  'ONEWAY',
+];
+
+export const isPattern = (value: unknown): value is Pattern => typeof value === 'string' && (PATTERNS as readonly string[]).includes(value);
+
+/** The OpenAPI extension that declares an operation's pattern. */
+export const PATTERN_EXTENSION = 'x-modi-pattern';
+
 /** Which pattern an operation follows and why: the facts are shown by `accordo inspect`. */
 export interface PatternDecision {
   pattern: Pattern;
@@ -128,6 +143,8 @@ export interface PatternDecision {
   correlatedWith?: string;
 }
 
+export type PatternRole = NonNullable<PatternDecision['role']>;
+
 export interface Operation {
   /** The spec's operationId (or a derived one): the handler's name in user code. */
   id: string;
@@ -142,6 +159,10 @@ export interface Operation {
   requestBody?: RequestBody;
   responses: Response[];
   callbacks: Callback[];
+  /**
+   * Written by the classify stage (src/classify), the only place that decides patterns; loaders
+   * leave it `UNCLASSIFIED`.
+   */
   pattern: PatternDecision;
   /** Vendor extensions (`x-*`) of the operation, kept for later stages. */
   extensions: Record<string, unknown>;
@@ -261,6 +282,9 @@ export interface Agreement {
   /** Every named schema used by either interface, keyed by `NamedSchema.key`. */
   schemas: Map<string, NamedSchema>;
 }
+
+/** What a loader puts in `Operation.pattern`: the classify stage replaces it. */
+export const UNCLASSIFIED: PatternDecision = Object.freeze({ pattern: 'BLOCK_REST', decidedBy: 'shape', facts: Object.freeze([]) as unknown as string[] });
 
 export const SCHEMA_REF_PREFIX = '#/$defs/';
 

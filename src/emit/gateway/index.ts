@@ -1,10 +1,11 @@
 import type { GatewayConfig, GatewayTarget } from '../../config/gateway.js';
-import type { Agreement } from '../../model/agreement.js';
+import type { ClassifiedAgreement } from '../../classify/index.js';
 import type { GeneratedFile, Side } from '../index.js';
 import { render } from '../render.js';
-import { govwayPlan, type GatewaySide } from './govway.js';
+import { govwayPlan, SECRET_PREFIX, type GatewaySide } from './govway.js';
+import { checkGovWayPlan } from './govway-rules.js';
 import { nginxView } from './nginx.js';
-import { inboundUrl, outboundUrl, topology } from './topology.js';
+import { topology } from './topology.js';
 
 export const GATEWAY_DIR = 'gateway';
 
@@ -22,8 +23,8 @@ export interface GatewayEmitOptions {
 }
 
 /** The gateway configuration of an agreement, under `gateway/<target>/`: owned files, rewritten on every run. */
-export async function emitGateway(agreement: Agreement, config: GatewayConfig, options: GatewayEmitOptions): Promise<GeneratedFile[]> {
-  const t = topology(agreement, config);
+export async function emitGateway(classified: ClassifiedAgreement, config: GatewayConfig, options: GatewayEmitOptions): Promise<GeneratedFile[]> {
+  const t = topology(classified, config);
   const sides: GatewaySide[] = options.side === 'both' ? ['provider', 'consumer'] : [options.side];
   const origin = `${options.mark} from ${options.specs.join(' and ')} and the gateway section of ${configName(config)}`;
   const notice = `${origin}. Do not edit: \`accordo generate\` rewrites this file when they change.`;
@@ -32,36 +33,28 @@ export async function emitGateway(agreement: Agreement, config: GatewayConfig, o
 
   if (options.targets.includes('govway')) {
     const plan = await govwayPlan(t, sides);
-    const counters = new Map<GatewaySide, number>();
-    const steps = plan.steps.map((s) => {
-      const n = (counters.get(s.gateway) ?? 0) + 1;
-      counters.set(s.gateway, n);
-      return { ...s, file: `${String(n).padStart(2, '0')}-${s.label.replace(/[^A-Za-z0-9._-]+/g, '_')}.json` };
-    });
+    checkGovWayPlan(plan);
+    const steps = plan.steps.map((s) => ({ ...s, file: `${s.name}.json` }));
     for (const s of steps) {
-      const { gateway, operation, method, path, query, body } = s;
-      add(`govway/${gateway}/${s.file}`, JSON.stringify({ [JSON_MARK_KEY]: notice, gateway, operation, method, path, query, body }, null, 2) + '\n');
+      const { gateway, operation, method, path, query, body, onConflict } = s;
+      add(`govway/${gateway}/${s.file}`, JSON.stringify({ [JSON_MARK_KEY]: notice, gateway, operation, method, path, query, body, ...(onConflict ? { onConflict } : {}) }, null, 2) + '\n');
     }
-    add('govway/apply.mjs', render('gateway/govway-apply.mjs.hbs', { header: `// ${notice}`, sides }));
+    add('govway/apply.mjs', render('gateway/govway-apply.mjs.hbs', { header: `// ${notice}`, sides, secretPrefix: SECRET_PREFIX }));
     const { provider, consumer } = config;
-    const urls = [
-      ...(sides.includes('consumer') ? [`consumer client calls ${outboundUrl(consumer.gatewayUrl, consumer.organisation, provider.organisation, t.request)}`] : []),
-      ...(sides.includes('provider') ? [`provider gateway serves ${inboundUrl(provider.gatewayUrl, provider.organisation, t.request)}`] : []),
-      ...(t.callback && sides.includes('provider') ? [`provider backend sends callbacks to ${outboundUrl(provider.gatewayUrl, provider.organisation, consumer.organisation, t.callback)}`] : []),
-      ...(t.callback && sides.includes('consumer') ? [`consumer gateway receives callbacks at ${inboundUrl(consumer.gatewayUrl, consumer.organisation, t.callback)}`] : []),
-    ];
     add(
       'govway/README.md',
       render('gateway/govway-README.md.hbs', {
         header: notice.replace(/--/g, '- -'),
         request: t.request,
         both: sides.length === 2,
-        sides: sides.join(' and '),
         provider: provider.organisation,
         consumer: consumer.organisation,
-        steps,
-        urls,
-        console: plan.console,
+        sides: sides.map((side) => ({
+          side,
+          organisation: side === 'provider' ? provider.organisation : consumer.organisation,
+          steps: steps.filter((s) => s.gateway === side),
+          ...plan.sides[side]!,
+        })),
       }),
     );
   }

@@ -1,8 +1,7 @@
 import type { GatewayConfig } from '../../config/gateway.js';
-import { SpecError } from '../../load/errors.js';
-import type { Agreement, Interface, Operation } from '../../model/agreement.js';
+import type { ClassifiedAgreement, Receiver } from '../../classify/index.js';
+import type { Interface, Operation } from '../../model/agreement.js';
 import { pascalCase } from '../../model/names.js';
-import { buildView } from '../view.js';
 
 /**
  * What every gateway target needs from an agreement, decided once: the APIs (the provider's
@@ -49,76 +48,53 @@ export interface Topology {
   config: GatewayConfig;
 }
 
-/** Builds the topology, or fails with a SpecError naming the operation it cannot place. */
-export function topology(agreement: Agreement, config: GatewayConfig): Topology {
-  const view = buildView(agreement);
+/** Builds the topology from the classified agreement: its interactions and the consumer's receivers. */
+export function topology(classified: ClassifiedAgreement, config: GatewayConfig): Topology {
+  const { agreement } = classified;
   const request: GatewayApi = { ...apiName(agreement.provider), kind: 'request', protocol: protocolOf(agreement.provider), iface: agreement.provider, routes: [] };
   let callback: GatewayApi | undefined;
-  if (view.receivers.length) {
-    const named = agreement.callback ? apiName(agreement.callback) : { name: `${request.name}Callback`, version: request.version };
-    if (named.name === request.name) named.name = `${named.name}Callback`;
-    const api: GatewayApi = { ...named, kind: 'callback', protocol: agreement.callback ? protocolOf(agreement.callback) : 'rest', iface: agreement.callback, routes: [] };
-    for (const r of view.receivers) {
-      const op = agreement.callback?.operations.find((o) => o.id === r.id);
-      api.routes.push({ api, id: r.id, method: r.descriptor.method, path: r.path, role: { pattern: 'crud' }, service: op && soapService(api, op) });
+  const receiverRoutes = new Map<Receiver, Route>();
+  if (classified.receivers.length) {
+    const callbackSpec = classified.specRole === 'callback' ? agreement.provider : agreement.callback;
+    const named = callbackSpec ? apiName(callbackSpec) : { name: `${request.name}Callback`, version: request.version };
+    if (named.name === request.name && callbackSpec !== agreement.provider) named.name = `${named.name}Callback`;
+    const api: GatewayApi = { ...named, kind: 'callback', protocol: callbackSpec ? protocolOf(callbackSpec) : 'rest', iface: callbackSpec, routes: [] };
+    for (const r of classified.receivers) {
+      const route: Route = { api, id: r.op.id, method: r.op.method.toUpperCase(), path: r.path, role: { pattern: 'crud' }, service: callbackSpec ? soapService(api, r.op) : undefined, op: r.op };
+      api.routes.push(route);
+      receiverRoutes.set(r, route);
     }
     callback = api;
   }
 
-  agreement.provider.operations.forEach((op) => {
+  const routeOf = new Map<Operation, Route>();
+  const served = classified.specRole === 'provider' ? agreement.provider.operations : [];
+  for (const op of served) {
     const route: Route = { api: request, id: op.id, method: op.method.toUpperCase(), path: op.path, role: { pattern: 'crud' }, service: soapService(request, op), op };
-    const pattern = op.pattern.pattern;
-    if (pattern === 'NONBLOCK_PUSH_REST' || pattern === 'NONBLOCK_PUSH_SOAP') {
-      const opView = view.provider.find((v) => v.id === op.id);
-      const receiver = opView?.receiver;
-      // The view binds REST receivers by result type; otherwise a single callback operation is the one.
-      const target = receiver ? callback?.routes.find((r) => r.path === receiver.path && r.id === receiver.id) : callback?.routes.length === 1 ? callback.routes[0] : undefined;
-      if (!target) {
-        throw new SpecError(`gateway: cannot tell which callback operation receives the results of ${op.id}; give the callback spec (--callback) with one operation per result type`, op.location.file, op.location.pointer, op.location.line, op.location.column);
-      }
+    routeOf.set(op, route);
+    request.routes.push(route);
+  }
+  for (const op of served) {
+    const route = routeOf.get(op)!;
+    const interaction = classified.interactionOf(op);
+    if (interaction?.kind === 'push') {
       route.role = { pattern: 'non-bloccante', tipo: 'push', funzione: 'richiesta' };
-      route.callback = target;
-      route.replyToHeader = (opView?.descriptor as { replyToHeader?: string } | undefined)?.replyToHeader;
-      target.role = { pattern: 'non-bloccante', tipo: 'push', funzione: 'risposta', correlated: route };
-    } else if (pattern === 'NONBLOCK_PULL_REST' || pattern === 'NONBLOCK_PULL_SOAP') {
-      const role = pullRole(op);
-      route.role = { pattern: 'non-bloccante', tipo: 'pull', funzione: role === 'request' ? 'richiesta' : role === 'status' ? 'richiesta-stato' : 'risposta' };
+      route.replyToHeader = interaction.replyTo.in === 'header' ? interaction.replyTo.name : undefined;
+      // Without a receiver (a classify finding says why) the request is routed without its correlation.
+      const target = interaction.receiver && receiverRoutes.get(interaction.receiver);
+      if (target) {
+        route.callback = target;
+        target.role = { pattern: 'non-bloccante', tipo: 'push', funzione: 'risposta', correlated: route };
+      }
+    } else if (interaction?.kind === 'pull') {
+      const funzione = op === interaction.request ? 'richiesta' : op === interaction.status ? 'richiesta-stato' : 'risposta';
+      route.role = { pattern: 'non-bloccante', tipo: 'pull', funzione, ...(funzione === 'richiesta' ? {} : { correlated: routeOf.get(interaction.request) }) };
     } else {
       // GovWay's defaults: SOAP actions are blocking; a REST resource is "bloccante" only as a POST (research §A.2).
       route.role = { pattern: op.method === 'post' || request.protocol === 'soap' ? 'bloccante' : 'crud' };
     }
-    request.routes.push(route);
-  });
-  correlatePull(request.routes);
-  return { request, callback, config };
-}
-
-/**
- * PULL: a status check or result read belongs to the request the pattern module correlated it
- * with; without one (SOAP, where all three actions share one endpoint), to the request whose path
- * shares the longest prefix with it.
- */
-function correlatePull(routes: Route[]) {
-  const requests = routes.filter((r) => r.role.pattern === 'non-bloccante' && r.role.tipo === 'pull' && r.role.funzione === 'richiesta');
-  if (!requests.length) return;
-  const closest = (path: string) => requests.reduce((best, r) => (commonPrefix(r.path, path) > commonPrefix(best.path, path) ? r : best));
-  for (const r of routes) {
-    if (r.role.pattern !== 'non-bloccante' || r.role.tipo !== 'pull' || r.role.funzione === 'richiesta') continue;
-    const declared = requests.find((q) => q.id === r.op?.pattern.correlatedWith);
-    r.role = { ...r.role, correlated: declared ?? closest(r.path) };
   }
-}
-
-/**
- * The step of a pull operation: the model's role; for SOAP, where the loader gives none, the
- * operation that returns the X-Correlation-ID header without taking it is the request.
- */
-function pullRole(op: Operation): 'request' | 'status' | 'result' {
-  const role = op.pattern.role;
-  if (role === 'request' || role === 'status' || role === 'result') return role;
-  const header = (m?: { headers: { element: { name: string } }[] }) => !!m?.headers.some((h) => h.element.name.toLowerCase() === 'x-correlation-id');
-  if (op.soap) return header(op.soap.output) && !header(op.soap.input) ? 'request' : 'result';
-  return op.method === 'get' ? 'status' : 'request';
+  return { request, callback, config };
 }
 
 const protocolOf = (iface: Interface): GatewayApi['protocol'] => (iface.source.format === 'wsdl' ? 'soap' : 'rest');
@@ -128,14 +104,6 @@ function soapService(api: GatewayApi, op: Operation): string | undefined {
   if (api.protocol !== 'soap') return undefined;
   return op.soap?.portType.name ?? api.iface?.title;
 }
-
-const commonPrefix = (a: string, b: string) => {
-  let i = 0;
-  while (i < a.length && a[i] === b[i]) i++;
-  return i;
-};
-
-const lastParam = (path: string) => [...path.matchAll(/\{([^}]+)\}/g)].pop()?.[1];
 
 function apiName(iface: Interface): { name: string; version: number } {
   const major = Number.parseInt(iface.version, 10);
@@ -148,12 +116,16 @@ export function resourceName(method: string, path: string): string {
   return `${method.toUpperCase()}_${parts.join('.')}`;
 }
 
-/** Invocation URL of an erogazione: `<gateway>/rest/in/<erogatore>/<API>/v<N>`. */
-export function inboundUrl(gatewayUrl: string, erogatore: string, api: GatewayApi): string {
-  return `${gatewayUrl}/rest/in/${erogatore}/${api.name}/v${api.version}`;
+/**
+ * Invocation URL of an erogazione, as GovWay lays it out under ModI (urlInterna.rst):
+ * `<gateway>/<rest|soap>/in/<erogatore>/<name>/v<N>`, where a SOAP erogazione is named after its
+ * port type (`service`) and a REST one after its API.
+ */
+export function inboundUrl(gatewayUrl: string, erogatore: string, api: GatewayApi, service?: string): string {
+  return `${gatewayUrl}/${api.protocol}/in/${erogatore}/${service ?? api.name}/v${api.version}`;
 }
 
-/** Invocation URL of a fruizione: `<gateway>/rest/out/<fruitore>/<erogatore>/<API>/v<N>`. */
-export function outboundUrl(gatewayUrl: string, fruitore: string, erogatore: string, api: GatewayApi): string {
-  return `${gatewayUrl}/rest/out/${fruitore}/${erogatore}/${api.name}/v${api.version}`;
+/** Invocation URL of a fruizione: `<gateway>/<rest|soap>/out/<fruitore>/<erogatore>/<name>/v<N>`, named as an erogazione is. */
+export function outboundUrl(gatewayUrl: string, fruitore: string, erogatore: string, api: GatewayApi, service?: string): string {
+  return `${gatewayUrl}/${api.protocol}/out/${fruitore}/${erogatore}/${service ?? api.name}/v${api.version}`;
 }

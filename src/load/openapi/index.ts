@@ -10,15 +10,14 @@ import type {
   Operation,
   Parameter,
   ParameterLocation,
-  Pattern,
   RequestBody,
   Response,
   ResponseHeader,
   SourceLocation,
 } from '../../model/agreement.js';
+import { UNCLASSIFIED } from '../../model/agreement.js';
 import { parseRuntimeExpression } from '../../model/expression.js';
 import { camelCase } from '../../model/names.js';
-import { classifyInterface, detectRestPattern } from '../../model/pattern.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
 import { SpecError, parsePointer, pointerOf, pointerToken } from '../errors.js';
 import { SourceText } from '../source-map.js';
@@ -33,16 +32,11 @@ const METHODS: HttpMethod[] = ['get', 'put', 'post', 'delete', 'options', 'head'
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 
-export interface LoadOptions {
-  /** Pattern overrides by operationId (from accordo.config.yaml). */
-  patterns?: Record<string, Pattern>;
-}
-
 /**
  * Loads an OpenAPI 3.0 or 3.1 document (YAML or JSON, `$ref`s across files) into an Interface.
  * Every problem with the input is a SpecError naming the file and the location.
  */
-export async function loadOpenApi(file: string, registry: SchemaRegistry, options: LoadOptions = {}): Promise<Interface> {
+export async function loadOpenApi(file: string, registry: SchemaRegistry): Promise<Interface> {
   const path = resolvePath(file);
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new SpecError('file not found', path);
@@ -72,7 +66,7 @@ export async function loadOpenApi(file: string, registry: SchemaRegistry, option
     if (!onlyComponentNames(e)) throw validationError(e, text, raw);
   }
   const docs = new Documents(text, (file) => (file === path ? raw : parser.$refs.get(file)));
-  return new OpenApiReader(raw, path, docs, registry, version.startsWith('3.0'), options).read(version);
+  return new OpenApiReader(raw, path, docs, registry, version.startsWith('3.0')).read(version);
 }
 
 function at(text: SourceText, message: string, pointer: string): SpecError {
@@ -153,7 +147,6 @@ class OpenApiReader {
     private readonly docs: Documents,
     registry: SchemaRegistry,
     openapi30: boolean,
-    private readonly options: LoadOptions,
   ) {
     this.schemas = new SchemaConverter(docs, registry, openapi30);
   }
@@ -178,7 +171,7 @@ class OpenApiReader {
       description: typeof info.description === 'string' ? info.description : undefined,
       source: { file: this.file, format: 'openapi', version },
       basePath: basePathOf(this.doc.servers),
-      operations: classifyInterface(operations),
+      operations,
     };
   }
 
@@ -207,7 +200,7 @@ class OpenApiReader {
         location: this.docs.location(at),
       };
       shape.callbacks = this.callbacks(isObj(raw.callbacks) ? raw.callbacks : {}, under(at, 'callbacks'), shape.id);
-      ops.push({ ...shape, pattern: detectRestPattern(shape, this.options.patterns?.[shape.id]) });
+      ops.push({ ...shape, pattern: UNCLASSIFIED });
     }
     return ops;
   }

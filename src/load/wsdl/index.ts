@@ -6,20 +6,22 @@
  * 2020-12 with `x-xml` annotations (README.md in this folder).
  */
 import { basename, resolve as resolvePath } from 'node:path';
-import type {
-  Interface,
-  JsonSchema,
-  Operation,
-  Pattern,
-  Response,
-  SoapEndpoint,
-  SoapFault,
-  SoapMessage,
-  SoapPart,
+import {
+  UNCLASSIFIED,
+  type Interface,
+  type JsonSchema,
+  type Operation,
+  type Response,
+  type SoapEndpoint,
+  type SoapFault,
+  type SoapMessage,
+  type SoapPart,
 } from '../../model/agreement.js';
+
+/** An operation as the loader reads it, before the classify stage decides its pattern. */
+type SoapShape = Omit<Operation, 'pattern'> & { soap: NonNullable<Operation['soap']> };
 import { camelCase } from '../../model/names.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
-import { type SoapShape, detectSoapPatterns } from '../../model/soap-pattern.js';
 import { SpecError } from '../errors.js';
 import { type Component, WSDL_NS, WsdlSet } from './documents.js';
 import { type XmlElement, childOf, childrenOf, pathOf, qkey, resolveQName } from './xml.js';
@@ -35,19 +37,12 @@ const BINDING_KINDS: Record<string, string> = {
   'http://schemas.xmlsoap.org/wsdl/mime/': 'MIME binding',
 };
 
-export interface WsdlLoadOptions {
-  /** Pattern overrides by operation id (from accordo.config.yaml). */
-  patterns?: Record<string, Pattern>;
-  /** Whether this is the provider's WSDL or the consumer's callback WSDL (it decides the callback receiver's pattern). */
-  role?: 'provider' | 'callback';
-}
-
 /** Loads a WSDL 1.1 document (with its imports and schemas) into an Interface. Every input problem is a SpecError. */
-export async function loadWsdl(file: string, registry: SchemaRegistry, options: WsdlLoadOptions = {}): Promise<Interface> {
+export async function loadWsdl(file: string, registry: SchemaRegistry): Promise<Interface> {
   const path = resolvePath(file);
   const set = await WsdlSet.load(path);
   try {
-    return new WsdlReader(set, new XsdConverter(set, registry)).read(path, options);
+    return new WsdlReader(set, new XsdConverter(set, registry)).read(path);
   } catch (e) {
     // Type references are followed recursively; a pathological chain must not crash the CLI.
     if (e instanceof RangeError) throw new SpecError(`the schemas nest too deeply to convert (${e.message})`, path);
@@ -74,7 +69,7 @@ class WsdlReader {
     private readonly xsd: XsdConverter,
   ) {}
 
-  read(path: string, options: WsdlLoadOptions): Interface {
+  read(path: string): Interface {
     const root = this.set.definitions[0];
     const shapes: SoapShape[] = [];
     const byPortTypeOp = new Map<string, SoapShape>();
@@ -99,8 +94,7 @@ class WsdlReader {
         s.idDerived = true;
       }
     }
-    const decisions = detectSoapPatterns(shapes, options.role ?? 'provider', options.patterns);
-    const operations: Operation[] = shapes.map((s, i) => ({ ...s, pattern: decisions[i] }));
+    const operations: Operation[] = shapes.map((s) => ({ ...s, pattern: UNCLASSIFIED }));
     const services = this.set.definitions.flatMap((d) => childrenOf(d, WSDL_NS, 'service'));
     return {
       title: root.attrs.name ?? services[0]?.attrs.name ?? basename(path).replace(/\.[^.]*$/, ''),

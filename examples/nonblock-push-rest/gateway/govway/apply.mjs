@@ -3,42 +3,90 @@
 // Applies the GovWay Config API requests of one side, in order:
 //   node apply.mjs provider|consumer [--dry-run]
 // Environment: GOVWAY_CONFIG_URL (the Config API base, e.g. https://gw.example/govway/ENTE/api-config/v1),
-// GOVWAY_CONFIG_USER and GOVWAY_CONFIG_PASSWORD (HTTP basic), DRY_RUN=1 (same as --dry-run).
-// A 409 to a creation means the object exists already: it is reported and skipped, so a rerun is safe.
+// GOVWAY_CONFIG_USER and GOVWAY_CONFIG_PASSWORD (HTTP basic), DRY_RUN=1 (same as --dry-run), and the
+// secrets the requests name as "$env:NAME" (the files never hold them).
+// Each answer is checked: the first failure stops the run with GovWay's message. A creation answered
+// 409 (the object exists) is followed by the requests that update it, so a rerun brings GovWay up to date.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SIDES = ["provider", "consumer"];
+const SECRET = "$env:";
 const side = process.argv[2];
 const dryRun = process.argv.includes('--dry-run') || process.env.DRY_RUN === '1';
 if (!SIDES.includes(side)) {
   console.error(`usage: node apply.mjs ${SIDES.join('|')} [--dry-run]`);
   process.exit(2);
 }
+
+const dir = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, side);
+const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const steps = files.map((file) => ({ file, ...JSON.parse(readFileSync(join(dir, file), 'utf8')) }));
+
+// The secrets: every string "$env:NAME" of a body is replaced by the variable NAME.
+const secrets = new Set();
+const scan = (v) => (typeof v === 'string' ? v.startsWith(SECRET) && secrets.add(v.slice(SECRET.length)) : v && typeof v === 'object' && Object.values(v).forEach(scan));
+for (const s of steps) [s.body, ...(s.onConflict ?? []).map((u) => u.body)].forEach(scan);
+const fill = (v) =>
+  typeof v === 'string' && v.startsWith(SECRET)
+    ? process.env[v.slice(SECRET.length)]
+    : Array.isArray(v)
+      ? v.map(fill)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
+        : v;
+
+const query = (s) => `?${new URLSearchParams(s.query)}`;
+if (dryRun) {
+  for (const s of steps) {
+    console.log(`${s.method} ${s.path}${query(s)}  (${s.operation}, ${s.file})`);
+    for (const u of s.onConflict ?? []) console.log(`    if it exists: ${u.method} ${u.path}${query(s)}  (${u.operation})`);
+  }
+  if (secrets.size) console.log(`secrets read from the environment: ${[...secrets].sort().join(', ')}`);
+  process.exit(0);
+}
+
 const base = (process.env.GOVWAY_CONFIG_URL ?? '').replace(/\/+$/, '');
-if (!dryRun && !base) {
-  console.error('GOVWAY_CONFIG_URL is not set (the Config API base URL of the ' + side + " side's GovWay)");
+if (!base) {
+  console.error(`GOVWAY_CONFIG_URL is not set (the Config API base URL of the ${side} side's GovWay)`);
+  process.exit(2);
+}
+const missing = [...secrets].filter((name) => !process.env[name]);
+if (missing.length) {
+  console.error(`set ${missing.sort().join(', ')}: the requests need them, and the files do not hold secrets`);
   process.exit(2);
 }
 const auth = process.env.GOVWAY_CONFIG_USER
   ? { authorization: 'Basic ' + Buffer.from(`${process.env.GOVWAY_CONFIG_USER}:${process.env.GOVWAY_CONFIG_PASSWORD ?? ''}`).toString('base64') }
   : {};
 
-const dir = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, side);
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-for (const file of files) {
-  const step = JSON.parse(readFileSync(join(dir, file), 'utf8'));
-  const url = `${base}${step.path}?${new URLSearchParams(step.query)}`;
-  if (dryRun) {
-    console.log(`${step.method} ${url}  (${step.operation}, ${file})`);
-    continue;
-  }
-  const res = await fetch(url, { method: step.method, headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(step.body) });
-  const text = await res.text();
-  if (res.ok) console.log(`${res.status} ${step.method} ${step.path}  (${file})`);
-  else if (res.status === 409 && step.method === 'POST') console.log(`exists, skipped: ${step.method} ${step.path}  (${file})`);
-  else {
-    console.error(`${res.status} ${step.method} ${step.path}  (${file}):\n${text}`);
+/** Sends one request; on an answer other than 2xx (and 409, when allowed) stops with GovWay's message. */
+async function send(request, s, { conflictOk = false } = {}) {
+  const url = `${base}${request.path}${query(s)}`;
+  let res;
+  try {
+    res = await fetch(url, { method: request.method, headers: { 'content-type': 'application/json', accept: 'application/json', ...auth }, body: JSON.stringify(fill(request.body)) });
+  } catch (e) {
+    console.error(`${request.method} ${url}  (${s.file}): ${e.cause?.message ?? e.message}`);
     process.exit(1);
   }
+  const text = await res.text();
+  if (res.ok || (conflictOk && res.status === 409)) return res.status;
+  let message = text;
+  try {
+    const problem = JSON.parse(text);
+    message = problem.detail ?? problem.title ?? text;
+  } catch {}
+  console.error(`${res.status} ${request.method} ${request.path}  (${request.operation}, ${s.file}): ${message || res.statusText}`);
+  process.exit(1);
+}
+
+for (const s of steps) {
+  const status = await send(s, s, { conflictOk: s.method === 'POST' && Array.isArray(s.onConflict) });
+  if (status !== 409) {
+    console.log(`${status} ${s.method} ${s.path}  (${s.file})`);
+    continue;
+  }
+  if (!s.onConflict.length) console.log(`exists: ${s.method} ${s.path}  (${s.file})`);
+  for (const u of s.onConflict) console.log(`exists, updated: ${await send(u, s)} ${u.method} ${u.path}  (${s.file})`);
 }

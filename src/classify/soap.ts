@@ -1,12 +1,5 @@
-import type { Operation, Pattern, PatternDecision, SoapMessage, SoapOperation, SoapPart } from './agreement.js';
-import { CORRELATION_ID, REPLY_TO } from './pattern.js';
-
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-
-/** The header part called `name` (by element name, or by part name), if the message has one. */
-function header(message: SoapMessage | undefined, name: string): SoapPart | undefined {
-  return message?.headers.find((h) => same(h.element.name, name) || same(h.name, name));
-}
+import type { Operation, Pattern, PatternDecision, SoapOperation, SoapPart } from '../model/agreement.js';
+import { CORRELATION_ID, REPLY_TO, soapHeader as header } from './carriers.js';
 
 function describe(part: SoapPart): string {
   const el = part.element.namespace ? `{${part.element.namespace}}${part.element.name}` : part.element.name;
@@ -19,7 +12,7 @@ export type SoapShape = Omit<Operation, 'pattern'> & { soap: SoapOperation };
  * Derives the ModI pattern of every operation of one WSDL from its SOAP headers, listing the facts
  * that decided it (as detectRestPattern does for REST):
  * - input header `X-ReplyTo` and output header `X-Correlation-ID`: NONBLOCK_PUSH_SOAP (the request);
- * - in the callback WSDL, input header `X-Correlation-ID`: NONBLOCK_PUSH_SOAP (the callback receiver);
+ * - every operation of the callback WSDL: NONBLOCK_PUSH_SOAP (the callback receiver, which takes `X-Correlation-ID`);
  * - in a portType with a request operation whose output has `X-Correlation-ID`, that operation and the
  *   ones whose input has `X-Correlation-ID` (status and result): NONBLOCK_PULL_SOAP;
  * - input only: ONEWAY; anything else: BLOCK_SOAP.
@@ -40,9 +33,9 @@ export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' |
   const pollers = (op: SoapShape) => groups.get(portType(op))!.pollers;
 
   return ops.map((op): PatternDecision => {
-    const override = overrides[op.id];
-    if (override) return { pattern: override, decidedBy: 'config', facts: [`accordo.config.yaml sets ${override}`] };
     const { input, output } = op.soap;
+    const override = overrides[op.id];
+    if (override) return { pattern: override, decidedBy: 'config', facts: [`accordo.config.yaml sets ${override}`], ...declaredRole(op, override, role) };
     const replyTo = header(input, REPLY_TO);
     const correlationOut = header(output, CORRELATION_ID);
     const correlationIn = header(input, CORRELATION_ID);
@@ -55,13 +48,12 @@ export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' |
         role: 'request',
       };
     }
-    if (role === 'callback' && correlationIn) {
-      return {
-        pattern: 'NONBLOCK_PUSH_SOAP',
-        decidedBy: 'shape',
-        facts: ['operation of the callback WSDL', `input soap:header ${CORRELATION_ID} (${describe(correlationIn)}): receives the provider's reply`],
-        role: 'callback',
-      };
+    if (role === 'callback') {
+      // Every operation of the callback WSDL is where the consumer receives results; one without the header is a finding of the classify stage.
+      const correlation = correlationIn
+        ? `input soap:header ${CORRELATION_ID} (${describe(correlationIn)}): receives the provider's reply`
+        : `no input soap:header ${CORRELATION_ID}: the consumer cannot correlate what it receives`;
+      return { pattern: 'NONBLOCK_PUSH_SOAP', decidedBy: 'shape', facts: ['operation of the callback WSDL', correlation], role: 'callback' };
     }
     if (role === 'provider') {
       const polls = pollers(op).filter((o) => o !== op);
@@ -104,13 +96,10 @@ export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' |
 
 const STATUS_NAME = /status/i;
 
-/**
- * The callback WSDL operation a NONBLOCK_PUSH_SOAP provider operation replies through: the callback
- * receiver named `<operation>Response` (the ModI convention, MRequest → MRequestResponse), else the
- * only callback receiver there is.
- */
-export function soapCallbackOf(op: Operation, callbacks: readonly Operation[]): Operation | undefined {
-  if (!op.soap || op.pattern.pattern !== 'NONBLOCK_PUSH_SOAP') return undefined;
-  const receivers = callbacks.filter((c) => c.soap && c.pattern.pattern === 'NONBLOCK_PUSH_SOAP' && header(c.soap.input, CORRELATION_ID));
-  return receivers.find((c) => c.soap!.name === `${op.soap!.name}Response`) ?? (receivers.length === 1 ? receivers[0] : undefined);
+/** The role of an operation the user declared to follow `pattern`: what its own headers and name say. */
+function declaredRole(op: SoapShape, pattern: Pattern, side: 'provider' | 'callback'): Pick<PatternDecision, 'role'> {
+  if (pattern === 'NONBLOCK_PUSH_SOAP') return { role: side === 'callback' ? 'callback' : 'request' };
+  if (pattern !== 'NONBLOCK_PULL_SOAP') return {};
+  if (header(op.soap.output, CORRELATION_ID) && !header(op.soap.input, CORRELATION_ID)) return { role: 'request' };
+  return { role: STATUS_NAME.test(op.soap.name) ? 'status' : 'result' };
 }

@@ -1,31 +1,8 @@
-import type { Operation, Pattern, PatternDecision } from './agreement.js';
-import { replyToHeaderOf } from './expression.js';
-
-export const PATTERNS: readonly Pattern[] = [
-  'BLOCK_REST',
-  'NONBLOCK_PUSH_REST',
-  'NONBLOCK_PULL_REST',
-  'BLOCK_SOAP',
-  'NONBLOCK_PUSH_SOAP',
-  'NONBLOCK_PULL_SOAP',
-  'ONEWAY',
-];
-
-export type PatternRole = NonNullable<PatternDecision['role']>;
-
-export const REPLY_TO = 'X-ReplyTo';
-export const CORRELATION_ID = 'X-Correlation-ID';
-export const PATTERN_EXTENSION = 'x-modi-pattern';
-
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-
-export const isPattern = (value: unknown): value is Pattern => typeof value === 'string' && (PATTERNS as readonly string[]).includes(value);
+import { PATTERN_EXTENSION, isPattern, type Operation, type Pattern, type PatternDecision } from '../model/agreement.js';
+import { replyToHeaderOf } from '../model/expression.js';
+import { CORRELATION_ID, REPLY_TO, hasHeaderParameter, responseHasHeader, responseOf } from './carriers.js';
 
 type OperationShape = Omit<Operation, 'pattern'>;
-
-export const hasHeaderParameter = (op: OperationShape, name: string) => op.parameters.some((p) => p.in === 'header' && same(p.name, name));
-export const responseOf = (op: OperationShape, status: string) => op.responses.find((r) => r.status === status);
-export const responseHasHeader = (op: OperationShape, status: string, name: string) => !!responseOf(op, status)?.headers.some((h) => same(h.name, name));
 
 /**
  * Derives the ModI pattern of one REST operation from the shape of its spec, and lists the facts

@@ -1,0 +1,383 @@
+/**
+ * The classify stage: the only code that decides each operation's interaction pattern, its role,
+ * its binding and the carriers of its asynchronous data. It reads the format-neutral model the
+ * loaders built and returns the classified agreement that lint, inspect and every emitter read.
+ *
+ * - rest.ts / soap.ts decide one operation's pattern from its shape (or an override), per binding;
+ * - this module settles what needs the whole agreement: which spec is whose, the interactions
+ *   (blocking, one-way, push with its receiver, pull with its status and result), the callback
+ *   endpoints the consumer serves, and the structural findings (a callback spec nothing calls, a
+ *   push whose receiver cannot be told...), the same whichever command meets them.
+ */
+import { refKey, type Agreement, type Interface, type JsonSchema, type Operation, type Pattern, type SoapPart } from '../model/agreement.js';
+import { replyToHeaderOf } from '../model/expression.js';
+import type { Finding, Severity } from '../model/finding.js';
+import { camelCase } from '../model/names.js';
+import { loadAgreement, type AgreementSources } from '../load/index.js';
+import { CORRELATION_ID, REPLY_TO, headerParameter, soapHeader } from './carriers.js';
+import { classifyCallbackInterface, classifyInterface, detectRestPattern } from './rest.js';
+import { detectSoapPatterns, type SoapShape } from './soap.js';
+
+export { CORRELATION_ID, REPLY_TO, namesCarrier, soapHeader } from './carriers.js';
+
+export type Binding = 'rest' | 'soap';
+
+/** Where an interaction's data travels: an HTTP header, or a SOAP header part. */
+export type Carrier = { in: 'header'; name: string } | { in: 'soap-header'; part: SoapPart };
+
+export interface BlockingInteraction {
+  kind: 'blocking';
+  binding: Binding;
+  op: Operation;
+}
+
+export interface OneWayInteraction {
+  kind: 'oneway';
+  binding: Binding;
+  op: Operation;
+}
+
+export interface PushInteraction {
+  kind: 'push';
+  binding: Binding;
+  request: Operation;
+  /** The callback's name: the `callbacks` key of the provider's spec, or the receiver's id. */
+  callbackName: string;
+  /** REST: the provider spec's declaration of the callback operation, when it has one. */
+  declared?: Operation;
+  /** The consumer's endpoint the result is sent to; absent when it cannot be told (a finding says why). */
+  receiver?: Receiver;
+  /** Where the consumer's callback address travels in the request. */
+  replyTo: Carrier;
+  /** Where the CorrelationID travels in the acknowledgement. */
+  correlation: Carrier;
+}
+
+export interface PullInteraction {
+  kind: 'pull';
+  binding: Binding;
+  request: Operation;
+  status?: Operation;
+  result?: Operation;
+  /** REST: the status and result paths (the spec's, or the guideline's layout) and the task id's path parameter. */
+  statusPath: string;
+  resultPath: string;
+  taskParam: string;
+  /** SOAP: the CorrelationID part of the request's output, and of the status and result inputs. */
+  correlation?: Carrier;
+  statusCorrelation?: SoapPart;
+  resultCorrelation?: SoapPart;
+}
+
+export type Interaction = BlockingInteraction | OneWayInteraction | PushInteraction | PullInteraction;
+
+/** A callback endpoint the consumer serves: where the provider delivers push results (step 3). */
+export interface Receiver {
+  op: Operation;
+  binding: Binding;
+  /** Its path on the consumer: the callback spec's, or `/callbacks/<operation>/<callback>` for a callback the provider's spec declares. */
+  path: string;
+  /** SOAP: the input header part that carries the CorrelationID. */
+  correlation?: Carrier;
+  /** The push requests whose results arrive here. */
+  pushes: PushInteraction[];
+}
+
+export interface ClassifiedAgreement {
+  readonly agreement: Agreement;
+  readonly binding: Binding;
+  /**
+   * `provider`: the spec describes the provider's API; `callback`: a callback spec given alone, which
+   * describes only the endpoints where the consumer receives results.
+   */
+  readonly specRole: 'provider' | 'callback';
+  /** One per provider operation that is served on its own (a pull group's status and result are in its request's). */
+  readonly interactions: Interaction[];
+  readonly receivers: Receiver[];
+  /** What classification found wrong with the agreement as a whole; `blocking` ones stop generation even with --no-lint. */
+  readonly findings: ClassifyFinding[];
+  /** The interaction an operation of the provider's spec takes part in. */
+  interactionOf(op: Operation): Interaction | undefined;
+}
+
+export interface ClassifyFinding extends Finding {
+  /** The generated code cannot be written while this holds: nothing is generated, --no-lint or not. */
+  blocking: boolean;
+}
+
+export interface ClassifyOptions {
+  /** Pattern overrides by operation id (accordo.config.yaml `patterns`). */
+  patterns?: Record<string, Pattern>;
+}
+
+/** The rules classification itself checks; lint's catalogue includes them. */
+export const CLASSIFY_RULES = {
+  'agreement/callback-unused': {
+    severity: 'error',
+    summary: 'a callback spec is given, and the provider spec has a push request that calls it',
+    source: 'accordo: the callback spec describes where push results arrive',
+  },
+  'agreement/callback-receiver': {
+    severity: 'error',
+    summary: 'each push request has one callback operation that receives its results',
+    source: 'NONBLOCK_PUSH_REST rule 3 (§3), NONBLOCK_PUSH_SOAP rule 2 (§4)',
+  },
+  'push-soap/callback-wsdl': { severity: 'error', summary: 'the agreement includes the callback WSDL', source: 'NONBLOCK_PUSH_SOAP rule 2 (§4)' },
+  'push-soap/callback-correlation-id': {
+    severity: 'error',
+    summary: `each operation of the callback WSDL has the ${CORRELATION_ID} SOAP header in its input`,
+    source: 'NONBLOCK_PUSH_SOAP rule 5 (§4)',
+  },
+} as const satisfies Record<string, { severity: Severity; summary: string; source: string }>;
+
+export const hasBlockingFindings = (classified: ClassifiedAgreement) => classified.findings.some((f) => f.blocking);
+
+/** Loads the specs and classifies them: the front of every command. */
+export async function loadClassified(sources: AgreementSources & ClassifyOptions): Promise<ClassifiedAgreement> {
+  return classify(await loadAgreement(sources), sources);
+}
+
+const DEFAULT_TASK_PARAM = 'id_task';
+
+/** Classifies an agreement the loaders built. Writes each operation's `pattern`; returns the interactions. */
+export function classify(agreement: Agreement, options: ClassifyOptions = {}): ClassifiedAgreement {
+  const binding: Binding = agreement.provider.source.format === 'wsdl' ? 'soap' : 'rest';
+  const findings: ClassifyFinding[] = [];
+  const find = (rule: keyof typeof CLASSIFY_RULES, at: Operation | Interface, message: string, fix: string, blocking: boolean) => {
+    const loc = 'location' in at ? at.location : { file: at.source.file, pointer: '', line: 1, column: 1 };
+    findings.push({ rule, severity: CLASSIFY_RULES[rule].severity, file: loc.file, line: loc.line ?? 1, column: loc.column ?? 1, pointer: loc.pointer, message, fix, blocking });
+  };
+
+  const { provider, callback } = agreement;
+  decide(provider, 'provider', options);
+  if (callback) decide(callback, 'callback', options);
+  // A callback spec given alone: none of its operations asks the provider for anything, and they take a CorrelationID.
+  const specRole = !callback && isLoneCallbackSpec(provider) ? 'callback' : 'provider';
+  if (specRole === 'callback') decide(provider, 'callback', options);
+
+  const interactions: Interaction[] = [];
+  const byOp = new Map<Operation, Interaction>();
+  const receivers: Receiver[] = [];
+  const receiverOf = new Map<Operation, Receiver>();
+  const addReceiver = (op: Operation, path: string) => {
+    const correlation = binding === 'soap' ? soapHeader(op.soap?.input, CORRELATION_ID) : undefined;
+    const receiver: Receiver = { op, binding, path, ...(correlation ? { correlation: { in: 'soap-header', part: correlation } } : {}), pushes: [] };
+    receivers.push(receiver);
+    receiverOf.set(op, receiver);
+    if (binding === 'soap' && !correlation) {
+      find(
+        'push-soap/callback-correlation-id',
+        op,
+        `the input of the callback operation ${op.id} has no ${CORRELATION_ID} SOAP header: the consumer cannot tell which request a result answers`,
+        `add a soap:header part with element ${CORRELATION_ID} to the input of ${op.id} in the binding`,
+        true,
+      );
+    }
+    return receiver;
+  };
+  // The callback spec's operations (or the lone callback spec's) are the consumer's endpoints.
+  const callbackSpec = specRole === 'callback' ? provider : callback;
+  if (callbackSpec) for (const op of callbackSpec.operations) addReceiver(op, op.path);
+
+  if (specRole === 'provider') {
+    const ops = provider.operations;
+    for (const op of ops) {
+      const { pattern, role } = op.pattern;
+      if ((pattern === 'NONBLOCK_PUSH_REST' || pattern === 'NONBLOCK_PUSH_SOAP') && role === 'request') {
+        // A SOAP push without its header parts is served as request/response (lint says what is missing).
+        const push = pushOf(op, binding);
+        if (push) byOp.set(op, push);
+      } else if ((pattern === 'NONBLOCK_PULL_REST' || pattern === 'NONBLOCK_PULL_SOAP') && role === 'request') {
+        // A SOAP pull request without its status and result operations is served as request/response (lint says why).
+        const pull = pullOf(op, ops, binding);
+        if (pull) for (const o of [op, pull.status, pull.result]) if (o) byOp.set(o, pull);
+      }
+    }
+    for (const op of ops) {
+      if (byOp.has(op)) continue;
+      const oneWay = binding === 'soap' ? !op.soap?.output : op.pattern.pattern === 'ONEWAY';
+      const interaction: Interaction = oneWay ? { kind: 'oneway', binding, op } : { kind: 'blocking', binding, op };
+      byOp.set(op, interaction);
+    }
+    // Spec order.
+    const seen = new Set<Interaction>();
+    for (const op of ops) {
+      const i = byOp.get(op)!;
+      if (!seen.has(i)) interactions.push(i), seen.add(i);
+    }
+
+    const pushes = interactions.filter((i): i is PushInteraction => i.kind === 'push');
+    // Without a callback spec, a REST push's callback is the one its own declaration describes.
+    if (!callbackSpec) {
+      for (const push of pushes) {
+        if (push.declared) push.receiver = addReceiver(push.declared, `/callbacks/${camelCase(push.request.id, 'operation')}/${camelCase(push.callbackName, 'callback')}`);
+      }
+    } else {
+      for (const push of pushes) push.receiver = bindReceiver(push, receivers, binding);
+    }
+    for (const push of pushes) {
+      if (push.receiver) {
+        push.receiver.pushes.push(push);
+        if (!push.declared) push.callbackName = push.receiver.op.id;
+        continue;
+      }
+      if (binding === 'soap' && !callback) {
+        find(
+          'push-soap/callback-wsdl',
+          push.request,
+          `${push.request.id} is NONBLOCK_PUSH_SOAP but the agreement has no callback WSDL: the provider calls the consumer's callback operation, which the callback WSDL describes`,
+          'pass the callback WSDL too (--callback <file>, or `callback:` in accordo.config.yaml)',
+          true,
+        );
+      } else if (callbackSpec && receivers.length > 0) {
+        find(
+          'agreement/callback-receiver',
+          push.request,
+          `cannot tell which operation of the callback spec receives the results of ${push.request.id}: ${receivers.length} operations, none ${binding === 'soap' ? `named ${push.request.soap?.name}Response or taking its output's element` : 'taking the body its callback declares'}`,
+          binding === 'soap' ? `name the callback operation ${push.request.soap?.name}Response` : `give the callback operation the body schema of ${push.request.id}'s callback (or keep one operation per result type)`,
+          binding === 'soap',
+        );
+      }
+    }
+    // Judged on the decided patterns: a push request that cannot be served as one (lint says why) still calls the callback.
+    const pushRequests = ops.filter((op) => op.pattern.role === 'request' && (op.pattern.pattern === 'NONBLOCK_PUSH_REST' || op.pattern.pattern === 'NONBLOCK_PUSH_SOAP'));
+    if (callback && pushRequests.length === 0) {
+      find(
+        'agreement/callback-unused',
+        callback.operations[0] ?? callback,
+        `the callback spec ${callback.source.file} is given, but no operation of ${provider.source.file} is a push request (${binding === 'soap' ? `input soap:header ${REPLY_TO} and output soap:header ${CORRELATION_ID}` : `${REPLY_TO} header or callbacks`}): nothing sends results to it`,
+        'leave out the callback spec, or declare the push request in the provider spec',
+        false,
+      );
+    }
+  }
+
+  return {
+    agreement,
+    binding,
+    specRole,
+    interactions,
+    receivers,
+    findings,
+    interactionOf: (op) => byOp.get(op),
+  };
+}
+
+/** Decides the pattern of every operation of one interface (and of the callbacks its operations declare). */
+function decide(iface: Interface, role: 'provider' | 'callback', options: ClassifyOptions): void {
+  // Own keys only: an operation called `constructor` must not find Object.prototype's.
+  const overrides: Record<string, Pattern> = Object.fromEntries(Object.entries(options.patterns ?? {}));
+  Object.setPrototypeOf(overrides, null);
+  if (iface.source.format === 'wsdl') {
+    const shapes = iface.operations as SoapShape[];
+    const decisions = detectSoapPatterns(shapes, role, overrides);
+    iface.operations.forEach((op, i) => (op.pattern = decisions[i]));
+    return;
+  }
+  const visit = (op: Operation) => {
+    op.pattern = detectRestPattern(op, overrides[op.id]);
+    for (const cb of op.callbacks) cb.operations.forEach(visit);
+  };
+  iface.operations.forEach(visit);
+  classifyInterface(iface.operations);
+  if (role === 'callback') classifyCallbackInterface(iface.operations);
+}
+
+/**
+ * Whether a spec given without a callback spec describes callback endpoints: no operation of it is a
+ * push or pull request, and some receive a CorrelationID (REST: a POST with the header parameter;
+ * SOAP: an input header part).
+ */
+function isLoneCallbackSpec(iface: Interface): boolean {
+  const ops = iface.operations;
+  if (ops.length === 0 || ops.some((op) => op.pattern.role === 'request' || op.pattern.decidedBy !== 'shape')) return false;
+  if (iface.source.format === 'wsdl') return ops.some((op) => soapHeader(op.soap?.input, CORRELATION_ID)) && !ops.some((op) => soapHeader(op.soap?.output, CORRELATION_ID));
+  return ops.some((op) => op.pattern.role === 'callback');
+}
+
+function pushOf(op: Operation, binding: Binding): PushInteraction | undefined {
+  if (binding === 'soap') {
+    const replyTo = soapHeader(op.soap?.input, REPLY_TO);
+    const correlation = soapHeader(op.soap?.output, CORRELATION_ID);
+    if (!replyTo || !correlation) return undefined;
+    return { kind: 'push', binding, request: op, callbackName: `${op.soap?.name ?? op.id}Response`, replyTo: { in: 'soap-header', part: replyTo }, correlation: { in: 'soap-header', part: correlation } };
+  }
+  const cb = op.callbacks[0];
+  const declared = cb?.operations.find((o) => o.method === 'post') ?? cb?.operations[0];
+  return {
+    kind: 'push',
+    binding,
+    request: op,
+    callbackName: cb?.name ?? 'callback',
+    ...(declared ? { declared } : {}),
+    replyTo: { in: 'header', name: replyToHeader(op) },
+    correlation: { in: 'header', name: CORRELATION_ID },
+  };
+}
+
+/** The request header that carries the callback URL: the one the callback expression names, else the declared X-ReplyTo, else X-ReplyTo. */
+function replyToHeader(op: Operation): string {
+  for (const cb of op.callbacks) {
+    const h = replyToHeaderOf(cb.expression);
+    if (h) return h;
+  }
+  return headerParameter(op, REPLY_TO)?.name ?? REPLY_TO;
+}
+
+function pullOf(request: Operation, ops: Operation[], binding: Binding): PullInteraction | undefined {
+  const step = (role: 'status' | 'result') => ops.find((o) => o.pattern.role === role && o.pattern.correlatedWith === request.id);
+  const status = step('status');
+  const result = step('result');
+  if (binding === 'soap') {
+    if (!request.soap?.output || !status?.soap?.output || !result?.soap?.output) return undefined;
+    const [correlation, statusCorrelation, resultCorrelation] = [soapHeader(request.soap.output, CORRELATION_ID), soapHeader(status.soap.input, CORRELATION_ID), soapHeader(result.soap.input, CORRELATION_ID)];
+    if (!correlation || !statusCorrelation || !resultCorrelation) return undefined;
+    return {
+      kind: 'pull',
+      binding,
+      request,
+      status,
+      result,
+      statusPath: status.path,
+      resultPath: result.path,
+      taskParam: '',
+      correlation: { in: 'soap-header', part: correlation },
+      statusCorrelation,
+      resultCorrelation,
+    };
+  }
+  // The guideline's layout when the spec declares no status or result: <request>/{id_task} and <status>/result.
+  const statusPath = status?.path ?? `${request.path.replace(/\/+$/, '')}/{${DEFAULT_TASK_PARAM}}`;
+  const requestParams = new Set([...request.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]));
+  const taskParam = [...statusPath.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).filter((p) => !requestParams.has(p)).pop() ?? DEFAULT_TASK_PARAM;
+  const resultPath = result?.path ?? `${statusPath.replace(/\/+$/, '')}/result`;
+  return { kind: 'pull', binding, request, ...(status ? { status } : {}), ...(result ? { result } : {}), statusPath, resultPath, taskParam };
+}
+
+/**
+ * The callback spec's operation that receives a push's results. REST: the one whose body is the
+ * body the provider's declaration of the callback sends, else the only one. SOAP: the one named
+ * `<operation>Response` (the ModI convention, MRequest → MRequestResponse), else the one whose input
+ * is the request's output element, else the only one.
+ */
+function bindReceiver(push: PushInteraction, receivers: Receiver[], binding: Binding): Receiver | undefined {
+  if (binding === 'soap') {
+    const name = push.request.soap?.name;
+    const out = push.request.soap?.output?.body[0]?.element.name;
+    return (
+      receivers.find((r) => r.op.soap?.name === `${name}Response`) ??
+      (out ? receivers.find((r) => r.op.soap?.input.body[0]?.element.name === out) : undefined) ??
+      (receivers.length === 1 ? receivers[0] : undefined)
+    );
+  }
+  const key = push.declared ? bodyKey(push.declared) : undefined;
+  const byBody = key ? receivers.filter((r) => bodyKey(r.op) === key) : [];
+  if (byBody.length === 1) return byBody[0];
+  return receivers.length === 1 ? receivers[0] : undefined;
+}
+
+function bodyKey(op: Operation): string | undefined {
+  const contents = op.requestBody?.contents ?? [];
+  const schema: JsonSchema | undefined = (contents.find((c) => /json/i.test(c.mediaType)) ?? contents[0])?.schema;
+  return schema ? refKey(schema) : undefined;
+}
