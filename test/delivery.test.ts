@@ -227,7 +227,7 @@ describe('interrupted handler', () => {
     await store.createTask({ id: 'interrupted', kind: 'push', operation: 'submit', request: { path: {}, query: {}, headers: {}, body: { n: 9 } }, replyTo: `${t.url}/cb`, now, expiresAt: now + DAY });
     await store.claimTasks({ kind: 'push', operations: ['submit'], states: ['pending'], owner: 'dead-instance', now, leaseMs: 60_000, limit: 1 });
     const runs: number[] = [];
-    const p = await provider({ store, clock }, (req, ctx) => {
+    const p = await provider({ store, clock }, (_req, ctx) => {
       runs.push(ctx.run);
       return { n: 9, doubled: 18 };
     });

@@ -35,9 +35,9 @@ describe('hostile input', () => {
       { pushMessage: { acknowledge: (req) => (acknowledged.push(req), { outcome: 'ACK' }), process: () => ({ c: 'OK' }) } },
       {
         store: 'memory:',
-        // cb.example resolves, without asking DNS, to a documentation address (TEST-NET-3) that is
-        // never dialled: deliveries are off, this suite is about what step 1 accepts.
-        replyTo: { lookup: async () => [{ address: '203.0.113.10', family: 4 }] },
+        // cb.example resolves, without asking DNS, to a documentation address (TEST-NET-3, allowed
+        // here) that is never dialled: deliveries are off, this suite is about what step 1 accepts.
+        replyTo: { lookup: async () => [{ address: '203.0.113.10', family: 4 }], allowNetworks: ['203.0.113.0/24'] },
         delivery: { enabled: false },
         server: { bodyLimit: 64 * 1024, requestTimeout: 1000 },
       },

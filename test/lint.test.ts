@@ -6,7 +6,7 @@ import { RULES, formatFindings, hasErrors, lintAgreement, type Finding } from '.
 import { classify, loadClassified } from '../src/classify/index.js';
 import type { Interface, Operation, Pattern, PatternDecision } from '../src/model/agreement.js';
 
-const fixtures = fileURLToPath(new URL('../../shared/fixtures/', import.meta.url));
+const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const lintFixtures = fileURLToPath(new URL('./fixtures/lint/', import.meta.url));
 
 async function lint(spec: string, callback?: string): Promise<Finding[]> {

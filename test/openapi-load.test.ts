@@ -52,21 +52,6 @@ describe('the OpenAPI loader', () => {
     expect(order({ items: [{ amount: 1, currency: 'GBP' }] })).toBe(false);
   });
 
-  it('reads OpenAPI 3.1 in JSON, and callbacks addressed by query and body expressions', async () => {
-    const adyen = await loadAgreement({ spec: join(FIXTURES, 'real', 'openapi', 'adyen-checkout-v71.json') });
-    expect(adyen.provider.source.version).toMatch(/^3\.1/);
-    expect(adyen.provider.operations.length).toBeGreaterThan(20);
-    expect(adyen.schemas.size).toBeGreaterThan(100);
-
-    const oai = await loadAgreement({ spec: join(FIXTURES, 'real', 'openapi', 'oai-callback-example.yaml') });
-    const cb = oai.provider.operations.flatMap((o) => o.callbacks)[0];
-    expect(cb.expression.parts).toEqual([{ kind: 'query', name: 'callbackUrl' }, { kind: 'literal', text: '/data' }]);
-
-    const vonage = await loadAgreement({ spec: join(FIXTURES, 'real', 'openapi', 'vonage-messages-olympus.yaml') });
-    const body = vonage.provider.operations.flatMap((o) => o.callbacks)[0];
-    expect(body.expression.parts).toEqual([{ kind: 'body', pointer: '/callback' }]);
-  });
-
   it('takes a pattern from the config over the shape', async () => {
     const seed = join(FIXTURES, 'seed', 'nonblock-push-rest');
     const a = await loadAgreement({ spec: join(seed, 'server.yaml'), patterns: { PushMessage: 'BLOCK_REST' } });

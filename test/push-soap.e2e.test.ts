@@ -141,10 +141,16 @@ describe('the provider refuses bad requests with a SOAP 1.2 Fault, and serves it
     expect((await fault(res)).reason).toMatch(/unsupported Content-Type "application\/json"/);
   });
 
-  it('a SOAP 1.1 envelope sent as application/soap+xml: a fault', async () => {
-    const res = await post(`<s:Envelope xmlns:s="${SOAP11}"><s:Body/></s:Envelope>`);
-    expect(res.status).toBe(500);
-    expect((await fault(res)).reason).toMatch(/SOAP 1.1 envelope needs Content-Type text\/xml/);
+  it('a SOAP 1.1 envelope on this SOAP 1.2 binding: a SOAP 1.1 VersionMismatch fault, whatever its Content-Type', async () => {
+    for (const type of ['application/soap+xml', 'text/xml']) {
+      const res = await post(`<s:Envelope xmlns:s="${SOAP11}"><s:Body/></s:Envelope>`, type);
+      expect(res.status).toBe(500);
+      expect(res.headers.get('content-type')).toMatch(/^text\/xml/);
+      const set = infoset(await res.text());
+      const f = set.children.find((c) => c.name === `{${SOAP11}}Body`)!.children[0];
+      expect(f.children.find((c) => c.name === 'faultcode')!.text).toMatch(/:VersionMismatch$/);
+      expect(f.children.find((c) => c.name === 'faultstring')!.text).toBe('this endpoint speaks SOAP 1.2, not SOAP 1.1');
+    }
   });
 
   it('a declared fault thrown by the handler: HTTP 500 with its detail element', async () => {

@@ -60,7 +60,7 @@ describe('parseXml', () => {
     ['the XML namespace bound to another prefix', `<a xmlns:p="${XML_NS}"/>`, /xml prefix/],
     ['the same attribute through two prefixes', '<a xmlns:p="u" xmlns:q="u" p:x="1" q:x="2"/>', /duplicate attribute \{u\}x/],
     ['a bad character reference', '<a>&#0;</a>', /^malformed XML/],
-    ['elements nested too deeply', `${'<a>'.repeat(300)}${'</a>'.repeat(300)}`, /^elements nested too deeply \(more than 256 levels\)$/],
+    ['elements nested too deeply', `${'<a>'.repeat(300)}${'</a>'.repeat(300)}`, /^elements nested too deeply \(more than 256 levels, the limit\)$/],
   ])('refuses %s', (_, text, message) => {
     expect(error(text)).toMatch(message);
     // The shared parser starts afresh after a failure.

@@ -41,35 +41,58 @@ describe('address check', () => {
     ['172.16.0.1', 'private address'],
     ['172.31.255.255', 'private address'],
     ['192.168.1.1', 'private address'],
-    ['fc00::1', 'private address'],
-    ['fd12:3456::1', 'private address'],
-    ['169.254.169.254', 'link-local address'],
-    ['169.254.0.1', 'link-local address'],
-    ['fe80::1', 'link-local address'],
-    ['fe80::1%eth0', 'link-local address'],
-    ['febf::1', 'link-local address'],
-    ['100.64.0.1', 'shared (CGNAT) address'],
-    ['100.100.100.200', 'shared (CGNAT) address'],
+    ['fc00::1', 'uniqueLocal address'],
+    ['fd12:3456::1', 'uniqueLocal address'],
+    ['169.254.169.254', 'linkLocal address'],
+    ['169.254.0.1', 'linkLocal address'],
+    ['fe80::1', 'linkLocal address'],
+    ['fe80::1%eth0', 'linkLocal address'],
+    ['febf::1', 'linkLocal address'],
+    ['100.64.0.1', 'carrierGradeNat address'],
+    ['100.100.100.200', 'carrierGradeNat address'],
     ['0.0.0.0', 'unspecified address'],
     ['0.1.2.3', 'unspecified address'],
     ['::', 'unspecified address'],
-    ['192.0.0.192', 'IETF protocol assignments address'],
+    ['192.0.0.192', 'reserved address'],
     ['168.63.129.16', 'metadata address'],
-    ['fd00:ec2::254', 'private address'],
+    ['fd00:ec2::254', 'uniqueLocal address'],
     ['224.0.0.1', 'multicast address'],
     ['ff02::1', 'multicast address'],
-    ['255.255.255.255', 'reserved address'],
-    // IPv4 inside IPv6: mapped, compatible, NAT64 and 6to4 forms are judged by the IPv4 address.
-    ['::ffff:127.0.0.1', 'loopback address'],
-    ['::ffff:a9fe:a9fe', 'link-local address'],
-    ['::10.0.0.1', 'private address'],
-    ['64:ff9b::a9fe:a9fe', 'link-local address'],
-    ['2002:c0a8:0101::1', 'private address'],
+    ['255.255.255.255', 'broadcast address'],
+    // IPv6 forms that carry an IPv4 address are special-purpose ranges of their own: refused whatever they carry.
+    ['::ffff:127.0.0.1', 'ipv4Mapped address'],
+    ['::ffff:a9fe:a9fe', 'ipv4Mapped address'],
+    ['::ffff:8.8.8.8', 'ipv4Mapped address'],
+    ['::ffff:0:a00:1', 'rfc6145 address'], // IPv4-translated (SIIT), 10.0.0.1
+    ['::10.0.0.1', 'ipv4Mapped address'],
+    ['::a00:1', 'reserved address'], // IPv4-compatible: outside 2000::/3 with no range of its own
+    ['64:ff9b::a9fe:a9fe', 'rfc6052 address'], // NAT64 well-known prefix
+    ['64:ff9b:1::a9fe:a9fe', 'rfc6052 address'], // local-use NAT64, reaching 169.254.169.254
+    ['2001::a9fe:a9fe', 'teredo address'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'teredo address'],
+    ['2002:c0a8:0101::1', '6to4 address'],
+    // The rest of the IANA special-purpose registries.
+    ['192.0.2.1', 'reserved address'], // documentation (TEST-NET-1)
+    ['198.51.100.7', 'reserved address'],
+    ['203.0.113.10', 'reserved address'],
+    ['198.18.0.1', 'reserved address'], // benchmarking
+    ['192.88.99.1', 'reserved address'], // 6to4 relay anycast
+    ['240.0.0.1', 'reserved address'],
+    ['192.31.196.1', 'as112 address'],
+    ['192.52.193.1', 'amt address'],
+    ['100::1', 'discard address'],
+    ['2001:2::1', 'benchmarking address'],
+    ['2001:db8::1', 'reserved address'], // documentation
+    ['3fff::1', 'reserved address'], // documentation (RFC 9637)
+    ['2001:20::1', 'orchid2 address'],
+    ['5f00::1', 'segmentRouting address'],
+    ['fec0::1', 'deprecatedSiteLocal address'],
+    ['4000::1', 'reserved address'], // outside global unicast 2000::/3
   ])('refuses %s (%s)', (address, why) => {
     expect(addressRefusal(address)).toBe(why);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2001:4860:4860::8888', '::ffff:8.8.8.8', '2606:4700::1111'])('accepts public %s', (address) => {
+  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2001:4860:4860::8888', '2606:4700::1111', '2a00:1450:4001::200e'])('accepts public %s', (address) => {
     expect(addressRefusal(address)).toBeUndefined();
   });
 
@@ -78,12 +101,22 @@ describe('address check', () => {
     expect(addressRefusal('::1', { allowLoopback: true })).toBeUndefined();
     expect(addressRefusal('::ffff:127.0.0.1', { allowLoopback: true })).toBeUndefined();
     expect(addressRefusal('10.0.0.1', { allowLoopback: true })).toBe('private address');
-    expect(addressRefusal('169.254.169.254', { allowLoopback: true })).toBe('link-local address');
+    expect(addressRefusal('169.254.169.254', { allowLoopback: true })).toBe('linkLocal address');
     const intranet = { allowNetworks: ['10.20.0.0/16', 'fd12:3456::/32'] };
     expect(addressRefusal('10.20.9.9', intranet)).toBeUndefined();
     expect(addressRefusal('10.21.0.1', intranet)).toBe('private address');
     expect(addressRefusal('fd12:3456:1::1', intranet)).toBeUndefined();
     expect(() => addressRefusal('10.0.0.1', { allowNetworks: ['10.0.0.0/99'] })).toThrow(/invalid network/);
+  });
+
+  it('allows the IPv4-embedding ranges only when listed, and a mapped address as the IPv4 address it is', () => {
+    expect(addressRefusal('::ffff:10.20.0.5', { allowNetworks: ['10.20.0.0/16'] })).toBeUndefined();
+    expect(addressRefusal('::ffff:10.21.0.5', { allowNetworks: ['10.20.0.0/16'] })).toBe('ipv4Mapped address');
+    expect(addressRefusal('::ffff:169.254.169.254', { allowLoopback: true })).toBe('ipv4Mapped address');
+    const nat64 = { allowNetworks: ['64:ff9b::/96'] };
+    expect(addressRefusal('64:ff9b::5db8:d822', nat64)).toBeUndefined();
+    expect(addressRefusal('64:ff9b:1::a9fe:a9fe', nat64)).toBe('rfc6052 address');
+    expect(addressRefusal('2001::a9fe:a9fe', nat64)).toBe('teredo address');
   });
 });
 
@@ -94,13 +127,16 @@ describe('URL check', () => {
     ['ftp://example.org/x', 'must be an http or https URL'],
     ['data:text/plain,hi', 'must be an http or https URL'],
     ['https://user:pw@example.org/cb', 'must not carry credentials'],
-    ['http://169.254.169.254/latest/meta-data/', 'names a refused link-local address'],
-    ['http://[::ffff:169.254.169.254]/', 'names a refused link-local address'],
+    ['http://169.254.169.254/latest/meta-data/', 'names a refused linkLocal address'],
+    ['http://[::ffff:169.254.169.254]/', 'names a refused ipv4Mapped address'],
+    ['http://[::ffff:0:a00:1]/', 'names a refused rfc6145 address'],
+    ['http://[64:ff9b:1::a9fe:a9fe]/latest/meta-data/', 'names a refused rfc6052 address'],
+    ['http://[2001::1]/', 'names a refused teredo address'],
     ['http://2130706433/', 'names a refused loopback address'], // 127.0.0.1 as a number
     ['http://0x7f.1/', 'names a refused loopback address'],
     ['http://017700000001/', 'names a refused loopback address'],
     ['http://10.0.0.1:8080/cb', 'names a refused private address'],
-    ['http://[fd00:ec2::254]/', 'names a refused private address'],
+    ['http://[fd00:ec2::254]/', 'names a refused uniqueLocal address'],
     ['http://0/', 'names a refused unspecified address'],
     ['http://localhost:3000/', 'names a local or metadata host'],
     ['http://api.localhost/', 'names a local or metadata host'],
@@ -123,11 +159,15 @@ describe('URL check', () => {
   });
 
   it('resolves names and refuses one that has any refused address', async () => {
-    const lookup = table({ 'public.example': ['93.184.216.34'], 'inside.example': ['10.9.8.7'], 'mixed.example': ['93.184.216.34', '169.254.169.254'], 'v6.example': ['fe80::7'] });
+    const lookup = table({ 'public.example': ['93.184.216.34'], 'inside.example': ['10.9.8.7'], 'mixed.example': ['93.184.216.34', '169.254.169.254'], 'v6.example': ['fe80::7'],
+      'nat64.example': ['64:ff9b:1::a9fe:a9fe'], 'mapped.example': ['::ffff:0:a00:1'], 'teredo.example': ['2001::a9fe:a9fe'] });
     expect(await resolveChecked('public.example', { lookup })).toEqual({ address: '93.184.216.34', family: 4 });
     await expect(resolveChecked('inside.example', { lookup })).rejects.toThrow('callback target inside.example refused: resolves to a private address');
-    await expect(resolveChecked('mixed.example', { lookup })).rejects.toThrow('resolves to a link-local address');
-    await expect(resolveChecked('v6.example', { lookup })).rejects.toThrow('resolves to a link-local address');
+    await expect(resolveChecked('mixed.example', { lookup })).rejects.toThrow('resolves to a linkLocal address');
+    await expect(resolveChecked('v6.example', { lookup })).rejects.toThrow('resolves to a linkLocal address');
+    await expect(resolveChecked('nat64.example', { lookup })).rejects.toThrow('resolves to a rfc6052 address');
+    await expect(resolveChecked('mapped.example', { lookup })).rejects.toThrow('resolves to a rfc6145 address');
+    await expect(resolveChecked('teredo.example', { lookup })).rejects.toThrow('resolves to a teredo address');
     await expect(resolveChecked('[::1]', { lookup })).rejects.toThrow('loopback');
   });
 
@@ -223,7 +263,7 @@ describe('provider', () => {
     const p = await startProvider({ replyTo: { lookup }, delivery: { connect } });
     cleanup.push(p.close);
     const id = await push(p.url, 'http://rebind.example/cb', 4);
-    expect(await p.outcome(id)).toMatchObject({ state: 'dead', attempts: 1, reason: 'callback target refused: resolves to a link-local address' });
+    expect(await p.outcome(id)).toMatchObject({ state: 'dead', attempts: 1, reason: 'callback target refused: resolves to a linkLocal address' });
     expect(dialled).toEqual([]);
   });
 

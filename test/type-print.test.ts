@@ -125,17 +125,14 @@ describe('printTypeAlias', () => {
   }
 });
 
-const OPENAPI = join(FIXTURES, 'real', 'openapi');
 const specs: { spec: string; callback?: string }[] = [
   ...['block-rest', 'nonblock-pull-rest', 'nonblock-push-rest'].map((e) => ({ spec: join(ROOT, 'examples', e, 'specs', 'server.yaml') })),
   ...['block-soap', 'nonblock-pull-soap'].map((e) => ({ spec: join(ROOT, 'examples', e, 'specs', 'server.wsdl') })),
   { spec: join(FIXTURES, 'seed', 'nonblock-push-rest', 'server.yaml'), callback: join(FIXTURES, 'seed', 'nonblock-push-rest', 'client.yaml') },
   { spec: join(FIXTURES, 'seed', 'nonblock-push-soap', 'server.wsdl'), callback: join(FIXTURES, 'seed', 'nonblock-push-soap', 'callback.wsdl') },
-  { spec: join(OPENAPI, 'asana.yaml') },
-  { spec: join(OPENAPI, 'adyen-checkout-v71.json') },
-  { spec: join(OPENAPI, 'adyen-balanceplatform-transfer-notification-v4.json') },
 ];
 
+// The third-party specs' types.ts: test/corpus/type-print.test.ts.
 describe('types.ts of real specs', () => {
   for (const { spec, callback } of specs) {
     it(`is what prettier prints: ${relative(join(ROOT, '..'), spec)}`, async () => {

@@ -1,6 +1,6 @@
 // WSDL 1.1 + XSD loading into the agreement model: the ModI fixtures, the SOAP 1.1 variant of the
-// seed pair, the XSD mapping, every real-world WSDL under shared/fixtures/real/wsdl, hostile input.
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+// seed pair, the XSD mapping, hostile input (the real-world WSDLs: test/corpus/wsdl-load.test.ts).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,38 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClassified } from '../src/classify/index.js';
 /** The agreement model as the classify stage leaves it (patterns decided). */
 const loadAgreement = async (sources: Parameters<typeof loadClassified>[0]) => (await loadClassified(sources)).agreement;
-import { SpecError } from '../src/load/errors.js';
-import type { Agreement, JsonSchema, Operation, Pattern } from '../src/model/agreement.js';
-import { Validators } from '../src/runtime/validation.js';
+import type { Agreement, JsonSchema } from '../src/model/agreement.js';
+import { op, specError, validator } from './support/agreement.js';
 
-const FIXTURES = fileURLToPath(new URL('../../shared/fixtures/', import.meta.url));
-const LOCAL = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const LOCAL = FIXTURES;
 const SEED = join(FIXTURES, 'seed/nonblock-push-soap');
 const MODI = join(FIXTURES, 'modi');
-const REAL = join(FIXTURES, 'real/wsdl');
 const NS = 'http://ente.example/nome-api';
-
-const op = (a: Agreement['provider'], id: string): Operation => {
-  const found = a.operations.find((o) => o.id === id);
-  if (!found) throw new Error(`no operation ${id} in ${a.operations.map((o) => o.id).join(', ')}`);
-  return found;
-};
-
-function validator(agreement: Agreement) {
-  const defs = Object.fromEntries([...agreement.schemas].map(([k, s]) => [k, s.schema]));
-  const validators = new Validators(defs as never);
-  return (schema: JsonSchema | undefined, value: unknown) => validators.compile(schema as never)(value);
-}
-
-async function specError(promise: Promise<unknown>): Promise<SpecError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof SpecError) return e;
-    throw e;
-  }
-  throw new Error('expected a SpecError, the load succeeded');
-}
 
 describe.each([
   { label: 'seed pair (SOAP 1.2)', dir: SEED, version: '1.2', mediaType: 'application/soap+xml' },
@@ -283,81 +259,6 @@ describe('XSD mapping (test/fixtures/wsdl/features.wsdl)', () => {
     const when = schema('Derived').properties!.when;
     expect(['2024-01-01T10:00:00', '2024-01-01T10:00:00.5Z', '2024-01-01T10:00:00+01:00'].map((v) => valid(when, v))).toEqual([true, true, true]);
     expect(valid(when, '2024-01-01')).toBe(false);
-  });
-});
-
-/** Every WSDL under shared/fixtures/real/wsdl that a user would hand over (the service/implementation entry points). */
-const REAL_ENTRY: { file: string; ops?: [string, Pattern][]; version?: string; error?: RegExp; line?: number }[] = [
-  { file: 'cxf-basic-callback.wsdl', error: /cannot read schemaLocation="\/schemas\/wsdl\/ws-addr.xsd".*file not found/, line: 23 },
-  { file: 'cxf-hello-world-soap11.wsdl', version: '1.1', ops: [['sayHi', 'BLOCK_SOAP'], ['greetMe', 'BLOCK_SOAP'], ['greetMeOneWay', 'ONEWAY'], ['pingMe', 'BLOCK_SOAP']] },
-  { file: 'cxf-hello-world-soap12.wsdl', version: '1.2', ops: [['sayHi', 'BLOCK_SOAP'], ['greetMe', 'BLOCK_SOAP'], ['greetMeOneWay', 'ONEWAY'], ['pingMe', 'BLOCK_SOAP']] },
-  { file: 'cxf-soap-header.wsdl', version: '1.1', ops: [['inHeader', 'BLOCK_SOAP'], ['outHeader', 'BLOCK_SOAP'], ['inoutHeader', 'BLOCK_SOAP']] },
-  { file: 'nodesoap-afip-logincms.wsdl', version: '1.1', ops: [['loginCms', 'BLOCK_SOAP']] },
-  { file: 'nodesoap-marketo.wsdl', error: /wsdl:message message="tns:AuthenticationHeader" .* is not defined/, line: 51 },
-  { file: 'nodesoap-rpcexample-soap12.wsdl', error: /rpc\/encoded is not supported \(soap:body use="encoded"\)/, line: 247 },
-  { file: 'nodesoap-wsdlimport/main.wsdl', version: '1.1', ops: [['getLatestVersion', 'BLOCK_SOAP']] },
-  { file: 'nodesoap-xsdinclude/xsd_include.wsdl', error: /XSD type type="dummy:DummyList" .* is not defined/, line: 25 },
-  { file: 'sdi-ricezione-fatture/RicezioneFatture_v1.0.wsdl', version: '1.1', ops: [['RiceviFatture', 'BLOCK_SOAP'], ['NotificaDecorrenzaTermini', 'ONEWAY']] },
-  { file: 'spcoop-validazione-contenuti/implementazioneErogatore.wsdl', error: /rpc\/encoded is not supported/, line: 164 },
-  {
-    file: 'spcoop-validazione-contenuti/implementazioneFruitore.wsdl',
-    version: '1.1',
-    ops: [['esitoAggiornamentoUtenteAsincronoSimmetricoWDL', 'BLOCK_SOAP'], ['esitoAggiornamentoUtenteAsincronoAsimmetricoWDL', 'BLOCK_SOAP']],
-  },
-  { file: 'trasparente-oneway/implementazioneErogatoreSoap11.wsdl', version: '1.1', ops: [['Notifica', 'ONEWAY']] },
-  { file: 'trasparente-oneway/implementazioneErogatoreSoap12.wsdl', version: '1.2', ops: [['Notifica', 'ONEWAY']] },
-  { file: 'trasparente-oneway/implementazioneErogatoreSoap12Security.wsdl', version: '1.2', ops: [['Notifica', 'ONEWAY']] },
-];
-/** The abstract halves those entry points import: alone they have no binding to serve. */
-const REAL_ABSTRACT = [
-  'nodesoap-wsdlimport/sub.wsdl',
-  'spcoop-validazione-contenuti/concettuale.wsdl',
-  'spcoop-validazione-contenuti/logicoErogatore.wsdl',
-  'spcoop-validazione-contenuti/logicoFruitore.wsdl',
-  'trasparente-oneway/logicoErogatore.wsdl',
-];
-
-describe('every real WSDL', () => {
-  it('is listed here, as an entry point or as an abstract part', async () => {
-    const all = (await readdir(REAL, { recursive: true })).filter((f) => f.endsWith('.wsdl')).sort();
-    expect(all).toEqual([...REAL_ENTRY.map((e) => e.file), ...REAL_ABSTRACT].sort());
-  });
-
-  it.each(REAL_ENTRY)('$file', async ({ file, ops, version, error, line }) => {
-    const load = loadAgreement({ spec: join(REAL, file) });
-    if (error) {
-      const e = await specError(load);
-      expect(e.message).toMatch(error);
-      expect(e.line).toBe(line);
-      expect(e.file).toBe(join(REAL, file));
-      return;
-    }
-    const agreement = await load;
-    expect(agreement.provider.operations.map((o) => [o.id, o.pattern.pattern])).toEqual(ops);
-    expect(agreement.provider.operations.every((o) => o.soap!.version === version)).toBe(true);
-    // Every schema compiles and every $ref names a schema of the agreement.
-    const valid = validator(agreement);
-    for (const o of agreement.provider.operations) {
-      for (const s of [o.requestBody?.contents[0].schema, ...o.responses.map((r) => r.contents[0]?.schema)]) if (s) valid(s, {});
-    }
-    const refs = JSON.stringify([...agreement.schemas.values()].map((s) => s.schema)).match(/#\/\$defs\/[^"]+/g) ?? [];
-    for (const r of refs) expect(agreement.schemas.has(r.slice(8))).toBe(true);
-  });
-
-  it.each(REAL_ABSTRACT)('%s alone: no binding', async (file) => {
-    const e = await specError(loadAgreement({ spec: join(REAL, file) }));
-    expect(e.message).toMatch(/^no wsdl:binding: this WSDL only describes abstract portTypes/);
-  });
-
-  it('loads headers of cxf-soap-header.wsdl by binding, and sdi types from the imported XSD', async () => {
-    const { provider } = await loadAgreement({ spec: join(REAL, 'cxf-soap-header.wsdl') });
-    expect(op(provider, 'inoutHeader').soap!.input.headers.map((h) => h.element.name)).toEqual(['SOAPHeaderInfo']);
-    expect(op(provider, 'inoutHeader').soap!.output!.headers.map((h) => h.element.name)).toEqual(['SOAPHeaderInfo']);
-    expect(op(provider, 'outHeader').soap!.input.headers).toEqual([]);
-    const sdi = await loadAgreement({ spec: join(REAL, 'sdi-ricezione-fatture/RicezioneFatture_v1.0.wsdl') });
-    expect(sdi.schemas.get('IdentificativoSdIType')!.schema).toEqual({ type: 'integer', maximum: 999999999999, minimum: -999999999999 });
-    expect(sdi.schemas.get('NomeFileType')!.schema).toEqual({ type: 'string', pattern: '^(?:[a-zA-Z0-9_\\.]{9,50})$' });
-    expect(sdi.schemas.get('EsitoRicezioneType')!.schema).toMatchObject({ enum: ['ER01'] });
   });
 });
 

@@ -20,7 +20,7 @@ export class WireLog {
     app.addHook('preHandler', async (req) => {
       this.push(peer, self, `${req.method} ${req.url}`, req.headers, req.body === undefined ? '' : typeof req.body === 'string' ? req.body : JSON.stringify(req.body));
     });
-    app.addHook('onSend', async (req, reply, payload) => {
+    app.addHook('onSend', async (_req, reply, payload) => {
       this.push(self, peer, `${reply.statusCode} ${statusText(reply.statusCode)}`, reply.getHeaders(), typeof payload === 'string' ? payload : '');
       return payload;
     });

@@ -76,7 +76,7 @@ export async function emit(classified: ClassifiedAgreement, options: EmitOptions
         path: `${GENERATED_DIR}/consumer.ts`,
         template: 'consumer.ts.hbs',
         owned: true,
-        data: { ...view, provider: operations, typeImports, title, callbackBasePath: callbackSpecOf(classified)?.basePath ?? '', callbacks: view.receivers.map((r) => r.descriptor) },
+        data: { ...view, provider: operations, typeImports, title, hasPush: view.provider.some((o) => o.isPush), callbackBasePath: callbackSpecOf(classified)?.basePath ?? '', callbacks: view.receivers.map((r) => r.descriptor) },
       },
     );
     // Callback handlers only where the provider calls back.

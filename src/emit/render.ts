@@ -53,9 +53,9 @@ export function render(template: string, view: object, literals?: unknown[]): st
  */
 export async function renderFormatted(template: string, view: object, prefix = ''): Promise<string> {
   const literals: unknown[] = [];
-  const source = prefix + render(template, view, literals);
+  const source = prefix + pruneImports(render(template, view, literals));
   // Spec text that happens to contain the placeholder: prettier does it all.
-  if (source.split(PLACEHOLDER).length - 1 !== literals.length) return format(prefix + render(template, view));
+  if (source.split(PLACEHOLDER).length - 1 !== literals.length) return format(prefix + pruneImports(render(template, view)));
   const formatted = await format(source);
   let printed = 0;
   const out = formatted.replace(new RegExp(`^( *)(.*?)${PLACEHOLDER}(\\d+)__(.*)$`, 'gm'), (_, indent: string, before: string, index: string, after: string) => {
@@ -64,7 +64,29 @@ export async function renderFormatted(template: string, view: object, prefix = '
     return indent + before + printLiteral(literals[Number(index)], column, indent.length, after.length) + after;
   });
   // Two placeholders on one line (no template does that today): prettier does it all.
-  return printed === literals.length ? out : format(prefix + render(template, view));
+  return printed === literals.length ? out : format(prefix + pruneImports(render(template, view)));
+}
+
+const NAMED_IMPORT = /^import\s+(type\s+)?\{([^}]*)\}\s*from\s*(['"][^'"]+['"]);?[ \t]*\n?/gm;
+
+/**
+ * Drops the named imports a rendered file does not use, and an import left with none: generated
+ * files compile under `noUnusedLocals`, while templates import what any agreement may need.
+ * A name counts as used when it occurs as a word anywhere else in the file.
+ */
+export function pruneImports(source: string): string {
+  const rest = source.replace(NAMED_IMPORT, '');
+  const used = (name: string) => new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`).test(rest);
+  return source.replace(NAMED_IMPORT, (statement: string, typeOnly: string | undefined, list: string, from: string) => {
+    const names = list
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const kept = names.filter((spec) => used(spec.split(/\s+as\s+/).pop()!.replace(/^type\s+/, '')));
+    if (kept.length === names.length) return statement;
+    if (kept.length === 0) return '';
+    return `import ${typeOnly ?? ''}{ ${kept.join(', ')} } from ${from};\n`;
+  });
 }
 
 // babel-ts rather than typescript: the same output on everything Accordo prints, and on large specs

@@ -39,6 +39,7 @@ export async function emitSoap(classified: ClassifiedAgreement, options: EmitOpt
         data: {
           ...view,
           title,
+          hasPush: view.provider.some((o) => o.isPush),
           callbackBasePath: callbackSpecOf(classified)?.basePath ?? '',
           typeImports: imports([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.outputType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])]),
           callbacks: view.receivers.map((r) => r.descriptor),

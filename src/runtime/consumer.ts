@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor } from './descriptors.js';
 import { CorrelationRegistry } from './correlation.js';
 import { declaredResponse, installJsonParsers, installErrorHandler, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
+import { inputLimits, type InputLimits } from './limits.js';
 import { callOperation, UnexpectedResponseError, type OutboundOptions, type OutgoingRequest } from './outbound.js';
 import { ProblemError } from './problem.js';
 import { Validators } from './validation.js';
@@ -89,6 +90,8 @@ export interface CallbackDefinition {
 export interface CallbackOptions {
   /** How long an unknown CorrelationID may wait for its 202 to be read (default 2 s). */
   unknownGraceMs?: number;
+  /** Bounds on what is read of a callback besides its size: nesting depth, XML attributes and namespaces (docs/security.md). */
+  limits?: Partial<InputLimits>;
 }
 
 /**
@@ -105,7 +108,7 @@ export async function registerCallbacks(
 ): Promise<void> {
   const validators = new Validators(def.defs);
   installErrorHandler(app);
-  installJsonParsers(app, def.callbacks);
+  installJsonParsers(app, def.callbacks, inputLimits(options.limits));
   for (const op of def.callbacks) {
     const handler = (handlers as Record<string, unknown>)[op.handler] as CallbackHandler<unknown, unknown> | undefined;
     if (!handler) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);

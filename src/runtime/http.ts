@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CharsetError, charsetOf, decodeBody } from './charset.js';
 import type { OperationDescriptor, ParameterDescriptor, ResponseDescriptor } from './descriptors.js';
+import { jsonNestsDeeper, type InputLimits } from './limits.js';
 import { ProblemError, sendProblem, toProblem, problem } from './problem.js';
 import type { Validators } from './validation.js';
 
@@ -126,16 +128,67 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 }
 
-/** Unknown routes answer 404 problem+json too (set once, on the root instance). */
-export function installNotFoundHandler(app: FastifyInstance): void {
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, problem(404, `no operation at ${request.method} ${request.url.split('?')[0]}`)));
+/**
+ * Registers the JSON body parser for application/json and the `+json` media types an agreement
+ * declares: the body is decoded in the charset it declares (UTF-8 by default; undecodable bytes are
+ * a 400, an encoding not read a 415), refused when it nests deeper than `limits.depth` (400), then
+ * parsed with prototype poisoning refused.
+ */
+export function installJsonParsers(app: FastifyInstance, ops: OperationDescriptor[], limits: InputLimits): void {
+  const types = new Set(['application/json']);
+  for (const op of ops) for (const m of op.body?.mediaTypes ?? []) if (isJsonMediaType(m)) types.add(m.toLowerCase());
+  const parse = app.getDefaultJsonParser('error', 'error');
+  const tooDeep = `body nests deeper than ${limits.depth} levels (the limit)`;
+  const parser = (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    let text: string;
+    try {
+      text = decodeBody(body as Buffer, charsetOf(req.headers['content-type']) ?? 'utf-8');
+    } catch (e) {
+      if (!(e instanceof CharsetError)) throw e;
+      return done(new ProblemError(e.unsupported ? 415 : 400, e.message));
+    }
+    if (jsonNestsDeeper(text, limits.depth)) return done(new ProblemError(400, tooDeep));
+    parse(req, text, done);
+  };
+  for (const m of types) {
+    // Replaces Fastify's own parser in this plugin's scope: it reads every body as UTF-8.
+    if (app.hasContentTypeParser(m)) app.removeContentTypeParser(m);
+    app.addContentTypeParser(m, { parseAs: 'buffer' }, parser);
+  }
 }
 
-/** Registers JSON parsing for the `+json` media types an agreement declares besides application/json. */
-export function installJsonParsers(app: FastifyInstance, ops: OperationDescriptor[]): void {
-  const extra = new Set<string>();
-  for (const op of ops) for (const m of op.body?.mediaTypes ?? []) if (isJsonMediaType(m) && m.toLowerCase() !== 'application/json') extra.add(m.toLowerCase());
-  for (const m of extra) if (!app.hasContentTypeParser(m)) app.addContentTypeParser(m, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+/**
+ * What a handler's response is checked against: a declared status always (there is nothing else to
+ * send it as), the declared body schema when `checkBodies` (response validation is on). A success
+ * status must be declared as such (exactly or as `2XX`): `default` describes the error responses.
+ * Returns why a response breaks the spec, or `undefined`.
+ */
+export function responseChecker(validators: Validators, responses: ResponseDescriptor[], checkBodies: boolean): (status: number, body: unknown) => string | undefined {
+  const bodies = new Map<number, ((body: unknown) => string | undefined) | null>();
+  return (status, body) => {
+    let check = bodies.get(status);
+    if (check === undefined) {
+      const declared = declaredResponse(responses, status);
+      if (!declared || (declared.status === 'default' && status >= 200 && status < 300)) check = () => `status ${status} is not declared`;
+      else if (!checkBodies) check = () => undefined;
+      else if (!declared.schema) check = (b) => (b === undefined ? undefined : `status ${status} declares no body`);
+      else {
+        const validate = validators.compile(declared.schema);
+        check = (b) => (validate(b) ? undefined : validationProblem('response body', validate.errors ?? []).problem.detail);
+      }
+      bodies.set(status, check);
+    }
+    return check!(body);
+  };
+}
+
+/**
+ * Answers a response the handler got wrong: the client gets a 500 problem that says no more, the
+ * log names the handler and what it got wrong.
+ */
+export function sendBrokenResponse(req: FastifyRequest, reply: FastifyReply, op: Pick<OperationDescriptor, 'id' | 'handler'>, why: string): FastifyReply {
+  req.log.error({ handler: op.handler, operation: op.id }, `handler ${op.handler} returned a response the spec does not declare: ${why}`);
+  return sendProblem(reply, problem(500, 'the request could not be processed'));
 }
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown, headers?: Record<string, string>, mediaType = 'application/json', json = isJsonMediaType(mediaType)): FastifyReply {

@@ -5,9 +5,21 @@ import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type Pus
 import type { BlockingHandler } from './engines/blocking.js';
 import { runOneWay, PendingWork, type OneWayHandler } from './engines/oneway.js';
 import { pullJob, storeOfPullOption, type PullHandler } from './engines/pull.js';
-import { acceptPush, type PushHandler } from './engines/push.js';
+import { acceptPush, type PushAcceptOptions, type PushHandler } from './engines/push.js';
 import { ownedStore, startTaskRuntime, type TaskOptions, type TaskRuntime } from './engines/tasks.js';
-import { declaredResponse, isJsonMediaType, routePath, installJsonParsers, installErrorHandler, requestParser, sendJson, type IncomingRequest } from './http.js';
+import {
+  declaredResponse,
+  isJsonMediaType,
+  routePath,
+  installJsonParsers,
+  installErrorHandler,
+  requestParser,
+  responseChecker,
+  sendBrokenResponse,
+  sendJson,
+  type IncomingRequest,
+} from './http.js';
+import { inputLimits, type InputLimits } from './limits.js';
 import { problem, sendProblem } from './problem.js';
 import { registerPull, type PullDescriptor, type PullProviderOptions } from './pull.js';
 import { Validators } from './validation.js';
@@ -40,6 +52,14 @@ export interface ProviderOptions extends TaskOptions {
   status?: false | (() => Promise<{ status: 200 | 500 | 503; detail?: string }>);
   /** NONBLOCK_PULL operations: task ids, public URL for `Location` (tasks live in `store`). */
   pull?: PullProviderOptions;
+  /** Bounds on what is read of a request besides its size: nesting depth, XML attributes and namespaces (docs/security.md). */
+  limits?: Partial<InputLimits>;
+  /**
+   * Check what handlers return against the declared responses (status and body): a response that
+   * breaks the spec is a 500 problem (a Server fault) and a log line naming the handler. Default: on
+   * unless NODE_ENV is `production`. An undeclared status is refused either way.
+   */
+  validateResponses?: boolean;
 }
 
 export interface ProviderDefinition {
@@ -59,7 +79,8 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
   const validators = new Validators(def.defs);
   const pending = new PendingWork();
   installErrorHandler(app);
-  installJsonParsers(app, def.operations);
+  installJsonParsers(app, def.operations, inputLimits(options.limits));
+  const checkResponses = options.validateResponses ?? process.env.NODE_ENV !== 'production';
   app.addHook('onClose', async () => {
     await pending.settle(options.shutdownTimeoutMs ?? 10_000);
     if (pending.size) app.log.warn({ unfinished: pending.size }, 'shut down with work still in progress');
@@ -102,16 +123,17 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     }
     const parse = requestParser(validators, op);
     const { url } = routePath(op.path);
+    const check = responseChecker(validators, op.responses, checkResponses);
     const run = isPush(op)
-      ? pushRoute(op, handler as PushHandler<IncomingRequest, unknown, unknown>, tasks!, options)
+      ? pushRoute(op, handler as PushHandler<IncomingRequest, unknown, unknown>, tasks!, options, check)
       : op.pattern === 'ONEWAY'
         ? oneWayRoute(op, handler as OneWayHandler<IncomingRequest>, pending)
-        : blockingRoute(op, handler as BlockingHandler<IncomingRequest, HandlerResponse>);
+        : blockingRoute(op, handler as BlockingHandler<IncomingRequest, HandlerResponse>, check);
     app.route({ method: op.method, url, handler: (req, reply) => run(parse(req), req, reply) });
   }
 }
 
-function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<IncomingRequest, HandlerResponse>) {
+function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<IncomingRequest, HandlerResponse>, check: ReturnType<typeof responseChecker>) {
   // What each status is sent as, worked out once per status rather than per request.
   const sending = new Map<number, { mediaType: string; json: boolean } | null>();
   const howToSend = (status: number) => {
@@ -126,8 +148,9 @@ function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<Incomin
   };
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
     const res = await handler(request, { log: req.log, raw: req });
-    const how = howToSend(res.status);
-    if (!how) throw new Error(`handler of ${op.id} returned undeclared status ${res.status}`);
+    const broken = check(res?.status, res?.body);
+    if (broken) return sendBrokenResponse(req, reply, op, broken);
+    const how = howToSend(res.status)!;
     const headers = res.headers && Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)]));
     return sendJson(reply, res.status, res.body, headers, how.mediaType, how.json);
   };
@@ -140,12 +163,20 @@ function oneWayRoute(op: OperationDescriptor, handler: OneWayHandler<IncomingReq
   return (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => runOneWay(() => reply.code(status).send(), handler, request, req, pending);
 }
 
-/** NONBLOCK_PUSH_REST: the push engine's ACK as `202` + `X-Correlation-ID`; its refusals as problem+json. */
-function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unknown, unknown>, tasks: TaskRuntime, options: ProviderOptions) {
-  const accepted = declaredResponse(op.responses, 202);
+/**
+ * NONBLOCK_PUSH_REST: the push engine's ACK as `202` + `X-Correlation-ID`; its refusals as
+ * problem+json. The ACK is checked against the declared 202 before the request is stored: one the
+ * spec does not declare accepts nothing (a 500 problem, the log naming `<handler>.acknowledge`).
+ */
+function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unknown, unknown>, tasks: TaskRuntime, options: ProviderOptions, check: ReturnType<typeof responseChecker>) {
+  const ackType = declaredResponse(op.responses, 202)?.mediaTypes[0];
+  const accepting: PushAcceptOptions<IncomingRequest> = { replyTo: options.replyTo, correlationId: options.correlationId, checkAck: (ack) => check(202, ack) };
+  const acknowledge = { id: op.id, handler: `${op.handler}.acknowledge` };
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
     const carrier = { name: op.replyToHeader, where: 'header', value: req.headers[op.replyToHeader.toLowerCase()] };
-    const { correlationId, ack } = await acceptPush(tasks, op.id, request, carrier, handler, req.log, options);
-    return sendJson(reply, 202, ack, { [CORRELATION_HEADER]: correlationId }, accepted?.mediaTypes[0]);
+    const accepted = await acceptPush(tasks, op.id, request, carrier, handler, req.log, accepting);
+    if (accepted.broken !== undefined) return sendBrokenResponse(req, reply, acknowledge, accepted.broken);
+    const { correlationId, ack } = accepted;
+    return sendJson(reply, 202, ack, { [CORRELATION_HEADER]: correlationId }, ackType);
   };
 }

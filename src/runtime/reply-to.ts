@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import { ProblemError } from './problem.js';
 
@@ -19,9 +20,13 @@ export interface ReplyToPolicy {
    * end it with `/`). The address check below still applies to what the names resolve to.
    */
   allow?: string[];
-  /** Accept loopback targets (127.0.0.0/8, ::1, `localhost`): for development only. */
+  /** Accept loopback targets (127.0.0.0/8, ::1, `localhost`, and IPv4-mapped loopback): for development only. */
   allowLoopback?: boolean;
-  /** Networks accepted although private, in CIDR form (`10.20.0.0/16`, `fd12:3456::/48`), e.g. an intranet's consumers. */
+  /**
+   * Networks accepted although in a special-purpose range, in CIDR form (`10.20.0.0/16`,
+   * `fd12:3456::/48`, `64:ff9b::/96` behind a NAT64), e.g. an intranet's consumers. An IPv4-mapped
+   * address (`::ffff:10.20.0.5`) is accepted when its IPv4 address is.
+   */
   allowNetworks?: string[];
   /** Resolves a host name to its addresses (default: the system resolver, all addresses). */
   lookup?: (hostname: string) => Promise<{ address: string; family: number }[]>;
@@ -38,117 +43,79 @@ export class ReplyToRefusedError extends Error {
   }
 }
 
-type Range = { bytes: number[]; bits: number; label: string };
+type Network = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
-function range(cidr: string, label: string): Range {
-  const [addr, bits] = cidr.split('/');
-  const bytes = parseAddress(addr);
-  const n = bits === undefined ? bytes?.length && bytes.length * 8 : Number(bits);
-  if (!bytes || n === undefined || !Number.isInteger(n) || n < 0 || n > bytes.length * 8) throw new Error(`invalid network ${JSON.stringify(cidr)} (expected CIDR such as 10.0.0.0/8)`);
-  return { bytes, bits: n, label };
-}
-
-/** Addresses a provider never calls by default; `loopback` is allowed by `allowLoopback`. */
-const REFUSED: Range[] = [
-  ['0.0.0.0/8', 'unspecified'],
-  ['10.0.0.0/8', 'private'],
-  ['100.64.0.0/10', 'shared (CGNAT)'],
-  ['127.0.0.0/8', 'loopback'],
-  ['169.254.0.0/16', 'link-local'],
-  ['172.16.0.0/12', 'private'],
-  ['192.0.0.0/24', 'IETF protocol assignments'], // includes 192.0.0.192, a cloud metadata address
-  ['192.168.0.0/16', 'private'],
-  ['198.18.0.0/15', 'benchmarking'],
-  ['168.63.129.16/32', 'metadata'], // a public address that is a cloud platform endpoint
-  ['224.0.0.0/4', 'multicast'],
-  ['240.0.0.0/4', 'reserved'],
-  ['::/128', 'unspecified'],
-  ['::1/128', 'loopback'],
-  ['100::/64', 'discard'],
-  ['fc00::/7', 'private'], // unique local; includes fd00:ec2::254, a cloud metadata address
-  ['fe80::/10', 'link-local'],
-  ['fec0::/10', 'site-local'],
-  ['ff00::/8', 'multicast'],
-].map(([cidr, label]) => range(cidr, label));
-
-/** Names that are local or metadata services whatever a resolver says. */
-const REFUSED_NAMES = /^(localhost|.*\.localhost|metadata|metadata\.google\.internal|instance-data|instance-data\.ec2\.internal)\.?$/i;
-
-function parseIPv4(s: string): number[] {
-  return s.split('.').map(Number);
-}
-
-/** 16 bytes of an IPv6 address (already validated by `isIP`; zone id dropped, dotted IPv4 tail allowed). */
-function parseIPv6(s: string): number[] {
-  let text = s.split('%')[0];
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (dotted) {
-    const [a, b, c, d] = dotted.slice(1).map(Number);
-    text = text.slice(0, dotted.index) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
+function network(cidr: string): Network {
+  try {
+    return cidr.includes('/') ? ipaddr.parseCIDR(cidr) : ((a) => [a, a.kind() === 'ipv4' ? 32 : 128] as Network)(ipaddr.parse(cidr));
+  } catch {
+    throw new Error(`invalid network ${JSON.stringify(cidr)} (expected CIDR such as 10.0.0.0/8)`);
   }
-  const [left, right] = text.includes('::') ? text.split('::') : [text, undefined];
-  const l = left ? left.split(':') : [];
-  const r = right ? right.split(':') : [];
-  const fill = right === undefined ? [] : Array<string>(8 - l.length - r.length).fill('0');
-  return [...l, ...fill, ...r].flatMap((g) => {
-    const w = parseInt(g, 16);
-    return [w >> 8, w & 255];
-  });
 }
 
-function parseAddress(s: string): number[] | undefined {
-  const family = isIP(s.split('%')[0]);
-  if (family === 4) return parseIPv4(s);
-  if (family === 6) return parseIPv6(s);
+function inNetwork(address: ipaddr.IPv4 | ipaddr.IPv6, [net, bits]: Network): boolean {
+  return address.kind() === net.kind() && address.match(net, bits);
+}
+
+/**
+ * Public addresses that are cloud platform endpoints (not in the IANA registries): refused like
+ * the special-purpose ranges. Link-local and unique-local metadata addresses are covered by their ranges.
+ */
+const METADATA: Network[] = ['168.63.129.16/32'].map(network);
+
+/** Global unicast: an IPv6 address outside it that ipaddr.js names no range for is still reserved by the IETF. */
+const GLOBAL_UNICAST_V6 = network('2000::/3');
+
+/**
+ * The range an address is in when a provider must not call it by default, named as ipaddr.js
+ * names the special-purpose ranges of the IANA registries (`loopback`, `private`, `linkLocal`,
+ * `carrierGradeNat`, `ipv4Mapped`, `rfc6052` (NAT64), `teredo`, `6to4`, `reserved`...);
+ * `undefined` for an ordinary unicast address.
+ */
+function refusedRange(address: ipaddr.IPv4 | ipaddr.IPv6): string | undefined {
+  if (METADATA.some((n) => inNetwork(address, n))) return 'metadata';
+  const name = address.range();
+  if (name !== 'unicast') return name;
+  if (address.kind() === 'ipv6' && !inNetwork(address, GLOBAL_UNICAST_V6)) return 'reserved';
   return undefined;
 }
 
-function inRange(bytes: number[], r: Range): boolean {
-  if (bytes.length !== r.bytes.length) return false;
-  for (let bit = 0; bit < r.bits; bit += 8) {
-    const take = Math.min(8, r.bits - bit);
-    const mask = (0xff << (8 - take)) & 0xff;
-    if ((bytes[bit / 8] & mask) !== (r.bytes[bit / 8] & mask)) return false;
+function parseAddress(s: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  // node:net decides what an address is (ipaddr.js also takes the forms inet_aton allows).
+  if (!isIP(s.split('%')[0])) return undefined;
+  try {
+    return ipaddr.parse(s);
+  } catch {
+    return undefined;
   }
-  return true;
-}
-
-/** The IPv4 address an IPv6 address carries (mapped, compatible, NAT64, 6to4), if any. */
-function embeddedIPv4(b: number[]): number[] | undefined {
-  const zeros = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
-  if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return b.slice(12); // ::ffff:a.b.c.d
-  if (zeros(0, 12) && !zeros(12, 16) && !(zeros(12, 15) && b[15] === 1)) return b.slice(12); // ::a.b.c.d
-  if (b[0] === 0 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zeros(4, 12)) return b.slice(12); // 64:ff9b::/96
-  if (b[0] === 0x20 && b[1] === 0x02) return b.slice(2, 6); // 2002::/16
-  return undefined;
 }
 
 /** Why an IP address may not be called under a policy, or `undefined` when it may. */
 export function addressRefusal(address: string, policy: ReplyToPolicy = {}): string | undefined {
-  const bytes = parseAddress(address);
-  if (!bytes) return 'not an IP address';
-  const candidates = [bytes];
-  const v4 = bytes.length === 16 ? embeddedIPv4(bytes) : undefined;
-  if (v4) candidates.push(v4);
-  for (const b of candidates) {
-    const refused = REFUSED.find((r) => inRange(b, r));
-    if (!refused) continue;
-    if (refused.label === 'loopback' && policy.allowLoopback) continue;
-    if (allowedNetworks(policy).some((r) => inRange(b, r))) continue;
-    return `${refused.label} address`;
-  }
-  return undefined;
+  const parsed = parseAddress(address);
+  if (!parsed) return 'not an IP address';
+  const range = refusedRange(parsed);
+  if (!range) return undefined;
+  // An IPv4-mapped address is dialled as the IPv4 address it carries: the allowances apply to that.
+  const dialled = parsed.kind() === 'ipv6' && range === 'ipv4Mapped' ? (parsed as ipaddr.IPv6).toIPv4Address() : undefined;
+  const allowed = allowedNetworks(policy);
+  if (allowed.some((n) => inNetwork(parsed, n) || (dialled !== undefined && inNetwork(dialled, n)))) return undefined;
+  if (policy.allowLoopback && (range === 'loopback' || dialled?.range() === 'loopback')) return undefined;
+  return `${range} address`;
 }
 
-const networkCache = new WeakMap<ReplyToPolicy, Range[]>();
-function allowedNetworks(policy: ReplyToPolicy): Range[] {
-  let ranges = networkCache.get(policy);
-  if (!ranges) {
-    ranges = (policy.allowNetworks ?? []).map((cidr) => range(cidr, 'allowed'));
-    networkCache.set(policy, ranges);
+const networkCache = new WeakMap<ReplyToPolicy, Network[]>();
+function allowedNetworks(policy: ReplyToPolicy): Network[] {
+  let networks = networkCache.get(policy);
+  if (!networks) {
+    networks = (policy.allowNetworks ?? []).map(network);
+    networkCache.set(policy, networks);
   }
-  return ranges;
+  return networks;
 }
+
+/** Names that are local or metadata services whatever a resolver says. */
+const REFUSED_NAMES = /^(localhost|.*\.localhost|metadata|metadata\.google\.internal|instance-data|instance-data\.ec2\.internal)\.?$/i;
 
 const bare = (hostname: string) => hostname.replace(/^\[|\]$/g, '');
 
@@ -164,7 +131,9 @@ function matchesAllowList(url: URL, allow: string[]): boolean {
     }
     const e = bare(entry.trim().toLowerCase());
     if (e.startsWith('*.')) return host.endsWith(e.slice(1));
-    if (isIP(e) && isIP(host)) return parseAddress(e)!.join() === parseAddress(host)!.join();
+    const listed = parseAddress(e);
+    const named = listed && parseAddress(host);
+    if (listed && named) return listed.kind() === named.kind() && listed.toNormalizedString() === named.toNormalizedString();
     return host === e;
   });
 }

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
-import { FIXTURES } from './tmp.js';
+import { CORPUS } from './corpus.js';
 
 /**
  * Validators of the GovWay Config API's request bodies, from its OpenAPI 3.0 document
- * (shared/fixtures/govway): an operation is found by method and concrete path, its
+ * (govway/ of the development corpus): an operation is found by method and concrete path, its
  * requestBody schema is compiled by Ajv after the OpenAPI-only parts are turned into JSON Schema
  * (discriminated `oneOf` → `if/then` per mapping, boolean `exclusiveMaximum`, `nullable`).
  */
@@ -25,7 +25,7 @@ export class GovWayConfigApi {
   private readonly ajv: Ajv;
   private readonly cache = new Map<string, ValidateFunction>();
 
-  constructor(file = join(FIXTURES, 'govway', 'govway_rs-api_config.merged.yaml')) {
+  constructor(file = join(CORPUS, 'govway', 'govway_rs-api_config.merged.yaml')) {
     this.api = parse(readFileSync(file, 'utf8')) as Api;
     this.ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(this.ajv);

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { IN_CI, skipWithout } from './ci.js';
 
 /**
  * A real nginx for the gateway tests: Debian's package (`nginx-light` or `nginx`), started in
@@ -16,21 +17,26 @@ export function findNginx(): string | undefined {
   return which.status === 0 && which.stdout.trim() ? which.stdout.trim() : undefined;
 }
 
+const INSTALL = 'apt-get install nginx-light';
+
 /** In CI a missing nginx fails the suite; locally the suite is skipped and says so. */
 export function nginxOrSkip(suite: string): { nginx: string | undefined; skip: boolean } {
   const nginx = findNginx();
   if (nginx) return { nginx, skip: false };
-  if (process.env.CI === 'true') return { nginx: undefined, skip: false };
-  console.warn(`${suite}: skipped, nginx is not installed (apt-get install nginx-light)`);
-  return { nginx: undefined, skip: true };
+  if (IN_CI) return { nginx: undefined, skip: false }; // requireNginx fails the suite, in its own hook
+  return { nginx: undefined, skip: skipWithout('nginx is not installed', suite, INSTALL) };
 }
 
 export function requireNginx(nginx: string | undefined): string {
-  if (!nginx) throw new Error('nginx is not installed, and CI=true requires it: apt-get install nginx-light');
+  if (!nginx) throw new Error(`nginx is not installed, and CI=${process.env.CI} requires it: ${INSTALL}`);
   return nginx;
 }
 
-/** A free TCP port on 127.0.0.1 (free when asked: the caller binds it right after). */
+/**
+ * A free TCP port on 127.0.0.1 (free when asked: the caller binds it right after). Only for what
+ * must be told its port before it starts: nginx's `listen` and the backends written into its
+ * configuration. Node servers listen on port 0 and read theirs back.
+ */
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,8 +6,11 @@ import type { IncomingRequest } from '../../src/runtime/http.js';
 import { registerProvider, type ProviderOptions } from '../../src/runtime/provider.js';
 import type { ProcessContext } from '../../src/runtime/worker.js';
 import { fastClock, providerDef } from './push.js';
+import { within } from './wait.js';
 
 export const DAY = 86_400_000;
+/** Below vitest's test timeout (60 s), so that the outcome's own message is what a hang reports. */
+const OUTCOME_TIMEOUT_MS = 30_000;
 
 export interface TestProvider {
   app: FastifyInstance;
@@ -17,8 +20,8 @@ export interface TestProvider {
   runs: Map<string, number>;
   logs: Record<string, unknown>[];
   outcomes: Map<string, DeliveryOutcome>;
-  /** Resolves with the outcome of a CorrelationID's callback once it ends. */
-  outcome(id: string): Promise<DeliveryOutcome>;
+  /** Resolves with the outcome of a CorrelationID's callback once it ends; rejects, saying so, if it has not within `timeoutMs`. */
+  outcome(id: string, timeoutMs?: number): Promise<DeliveryOutcome>;
   close(): Promise<void>;
 }
 
@@ -69,7 +72,10 @@ export async function startProvider(options: ProviderOptions = {}, process?: (re
     runs,
     logs,
     outcomes,
-    outcome: (id) => (outcomes.has(id) ? Promise.resolve(outcomes.get(id)!) : new Promise((resolve) => waiting.set(id, resolve))),
+    outcome: (id, timeoutMs = OUTCOME_TIMEOUT_MS) =>
+      outcomes.has(id)
+        ? Promise.resolve(outcomes.get(id)!)
+        : within(new Promise((resolve) => waiting.set(id, resolve)), timeoutMs, () => `no delivery outcome for CorrelationID ${id} (handler runs: ${runs.get(id) ?? 0}; outcomes of others: ${outcomes.size})`),
     close: () => app.close(),
   };
 }

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const SHARED = join(ROOT, '..', 'shared');
-export const FIXTURES = join(SHARED, 'fixtures');
+/** The project's own fixtures: the AgID examples (modi/), the seed pair (seed/) and the tests' own specs. */
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
 
 /** A fresh directory under .tmp/ (inside the project, so generated code resolves its imports), removed after the file's tests. */
 export async function tempDir(prefix: string): Promise<string> {

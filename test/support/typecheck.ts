@@ -6,13 +6,15 @@ import ts from 'typescript';
 const RUNTIME = fileURLToPath(new URL('../../src/runtime/index.ts', import.meta.url));
 
 /**
- * Type-checks TypeScript files (and those under directories) under `strict` as a NodeNext ESM project would, resolving
+ * Type-checks TypeScript files (and those under directories) under `strict`, `noUnusedLocals` and `noUnusedParameters` as a NodeNext ESM project would, resolving
  * `accordo/runtime` to the runtime's source. Returns the diagnostics as text.
  */
 export function typecheck(paths: string[]): string[] {
   const files = paths.flatMap(tsFiles);
   const program = ts.createProgram(files, {
     strict: true,
+    noUnusedLocals: true,
+    noUnusedParameters: true,
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,

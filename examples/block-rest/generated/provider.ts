@@ -7,11 +7,8 @@ import {
   type BlockingHandler,
   type FastifyInstance,
   type FastifyPluginAsync,
-  type OneWayHandler,
   type ProviderDefinition,
   type ProviderOptions,
-  type PullHandler,
-  type PushHandler,
   type ServerOptions,
 } from 'accordo/runtime';
 import { operations } from './operations.js';

@@ -6,15 +6,12 @@ import {
   SoapClient,
   createServer,
   registerSoapCallbacks,
-  type CallbackHandler,
   type CallbackOptions,
   type FastifyInstance,
   type FastifyPluginAsync,
-  type PushAccepted,
   type ServerOptions,
   type SoapCallbackDefinition,
   type SoapClientOptions,
-  type SoapPollOptions,
   type SoapServiceDefinition,
 } from 'accordo/runtime';
 import { operations } from './operations.js';
@@ -41,7 +38,7 @@ export class ProviderClient {
   readonly registry: CorrelationRegistry;
   private readonly soap: SoapClient;
 
-  constructor(private readonly options: ConsumerOptions = {}) {
+  constructor(options: ConsumerOptions = {}) {
     this.registry = options.registry ?? new CorrelationRegistry();
     this.soap = new SoapClient(service, options);
   }
@@ -52,12 +49,6 @@ export class ProviderClient {
    */
   async mRequest(input: MRequestInput): Promise<MRequestOutput> {
     return (await this.soap.call('mRequest', input)) as MRequestOutput;
-  }
-
-  private replyTo(path: string | null): string {
-    if (!this.options.callbackUrl || path === null)
-      throw new TypeError('no X-ReplyTo URL: pass replyTo, or set callbackUrl');
-    return this.options.callbackUrl.replace(/\/+$/, '') + path;
   }
 }
 

@@ -6,12 +6,9 @@ import {
   registerSoapProvider,
   type FastifyInstance,
   type FastifyPluginAsync,
-  type OneWayHandler,
-  type PushHandler,
   type ServerOptions,
   type SoapHandler,
   type SoapProviderOptions,
-  type SoapPullHandler,
   type SoapServiceDefinition,
 } from 'accordo/runtime';
 import { operations } from './operations.js';

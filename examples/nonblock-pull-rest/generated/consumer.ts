@@ -6,18 +6,13 @@ import {
   checkPull,
   CorrelationRegistry,
   fetchPullResult,
-  sendPush,
-  sendRequest,
   submitPull,
   type ClientOptions,
-  type OperationDescriptor,
   type PollOptions,
   type PullAccepted,
   type PullCheck,
-  type PushAccepted,
 } from 'accordo/runtime';
 import { operations } from './operations.js';
-import { defs } from './schemas.js';
 import type { PushMessageAck, PushMessageInput, PushMessageResult, PushMessageStatus } from './types.js';
 
 export interface ConsumerOptions extends ClientOptions {
@@ -61,11 +56,5 @@ export class ProviderClient {
   async pushMessageAwait(input: PushMessageInput, poll: PollOptions = {}): Promise<PushMessageResult> {
     const { statusUrl } = await this.pushMessage(input);
     return (await awaitPull(statusUrl, this.options, poll)) as PushMessageResult;
-  }
-
-  private replyTo(path: string | null): string {
-    if (!this.options.callbackUrl || path === null)
-      throw new TypeError('no X-ReplyTo URL: pass replyTo, or set callbackUrl');
-    return this.options.callbackUrl.replace(/\/+$/, '') + path;
   }
 }

@@ -4,14 +4,11 @@
 import {
   createServer,
   registerProvider,
-  type BlockingHandler,
   type FastifyInstance,
   type FastifyPluginAsync,
-  type OneWayHandler,
   type ProviderDefinition,
   type ProviderOptions,
   type PullHandler,
-  type PushHandler,
   type ServerOptions,
 } from 'accordo/runtime';
 import { operations } from './operations.js';

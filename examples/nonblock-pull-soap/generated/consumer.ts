@@ -6,11 +6,9 @@ import {
   SoapClient,
   createServer,
   registerSoapCallbacks,
-  type CallbackHandler,
   type CallbackOptions,
   type FastifyInstance,
   type FastifyPluginAsync,
-  type PushAccepted,
   type ServerOptions,
   type SoapCallbackDefinition,
   type SoapClientOptions,
@@ -22,7 +20,6 @@ import { defs } from './schemas.js';
 import type {
   MProcessingStatusInput,
   MProcessingStatusOutput,
-  MRequestAck,
   MRequestInput,
   MRequestOutput,
   MRequestResult,
@@ -51,7 +48,7 @@ export class ProviderClient {
   readonly registry: CorrelationRegistry;
   private readonly soap: SoapClient;
 
-  constructor(private readonly options: ConsumerOptions = {}) {
+  constructor(options: ConsumerOptions = {}) {
     this.registry = options.registry ?? new CorrelationRegistry();
     this.soap = new SoapClient(service, options);
   }
@@ -89,12 +86,6 @@ export class ProviderClient {
    */
   async mResponse(input: MResponseInput): Promise<MResponseOutput> {
     return (await this.soap.call('mResponse', input)) as MResponseOutput;
-  }
-
-  private replyTo(path: string | null): string {
-    if (!this.options.callbackUrl || path === null)
-      throw new TypeError('no X-ReplyTo URL: pass replyTo, or set callbackUrl');
-    return this.options.callbackUrl.replace(/\/+$/, '') + path;
   }
 }
 

@@ -6,17 +6,14 @@ import {
   registerSoapProvider,
   type FastifyInstance,
   type FastifyPluginAsync,
-  type OneWayHandler,
-  type PushHandler,
   type ServerOptions,
-  type SoapHandler,
   type SoapProviderOptions,
   type SoapPullHandler,
   type SoapServiceDefinition,
 } from 'accordo/runtime';
 import { operations } from './operations.js';
 import { defs } from './schemas.js';
-import type { MRequestAck, MRequestOutput, MRequestRequest, MRequestResult, MRequestStatus } from './types.js';
+import type { MRequestAck, MRequestRequest, MRequestResult, MRequestStatus } from './types.js';
 
 /** The provider's handlers for SOAPPullService: one per operation, typed by the WSDL. */
 export interface ProviderHandlers {

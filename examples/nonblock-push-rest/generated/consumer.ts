@@ -2,24 +2,16 @@
 // `accordo generate` rewrites this file whenever the specs change. Your code goes in the *.handlers.ts files.
 
 import {
-  awaitPull,
-  checkPull,
   CorrelationRegistry,
   createServer,
-  fetchPullResult,
   registerCallbacks,
   sendPush,
-  sendRequest,
-  submitPull,
   type CallbackHandler,
   type CallbackOptions,
   type ClientOptions,
   type FastifyInstance,
   type FastifyPluginAsync,
   type OperationDescriptor,
-  type PollOptions,
-  type PullAccepted,
-  type PullCheck,
   type PushAccepted,
   type ServerOptions,
 } from 'accordo/runtime';

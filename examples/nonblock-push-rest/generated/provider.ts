@@ -4,13 +4,10 @@
 import {
   createServer,
   registerProvider,
-  type BlockingHandler,
   type FastifyInstance,
   type FastifyPluginAsync,
-  type OneWayHandler,
   type ProviderDefinition,
   type ProviderOptions,
-  type PullHandler,
   type PushHandler,
   type ServerOptions,
 } from 'accordo/runtime';

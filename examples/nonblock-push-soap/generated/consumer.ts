@@ -14,7 +14,6 @@ import {
   type ServerOptions,
   type SoapCallbackDefinition,
   type SoapClientOptions,
-  type SoapPollOptions,
   type SoapServiceDefinition,
 } from 'accordo/runtime';
 import { operations } from './operations.js';

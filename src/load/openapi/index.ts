@@ -13,13 +13,12 @@ import type {
   RequestBody,
   Response,
   ResponseHeader,
-  SourceLocation,
 } from '../../model/agreement.js';
 import { UNCLASSIFIED } from '../../model/agreement.js';
 import { parseRuntimeExpression } from '../../model/expression.js';
 import { camelCase } from '../../model/names.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
-import { SpecError, parsePointer, pointerOf, pointerToken } from '../errors.js';
+import { SpecError, pointerOf, pointerToken } from '../errors.js';
 import { SourceText } from '../source-map.js';
 import { Documents, type Place } from './documents.js';
 import { SchemaConverter } from './schema.js';

@@ -35,11 +35,21 @@ export interface PushAcceptOptions<Req> {
   replyTo?: ReplyToPolicy;
   /** Supplies the CorrelationID (default: a random UUID). */
   correlationId?: (operationId: string, request: Req) => string | Promise<string>;
+  /**
+   * Checks the ACK the handler built against the declared response (the binding's response
+   * validation): returns why it breaks the spec, or `undefined`. A broken ACK accepts nothing.
+   */
+  checkAck?: (ack: unknown) => string | undefined;
 }
 
+/** What `acceptPush` gives the binding to answer: the stored request's ACK, or why the handler's ACK was refused. */
+export type PushAcceptance = { correlationId: string; ack: unknown; broken?: undefined } | { broken: string };
+
 /**
- * Steps 1-2 up to the ACK: checks the callback URL, picks the CorrelationID, builds the ACK and
- * stores the request before the ACK is sent (the ACK is a promise to deliver). Refusals are
+ * Steps 1-2 up to the ACK: checks the callback URL, picks the CorrelationID, builds the ACK,
+ * checks it (`checkAck`) and stores the request before the ACK is sent (the ACK is a promise to
+ * deliver). An ACK that breaks the spec is checked before anything is stored: the result says why
+ * (`broken`), and the binding answers a 500 that says no more and logs the handler. Refusals are
  * ProblemErrors, which each binding answers in its own form: 400 (no or unusable callback URL),
  * 409 (CorrelationID taken), 503 with `Retry-After` (store or resolver unavailable).
  */
@@ -52,7 +62,7 @@ export async function acceptPush<Req>(
   handler: PushHandler<Req, unknown, unknown>,
   log: FastifyBaseLogger,
   options: PushAcceptOptions<Req>,
-): Promise<{ correlationId: string; ack: unknown }> {
+): Promise<PushAcceptance> {
   const replyTo = carrier.value;
   if (typeof replyTo !== 'string' || replyTo.length === 0) throw new ProblemError(400, `missing ${carrier.name} ${carrier.where}`);
   await checkReplyTo(replyTo, carrier.name, options.replyTo).catch((e: unknown) => {
@@ -62,6 +72,8 @@ export async function acceptPush<Req>(
   const correlationId = options.correlationId ? await options.correlationId(operation, request) : randomUUID();
   const ctx: PushContext = { correlationId, replyTo, log: log.child({ correlationId }) };
   const ack = await handler.acknowledge(request, ctx);
+  const broken = options.checkAck?.(ack);
+  if (broken !== undefined) return { broken };
   const refused = await storeTask(tasks, { kind: 'push', id: correlationId, operation, request, replyTo }, ctx.log);
   if (refused === 'unavailable') throw new ProblemError(503, 'the request could not be taken in charge; try again later', {}, RETRY_LATER);
   if (refused === 'duplicate') throw new ProblemError(409, `a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);

@@ -9,8 +9,9 @@ import { XmlCodec } from './codec.js';
 import { isSoapPull, isSoapPush, type SoapOperationDescriptor, type SoapServiceDefinition } from './descriptors.js';
 import { PrefixMap, SoapFaultError, buildEnvelope, parseEnvelope, readFault, soapHeaders, type ParsedEnvelope } from './envelope.js';
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
-import { installFaultHandler, installSoapParsers, sendEnvelope, sendFault } from './provider.js';
+import { checkEnvelopeVersion, endpointVersions, installFaultHandler, installSoapParsers, sendEnvelope, sendFault } from './provider.js';
 import { serveWsdl } from './wsdl.js';
+import { inputLimits } from '../limits.js';
 import { XmlError } from './xml.js';
 
 export interface SoapClientOptions extends OutboundOptions {
@@ -183,6 +184,7 @@ export async function registerSoapCallbacks(
 ): Promise<void> {
   const validators = new Validators(def.defs);
   const codec = new XmlCodec(def.defs);
+  const limits = inputLimits(options.limits);
   installSoapParsers(app);
   installFaultHandler(app, def.callbacks[0]?.version ?? '1.1');
   const byPath = new Map<string, { op: SoapReceiverDescriptor; input: MessageCodec; output?: MessageCodec; handler: CallbackHandler<unknown, unknown> }[]>();
@@ -193,8 +195,10 @@ export async function registerSoapCallbacks(
     byPath.set(op.path, [...(byPath.get(op.path) ?? []), entry]);
   }
   for (const [path, entries] of byPath) {
+    const versions = endpointVersions(path, entries.map((e) => e.op));
     app.post(path, async (req, reply) => {
-      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '');
+      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '', limits);
+      checkEnvelopeVersion(env.version, versions);
       const first = env.body.children[0];
       const e = entries.find((x) => x.input.dispatchKey === (first ? first.ns + '|' + first.name : '')) ?? (entries.length === 1 ? entries[0] : undefined);
       if (!e) throw new SoapInputError(`no callback operation takes ${first?.name ?? 'an empty Body'}`);
@@ -232,7 +236,7 @@ export async function registerSoapCallbacks(
       const wsdl = def.wsdl;
       app.get(path, async (req, reply) => {
         const query = req.query as Record<string, unknown>;
-        if (!('wsdl' in query) && !('xsd' in query)) return sendFault(reply, def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        if (!('wsdl' in query) && !('xsd' in query)) return sendFault(reply.header('allow', 'POST, GET'), def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
         const origin = `${req.protocol}://${req.host}`;
         const served = serveWsdl(wsdl, query, origin + app.prefix, origin + req.url.split('?')[0]);
         if (served === undefined) return sendFault(reply, def.callbacks[0].version, 404, 'Sender', `no document ${JSON.stringify(query.xsd ?? query.wsdl)}`);

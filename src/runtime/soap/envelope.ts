@@ -1,3 +1,4 @@
+import type { InputLimits } from '../limits.js';
 import { XmlError, XSI_NS, escapeAttr, escapeText, parseXml, type XmlElement } from './xml.js';
 
 export type SoapVersion = '1.1' | '1.2';
@@ -54,8 +55,8 @@ export interface ParsedEnvelope {
 }
 
 /** Parses an envelope (no DTD, no entity expansion) and finds its Header and Body. */
-export function parseEnvelope(text: string): ParsedEnvelope {
-  const root = parseXml(text);
+export function parseEnvelope(text: string, limits?: InputLimits): ParsedEnvelope {
+  const root = parseXml(text, limits);
   const version: SoapVersion | undefined = root.ns === SOAP11_NS ? '1.1' : root.ns === SOAP12_NS ? '1.2' : undefined;
   if (root.name !== 'Envelope' || !version) throw new SoapVersionError(root.ns);
   let header: XmlElement | undefined;
@@ -76,6 +77,27 @@ export class SoapVersionError extends XmlError {
     super(ns ? `not a SOAP 1.1 or 1.2 Envelope (namespace ${JSON.stringify(ns)})` : 'not a SOAP Envelope');
     this.name = 'SoapVersionError';
   }
+}
+
+/** An envelope of a SOAP version the endpoint's binding does not speak. */
+export class SoapVersionMismatchError extends XmlError {
+  constructor(
+    readonly received: SoapVersion,
+    readonly supported: SoapVersion[],
+  ) {
+    super(`this endpoint speaks SOAP ${supported.join(' and ')}, not SOAP ${received}`);
+    this.name = 'SoapVersionMismatchError';
+  }
+}
+
+/**
+ * The answer to an envelope of a version the endpoint does not speak. SOAP 1.2 part 1, appendix A
+ * and 5.4.7: a SOAP/1.1 VersionMismatch fault (a 1.1 node knows no other, and a 1.2 node answers a
+ * 1.1 sender so it can read it), with an `Upgrade` header block listing the envelopes supported.
+ */
+export function versionMismatchEnvelope(error: SoapVersionMismatchError): string {
+  const supported = error.supported.map((v, i) => `<env:SupportedEnvelope qname="v${i}:Envelope" xmlns:v${i}="${envelopeNs(v)}"/>`).join('');
+  return buildEnvelope('1.1', `<env:Upgrade xmlns:env="${SOAP12_NS}">${supported}</env:Upgrade>`, faultBody('1.1', 'VersionMismatch', error.message), new PrefixMap());
 }
 
 /** Namespace prefixes of one output document: `soap`, `xsi`, then `ns0`, `ns1`... in order of first use. */

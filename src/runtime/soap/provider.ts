@@ -14,17 +14,23 @@ import {
   PrefixMap,
   SoapFaultError,
   SoapVersionError,
+  SoapVersionMismatchError,
   buildEnvelope,
   faultBody,
   parseEnvelope,
   contentTypeOf,
   versionOfContentType,
+  versionMismatchEnvelope,
   type FaultCode,
   type SoapVersion,
 } from './envelope.js';
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
 import { serveWsdl } from './wsdl.js';
-import { QNameTable, XmlError, type XmlElement } from './xml.js';
+import { QNameTable, XmlError, decodeXml, type XmlElement } from './xml.js';
+import { charsetOf } from '../charset.js';
+import { inputLimits } from '../limits.js';
+import type { ProviderOptions } from '../provider.js';
+import { setErrorFormat } from '../server.js';
 
 /** What every SOAP handler gets besides the request: the same as a REST handler. */
 export type SoapContext = RequestContext;
@@ -49,9 +55,11 @@ export type { OneWayHandler } from '../engines/oneway.js';
 
 /**
  * Options of a SOAP provider. Accepted push requests and pull tasks are stored and worked off
- * exactly as the REST provider's (`store`, `retentionMs`, `delivery`, `retry`, `replyTo`...: see TaskOptions).
+ * exactly as the REST provider's (`store`, `retentionMs`, `delivery`, `retry`, `replyTo`...: see
+ * TaskOptions); input limits and response validation are the REST provider's too (`limits`,
+ * `validateResponses`: see ProviderOptions).
  */
-export interface SoapProviderOptions extends Omit<TaskOptions, 'admin'> {
+export interface SoapProviderOptions extends Omit<TaskOptions, 'admin'>, Pick<ProviderOptions, 'limits' | 'validateResponses'> {
   /** Supplies the CorrelationID of an accepted push request or pull task (default: a random UUID). */
   correlationId?: (operationId: string, request: SoapValues) => string | Promise<string>;
   /** Public base URL (scheme, host, port) written in the `soap:address` of `?wsdl` (default: from the request's Host). */
@@ -73,12 +81,38 @@ interface Compiled {
 
 const SOAP_TYPES = ['text/xml', 'application/soap+xml'];
 
-/** Parses SOAP bodies as text, and only those (other media types get 415): the envelope parser does the rest. */
+/**
+ * Reads SOAP bodies as text in the encoding they declare (see `decodeXml`), and only those (other
+ * media types get 415): the envelope parser does the rest.
+ */
 export function installSoapParsers(app: FastifyInstance, bodyLimit?: number): void {
   app.removeAllContentTypeParsers();
   for (const type of SOAP_TYPES) {
-    if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, { parseAs: 'string', ...(bodyLimit ? { bodyLimit } : {}) }, (_req, body, done) => done(null, body));
+    if (!app.hasContentTypeParser(type)) {
+      app.addContentTypeParser(type, { parseAs: 'buffer', ...(bodyLimit ? { bodyLimit } : {}) }, (req, body, done) => {
+        try {
+          done(null, decodeXml(body as Buffer, charsetOf(req.headers['content-type'])));
+        } catch (e) {
+          done(e as Error, undefined);
+        }
+      });
+    }
   }
+}
+
+/**
+ * The SOAP versions an endpoint speaks: those of the bindings of its operations. An operation also
+ * served at another port's path may arrive there in either version (its descriptor does not say
+ * that port's version), so such an endpoint takes both.
+ */
+export function endpointVersions(path: string, ops: { version: SoapVersion; path: string }[]): SoapVersion[] {
+  if (ops.some((op) => op.path !== path)) return ['1.1', '1.2'];
+  return [...new Set(ops.map((op) => op.version))].sort();
+}
+
+/** Refuses an envelope of a version the endpoint does not speak (answered with a VersionMismatch fault). */
+export function checkEnvelopeVersion(version: SoapVersion, supported: SoapVersion[]): void {
+  if (!supported.includes(version)) throw new SoapVersionMismatchError(version, supported);
 }
 
 /**
@@ -90,6 +124,8 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
   const validators = new Validators(def.defs);
   const codec = new XmlCodec(def.defs);
   const pending = new PendingWork();
+  const limits = inputLimits(options.limits);
+  const checkResponses = options.validateResponses ?? process.env.NODE_ENV !== 'production';
   installSoapParsers(app, options.bodyLimit);
   const defaultVersion = def.operations[0]?.version ?? '1.1';
   installFaultHandler(app, defaultVersion);
@@ -134,20 +170,22 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       : isSoapPull(op)
         ? pullRun(c, op, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, options, tasks!)
         : isSoapPush(op)
-          ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, tasks!, options)
+          ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, tasks!, options, checkResponses)
           : op.output
-            ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>)
+            ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>, checkResponses)
             : oneWayRun(handler as OneWayHandler<SoapValues>, pending);
     for (const path of new Set([op.path, ...(op.alsoAt ?? [])])) endpoints.set(path, [...(endpoints.get(path) ?? []), c]);
   }
 
   for (const [path, ops] of endpoints) {
     const dispatch = dispatcher(ops);
+    const versions = endpointVersions(path, ops.map((c) => c.op));
     // Not an async function: reading the envelope is synchronous (its errors reach the fault
     // handler as thrown), and the operation's promise is handed to Fastify as it is.
     app.post(path, (req, reply) => {
       const { version: declared, action: typeAction } = versionOfContentType(req.headers['content-type']);
-      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '');
+      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '', limits);
+      checkEnvelopeVersion(env.version, versions);
       if (env.version !== declared) throw new SoapInputError(`a SOAP ${env.version} envelope needs Content-Type ${env.version === '1.1' ? 'text/xml' : 'application/soap+xml'}`);
       const action = env.version === '1.1' ? unquote(req.headers.soapaction) : typeAction;
       const c = dispatch(env.body.children[0], action);
@@ -157,7 +195,7 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       const wsdl = def.wsdl;
       app.get(path, async (req, reply) => {
         const query = req.query as Record<string, unknown>;
-        if (!('wsdl' in query) && !('xsd' in query)) return sendFault(reply, defaultVersion, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        if (!('wsdl' in query) && !('xsd' in query)) return sendFault(reply.header('allow', 'POST, GET'), defaultVersion, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
         const origin = (options.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
         const served = serveWsdl(wsdl, query, origin + app.prefix, origin + req.url.split('?')[0]);
         if (served === undefined) return sendFault(reply, defaultVersion, 404, 'Sender', `no document ${JSON.stringify(query.xsd ?? query.wsdl)}`);
@@ -186,8 +224,9 @@ function dispatcher(ops: Compiled[]) {
   };
 }
 
-function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>) {
+function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>, checkResponses: boolean) {
   const output = c.output!;
+  const check = responseCheck(c, checkResponses);
   return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
     let res: SoapReply<unknown, Record<string, unknown>>;
     try {
@@ -195,6 +234,8 @@ function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unk
     } catch (e) {
       return answerFault(c, e, version, req, reply);
     }
+    const broken = check(res?.body);
+    if (broken !== undefined) return void sendBrokenResponse(c, c.op.handler, broken, version, req, reply);
     const px = new PrefixMap();
     const header = output.writeHeaders(res?.headers, px);
     const body = output.writeBody(res?.body, px);
@@ -202,16 +243,46 @@ function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unk
   };
 }
 
+/**
+ * A check of what a handler returns against the operation's output message (when response
+ * validation is on): says why it breaks the WSDL, or `undefined`.
+ */
+function responseCheck(c: Compiled, enabled: boolean): (body: unknown) => string | undefined {
+  if (!enabled) return () => undefined;
+  return (body) => {
+    try {
+      c.output!.checkBody(body, 'response body');
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+}
+
+/** Answers a response the handler got wrong: the log names the handler and what is wrong, the sender gets a Server fault that says no more. */
+function sendBrokenResponse(c: Compiled, handler: string, why: string, version: SoapVersion, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  req.log.error({ handler, operation: c.op.id }, `handler ${handler} returned a response the WSDL does not declare: ${why}`);
+  return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
+}
+
 /** ONEWAY: the sender gets 202 at once; the handler runs after. */
 function oneWayRun(handler: OneWayHandler<SoapValues>, pending: PendingWork) {
   return (values: SoapValues, _version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => runOneWay(() => reply.code(202).send(), handler, values, req, pending);
 }
 
-/** NONBLOCK_PUSH_SOAP: the push engine's ACK as an envelope with the CorrelationID header part; its refusals as Faults. */
-function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapValues, unknown, unknown>, tasks: TaskRuntime, options: PushAcceptOptions<SoapValues>) {
+/**
+ * NONBLOCK_PUSH_SOAP: the push engine's ACK as an envelope with the CorrelationID header part; its
+ * refusals as Faults. The ACK is checked against the output message before the request is stored:
+ * one the WSDL does not declare accepts nothing (a Server fault, the log naming `<handler>.acknowledge`).
+ */
+function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapValues, unknown, unknown>, tasks: TaskRuntime, options: SoapProviderOptions, checkResponses: boolean) {
+  const accepting: PushAcceptOptions<SoapValues> = { replyTo: options.replyTo, correlationId: options.correlationId, checkAck: responseCheck(c, checkResponses) };
+  const acknowledge = `${op.handler}.acknowledge`;
   return answering(c, async (values, version, req, reply) => {
     const carrier = { name: op.replyToPart, where: 'SOAP header', value: values.headers[op.replyToPart] };
-    const { correlationId, ack } = await acceptPush(tasks, op.id, values, carrier, handler, req.log, options);
+    const accepted = await acceptPush(tasks, op.id, values, carrier, handler, req.log, accepting);
+    if (accepted.broken !== undefined) return void sendBrokenResponse(c, acknowledge, accepted.broken, version, req, reply);
+    const { correlationId, ack } = accepted;
     const px = new PrefixMap();
     const header = c.output!.writeHeaders({ [op.correlationPart]: correlationId }, px);
     sendEnvelope(reply, version, 200, buildEnvelope(version, header, c.output!.writeBody(ack, px), px));
@@ -291,8 +362,16 @@ export function sendFault(reply: FastifyReply, version: SoapVersion, status: num
  * Receiver (Server) fault that reveals nothing internal.
  */
 export function installFaultHandler(app: FastifyInstance, defaultVersion: SoapVersion): void {
+  // What the server answers outside the routes (malformed HTTP, 404, 405...) is a Fault too.
+  setErrorFormat(app, {
+    write: (status, detail, contentType) => {
+      const version = versionOfContentType(contentType).version ?? defaultVersion;
+      return { contentType: contentTypeOf(version), body: buildEnvelope(version, '', faultBody(version, status >= 500 ? 'Receiver' : 'Sender', detail), new PrefixMap()) };
+    },
+  });
   app.setErrorHandler((error, req, reply) => {
     const version = versionOfContentType(req.headers['content-type']).version ?? defaultVersion;
+    if (error instanceof SoapVersionMismatchError) return sendEnvelope(reply, '1.1', 500, versionMismatchEnvelope(error));
     if (error instanceof SoapVersionError) return sendFault(reply, version, 500, 'VersionMismatch', error.message);
     if (error instanceof SoapInputError) return sendFault(reply, version, 500, error.code, error.message);
     if (error instanceof XmlError) return sendFault(reply, version, 500, 'Sender', error.message);

@@ -1,4 +1,6 @@
 import { SaxesParser } from 'saxes';
+import { CharsetError, decodeBody } from '../charset.js';
+import { DEFAULT_LIMITS, type InputLimits } from '../limits.js';
 
 /** An element with its names resolved: `ns` is `""` for no namespace. */
 export interface XmlElement {
@@ -26,20 +28,18 @@ export class XmlError extends Error {
 
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 
-/** Deeper nesting than any real message has: the codec recurses per level. */
-const MAX_DEPTH = 256;
-
 const NO_DTD = 'DTDs and entity declarations are not allowed';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 
-/** The namespace declarations in scope, innermost first: one link per declaration. */
+/** The namespace declarations in scope, innermost first: one link per declaration; `size` counts the declared ones. */
 interface Scope {
   prefix: string;
   uri: string;
   up: Scope | undefined;
+  size: number;
 }
-const XML_SCOPE: Scope = { prefix: 'xml', uri: XML_NS, up: undefined };
+const XML_SCOPE: Scope = { prefix: 'xml', uri: XML_NS, up: undefined, size: 0 };
 
 /**
  * One saxes parser (strict: well-formedness, the five predefined entities and character
@@ -56,11 +56,15 @@ const scopes: Scope[] = [];
 let root: XmlElement | undefined;
 /** The attributes of the tag being read, as saxes reports them before the tag. */
 const pending: { name: string; value: string }[] = [];
+/** The limits of the document being parsed (the codec recurses per level; names are looked up through the scope). */
+let limits: InputLimits = DEFAULT_LIMITS;
 
 parser.on('doctype', () => {
   throw new XmlError(NO_DTD);
 });
 parser.on('attribute', (a) => {
+  // Refused as soon as one too many is read, before saxes or the name checks below spend time on them.
+  if (pending.length >= limits.xmlAttributes) throw failure(`more than ${limits.xmlAttributes} attributes on one element (the limit)`);
   pending.push(a);
 });
 parser.on('opentag', (tag) => {
@@ -80,7 +84,7 @@ parser.on('opentag', (tag) => {
       : { ns: prefixed(tag.name.slice(0, colon), scope), name: tag.name.slice(colon + 1), attrs, children: [], text: '' };
   if (depth) open[depth - 1].children.push(el);
   else root = el; // saxes refuses a second root
-  if (depth >= MAX_DEPTH && !tag.isSelfClosing) throw new XmlError(`elements nested too deeply (more than ${MAX_DEPTH} levels)`);
+  if (depth >= limits.depth && !tag.isSelfClosing) throw new XmlError(`elements nested too deeply (more than ${limits.depth} levels, the limit)`);
   open.push(el);
   scopes.push(scope);
 });
@@ -105,7 +109,8 @@ function declare(name: string, uri: string, up: Scope): Scope {
   }
   if ((prefix === 'xml') !== (uri === XML_NS)) throw failure(`the xml prefix and only it is bound to ${XML_NS}`);
   if (uri === XMLNS_NS) throw failure(`no prefix may be bound to ${XMLNS_NS}`);
-  return { prefix, uri, up };
+  if (up.size >= limits.xmlNamespaces) throw failure(`more than ${limits.xmlNamespaces} namespace declarations in scope (the limit)`);
+  return { prefix, uri, up, size: up.size + 1 };
 }
 
 /** The tag's attributes other than namespace declarations, their names resolved (no default namespace). */
@@ -123,12 +128,15 @@ function attributesOf(scope: Scope): XmlAttribute[] {
     attrs.push({ ns: prefixed(prefix, scope), name: name.slice(colon + 1), value });
     prefixedCount++;
   }
-  // saxes compares attribute names as written; two prefixes may name the same namespace.
+  // saxes compares attribute names as written; two prefixes may name the same namespace. One set
+  // of expanded names: linear in the attributes (a pairwise check was quadratic).
   if (prefixedCount > 1) {
-    for (let i = 0; i < attrs.length; i++) {
-      for (let j = i + 1; j < attrs.length; j++) {
-        if (attrs[i].name === attrs[j].name && attrs[i].ns === attrs[j].ns) throw failure(`duplicate attribute {${attrs[i].ns}}${attrs[i].name}`);
-      }
+    const seen = new Set<string>();
+    for (const a of attrs) {
+      if (a.ns === '') continue; // unprefixed: saxes compared them already
+      const key = a.ns + '\u0000' + a.name; // U+0000 cannot occur in XML
+      if (seen.has(key)) throw failure(`duplicate attribute {${a.ns}}${a.name}`);
+      seen.add(key);
     }
   }
   return attrs;
@@ -163,9 +171,11 @@ function failure(message: string): XmlError {
 
 /**
  * Parses an XML document into a namespace-resolved element tree in one pass: well-formedness,
- * namespaces (undeclared prefixes refused), at most one root, no DTD, at most MAX_DEPTH levels.
+ * namespaces (undeclared prefixes refused), at most one root, no DTD, and the input limits (depth,
+ * attributes per element, namespace declarations in scope).
  */
-export function parseXml(text: string): XmlElement {
+export function parseXml(text: string, documentLimits: InputLimits = DEFAULT_LIMITS): XmlElement {
+  limits = documentLimits;
   try {
     parser.write(text).close();
     return root!;
@@ -180,6 +190,35 @@ export function parseXml(text: string): XmlElement {
   } finally {
     // A complete document has closed every element: only the root is left to drop.
     root = undefined;
+  }
+}
+
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+const XML_DECLARATION_ENCODING = /^<\?xml\s[^?>]*?\bencoding\s*=\s*(["'])([A-Za-z][\w.-]*)\1/;
+
+/**
+ * The text of an XML document received as bytes, in the encoding it declares (RFC 7303): a byte
+ * order mark first, then the Content-Type's charset, then the XML declaration's `encoding`, else
+ * UTF-8. Read: UTF-8, ISO-8859-1, US-ASCII, UTF-16 (with a byte order mark, or a charset naming
+ * its byte order). Undecodable bytes and other encodings are refused (XmlError: a Sender fault).
+ */
+export function decodeXml(bytes: Buffer, charset?: string): string {
+  let encoding: string;
+  if (UTF8_BOM.every((b, i) => bytes[i] === b)) encoding = 'utf-8';
+  else if (bytes[0] === 0xfe && bytes[1] === 0xff) encoding = 'utf-16be';
+  else if (bytes[0] === 0xff && bytes[1] === 0xfe) encoding = 'utf-16le';
+  else if (charset !== undefined) encoding = charset;
+  else {
+    // The declaration is ASCII in every encoding read without a byte order mark.
+    const declared = XML_DECLARATION_ENCODING.exec(bytes.subarray(0, 256).toString('latin1'))?.[2];
+    if (declared && /^utf-?16$/i.test(declared)) throw new XmlError('a UTF-16 document must start with a byte order mark');
+    encoding = declared ?? 'utf-8';
+  }
+  try {
+    return decodeBody(bytes, encoding);
+  } catch (e) {
+    if (e instanceof CharsetError) throw new XmlError(e.message);
+    throw e;
   }
 }
 

@@ -1,0 +1,65 @@
+// inspect over the third-party specs of the development corpus (../shared/fixtures/real): the
+// expected pattern of every operation, as test/inspect.test.ts does for the project's own specs.
+import { describe } from 'vitest';
+import { CORPUS, corpusMissing } from '../support/corpus.js';
+import { describeInspectCases, type InspectCase } from '../support/inspect-cases.js';
+
+const CASES: InspectCase[] = [
+  { spec: 'real/openapi/LARGE-stripe-2020-08-27.yaml', others: { pattern: 'BLOCK_REST', count: 402 } },
+  { spec: 'real/openapi/adyen-balanceplatform-transfer-notification-v4.json', others: { pattern: 'BLOCK_REST', count: 0 } },
+  { spec: 'real/openapi/adyen-checkout-v71.json', others: { pattern: 'BLOCK_REST', count: 28 } },
+  { spec: 'real/openapi/asana.yaml', others: { pattern: 'BLOCK_REST', count: 152 } },
+  {
+    spec: 'real/openapi/camara-quality-on-demand-r4.1.yaml',
+    ops: { createSession: 'NONBLOCK_PUSH_REST:request', postNotification: 'NONBLOCK_PUSH_REST:callback:createSession' },
+    others: { pattern: 'BLOCK_REST', count: 4 },
+  },
+  { spec: 'real/openapi/govway-api-config.yaml', others: { pattern: 'BLOCK_REST', count: 252 } },
+  {
+    spec: 'real/openapi/oai-callback-example.yaml',
+    ops: { postStreams: 'NONBLOCK_PUSH_REST:request', postStreamsOnDataPost: 'NONBLOCK_PUSH_REST:callback:postStreams' },
+  },
+  { spec: 'real/openapi/oai-callback-object-examples.yaml', error: /not a valid Openapi API definition/ },
+  { spec: 'real/openapi/oai-link-example.yaml', others: { pattern: 'BLOCK_REST', count: 6 } },
+  { spec: 'real/openapi/oai-webhook-example.yaml', others: { pattern: 'BLOCK_REST', count: 0 } },
+  { spec: 'real/openapi/pb33f-burgershop.yaml', error: /x-break-everything must be object/ },
+  { spec: 'real/openapi/train-travel-api.yaml', error: /cannot open .*getting-started\.md/ },
+  {
+    spec: 'real/openapi/vonage-messages-olympus.yaml',
+    ops: { NewMessage: 'NONBLOCK_PUSH_REST:request', 'message-status': 'NONBLOCK_PUSH_REST:callback:NewMessage' },
+  },
+  {
+    spec: 'real/openapi/vonage-number-insight.yaml',
+    ops: {
+      getNumberInsightAsync: 'NONBLOCK_PUSH_REST:request',
+      asyncCallback: 'NONBLOCK_PUSH_REST:callback:getNumberInsightAsync',
+      asyncCallbackRoamingUnknown: 'NONBLOCK_PUSH_REST:callback:getNumberInsightAsync',
+    },
+    others: { pattern: 'BLOCK_REST', count: 3 },
+  },
+  {
+    spec: 'real/openapi/vonage-sms.yaml',
+    ops: { 'send-an-sms': 'NONBLOCK_PUSH_REST:request', 'delivery-receipt': 'NONBLOCK_PUSH_REST:callback:send-an-sms' },
+  },
+  // WSDL
+  { spec: 'real/wsdl/cxf-hello-world-soap11.wsdl', ops: { sayHi: 'BLOCK_SOAP', greetMe: 'BLOCK_SOAP', greetMeOneWay: 'ONEWAY', pingMe: 'BLOCK_SOAP' } },
+  { spec: 'real/wsdl/cxf-hello-world-soap12.wsdl', ops: { sayHi: 'BLOCK_SOAP', greetMe: 'BLOCK_SOAP', greetMeOneWay: 'ONEWAY', pingMe: 'BLOCK_SOAP' } },
+  { spec: 'real/wsdl/cxf-soap-header.wsdl', ops: { inHeader: 'BLOCK_SOAP', outHeader: 'BLOCK_SOAP', inoutHeader: 'BLOCK_SOAP' } },
+  { spec: 'real/wsdl/nodesoap-afip-logincms.wsdl', ops: { loginCms: 'BLOCK_SOAP' } },
+  { spec: 'real/wsdl/nodesoap-wsdlimport/main.wsdl', ops: { getLatestVersion: 'BLOCK_SOAP' } },
+  { spec: 'real/wsdl/sdi-ricezione-fatture/RicezioneFatture_v1.0.wsdl', ops: { RiceviFatture: 'BLOCK_SOAP', NotificaDecorrenzaTermini: 'ONEWAY' } },
+  {
+    spec: 'real/wsdl/spcoop-validazione-contenuti/implementazioneFruitore.wsdl',
+    ops: { esitoAggiornamentoUtenteAsincronoSimmetricoWDL: 'BLOCK_SOAP', esitoAggiornamentoUtenteAsincronoAsimmetricoWDL: 'BLOCK_SOAP' },
+  },
+  { spec: 'real/wsdl/trasparente-oneway/implementazioneErogatoreSoap11.wsdl', ops: { Notifica: 'ONEWAY' } },
+  { spec: 'real/wsdl/trasparente-oneway/implementazioneErogatoreSoap12.wsdl', ops: { Notifica: 'ONEWAY' } },
+  { spec: 'real/wsdl/trasparente-oneway/implementazioneErogatoreSoap12Security.wsdl', ops: { Notifica: 'ONEWAY' } },
+  { spec: 'real/wsdl/cxf-basic-callback.wsdl', error: /ws-addr\.xsd/ },
+  { spec: 'real/wsdl/nodesoap-marketo.wsdl', error: /AuthenticationHeader/ },
+  { spec: 'real/wsdl/nodesoap-rpcexample-soap12.wsdl', error: /encoded/ },
+  { spec: 'real/wsdl/nodesoap-xsdinclude/xsd_include.wsdl', error: /DummyList/ },
+  { spec: 'real/wsdl/spcoop-validazione-contenuti/implementazioneErogatore.wsdl', error: /encoded/ },
+];
+
+describe.skipIf(corpusMissing())('real-world specs', () => describeInspectCases(`${CORPUS}/`, CASES));
