@@ -34,7 +34,7 @@ describe('NONBLOCK_PULL_SOAP', () => {
         status: (task: { state: string }) =>
           task.state === 'done' ? { return: { status: 'done', message: 'Richiesta completata' } } : { return: { status: 'processing', message: 'Richiesta in fase di processamento' } },
       },
-    });
+    }, { store: 'memory:' });
     log.trace(provider, 'provider', 'consumer');
     const base = await provider.listen({ host: '127.0.0.1', port: 0 });
     api = new con.ProviderClient({ endpoint: `${base}/soap/nome-api/v1` });

@@ -101,14 +101,16 @@ describe('BLOCK_SOAP and rpc/literal', () => {
     await expect(client('/calc').sum({ body: { a: 1, b: 10 } })).rejects.toMatchObject({ reason: expect.stringMatching(/body\.b must be < 10/) });
   });
 
-  it('?wsdl serves the imported schemas at ?wsdl=<file>', async () => {
+  it('?wsdl serves the imported schemas at ?xsd=<file> (and at ?wsdl=<file>, as earlier versions linked them)', async () => {
     const text = await (await fetch(`${base}/shop/v1?wsdl`)).text();
     expect(text).toContain(`<soap:address location="${base}/shop/v1"/>`);
     expect(text).toContain(`location="${base}/calc"/>`);
-    expect(text).toContain(`schemaLocation="${base}/shop/v1?wsdl=common.xsd"`);
-    const xsd = await fetch(`${base}/shop/v1?wsdl=common.xsd`);
-    expect(xsd.status).toBe(200);
-    expect(await xsd.text()).toContain('<xs:element name="Stamp">');
+    expect(text).toContain(`schemaLocation="${base}/shop/v1?xsd=common.xsd"`);
+    for (const query of ['xsd', 'wsdl']) {
+      const xsd = await fetch(`${base}/shop/v1?${query}=common.xsd`);
+      expect(xsd.status).toBe(200);
+      expect(await xsd.text()).toContain('<xs:element name="Stamp">');
+    }
     expect((await fetch(`${base}/shop/v1?wsdl=../../package.json`)).status).toBe(404);
   });
 });

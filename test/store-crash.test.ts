@@ -1,36 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registerCallbacks, sendPush } from '../src/runtime/consumer.js';
 import { CorrelationRegistry } from '../src/runtime/correlation.js';
 import { SqliteStore } from '../src/runtime/store/index.js';
+import { startProvider } from './support/child.js';
 import { callbackDef, submitOp, until } from './support/push.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'accordo-crash-'));
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const script = fileURLToPath(new URL('./support/crash-provider.ts', import.meta.url));
-
-/** Starts the provider process and resolves with its URL. */
-async function startChild(file: string, log: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, file, log], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`provider process exited (${code}) before listening`)));
-  });
-  return { child, url: (JSON.parse(first) as { url: string }).url };
-}
+const startChild = (file: string, log: string) => startProvider(script, [file, log]);
 
 describe('crash', () => {
   it('a provider killed with SIGKILL while callbacks are in flight delivers every result after a restart; each handler ran once', { timeout: 60_000 }, async () => {

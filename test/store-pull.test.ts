@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { OperationDescriptor } from '../src/runtime/descriptors.js';
 import { registerProvider } from '../src/runtime/provider.js';
 import type { PullDescriptor } from '../src/runtime/pull.js';
-import { SqliteStore, StorePullTaskStore } from '../src/runtime/store/index.js';
+import { StorePullTaskStore } from '../src/runtime/engines/pull.js';
+import { SqliteStore } from '../src/runtime/store/index.js';
 import { defs, fastClock } from './support/push.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'accordo-pull-'));
@@ -73,19 +74,35 @@ describe('pull task state on the store', () => {
     await b.app.close();
   });
 
-  it('reports a task whose process died as failed once its retention is over', async () => {
-    const store = await SqliteStore.open(join(dir, 'dead.db'));
+  it('runs a task whose process died once more after its lease, with ctx.run 2, and fails one interrupted twice', async () => {
+    const store = await SqliteStore.open(join(dir, 'died.db'));
     const clock = fastClock();
-    const died = new StorePullTaskStore(store, { clock, retentionMs: 60_000 });
-    await died.create({ id: 't1', operation: 'start', state: 'running', statusUrl: '/tasks/t1', resultUrl: '/tasks/t1/result', request: { path: {}, query: {}, headers: {}, body: { n: 1 } } });
-    await expect(died.create({ id: 't1', operation: 'start', state: 'running', statusUrl: '', resultUrl: '', request: { path: {}, query: {}, headers: {}, body: {} } })).rejects.toThrow(/exists already/);
-    const other = new StorePullTaskStore(store, { clock });
-    expect(await other.get('t1')).toMatchObject({ state: 'running', statusUrl: '/tasks/t1', resultUrl: '/tasks/t1/result' });
-    await other.finish('t1', { result: 'stolen' });
-    expect((await other.get('t1'))!.state).toBe('running');
-    await clock.sleep(60_000);
-    expect(await other.get('t1')).toMatchObject({ state: 'failed', failure: 'the task did not finish within the retention period' });
-    expect(await other.get('nope')).toBeUndefined();
-    await store.close();
+    // Two tasks accepted by processes that died in their handlers: t1 once, t2 twice (its lease lapsed each time).
+    const request = (n: number) => ({ path: {}, query: {}, headers: {}, body: { n } });
+    for (const [id, deaths] of [['t1', 1], ['t2', 2]] as const) {
+      const now = clock.now();
+      await store.createTask({ id, kind: 'pull', operation: 'start', request: request(deaths), meta: { statusUrl: `/tasks/${id}`, resultUrl: `/tasks/${id}/result` }, now, expiresAt: now + 86_400_000 });
+      for (let i = 0; i < deaths; i++) await store.claimTasks({ kind: 'pull', id, operations: ['start'], states: ['pending'], owner: `dead-${i}`, now: clock.now() + i * 2000, leaseMs: 1000, limit: 1 });
+    }
+    const runs: [string, number][] = [];
+    const app = Fastify();
+    await registerProvider(
+      app,
+      { defs, operations: [pullOp] },
+      { start: { acknowledge: () => ({}), process: (req: { body: { n: number } }, ctx: { taskId: string; run: number }) => (runs.push([ctx.taskId, ctx.run]), { n: req.body.n, doubled: req.body.n * 2 }), status: (t: { state: string }) => ({ state: t.state }) } },
+      { store, clock, delivery: { pollMs: 100 } },
+    );
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const statusOf = async (id: string) => (await fetch(`${url}/tasks/${id}`, { redirect: 'manual' })).status;
+      const result = (id: string) => fetch(`${url}/tasks/${id}/result`);
+      while ((await statusOf('t1')) !== 303 || (await result('t2')).status !== 422) await new Promise((r) => setTimeout(r, 10));
+      expect(await (await result('t1')).json()).toEqual({ n: 1, doubled: 2 });
+      expect((await (await result('t2')).json()).detail).toBe('task "t2" failed: the request could not be processed');
+      expect(runs).toEqual([['t1', 2]]);
+    } finally {
+      await app.close();
+      await store.close();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { handlers } from './provider.handlers.js';
 import { WireLog } from '../shared/wire.js';
 
 export async function runDemo(log = new WireLog()) {
-  const provider = await createProviderServer(handlers);
+  const provider = await createProviderServer(handlers, { store: 'memory:' });
   log.trace(provider, 'provider', 'consumer');
   try {
     const url = await provider.listen({ host: '127.0.0.1', port: 0 });

@@ -1,7 +1,5 @@
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join, posix, relative, sep } from 'node:path';
 import type { ClassifiedAgreement, PullInteraction, Receiver } from '../classify/index.js';
-import type { JsonSchema, Operation, SoapMessage, SoapPart } from '../model/agreement.js';
+import type { Interface, JsonSchema, Operation, SoapMessage, SoapPart } from '../model/agreement.js';
 import { NameScope, camelCase, commentText, pascalCase } from '../model/names.js';
 import type { SoapMessageDescriptor, SoapOperationDescriptor, SoapPartDescriptor, SoapPullDescriptor, SoapPushDescriptor, WsdlDocuments } from '../runtime/soap/descriptors.js';
 import type { SoapReceiverDescriptor } from '../runtime/soap/consumer.js';
@@ -182,26 +180,9 @@ export function buildSoapView(classified: ClassifiedAgreement): SoapView {
   return { types, provider, receivers };
 }
 
-/** The WSDL documents a side serves at `?wsdl`: the file and those it reaches by relative location. */
-export function wsdlDocuments(file: string): WsdlDocuments {
-  const files: Record<string, string> = {};
-  const root = dirname(file);
-  const seen = new Set([file]);
-  const queue = [file];
-  while (queue.length) {
-    const current = queue.shift()!;
-    const text = readFileSync(current, 'utf8');
-    if (current !== file) files[relative(root, current).split(sep).join(posix.sep)] = text;
-    for (const m of text.matchAll(/\b(?:location|schemaLocation)\s*=\s*["']([^"']+)["']/g)) {
-      if (/^[a-z][a-z0-9+.-]*:/i.test(m[1])) continue;
-      const target = join(dirname(current), m[1]);
-      if (!seen.has(target) && existsSync(target)) {
-        seen.add(target);
-        queue.push(target);
-      }
-    }
-  }
-  return { main: readFileSync(file, 'utf8'), files };
+/** The WSDL documents served at `?wsdl`: those the loader read, as the model carries them. */
+export function wsdlDocuments(side: Interface): WsdlDocuments | undefined {
+  return side.documents;
 }
 
 function outputSchema(op: Operation): JsonSchema | undefined {

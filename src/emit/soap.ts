@@ -24,7 +24,7 @@ export async function emitSoap(classified: ClassifiedAgreement, options: EmitOpt
           title,
           basePath: agreement.provider.basePath,
           typeImports: imports(view.provider.flatMap((o) => (o.isPullStep ? [] : [o.requestType, o.ackType, o.statusType, o.resultType, o.outputType]))),
-          wsdl: wsdlDocuments(agreement.provider.source.file),
+          wsdl: wsdlDocuments(agreement.provider),
         },
       },
       { path: 'provider.handlers.ts', template: 'soap-provider.handlers.ts.hbs', owned: false, data: { ...view, title } },
@@ -43,7 +43,7 @@ export async function emitSoap(classified: ClassifiedAgreement, options: EmitOpt
           callbackBasePath: callbackSpecOf(classified)?.basePath ?? '',
           typeImports: imports([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.outputType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])]),
           callbacks: view.receivers.map((r) => r.descriptor),
-          wsdl: callbackSpecOf(classified) ? wsdlDocuments(callbackSpecOf(classified)!.source.file) : undefined,
+          wsdl: callbackSpecOf(classified) && wsdlDocuments(callbackSpecOf(classified)!),
         },
       },
     );

@@ -244,12 +244,28 @@ export interface SpecSource {
   version: string;
 }
 
+/**
+ * The texts of the documents a spec was read from, for outputs that serve them (a provider's
+ * `?wsdl`): nothing downstream of load reads the spec files again.
+ */
+export interface SpecDocuments {
+  /** The entry document. */
+  main: string;
+  /**
+   * Every other document it imports or includes, at any depth, keyed by its path relative to
+   * the entry document's folder with `/` separators (`common/types.xsd`, `../shared/codes.xsd`).
+   */
+  files: Record<string, string>;
+}
+
 /** One side's interface: the provider's API or the consumer's callback API. */
 export interface Interface {
   title: string;
   version: string;
   description?: string;
   source: SpecSource;
+  /** The documents of a WSDL spec, as read (absent for OpenAPI). */
+  documents?: SpecDocuments;
   /** Base path the spec's servers declare (e.g. `/rest/nome-api/v1`), `""` when none. */
   basePath: string;
   operations: Operation[];

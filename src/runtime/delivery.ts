@@ -1,9 +1,5 @@
-import type { FastifyBaseLogger } from 'fastify';
-import { CORRELATION_HEADER, type OperationDescriptor } from './descriptors.js';
-import { declaredResponse } from './http.js';
-import { send, type OutboundOptions } from './outbound.js';
-import { refusalOf, urlRefusal, type ReplyToPolicy } from './reply-to.js';
-import type { Validators } from './validation.js';
+import type { OutboundOptions } from './outbound.js';
+import { refusalOf, type ReplyToPolicy } from './reply-to.js';
 
 /** When and how often a failed callback is tried again (CART rules: only temporary failures). */
 export interface RetryPolicy {
@@ -37,13 +33,6 @@ export function backoff(policy: RetryPolicy, attempt: number, retryAfter?: strin
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
-export interface CallbackDelivery {
-  url: string;
-  correlationId: string;
-  callback: OperationDescriptor;
-  body: unknown;
-}
-
 /** How a callback ended, as `onDelivery` reports it. */
 export type DeliveryOutcome =
   | { state: 'delivered'; status: number; attempts: number; ack: unknown }
@@ -65,59 +54,44 @@ export interface AttemptOptions {
 }
 
 /**
- * Sends a callback once (step 3) and reads the consumer's acknowledgement (step 4). A 307/308
- * redirect is followed only to a target the policy accepts (the connection itself is checked
- * again by the guarded fetch); other redirects would turn the POST into a GET and are final.
- * Throws only when `outbound.signal` aborted it (shutdown): that attempt does not count.
+ * What a callback's answer means for trying again, for both bindings (docs/delivery.md, "Which
+ * failures are retried"): a SOAP Fault decides by its code (Receiver/Server: the consumer failed,
+ * temporary; Sender/Client and the others: the message is wrong, permanent), like an HTTP 5xx
+ * against a 4xx; otherwise the status decides (CART: 429, 502, 503, 504 temporary, unless a 429
+ * says its limit is exceeded). Redirects are the binding's to follow before this is asked.
  */
-export async function attemptCallback(delivery: CallbackDelivery, validators: Validators, log: FastifyBaseLogger, options: AttemptOptions): Promise<AttemptResult> {
-  const { callback } = delivery;
-  const headers: Record<string, string> = { [CORRELATION_HEADER.toLowerCase()]: delivery.correlationId, 'content-type': callback.body?.mediaTypes[0] ?? 'application/json' };
-  let url = delivery.url;
-  for (let hop = 0; ; hop++) {
-    let res;
-    try {
-      res = await send(callback.method, url, { ...headers }, delivery.body, { ...options.outbound, timeoutMs: options.timeoutMs });
-    } catch (e) {
-      if (options.outbound.signal?.aborted) throw e;
-      const refused = refusalOf(e);
-      if (refused) return { kind: 'permanent', reason: `callback target refused: ${refused.reason}` };
-      const cause = (e as { cause?: { message?: string; code?: string } }).cause;
-      if ((e as Error).name === 'TimeoutError') return { kind: 'temporary', reason: 'timeout' };
-      return { kind: 'temporary', reason: `network error: ${cause?.code ?? cause?.message ?? (e as Error).message}` };
-    }
-    const { status, body } = res;
-    if (status >= 200 && status < 300) {
-      const declared = declaredResponse(callback.responses, status);
-      if (declared?.schema && !validators.compile(declared.schema)(body)) {
-        log.warn({ correlationId: delivery.correlationId, status }, 'callback acknowledged with an ACK that does not match its schema');
-      }
-      return { kind: 'delivered', status, ack: body };
-    }
-    if (status >= 300 && status < 400) {
-      const location = res.headers.get('location');
-      if ((status !== 307 && status !== 308) || !location) return { kind: 'permanent', status, body, reason: `HTTP ${status} redirect not followed` };
-      if (hop >= (options.maxRedirects ?? 3)) return { kind: 'permanent', status, body, reason: 'too many redirects' };
-      let next: URL;
-      try {
-        next = new URL(location, url);
-      } catch {
-        return { kind: 'permanent', status, body, reason: `HTTP ${status} redirect to an invalid URL` };
-      }
-      const why = urlRefusal(next, options.replyTo);
-      if (why) return { kind: 'permanent', status, body, reason: `HTTP ${status} redirect to a refused target: ${why}` };
-      url = next.href;
-      continue;
-    }
-    if (status === 429 && isLimitExceeded(body)) return { kind: 'permanent', status, body, reason: 'HTTP 429 limit exceeded' };
-    if (isTemporary(status)) return { kind: 'temporary', status, body, retryAfter: res.headers.get('retry-after'), reason: `HTTP ${status}` };
-    return { kind: 'permanent', status, body, reason: `HTTP ${status}` };
+export function classifyAnswer(answer: {
+  status: number;
+  body?: unknown;
+  retryAfter?: string | null;
+  /** The Fault code of a SOAP answer that is a Fault. */
+  fault?: { code: string; reason: string };
+  /** A 429 whose body says the quota is exhausted (CART "limit exceeded"): not retried. */
+  limitExceeded?: boolean;
+}): AttemptResult {
+  const { status, body } = answer;
+  if (status >= 200 && status < 300) return { kind: 'delivered', status, ack: body };
+  if (answer.fault) {
+    const reason = `SOAP Fault ${answer.fault.code}: ${answer.fault.reason}`;
+    // SOAP 1.1 writes Server (and dotted subcodes such as Server.Busy); SOAP 1.2 writes Receiver.
+    if (/^(Receiver|Server)(\.|$)/.test(answer.fault.code)) return { kind: 'temporary', status, body, retryAfter: answer.retryAfter, reason };
+    return { kind: 'permanent', status, body, reason };
   }
+  if (status === 429 && answer.limitExceeded) return { kind: 'permanent', status, body, reason: 'HTTP 429 limit exceeded' };
+  if (isTemporary(status)) return { kind: 'temporary', status, body, retryAfter: answer.retryAfter, reason: `HTTP ${status}` };
+  return { kind: 'permanent', status, body, reason: `HTTP ${status}` };
 }
 
-/** CART: a 429 whose problem says the quota is exhausted ("limit exceeded") is not retried. */
-function isLimitExceeded(body: unknown): boolean {
-  if (!body || typeof body !== 'object') return false;
-  const text = `${(body as { title?: unknown }).title ?? ''} ${(body as { detail?: unknown }).detail ?? ''}`;
-  return /limit\s*exceeded/i.test(text);
+/**
+ * An attempt that got no answer: a target the X-ReplyTo policy refused at connect time is
+ * permanent; a timeout or a network error is temporary. Rethrows when the shutdown aborted it
+ * (that attempt does not count).
+ */
+export function unanswered(e: unknown, options: AttemptOptions): AttemptResult {
+  if (options.outbound.signal?.aborted) throw e;
+  const refused = refusalOf(e);
+  if (refused) return { kind: 'permanent', reason: `callback target refused: ${refused.reason}` };
+  if ((e as Error).name === 'TimeoutError') return { kind: 'temporary', reason: 'timeout' };
+  const cause = (e as { cause?: { message?: string; code?: string } }).cause;
+  return { kind: 'temporary', reason: `network error: ${cause?.code ?? cause?.message ?? (e as Error).message}` };
 }

@@ -123,6 +123,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const p = toProblem(error as Error, request);
     if (p.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (error instanceof ProblemError) reply.headers(error.headers);
     return sendProblem(reply, p);
   });
 }

@@ -8,18 +8,12 @@ export { problem, ProblemError, PROBLEM_JSON, type Problem } from './problem.js'
 export { Validators } from './validation.js';
 export type { IncomingRequest } from './http.js';
 export { createServer, DEFAULT_TRANSACTION_HEADER, type ServerOptions } from './server.js';
-export {
-  registerProvider,
-  type BlockingHandler,
-  type HandlerResponse,
-  type DeliveryOptions,
-  type OneWayHandler,
-  type ProviderDefinition,
-  type ProviderOptions,
-  type PushContext,
-  type PushHandler,
-  type RequestContext,
-} from './provider.js';
+// One engine per pattern (push, pull, blocking, one-way), whatever the binding; their handler types.
+export type { BlockingHandler } from './engines/blocking.js';
+export type { OneWayHandler, RequestContext } from './engines/oneway.js';
+export type { PushContext, PushHandler } from './engines/push.js';
+export type { DeliveryOptions, TaskOptions } from './engines/tasks.js';
+export { registerProvider, type HandlerResponse, type ProviderDefinition, type ProviderOptions } from './provider.js';
 export {
   registerCallbacks,
   sendPush,
@@ -32,7 +26,7 @@ export {
   type ClientResponse,
   type PushAccepted,
 } from './consumer.js';
-export type { ProcessContext } from './worker.js';
+export type { ProcessContext, PullProcessContext } from './worker.js';
 export { CorrelationRegistry, CallbackTimeoutError, type CorrelationOptions } from './correlation.js';
 export { UnexpectedResponseError, type OutgoingRequest, type OutboundOptions } from './outbound.js';
 export { DEFAULT_RETRY, type RetryPolicy, type DeliveryOutcome } from './delivery.js';
@@ -54,7 +48,6 @@ export {
   openStore,
   PostgresStore,
   SqliteStore,
-  StorePullTaskStore,
   TASK_STATES,
   type CorrelationRecord,
   type Store,
@@ -68,6 +61,7 @@ export {
   fetchPullResult,
   submitPull,
   MemoryPullTaskStore,
+  StorePullTaskStore,
   PullTimeoutError,
   type PollOptions,
   type PullAccepted,

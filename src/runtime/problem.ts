@@ -42,7 +42,13 @@ export function problem(status: number, detail?: string, extra: Partial<Problem>
 /** Thrown by runtime or handler code to answer with a problem; only what it carries is sent. */
 export class ProblemError extends Error {
   readonly problem: Problem;
-  constructor(status: number, detail?: string, extra: Partial<Problem> = {}) {
+  constructor(
+    status: number,
+    detail?: string,
+    extra: Partial<Problem> = {},
+    /** HTTP headers the answer carries besides the problem (e.g. `Retry-After` on a 503). */
+    readonly headers: Record<string, string> = {},
+  ) {
     super(detail ?? TITLES[status] ?? 'Error');
     this.name = 'ProblemError';
     this.problem = problem(status, detail, extra);

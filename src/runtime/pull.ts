@@ -1,10 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OperationDescriptor } from './descriptors.js';
+import { acceptPull, findPullTask, type PullHandler, type PullTaskStore } from './engines/pull.js';
+import type { TaskRuntime } from './engines/tasks.js';
 import { declaredResponse, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
 import { callOperation, send, UnexpectedResponseError, type OutgoingRequest } from './outbound.js';
 import { ProblemError } from './problem.js';
 import type { Validators } from './validation.js';
+
+// The pull engine's types, under the names generated REST code has always used.
+export { MemoryPullTaskStore, StorePullTaskStore, type PullContext, type PullHandler, type PullTask, type PullTaskStore, type TaskState } from './engines/pull.js';
 
 /**
  * NONBLOCK_PULL_REST: `POST` → `202` + ACK + `Location: <status URL>`; `GET <status URL>` →
@@ -22,63 +26,10 @@ export interface PullDescriptor extends OperationDescriptor {
   };
 }
 
-export type TaskState = 'running' | 'done' | 'failed';
-
-/** What a status body is built from. */
-export interface PullTask {
-  id: string;
-  operation: string;
-  state: TaskState;
-  /** The status URL as sent in `Location` (202) and `Content-Location` (303). */
-  statusUrl: string;
-  /** The result URL as sent in the 303's `Location` (set once done). */
-  resultUrl: string;
-  /** Why the task failed, when it did (no internals: what `process` threw as a ProblemError, or a generic text). */
-  failure?: string;
-}
-
-export interface PullContext {
-  taskId: string;
-  log: FastifyBaseLogger;
-}
-
-/**
- * A NONBLOCK_PULL operation's handler: `acknowledge` builds the 202's ACK body; `process` computes
- * the result after the 202 is sent; `status` builds the body of the status answers (200 while
- * running, 303 once done).
- */
-export interface PullHandler<Req, Ack, Status, Result> {
-  acknowledge(request: Req, ctx: PullContext): Ack | Promise<Ack>;
-  process(request: Req, ctx: PullContext): Result | Promise<Result>;
-  status(task: PullTask): Status | Promise<Status>;
-}
-
-/** Where pull tasks live. The in-memory store is the default; a durable store implements the same. */
-export interface PullTaskStore {
-  create(task: PullTask & { request: IncomingRequest }): Promise<void>;
-  get(id: string): Promise<(PullTask & { result?: unknown }) | undefined>;
-  finish(id: string, outcome: { result: unknown } | { failure: string }): Promise<void>;
-}
-
-export class MemoryPullTaskStore implements PullTaskStore {
-  private readonly tasks = new Map<string, PullTask & { result?: unknown }>();
-  async create(task: PullTask): Promise<void> {
-    this.tasks.set(task.id, { id: task.id, operation: task.operation, state: 'running', statusUrl: task.statusUrl, resultUrl: task.resultUrl });
-  }
-  async get(id: string) {
-    return this.tasks.get(id);
-  }
-  async finish(id: string, outcome: { result: unknown } | { failure: string }): Promise<void> {
-    const task = this.tasks.get(id);
-    if (!task) return;
-    if ('result' in outcome) Object.assign(task, { state: 'done', result: outcome.result });
-    else Object.assign(task, { state: 'failed', failure: outcome.failure });
-  }
-}
-
 export interface PullProviderOptions {
   /** Supplies the task id of an accepted request (default: a random UUID). */
   taskId?: (operationId: string, request: IncomingRequest) => string | Promise<string>;
+  /** @deprecated Pull tasks live in the provider's `store`; a StorePullTaskStore given here lends its store. */
   store?: PullTaskStore;
   /** Public base URL of the provider: makes `Location` absolute (default: an absolute path). */
   publicUrl?: string;
@@ -90,15 +41,14 @@ function fill(template: string, values: Record<string, unknown>): string {
   return template.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(String(values[name] ?? '')));
 }
 
-/** Registers the three routes of one pull operation. */
+/** NONBLOCK_PULL_REST: the pull engine's three steps as routes (task id in the status and result URLs). */
 export function registerPull(
   app: FastifyInstance,
   op: PullDescriptor,
   handler: PullHandler<IncomingRequest, unknown, unknown, unknown>,
   validators: Validators,
   options: PullProviderOptions,
-  store: PullTaskStore,
-  pending: Set<Promise<unknown>>,
+  tasks: TaskRuntime,
 ): void {
   const { status, result, taskParam } = op.pull;
   const base = (options.publicUrl ?? '').replace(/\/+$/, '') + app.prefix;
@@ -111,8 +61,8 @@ export function registerPull(
     const params = req.params as Record<string, string>;
     const index = routePath(which.path).names.indexOf(taskParam);
     const id = params[`p${index}`];
-    const task = id === undefined ? undefined : await store.get(id);
-    if (!task || task.operation !== op.id) throw new ProblemError(404, `unknown task ${JSON.stringify(id ?? '')}`);
+    const task = id === undefined ? undefined : await findPullTask(tasks, op.id, id);
+    if (!task) throw new ProblemError(404, `unknown task ${JSON.stringify(id ?? '')}`);
     return task;
   };
 
@@ -121,24 +71,12 @@ export function registerPull(
     url: routePath(op.path).url,
     handler: async (req: FastifyRequest, reply: FastifyReply) => {
       const request = parse(req);
-      const id = options.taskId ? await options.taskId(op.id, request) : randomUUID();
-      const values = { ...request.path, [taskParam]: id };
-      const statusUrl = base + fill(status.path, values);
-      const task: PullTask = { id, operation: op.id, state: 'running', statusUrl, resultUrl: base + fill(result.path, values) };
-      const ctx: PullContext = { taskId: id, log: req.log.child({ taskId: id }) };
-      const ack = await handler.acknowledge(request, ctx);
-      await store.create({ ...task, request });
-      await sendJson(reply, 202, ack, { Location: statusUrl }, accepted?.mediaTypes[0]);
-      const job = (async () => {
-        try {
-          await store.finish(id, { result: await handler.process(request, ctx) });
-        } catch (e) {
-          ctx.log.error({ err: e }, 'pull processing failed');
-          await store.finish(id, { failure: e instanceof ProblemError ? (e.problem.detail ?? e.problem.title) : 'the request could not be processed' });
-        }
-      })();
-      pending.add(job);
-      void job.finally(() => pending.delete(job));
+      const urls = (id: string) => {
+        const values = { ...request.path, [taskParam]: id };
+        return { statusUrl: base + fill(status.path, values), resultUrl: base + fill(result.path, values) };
+      };
+      const { ack, statusUrl } = await acceptPull(tasks, op.id, request, handler, req.log, { taskId: options.taskId, urls });
+      return sendJson(reply, 202, ack, { Location: statusUrl }, accepted?.mediaTypes[0]);
     },
   });
 

@@ -1,12 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
-import { attemptCallback, backoff, type AttemptOptions, type AttemptResult, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
-import type { PushDescriptor } from './descriptors.js';
-import { validationProblem, type IncomingRequest } from './http.js';
+import { backoff, type AttemptOptions, type AttemptResult, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
 import type { OutboundOptions } from './outbound.js';
 import type { ReplyToPolicy } from './reply-to.js';
 import type { Store, TaskRecord } from './store/types.js';
-import type { Validators } from './validation.js';
 
 /** What a push handler's `process` gets. */
 export interface ProcessContext {
@@ -23,34 +20,47 @@ export interface ProcessContext {
   signal: AbortSignal;
 }
 
+/** What a pull handler's `process` gets: the task id (the CorrelationID, for SOAP), and the same run count and signal. */
+export interface PullProcessContext {
+  taskId: string;
+  log: FastifyBaseLogger;
+  /** 1 normally; 2 when the process that ran it first died before storing its result (see docs/delivery.md). */
+  run: number;
+  signal: AbortSignal;
+}
+
 /**
- * What the worker needs of one push operation, whatever its format: run the handler, check its
- * result, and make one callback attempt (REST: JSON POST; SOAP: an envelope).
+ * What the worker needs of one push operation, whatever its binding: run the handler, check its
+ * result, and make one callback attempt (JSON: a request; SOAP: an envelope).
  */
 export interface PushJob {
-  process: (request: IncomingRequest, ctx: ProcessContext) => unknown;
+  kind: 'push';
+  process: (request: unknown, ctx: ProcessContext) => unknown;
   /** Throws when a handler's result is not what the callback carries (it is then a dead letter). */
   checkResult: (result: unknown) => void;
   /** Sends the callback once and reads the acknowledgement. */
   attempt: (delivery: { url: string; correlationId: string; body: unknown }, options: AttemptOptions, log: FastifyBaseLogger) => Promise<AttemptResult>;
 }
 
-/** The push job of a REST operation: its callback is a JSON request validated against the spec. */
-export function restPushJob(op: PushDescriptor, process: PushJob['process'], validators: Validators): PushJob {
-  const schema = op.callback.body?.schema;
-  const validate = schema ? validators.compile(schema) : undefined;
-  return {
-    process,
-    checkResult: (result) => {
-      if (validate && !validate(result)) throw validationProblem('callback body', validate.errors ?? []);
-    },
-    attempt: (d, options, log) => attemptCallback({ ...d, body: d.body === null && !op.callback.body ? undefined : d.body, callback: op.callback }, validators, log, options),
-  };
+/** What the worker needs of one pull operation: run the handler; its result is what the client fetches. */
+export interface PullJob {
+  kind: 'pull';
+  process: (request: unknown, ctx: PullProcessContext) => unknown;
+  /** What a failed run leaves on the task for the client: the binding's own error's text, or a generic one. */
+  failureOf: (error: unknown) => string;
 }
+
+export type TaskJob = PushJob | PullJob;
+
+/**
+ * How many times a pull handler is started at most: a run whose process died (or whose lease
+ * lapsed) is followed by exactly one more; a task interrupted twice fails rather than taking
+ * down every process that picks it up.
+ */
+export const MAX_PULL_RUNS = 2;
 
 export interface WorkerOptions {
   store: Store;
-  validators: Validators;
   log: FastifyBaseLogger;
   clock: Clock;
   /** This instance's name in leases. */
@@ -72,13 +82,14 @@ export interface WorkerOptions {
 }
 
 /**
- * Works off accepted push requests from the store: runs the handler once and stores its result
- * (`pending` → `ready`), then delivers the callback, one attempt per claim, rescheduling
- * temporary failures with backoff (`ready` → `delivered` | `dead`). Every step is done under a
- * lease and written back before the lease is released, so a crash loses nothing: another
- * instance, or this one after a restart, picks the task up where it was.
+ * Works off accepted push requests and pull tasks from the store: runs the handler and stores its
+ * result (push: `pending` → `ready`; pull: `pending` → `delivered`, the result the client
+ * fetches), then, for push, delivers the callback, one attempt per claim, rescheduling temporary
+ * failures with backoff (`ready` → `delivered` | `dead`). Every step is done under a lease and
+ * written back before the lease is released, so a crash loses nothing: another instance, or this
+ * one after a restart, picks the task up where it was.
  */
-export class PushWorker {
+export class TaskWorker {
   private stopping = false;
   private woken = false;
   private wakeup?: AbortController;
@@ -88,13 +99,14 @@ export class PushWorker {
   private deliveries = 0;
   private lastSweep = Number.NEGATIVE_INFINITY;
   private readonly shutdown = new AbortController();
-  private readonly operations: string[];
+  /** The operations of each kind of task this worker has jobs for. */
+  private readonly operations: Record<TaskJob['kind'], string[]> = { push: [], pull: [] };
 
   constructor(
-    private readonly jobs: Map<string, PushJob>,
+    private readonly jobs: Map<string, TaskJob>,
     private readonly o: WorkerOptions,
   ) {
-    this.operations = [...jobs.keys()];
+    for (const [operation, job] of jobs) this.operations[job.kind].push(operation);
   }
 
   start(): void {
@@ -134,10 +146,11 @@ export class PushWorker {
       this.woken = false;
       try {
         await this.sweep();
-        await this.fill('pending', this.o.handlerConcurrency - this.handlers);
-        await this.fill('ready', this.o.deliveryConcurrency - this.deliveries);
+        await this.fill('push', 'pending', this.o.handlerConcurrency - this.handlers);
+        await this.fill('pull', 'pending', this.o.handlerConcurrency - this.handlers);
+        await this.fill('push', 'ready', this.o.deliveryConcurrency - this.deliveries);
       } catch (e) {
-        this.o.log.error({ err: e }, 'push worker: store unavailable, trying again');
+        this.o.log.error({ err: e }, 'task worker: store unavailable, trying again');
       }
       if (this.woken || this.stopping) continue;
       this.wakeup = new AbortController();
@@ -145,11 +158,12 @@ export class PushWorker {
     }
   }
 
-  private async fill(state: 'pending' | 'ready', free: number): Promise<void> {
-    if (free <= 0 || this.stopping) return;
+  private async fill(kind: TaskJob['kind'], state: 'pending' | 'ready', free: number): Promise<void> {
+    const operations = this.operations[kind];
+    if (free <= 0 || this.stopping || operations.length === 0) return;
     const tasks = await this.o.store.claimTasks({
-      kind: 'push',
-      operations: this.operations,
+      kind,
+      operations,
       states: [state],
       owner: this.o.owner,
       now: this.o.clock.now(),
@@ -160,7 +174,7 @@ export class PushWorker {
       if (state === 'pending') this.handlers++;
       else this.deliveries++;
       const work = (state === 'pending' ? this.handle(task) : this.deliver(task))
-        .catch((e) => this.o.log.error({ err: e, correlationId: task.id }, 'push worker: could not record the outcome; the task is retried when its lease lapses'))
+        .catch((e) => this.o.log.error({ err: e, correlationId: task.id }, 'task worker: could not record the outcome; the task is retried when its lease lapses'))
         .finally(() => {
           if (state === 'pending') this.handlers--;
           else this.deliveries--;
@@ -185,12 +199,13 @@ export class PushWorker {
 
   private async handle(task: TaskRecord): Promise<void> {
     const job = this.jobs.get(task.operation)!;
+    if (job.kind === 'pull') return this.handlePull(task, job);
     const log = this.o.log.child({ correlationId: task.id, operation: task.operation });
     if (task.runs > 1) log.warn({ run: task.runs }, 'an earlier run of this handler was interrupted; running it again');
     const ctx: ProcessContext = { correlationId: task.id, replyTo: task.replyTo ?? '', log, run: task.runs, signal: this.shutdown.signal };
     let result: unknown;
     try {
-      result = await this.leased(task.id, async () => job.process(task.request as IncomingRequest, ctx));
+      result = await this.leased(task.id, async () => job.process(task.request, ctx));
       job.checkResult(result);
     } catch (e) {
       const reason = `processing failed: ${(e as Error).message}`;
@@ -205,8 +220,31 @@ export class PushWorker {
     if (!saved) log.error('the lease was lost while the handler ran; its result is dropped and the other run counts');
   }
 
+  /** Runs a pull task's handler; its result (or failure) is what the status and result operations answer. */
+  private async handlePull(task: TaskRecord, job: PullJob): Promise<void> {
+    const log = this.o.log.child({ taskId: task.id, operation: task.operation });
+    const { store, owner, clock } = this.o;
+    if (task.runs > MAX_PULL_RUNS) {
+      log.error({ run: task.runs }, 'pull handler interrupted twice; the task fails instead of running a third time');
+      await store.updateTask(task.id, owner, { state: 'dead', lastError: 'the request could not be processed', release: true }, clock.now());
+      return;
+    }
+    if (task.runs > 1) log.warn({ run: task.runs }, 'an earlier run of this handler was interrupted; running it again');
+    const ctx: PullProcessContext = { taskId: task.id, log, run: task.runs, signal: this.shutdown.signal };
+    let outcome: { state: 'delivered'; result: unknown } | { state: 'dead'; lastError: string };
+    try {
+      outcome = { state: 'delivered', result: (await this.leased(task.id, async () => job.process(task.request, ctx))) ?? null };
+    } catch (e) {
+      log.error({ err: e }, 'pull processing failed');
+      outcome = { state: 'dead', lastError: job.failureOf(e) };
+    }
+    if (!(await store.updateTask(task.id, owner, { ...outcome, release: true }, clock.now()))) {
+      log.error('the lease was lost while the handler ran; its result is dropped and the other run counts');
+    }
+  }
+
   private async deliver(task: TaskRecord): Promise<void> {
-    const job = this.jobs.get(task.operation)!;
+    const job = this.jobs.get(task.operation) as PushJob;
     const log = this.o.log.child({ correlationId: task.id, operation: task.operation });
     const attempts = task.attempts + 1;
     const body = task.result;
@@ -254,6 +292,10 @@ export class PushWorker {
     this.lastSweep = now;
     for (const t of await this.o.store.expireTasks(now)) {
       const reason = t.lastError ?? (t.result === undefined ? 'never processed' : 'not delivered');
+      if (t.kind === 'pull') {
+        this.o.log.warn({ taskId: t.id, operation: t.operation, createdAt: new Date(t.createdAt).toISOString() }, 'pull task expired: retention period over before it was processed');
+        continue;
+      }
       this.o.log.warn(
         { correlationId: t.id, operation: t.operation, attempts: t.attempts, lastStatus: t.lastStatus, reason, createdAt: new Date(t.createdAt).toISOString() },
         'push request expired: retention period over before its callback was delivered',
@@ -262,6 +304,13 @@ export class PushWorker {
         this.o.onDelivery?.(t.operation, t.id, { state: 'expired', status: t.lastStatus, attempts: t.attempts, reason, lastBody: t.lastResponse });
       }
     }
-    await this.o.store.purgeTasks({ kind: 'push', states: ['delivered'], updatedBefore: now - this.o.retentionMs }, now);
+    // Delivered callbacks and handed-over pull results are kept for the retention period, then forgotten.
+    for (const kind of ['push', 'pull'] as const) {
+      if (this.operations[kind].length) await this.o.store.purgeTasks({ kind, states: ['delivered'], updatedBefore: now - this.o.retentionMs }, now);
+    }
   }
 }
+
+/** The worker's former name, from when it ran push requests only. */
+export const PushWorker = TaskWorker;
+export type PushWorker = TaskWorker;

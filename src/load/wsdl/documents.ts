@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { dirname, posix, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SpecDocuments } from '../../model/agreement.js';
 import { SpecError } from '../errors.js';
 import { type QName, type XmlElement, childrenOf, decodeXml, parseXml, qkey, resolveQName } from './xml.js';
 
@@ -39,6 +40,8 @@ export class WsdlSet {
   readonly definitions: XmlElement[] = [];
   readonly schemas: SchemaDoc[] = [];
   private readonly parsed = new Map<string, XmlElement>();
+  /** The text of every document read, by absolute path, in the order they were read (the entry first). */
+  readonly texts = new Map<string, string>();
   /** Schema elements already indexed, with the namespaces they were indexed in (a chameleon file can be included into several). */
   private readonly schemaSeen = new Map<XmlElement, Set<string>>();
   private readonly wsdlSeen = new Set<string>();
@@ -56,6 +59,16 @@ export class WsdlSet {
     }
     await set.addDefinitions(root, file);
     return set;
+  }
+
+  /**
+   * The documents as the model carries them: the entry's text, and every other document's keyed
+   * by its path relative to the entry's folder (POSIX separators, `../` when outside it), sorted.
+   */
+  documents(entry: string): SpecDocuments {
+    const root = dirname(entry);
+    const files = [...this.texts].filter(([path]) => path !== entry).map(([path, text]) => [relativePath(root, path).split(sep).join(posix.sep), text] as const);
+    return { main: this.texts.get(entry) ?? '', files: Object.fromEntries(files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
   }
 
   xsdComponent(kind: XsdKind, q: QName): Component | undefined {
@@ -81,8 +94,10 @@ export class WsdlSet {
       if (!from) throw new SpecError(why, path);
       throw new SpecError(`cannot read ${attr}="${from.attrs[attr!]}" (${path}): ${why}`, from.doc.file, undefined, from.line);
     }
-    const root = parseXml(path, decodeXml(bytes)).root;
+    const text = decodeXml(bytes);
+    const root = parseXml(path, text).root;
     this.parsed.set(path, root);
+    this.texts.set(path, text);
     return root;
   }
 

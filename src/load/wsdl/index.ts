@@ -101,6 +101,7 @@ class WsdlReader {
       version: '',
       description: documentation(root),
       source: { file: path, format: 'wsdl', version: '1.1' },
+      documents: this.set.documents(path),
       basePath: '',
       operations,
     };

@@ -9,7 +9,8 @@ import { XmlCodec } from './codec.js';
 import { isSoapPull, isSoapPush, type SoapOperationDescriptor, type SoapServiceDefinition } from './descriptors.js';
 import { PrefixMap, SoapFaultError, buildEnvelope, parseEnvelope, readFault, soapHeaders, type ParsedEnvelope } from './envelope.js';
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
-import { checkEnvelopeVersion, endpointVersions, installFaultHandler, installSoapParsers, rewriteWsdl, sendEnvelope, sendFault } from './provider.js';
+import { checkEnvelopeVersion, endpointVersions, installFaultHandler, installSoapParsers, sendEnvelope, sendFault } from './provider.js';
+import { serveWsdl } from './wsdl.js';
 import { inputLimits } from '../limits.js';
 import { XmlError } from './xml.js';
 
@@ -234,9 +235,12 @@ export async function registerSoapCallbacks(
     if (def.wsdl) {
       const wsdl = def.wsdl;
       app.get(path, async (req, reply) => {
-        if (!('wsdl' in (req.query as object))) return sendFault(reply.header('allow', 'POST, GET'), def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        const query = req.query as Record<string, unknown>;
+        if (!('wsdl' in query) && !('xsd' in query)) return sendFault(reply.header('allow', 'POST, GET'), def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
         const origin = `${req.protocol}://${req.host}`;
-        return reply.type('text/xml; charset=utf-8').send(rewriteWsdl(wsdl.main, origin + app.prefix, origin + req.url.split('?')[0], wsdl));
+        const served = serveWsdl(wsdl, query, origin + app.prefix, origin + req.url.split('?')[0]);
+        if (served === undefined) return sendFault(reply, def.callbacks[0].version, 404, 'Sender', `no document ${JSON.stringify(query.xsd ?? query.wsdl)}`);
+        return reply.type('text/xml; charset=utf-8').send(served);
       });
     }
   }

@@ -1,14 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { problemFault, soapFailure, soapPushJob } from '../codecs/soap.js';
+import type { BlockingHandler } from '../engines/blocking.js';
+import { PendingWork, runOneWay, type OneWayHandler, type RequestContext } from '../engines/oneway.js';
+import { acceptPull, findPullTask, pullJob, storeOfPullOption, type PullHandler, type PullTaskStore } from '../engines/pull.js';
+import { acceptPush, type PushAcceptOptions, type PushHandler } from '../engines/push.js';
+import { startTaskRuntime, type TaskOptions, type TaskRuntime } from '../engines/tasks.js';
 import { ProblemError } from '../problem.js';
-import { acceptPush, startPushRuntime, type ProviderOptions, type PushContext, type PushHandler, type PushRuntime } from '../provider.js';
-import type { PushJob } from '../worker.js';
-import { MemoryPullTaskStore, type PullContext, type PullTask, type PullTaskStore } from '../pull.js';
-import { checkReplyTo } from '../reply-to.js';
 import { Validators } from '../validation.js';
+import type { TaskJob } from '../worker.js';
 import { XmlCodec } from './codec.js';
-import { attemptSoapCallback } from './delivery.js';
-import { isSoapPull, isSoapPush, type SoapOperationDescriptor, type SoapPullDescriptor, type SoapPushDescriptor, type SoapServiceDefinition, type WsdlDocuments } from './descriptors.js';
+import { isSoapPull, isSoapPush, type SoapOperationDescriptor, type SoapPullDescriptor, type SoapPushDescriptor, type SoapServiceDefinition } from './descriptors.js';
 import {
   PrefixMap,
   SoapFaultError,
@@ -24,17 +25,15 @@ import {
   type SoapVersion,
 } from './envelope.js';
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
-import { QNameTable, XmlError, decodeXml, escapeAttr, type XmlElement } from './xml.js';
+import { serveWsdl } from './wsdl.js';
+import { QNameTable, XmlError, decodeXml, type XmlElement } from './xml.js';
 import { charsetOf } from '../charset.js';
 import { inputLimits } from '../limits.js';
+import type { ProviderOptions } from '../provider.js';
 import { setErrorFormat } from '../server.js';
 
-/** What every SOAP handler gets besides the request. */
-export interface SoapContext {
-  log: FastifyBaseLogger;
-  /** The raw Fastify request, for what the WSDL does not describe (auth, tracing). */
-  raw: FastifyRequest;
-}
+/** What every SOAP handler gets besides the request: the same as a REST handler. */
+export type SoapContext = RequestContext;
 
 /** A SOAP response as a blocking handler returns it: the output body and any output header parts. */
 export interface SoapReply<Body, Headers> {
@@ -42,37 +41,33 @@ export interface SoapReply<Body, Headers> {
   headers?: Headers;
 }
 
-/** A BLOCK_SOAP operation's handler. Throw a SoapFaultError to answer with a declared fault. */
-export type SoapHandler<Req, Res> = (request: Req, ctx: SoapContext) => Res | Promise<Res>;
-
-/** A one-way operation's handler: it runs after the `202` is sent. */
-export type OneWayHandler<Req> = (request: Req, ctx: SoapContext) => void | Promise<void>;
+/** A BLOCK_SOAP operation's handler (the blocking engine's). Throw a SoapFaultError to answer with a declared fault. */
+export type SoapHandler<Req, Res> = BlockingHandler<Req, Res>;
 
 /**
- * Options of a SOAP provider. Accepted push requests are stored and delivered exactly as the
- * REST provider's (`store`, `retentionMs`, `delivery`, `retry`, `replyTo`...: see ProviderOptions).
+ * A NONBLOCK_PULL_SOAP request operation's handler: the pull engine's, the same as REST's
+ * (`acknowledge` builds the ACK answered with the CorrelationID, `process` the result, `status`
+ * the status operation's body). The status and result operations need no handler.
  */
-export interface SoapProviderOptions
-  extends Pick<ProviderOptions, 'store' | 'retentionMs' | 'delivery' | 'clock' | 'shutdownTimeoutMs' | 'retry' | 'outbound' | 'replyTo' | 'onDelivery' | 'limits' | 'validateResponses'> {
-  /** Supplies the CorrelationID of an accepted push request (default: a random UUID). */
+export type SoapPullHandler<Req, Ack, Status, Result> = PullHandler<Req, Ack, Status, Result>;
+
+export type { OneWayHandler } from '../engines/oneway.js';
+
+/**
+ * Options of a SOAP provider. Accepted push requests and pull tasks are stored and worked off
+ * exactly as the REST provider's (`store`, `retentionMs`, `delivery`, `retry`, `replyTo`...: see
+ * TaskOptions); input limits and response validation are the REST provider's too (`limits`,
+ * `validateResponses`: see ProviderOptions).
+ */
+export interface SoapProviderOptions extends Omit<TaskOptions, 'admin'>, Pick<ProviderOptions, 'limits' | 'validateResponses'> {
+  /** Supplies the CorrelationID of an accepted push request or pull task (default: a random UUID). */
   correlationId?: (operationId: string, request: SoapValues) => string | Promise<string>;
   /** Public base URL (scheme, host, port) written in the `soap:address` of `?wsdl` (default: from the request's Host). */
   publicUrl?: string;
   /** Largest accepted envelope in bytes (default: the server's bodyLimit). */
   bodyLimit?: number;
-  /** Where NONBLOCK_PULL_SOAP tasks live (default: in memory). */
+  /** @deprecated NONBLOCK_PULL_SOAP tasks live in `store` (durable by default); a StorePullTaskStore given here lends its store. */
   pullStore?: PullTaskStore;
-}
-
-/**
- * A NONBLOCK_PULL_SOAP request operation's handler: `acknowledge` builds the ACK body (answered
- * with the CorrelationID); `process` computes the result after the ACK is sent; `status` builds
- * the body of the status operation's answer. The status and result operations need no handler.
- */
-export interface SoapPullHandler<Req, Ack, Status, Result> {
-  acknowledge(request: Req, ctx: PullContext): Ack | Promise<Ack>;
-  process(request: Req, ctx: PullContext): Result | Promise<Result>;
-  status(task: PullTask): Status | Promise<Status>;
 }
 
 interface Compiled {
@@ -122,61 +117,41 @@ export function checkEnvelopeVersion(version: SoapVersion, supported: SoapVersio
 
 /**
  * Registers the SOAP endpoints of a WSDL agreement: one POST route per port path, dispatching
- * by the Body's element (or rpc wrapper) and the action; `GET ?wsdl` serves the WSDL.
+ * by the Body's element (or rpc wrapper) and the action, each operation run by its pattern's
+ * engine; `GET ?wsdl` serves the WSDL and every document it imports.
  */
 export async function registerSoapProvider(app: FastifyInstance, def: SoapServiceDefinition, handlers: object, options: SoapProviderOptions = {}): Promise<void> {
   const validators = new Validators(def.defs);
   const codec = new XmlCodec(def.defs);
-  const pending = new Set<Promise<unknown>>();
+  const pending = new PendingWork();
   const limits = inputLimits(options.limits);
   const checkResponses = options.validateResponses ?? process.env.NODE_ENV !== 'production';
   installSoapParsers(app, options.bodyLimit);
   const defaultVersion = def.operations[0]?.version ?? '1.1';
   installFaultHandler(app, defaultVersion);
-  app.addHook('onClose', async () => {
-    await Promise.allSettled([...pending]);
-  });
-  const track = (job: Promise<unknown>) => {
-    pending.add(job);
-    void job.finally(() => pending.delete(job));
-  };
+  app.addHook('onClose', () => pending.settle(options.shutdownTimeoutMs ?? 10_000));
 
   const endpoints = new Map<string, Compiled[]>();
-  const pullStore = options.pullStore ?? new MemoryPullTaskStore();
   // Status and result operations of a pull are served with their request operation's handler.
   const pullSteps = new Map<string, { request: SoapPullDescriptor; step: 'status' | 'result' }>();
   for (const op of def.operations) {
     if (isSoapPull(op)) for (const step of ['status', 'result'] as const) pullSteps.set(op.pull[step].handler, { request: op, step });
   }
-  // Push requests go through the same store and worker as REST ones: stored before the ACK,
-  // processed once, their callbacks (SOAP envelopes) retried by the same rules.
-  const callbackCodecs = new Map<string, { input: MessageCodec; output?: MessageCodec }>();
-  const jobs = new Map<string, PushJob>();
+  // Push requests and pull tasks go through the same store and worker as REST ones: stored before
+  // the ACK, processed from the store; push callbacks (SOAP envelopes) retried by the same rules.
+  const jobs = new Map<string, TaskJob>();
   for (const op of def.operations) {
-    if (!isSoapPush(op)) continue;
-    const handler = (handlers as Record<string, PushHandler<SoapValues, unknown, unknown> | undefined>)[op.handler];
+    const handler = (handlers as Record<string, unknown>)[op.handler];
     if (!handler) continue; // reported below
-    const cb = { input: new MessageCodec(op.callback.input, op.callback.style, codec, validators), output: op.callback.output ? new MessageCodec(op.callback.output, op.callback.style, codec, validators) : undefined };
-    callbackCodecs.set(op.id, cb);
-    jobs.set(op.id, {
-      process: (request, ctx) => handler.process(request as unknown as SoapValues, ctx),
-      checkResult: (result) => cb.input.checkBody(result, 'callback body'),
-      attempt: (d, attemptOptions, log) => attemptSoapCallback({ ...d, callback: op.callback, input: cb.input, output: cb.output }, attemptOptions, log),
-    });
+    if (isSoapPull(op)) jobs.set(op.id, pullJob(handler as PullHandler<SoapValues, unknown, unknown, unknown>, soapFailure));
+    else if (isSoapPush(op)) {
+      const push = handler as PushHandler<SoapValues, unknown, unknown>;
+      const message = (m: SoapOperationDescriptor['input']) => new MessageCodec(m, op.callback.style, codec, validators);
+      jobs.set(op.id, soapPushJob(op, (request, ctx) => push.process(request as SoapValues, ctx), message(op.callback.input), op.callback.output && message(op.callback.output)));
+    }
   }
-  const push = jobs.size
-    ? await startPushRuntime(app, jobs, validators, {
-        store: options.store,
-        retentionMs: options.retentionMs,
-        delivery: options.delivery,
-        clock: options.clock,
-        shutdownTimeoutMs: options.shutdownTimeoutMs,
-        retry: options.retry,
-        outbound: options.outbound,
-        replyTo: options.replyTo,
-        onDelivery: options.onDelivery,
-      })
-    : undefined;
+  const store = options.store ?? storeOfPullOption(options.pullStore);
+  const tasks = jobs.size ? await startTaskRuntime(app, jobs, { ...options, store }) : undefined;
 
   for (const op of def.operations) {
     const pullStep = pullSteps.get(op.handler);
@@ -191,14 +166,14 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       run: undefined!,
     };
     c.run = pullStep
-      ? pullStepRun(c, pullStep.request, pullStep.step, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, pullStore)
+      ? pullStepRun(c, pullStep.request, pullStep.step, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, tasks!)
       : isSoapPull(op)
-        ? pullRun(c, op, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, options, pullStore, track)
+        ? pullRun(c, op, handler as SoapPullHandler<SoapValues, unknown, unknown, unknown>, options, tasks!)
         : isSoapPush(op)
-      ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, push!, options, checkResponses)
-      : op.output
-        ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>, checkResponses)
-        : oneWayRun(handler as OneWayHandler<SoapValues>, track);
+          ? pushRun(c, op, handler as PushHandler<SoapValues, unknown, unknown>, tasks!, options, checkResponses)
+          : op.output
+            ? blockingRun(c, handler as SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>, checkResponses)
+            : oneWayRun(handler as OneWayHandler<SoapValues>, pending);
     for (const path of new Set([op.path, ...(op.alsoAt ?? [])])) endpoints.set(path, [...(endpoints.get(path) ?? []), c]);
   }
 
@@ -220,12 +195,11 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       const wsdl = def.wsdl;
       app.get(path, async (req, reply) => {
         const query = req.query as Record<string, unknown>;
-        if (!('wsdl' in query)) return sendFault(reply.header('allow', 'POST, GET'), defaultVersion, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        if (!('wsdl' in query) && !('xsd' in query)) return sendFault(reply.header('allow', 'POST, GET'), defaultVersion, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
         const origin = (options.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
-        const name = typeof query.wsdl === 'string' && query.wsdl ? query.wsdl : undefined;
-        const text = name === undefined ? wsdl.main : wsdl.files[name];
-        if (text === undefined) return sendFault(reply, defaultVersion, 404, 'Sender', `no document ${JSON.stringify(name)}`);
-        return reply.type('text/xml; charset=utf-8').send(rewriteWsdl(text, origin + app.prefix, origin + req.url.split('?')[0], wsdl));
+        const served = serveWsdl(wsdl, query, origin + app.prefix, origin + req.url.split('?')[0]);
+        if (served === undefined) return sendFault(reply, defaultVersion, 404, 'Sender', `no document ${JSON.stringify(query.xsd ?? query.wsdl)}`);
+        return reply.type('text/xml; charset=utf-8').send(served);
       });
     }
   }
@@ -250,8 +224,9 @@ function dispatcher(ops: Compiled[]) {
   };
 }
 
-function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>, checkResponse: boolean) {
+function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unknown, Record<string, unknown>>>, checkResponses: boolean) {
   const output = c.output!;
+  const check = responseCheck(c, checkResponses);
   return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
     let res: SoapReply<unknown, Record<string, unknown>>;
     try {
@@ -259,7 +234,8 @@ function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unk
     } catch (e) {
       return answerFault(c, e, version, req, reply);
     }
-    if (checkResponse && brokenResponse(c, c.op.handler, res?.body, req)) return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
+    const broken = check(res?.body);
+    if (broken !== undefined) return void sendBrokenResponse(c, c.op.handler, broken, version, req, reply);
     const px = new PrefixMap();
     const header = output.writeHeaders(res?.headers, px);
     const body = output.writeBody(res?.body, px);
@@ -268,117 +244,69 @@ function blockingRun(c: Compiled, handler: SoapHandler<SoapValues, SoapReply<unk
 }
 
 /**
- * Whether a handler's body breaks the output message; if so the log names the handler and what is
- * wrong (the sender gets a Server fault that says no more).
+ * A check of what a handler returns against the operation's output message (when response
+ * validation is on): says why it breaks the WSDL, or `undefined`.
  */
-function brokenResponse(c: Compiled, handler: string, body: unknown, req: FastifyRequest): boolean {
-  try {
-    c.output!.checkBody(body, 'response body');
-    return false;
-  } catch (e) {
-    req.log.error({ handler, operation: c.op.id }, `handler ${handler} returned a response the WSDL does not declare: ${(e as Error).message}`);
-    return true;
-  }
-}
-
-function oneWayRun(handler: OneWayHandler<SoapValues>, track: (job: Promise<unknown>) => void) {
-  return async (values: SoapValues, _version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
-    // One-way: the sender gets 202 at once; the handler runs after.
-    await reply.code(202).send();
-    track(
-      (async () => {
-        try {
-          await handler(values, { log: req.log, raw: req });
-        } catch (e) {
-          req.log.error({ err: e }, 'one-way handler failed');
-        }
-      })(),
-    );
+function responseCheck(c: Compiled, enabled: boolean): (body: unknown) => string | undefined {
+  if (!enabled) return () => undefined;
+  return (body) => {
+    try {
+      c.output!.checkBody(body, 'response body');
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
   };
 }
 
-function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapValues, unknown, unknown>, push: PushRuntime, options: SoapProviderOptions, checkResponse: boolean) {
-  return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
-    try {
-      await accept(values, version, req, reply);
-    } catch (e) {
-      answerFault(c, e, version, req, reply);
-    }
-  };
-  async function accept(values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) {
-    const replyTo = values.headers[op.replyToPart];
-    if (typeof replyTo !== 'string' || replyTo.length === 0) throw new SoapInputError(`missing ${op.replyToPart} SOAP header`);
-    try {
-      await checkReplyTo(replyTo, op.replyToPart, options.replyTo);
-    } catch (e) {
-      throw new SoapInputError((e as ProblemError).problem?.detail ?? `unusable ${op.replyToPart}`);
-    }
-    const correlationId = options.correlationId ? await options.correlationId(op.id, values) : randomUUID();
-    const ctx: PushContext = { correlationId, replyTo, log: req.log.child({ correlationId }) };
-    const ack = await handler.acknowledge(values, ctx);
-    if (checkResponse && brokenResponse(c, `${op.handler}.acknowledge`, ack, req)) return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
-    // The ACK is a promise to deliver: it is sent only once the request is stored.
-    const refused = await acceptPush(push, op.id, correlationId, values, replyTo, ctx.log);
-    if (refused === 'unavailable') throw new SoapFaultError('Receiver', 'the request could not be taken in charge; try again later');
-    if (refused === 'duplicate') throw new SoapInputError(`a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);
+/** Answers a response the handler got wrong: the log names the handler and what is wrong, the sender gets a Server fault that says no more. */
+function sendBrokenResponse(c: Compiled, handler: string, why: string, version: SoapVersion, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  req.log.error({ handler, operation: c.op.id }, `handler ${handler} returned a response the WSDL does not declare: ${why}`);
+  return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
+}
+
+/** ONEWAY: the sender gets 202 at once; the handler runs after. */
+function oneWayRun(handler: OneWayHandler<SoapValues>, pending: PendingWork) {
+  return (values: SoapValues, _version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => runOneWay(() => reply.code(202).send(), handler, values, req, pending);
+}
+
+/**
+ * NONBLOCK_PUSH_SOAP: the push engine's ACK as an envelope with the CorrelationID header part; its
+ * refusals as Faults. The ACK is checked against the output message before the request is stored:
+ * one the WSDL does not declare accepts nothing (a Server fault, the log naming `<handler>.acknowledge`).
+ */
+function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapValues, unknown, unknown>, tasks: TaskRuntime, options: SoapProviderOptions, checkResponses: boolean) {
+  const accepting: PushAcceptOptions<SoapValues> = { replyTo: options.replyTo, correlationId: options.correlationId, checkAck: responseCheck(c, checkResponses) };
+  const acknowledge = `${op.handler}.acknowledge`;
+  return answering(c, async (values, version, req, reply) => {
+    const carrier = { name: op.replyToPart, where: 'SOAP header', value: values.headers[op.replyToPart] };
+    const accepted = await acceptPush(tasks, op.id, values, carrier, handler, req.log, accepting);
+    if (accepted.broken !== undefined) return void sendBrokenResponse(c, acknowledge, accepted.broken, version, req, reply);
+    const { correlationId, ack } = accepted;
     const px = new PrefixMap();
     const header = c.output!.writeHeaders({ [op.correlationPart]: correlationId }, px);
-    const body = c.output!.writeBody(ack, px);
-    sendEnvelope(reply, version, 200, buildEnvelope(version, header, body, px));
-  }
-}
-
-function pullRun(
-  c: Compiled,
-  op: SoapPullDescriptor,
-  handler: SoapPullHandler<SoapValues, unknown, unknown, unknown>,
-  options: SoapProviderOptions,
-  store: PullTaskStore,
-  track: (job: Promise<unknown>) => void,
-) {
-  return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
-    try {
-      await accept(values, version, req, reply);
-    } catch (e) {
-      answerFault(c, e, version, req, reply);
-    }
-  };
-  async function accept(values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) {
-    const id = options.correlationId ? await options.correlationId(op.id, values) : randomUUID();
-    const ctx: PullContext = { taskId: id, log: req.log.child({ correlationId: id }) };
-    const ack = await handler.acknowledge(values, ctx);
-    // SOAP pull has no status URLs: the CorrelationID is the handle.
-    await store.create({ id, operation: op.id, state: 'running', statusUrl: '', resultUrl: '', request: { path: {}, query: {}, headers: values.headers, body: values.body } });
-    const px = new PrefixMap();
-    const header = c.output!.writeHeaders({ [op.correlationPart]: id }, px);
     sendEnvelope(reply, version, 200, buildEnvelope(version, header, c.output!.writeBody(ack, px), px));
-    track(
-      (async () => {
-        try {
-          await store.finish(id, { result: await handler.process(values, ctx) });
-        } catch (e) {
-          ctx.log.error({ err: e }, 'pull processing failed');
-          await store.finish(id, { failure: e instanceof SoapFaultError ? e.reason : 'the request could not be processed' });
-        }
-      })(),
-    );
-  }
+  });
 }
 
-function pullStepRun(c: Compiled, op: SoapPullDescriptor, step: 'status' | 'result', handler: SoapPullHandler<SoapValues, unknown, unknown, unknown>, store: PullTaskStore) {
+/** NONBLOCK_PULL_SOAP request: the pull engine's ACK as an envelope with the CorrelationID (the task id: SOAP has no status URLs). */
+function pullRun(c: Compiled, op: SoapPullDescriptor, handler: SoapPullHandler<SoapValues, unknown, unknown, unknown>, options: SoapProviderOptions, tasks: TaskRuntime) {
+  return answering(c, async (values, version, req, reply) => {
+    const { taskId, ack } = await acceptPull(tasks, op.id, values, handler, req.log, { taskId: options.correlationId });
+    const px = new PrefixMap();
+    const header = c.output!.writeHeaders({ [op.correlationPart]: taskId }, px);
+    sendEnvelope(reply, version, 200, buildEnvelope(version, header, c.output!.writeBody(ack, px), px));
+  });
+}
+
+/** NONBLOCK_PULL_SOAP status and result operations: the task named by the CorrelationID header part. */
+function pullStepRun(c: Compiled, op: SoapPullDescriptor, step: 'status' | 'result', handler: SoapPullHandler<SoapValues, unknown, unknown, unknown>, tasks: TaskRuntime) {
   const part = op.pull[step].correlationPart;
-  return async (values: SoapValues, version: SoapVersion, req: FastifyRequest, reply: FastifyReply) => {
-    try {
-      await answer(values, version, reply);
-    } catch (e) {
-      answerFault(c, e, version, req, reply);
-    }
-  };
-  async function answer(values: SoapValues, version: SoapVersion, reply: FastifyReply) {
+  return answering(c, async (values, version, _req, reply) => {
     const id = values.headers[part];
     if (typeof id !== 'string' || id.length === 0) throw new SoapInputError(`missing ${part} SOAP header`);
-    const task = await store.get(id);
-    if (!task || task.operation !== op.id) throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(id)}`);
+    const task = await findPullTask(tasks, op.id, id);
+    if (!task) throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(id)}`);
     let body: unknown;
     if (step === 'status') body = await handler.status(task);
     else if (task.state === 'failed') throw new SoapFaultError('Receiver', `the request ${JSON.stringify(id)} failed: ${task.failure}`);
@@ -386,7 +314,18 @@ function pullStepRun(c: Compiled, op: SoapPullDescriptor, step: 'status' | 'resu
     else body = task.result;
     const px = new PrefixMap();
     sendEnvelope(reply, version, 200, buildEnvelope(version, '', c.output!.writeBody(body, px), px));
-  }
+  });
+}
+
+/** Runs an operation; a SoapFaultError (or an engine's ProblemError) it meets is answered as a Fault of the operation. */
+function answering(c: Compiled, run: Compiled['run']): Compiled['run'] {
+  return async (values, version, req, reply) => {
+    try {
+      await run(values, version, req, reply);
+    } catch (e) {
+      answerFault(c, e instanceof ProblemError ? problemFault(e) : e, version, req, reply);
+    }
+  };
 }
 
 /** A SoapFaultError is answered as a Fault with its declared detail; anything else goes on to the fault handler. */
@@ -451,28 +390,4 @@ function unquote(value: string | string[] | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
   const v = value.trim();
   return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
-}
-
-const ADDRESS = /(<(?:[\w.-]+:)?address\b[^>]*?\blocation\s*=\s*)(["'])([^"']*)\2/g;
-const LOCATION = /(\b(?:location|schemaLocation)\s*=\s*)(["'])([^"']*)\2/g;
-
-/**
- * The WSDL with each port's `soap:address` pointing at the live endpoint (`base` + the address's
- * path, where the routes are) and its imports at `<self>?wsdl=<file>`.
- */
-export function rewriteWsdl(text: string, base: string, self: string, docs: WsdlDocuments): string {
-  let out = text.replace(ADDRESS, (_, head: string, q: string, loc: string) => `${head}${q}${escapeAttr(base + addressPath(loc))}${q}`);
-  if (Object.keys(docs.files).length) {
-    out = out.replace(LOCATION, (all, head: string, q: string, loc: string) => (loc in docs.files ? `${head}${q}${escapeAttr(`${self}?wsdl=${encodeURIComponent(loc)}`)}${q}` : all));
-  }
-  return out;
-}
-
-/** The path of a `soap:address` location, as the loader takes it for the route. */
-function addressPath(location: string): string {
-  try {
-    return new URL(location).pathname;
-  } catch {
-    return '/';
-  }
 }

@@ -7,7 +7,6 @@ export * from './types.js';
 export { MemoryStore } from './memory.js';
 export { SqliteStore } from './sqlite.js';
 export { PostgresStore } from './postgres.js';
-export { StorePullTaskStore } from './pull.js';
 
 /** The store used when none is configured: a SQLite file in the working directory. */
 export const DEFAULT_STORE = 'sqlite:./accordo.db';

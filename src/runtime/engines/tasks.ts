@@ -1,0 +1,146 @@
+/**
+ * The task runtime that the push and pull engines share, whatever the binding: the store that
+ * keeps accepted work, and the worker that runs handlers (and delivers push callbacks) from it.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { DEFAULT_RETENTION_MS, registerDeliveryAdmin, type AdminOptions } from '../admin.js';
+import { systemClock, type Clock } from '../clock.js';
+import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from '../delivery.js';
+import type { OutboundOptions } from '../outbound.js';
+import { guardedFetch, type Connector, type ReplyToPolicy } from '../reply-to.js';
+import { DEFAULT_STORE, openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { TaskWorker, type TaskJob } from '../worker.js';
+
+export interface DeliveryOptions {
+  /** Run the task worker in this instance (default true; false: accept only, others process and deliver). */
+  enabled?: boolean;
+  /** Callbacks sent at once (default 8). */
+  concurrency?: number;
+  /** Handlers run at once (default 4). */
+  handlerConcurrency?: number;
+  /** How long a claimed task stays with this instance without a renewal (default 60 s). */
+  leaseMs?: number;
+  /** How often the store is polled for due work (default 1 s). */
+  pollMs?: number;
+  /** How often expired requests are looked for (default 60 s). */
+  sweepMs?: number;
+  /**
+   * On close, how long work in progress may take (default `shutdownTimeoutMs`, 10 s): then
+   * callbacks on the wire are abandoned and released, and handlers still running are left to
+   * lapse (their tasks are run again elsewhere, with `ctx.run` 2).
+   */
+  shutdownGraceMs?: number;
+  /** This instance's name in leases (default host:pid:random). */
+  owner?: string;
+  /** Opens connections for callbacks, to the address already checked (a test hook; default: undici's). */
+  connect?: Connector;
+}
+
+/** The settings of the store and the worker, the same for every binding (docs/delivery.md). */
+export interface TaskOptions {
+  /** Which `X-ReplyTo` URLs are accepted. */
+  replyTo?: ReplyToPolicy;
+  retry?: Partial<RetryPolicy>;
+  outbound?: OutboundOptions;
+  /** How long closing the server waits for work in progress (default 10 s). */
+  shutdownTimeoutMs?: number;
+  /** Called when a callback ends: delivered, dead (dead letter) or expired. */
+  onDelivery?: (operationId: string, correlationId: string, outcome: DeliveryOutcome) => void;
+  /**
+   * Where accepted push requests and pull tasks are kept until they are done: `sqlite:<file>`
+   * (default `sqlite:./accordo.db`), a `postgres://` URL (several instances share the work),
+   * `memory:` (tests: lost on exit), or an open {@link Store} (then the caller closes it).
+   */
+  store?: string | Store;
+  /** How long an unfinished task is kept (and a push callback retried), and a finished one remembered (default 5 days, as CART). */
+  retentionMs?: number;
+  delivery?: DeliveryOptions;
+  /** The clock of the worker (tests inject a fast one). */
+  clock?: Clock;
+  /** Admin routes for deliveries (list, inspect, retry, purge): off unless set; bearer-token protected. */
+  admin?: AdminOptions;
+}
+
+/** Opens the configured store; one opened from a setting is closed with the server. */
+export async function ownedStore(options: Pick<TaskOptions, 'store'>): Promise<{ store: Store; owned: boolean }> {
+  const setting = options.store ?? DEFAULT_STORE;
+  if (typeof setting !== 'string') return { store: setting, owned: false };
+  return { store: await openStore(setting), owned: true };
+}
+
+export interface TaskRuntime {
+  store: Store;
+  /** Absent when this instance only accepts (`delivery.enabled: false`). */
+  worker?: TaskWorker;
+  clock: Clock;
+  retentionMs: number;
+}
+
+/**
+ * Opens the store (`store`, or the one a deprecated per-pattern option brought) and starts the
+ * worker that runs the handlers of `jobs` and delivers push callbacks.
+ */
+export async function startTaskRuntime(app: FastifyInstance, jobs: Map<string, TaskJob>, options: TaskOptions): Promise<TaskRuntime> {
+  const { store, owned } = await ownedStore(options);
+  const clock = options.clock ?? systemClock;
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  const d = options.delivery ?? {};
+  // Callbacks go through a fetch that dials only checked addresses, unless the caller brought its own.
+  const pushes = [...jobs.values()].some((job) => job.kind === 'push');
+  const guarded = options.outbound?.fetch || !pushes ? undefined : guardedFetch(options.replyTo, d.connect);
+  const worker =
+    d.enabled === false
+      ? undefined
+      : new TaskWorker(jobs, {
+          store,
+          log: app.log.child({ component: 'task-worker' }),
+          clock,
+          owner: d.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+          retry: { ...DEFAULT_RETRY, ...options.retry },
+          retentionMs,
+          leaseMs: d.leaseMs ?? 60_000,
+          pollMs: d.pollMs ?? 1000,
+          sweepMs: d.sweepMs ?? 60_000,
+          handlerConcurrency: d.handlerConcurrency ?? 4,
+          deliveryConcurrency: d.concurrency ?? 8,
+          outbound: { ...options.outbound, ...(guarded ? { fetch: guarded.fetch } : {}) },
+          replyTo: options.replyTo ?? {},
+          onDelivery: options.onDelivery,
+        });
+  // Work left by an earlier run (or another instance) starts once the server is ready.
+  app.addHook('onReady', async () => worker?.start());
+  app.addHook('onClose', async () => {
+    await worker?.stop(d.shutdownGraceMs ?? options.shutdownTimeoutMs ?? 10_000);
+    await guarded?.close();
+    if (owned) await store.close();
+  });
+  if (options.admin) await registerDeliveryAdmin(app, store, { ...options.admin, clock, retentionMs, onRetry: () => worker?.wake() });
+  app.log.debug({ store: store.description }, 'accepted work is kept in the store');
+  return { store, worker, clock, retentionMs };
+}
+
+/**
+ * Writes an accepted task before its acknowledgement is sent (the acknowledgement is a promise
+ * to do the work) and wakes the worker. Says why when it could not: the store failed
+ * (`unavailable`: the caller may try again) or the id was already taken (`duplicate`).
+ */
+export async function storeTask(
+  tasks: TaskRuntime,
+  task: { kind: TaskJob['kind']; id: string; operation: string; request: unknown; replyTo?: string; meta?: unknown },
+  log: FastifyInstance['log'],
+): Promise<undefined | 'unavailable' | 'duplicate'> {
+  const now = tasks.clock.now();
+  let stored: boolean;
+  try {
+    stored = await tasks.store.createTask({ ...task, now, expiresAt: now + tasks.retentionMs });
+  } catch (e) {
+    log.error({ err: e }, `${task.kind} request could not be stored; not accepted`);
+    return 'unavailable';
+  }
+  if (!stored) return 'duplicate';
+  tasks.worker?.wake();
+  return undefined;
+}
