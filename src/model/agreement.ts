@@ -264,7 +264,7 @@ export interface Interface {
   version: string;
   description?: string;
   source: SpecSource;
-  /** The documents of a WSDL spec, as read (absent for OpenAPI). */
+  /** The spec's documents as read: the WSDL with what it imports, the OpenAPI entry document. */
   documents?: SpecDocuments;
   /** Base path the spec's servers declare (e.g. `/rest/nome-api/v1`), `""` when none. */
   basePath: string;

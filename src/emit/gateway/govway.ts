@@ -373,5 +373,8 @@ async function interfaceDocument(api: GatewayApi, configFile: string): Promise<s
   if (source.format === 'openapi' && !source.version.startsWith('3.0')) {
     throw new SpecError(`gateway govway: GovWay imports OpenAPI 3.0 and WSDL 1.1 documents, and this is OpenAPI ${source.version}`, source.file);
   }
-  return (await readFile(source.file)).toString('base64');
+  const text = api.iface?.documents?.main;
+  if (text === undefined) throw new Error(`no document of ${source.file} was carried from load`);
+  // The loader decoded the text; it goes out as UTF-8, so an XML declaration must say so.
+  return Buffer.from(text.replace(/^(<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2/, '$1$2UTF-8$2'), 'utf8').toString('base64');
 }

@@ -65,7 +65,10 @@ export async function loadOpenApi(file: string, registry: SchemaRegistry): Promi
     if (!onlyComponentNames(e)) throw validationError(e, text, raw);
   }
   const docs = new Documents(text, (file) => (file === path ? raw : parser.$refs.get(file)));
-  return new OpenApiReader(raw, path, docs, registry, version.startsWith('3.0')).read(version);
+  const iface = new OpenApiReader(raw, path, docs, registry, version.startsWith('3.0')).read(version);
+  // Outputs that carry the spec (GovWay imports the document) take it from here, not from the disk.
+  iface.documents = { main: text.text, files: {} };
+  return iface;
 }
 
 function at(text: SourceText, message: string, pointer: string): SpecError {
