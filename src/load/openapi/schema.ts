@@ -84,9 +84,11 @@ export class SchemaConverter {
     const specName = component ? tokens[2] : (tokens[tokens.length - 1] ?? 'Schema');
     const { key, fresh } = this.registry.reserve(`${target.file}#${target.pointer}`, specName);
     if (!fresh) return schemaRef(key);
-    const { value, at } = this.docs.deref(this.docs.valueAt(target), target);
-    if (value === undefined) throw this.docs.error(`unresolvable $ref ${JSON.stringify(ref)}`, from);
-    const converted = this.convert(value, at);
+    const value = this.docs.valueAt(target);
+    // Follows the whole chain only to refuse a circular or dangling one; the target itself is converted, so an
+    // alias (`JobBase: {$ref: JobCompact}`) stays a named schema of its own that refers to the next name.
+    if (this.docs.deref(value, target).value === undefined) throw this.docs.error(`unresolvable $ref ${JSON.stringify(ref)}`, from);
+    const converted = this.convert(value, target);
     const description = typeof (value as { description?: unknown })?.description === 'string' ? (value as { description: string }).description : undefined;
     return schemaRef(this.registry.define(key, specName, converted, this.docs.location(target), description));
   }
