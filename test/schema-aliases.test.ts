@@ -35,4 +35,12 @@ describe('component aliases', () => {
     expect(job({ gid: '1', status: 'succeeded' })).toBe(true);
     expect(job({ status: 'succeeded' })).toBe(false);
   });
+
+  it('refuses a circular alias chain with its place', async () => {
+    const out = await tempDir('aliases-circular');
+    const spec = join(out, 'circular.yaml');
+    const text = await readFile(SPEC, 'utf8');
+    await writeFile(spec, text.replace("JobCompact:\n      description", "JobCompact:\n      $ref: '#/components/schemas/JobResponse'\n      description"));
+    await expect(loadAgreement({ spec })).rejects.toThrow(/circular \$ref/);
+  });
 });

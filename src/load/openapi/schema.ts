@@ -1,3 +1,4 @@
+import { basename, extname } from 'node:path';
 import type { JsonSchema } from '../../model/agreement.js';
 import { schemaRef } from '../../model/agreement.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
@@ -81,7 +82,8 @@ export class SchemaConverter {
     const target = this.docs.target(ref, from);
     const tokens = parsePointer(target.pointer);
     const component = tokens.length === 3 && tokens[0] === 'components' && tokens[1] === 'schemas';
-    const specName = component ? tokens[2] : (tokens[tokens.length - 1] ?? 'Schema');
+    // A whole file (`$ref: ./tenant.yaml`) is named after the file.
+    const specName = component ? tokens[2] : (tokens.at(-1) ?? basename(target.file, extname(target.file)));
     const { key, fresh } = this.registry.reserve(`${target.file}#${target.pointer}`, specName);
     if (!fresh) return schemaRef(key);
     const value = this.docs.valueAt(target);
