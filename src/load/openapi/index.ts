@@ -18,9 +18,10 @@ import { UNCLASSIFIED } from '../../model/agreement.js';
 import { parseRuntimeExpression } from '../../model/expression.js';
 import { camelCase } from '../../model/names.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
-import { SpecError, pointerOf, pointerToken } from '../errors.js';
+import { SpecError, parsePointer, pointerOf, pointerToken } from '../errors.js';
 import { SourceText } from '../source-map.js';
 import { Documents, type Place } from './documents.js';
+import { isUnderExtension, withOpaqueExtensions } from './extensions.js';
 import { SchemaConverter } from './schema.js';
 
 /** RFC 9110 token: what a header name may be made of. */
@@ -53,22 +54,42 @@ export async function loadOpenApi(file: string, registry: SchemaRegistry): Promi
   }
   if (!/^3\.[01]\.\d+/.test(version)) throw at(text, `unsupported OpenAPI version ${JSON.stringify(version)} (3.0.x and 3.1.x are supported)`, '/openapi');
 
+  // swagger-parser sees the document without the `$ref`s under extensions; the reader reads `raw`.
+  const forParser = withOpaqueExtensions(raw);
+  // OpenAPI 3.1 allows a document of components alone; swagger-parser wants paths or webhooks.
+  if (version.startsWith('3.1') && forParser.paths === undefined && forParser.webhooks === undefined) forParser.paths = {};
   const parser = new SwaggerParser();
   try {
-    await parser.resolve(path, raw as never);
+    // The options argument is not optional here: given (path, document) alone, swagger-parser takes the document for options.
+    await parser.resolve(path, forParser as never, {});
   } catch (e) {
     throw refError(e, text, raw);
   }
+  const docs = new Documents(text, (file) => (file === path ? raw : loaded(parser, file)));
+  const validator = new SwaggerParser();
   try {
-    await SwaggerParser.validate(path, structuredClone(raw) as never);
+    await validator.validate(path, structuredClone(forParser) as never, {});
   } catch (e) {
-    if (!onlyComponentNames(e)) throw validationError(e, text, raw);
+    // swagger-parser overflows the stack on a $ref that leads back to itself (`A: {$ref: B}`, `B: {$ref: A}`).
+    if (e instanceof RangeError) throw circularRef(raw, path, docs) ?? new SpecError(`circular $ref (${e.message})`, path);
+    // Schema errors point into the dereferenced document swagger-parser validated.
+    const details = (e as { details?: AjvError[] }).details;
+    const blocking = details?.length ? blockingErrors(details, validator.api) : undefined;
+    if (!blocking || blocking.length) throw validationError(e, blocking, text, raw);
   }
-  const docs = new Documents(text, (file) => (file === path ? raw : parser.$refs.get(file)));
   const iface = new OpenApiReader(raw, path, docs, registry, version.startsWith('3.0')).read(version);
   // Outputs that carry the spec (GovWay imports the document) take it from here, not from the disk.
   iface.documents = { main: text.text, files: {} };
   return iface;
+}
+
+/** A file swagger-parser read; undefined for one it did not (reached only through an extension): the reader reports it as unresolvable. */
+function loaded(parser: SwaggerParser, file: string): unknown {
+  try {
+    return parser.$refs.get(file);
+  } catch {
+    return undefined;
+  }
 }
 
 function at(text: SourceText, message: string, pointer: string): SpecError {
@@ -95,6 +116,21 @@ function refError(e: unknown, text: SourceText, raw: unknown): SpecError {
   return new SpecError(message, text.file);
 }
 
+/** The error of the first `$ref` of the root document whose chain of `$ref`s comes back to itself. */
+function circularRef(raw: unknown, file: string, docs: Documents): SpecError | undefined {
+  let error: SpecError | undefined;
+  findRef(raw, [], (ref) => {
+    try {
+      docs.deref({ $ref: ref }, { file, pointer: '' });
+      return false;
+    } catch (e) {
+      error = e instanceof SpecError && e.message.startsWith('circular') ? e : undefined;
+      return !!error;
+    }
+  });
+  return error;
+}
+
 function findRef(node: unknown, path: string[], match: (ref: string) => boolean): string | undefined {
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length; i++) {
@@ -111,18 +147,44 @@ function findRef(node: unknown, path: string[], match: (ref: string) => boolean)
   return undefined;
 }
 
+/** A schema validation error, as Ajv reports it through swagger-parser. */
+interface AjvError {
+  instancePath: string;
+  keyword?: string;
+  message?: string;
+  params?: Obj;
+}
+
+/** Keywords that fail because an error deeper down made a branch fail: noise next to that error. */
+const COMBINATORS = ['oneOf', 'anyOf', 'not', 'if'];
+
 /**
- * Component names outside `[a-zA-Z0-9._-]` (spaces, quotes, unicode) break a rule of the OpenAPI
- * schema but nothing else: real specs have them, and names.ts makes any name safe, so they pass.
+ * The schema errors that stop loading: all but those that break nothing Accordo reads, and the
+ * combinator failures they cause above them.
+ * - Component names outside `[a-zA-Z0-9._-]` (spaces, quotes, unicode): real specs have them, and
+ *   names.ts makes any name safe.
+ * - Anything under an extension: extensions are opaque (the 3.1 schema checks an `x-` key of a
+ *   Callback Object as a Path Item).
+ * - Two misspellings of the OpenAPI 3.1 schema swagger-parser bundles (2021-04-15): it refuses a
+ *   Server Variable's `description` (it spells it `descriptions`) and a Link's `server` (`body`).
  */
-function onlyComponentNames(e: unknown): boolean {
-  const details = (e as { details?: { instancePath: string; keyword?: string }[] }).details;
-  return !!details?.length && details.every((d) => /^\/components\/[^/]+$/.test(d.instancePath) && ['pattern', 'propertyNames', 'additionalProperties'].includes(d.keyword ?? ''));
+function blockingErrors(details: AjvError[], validated: unknown): AjvError[] {
+  const unevaluated = (d: AjvError, property: string, parent: string) =>
+    d.keyword === 'unevaluatedProperties' && d.params?.unevaluatedProperty === property && parsePointer(d.instancePath).at(-2) === parent;
+  const harmless = (d: AjvError) =>
+    (/^\/components\/[^/]+$/.test(d.instancePath) && ['pattern', 'propertyNames', 'additionalProperties'].includes(d.keyword ?? '')) ||
+    isUnderExtension(validated, parsePointer(d.instancePath)) ||
+    unevaluated(d, 'description', 'variables') ||
+    unevaluated(d, 'server', 'links');
+  const ignored = details.filter(harmless);
+  const within = (d: AjvError, outer: AjvError) => d.instancePath === outer.instancePath || d.instancePath.startsWith(outer.instancePath + '/');
+  const caused = (d: AjvError) =>
+    COMBINATORS.includes(d.keyword ?? '') && ignored.some((i) => within(i, d)) && !details.some((c) => !COMBINATORS.includes(c.keyword ?? '') && !harmless(c) && within(c, d));
+  return details.filter((d) => !harmless(d) && !caused(d));
 }
 
 /** Schema validation errors: report the most specific one, with its pointer and line. */
-function validationError(e: unknown, text: SourceText, raw: unknown): SpecError {
-  const details = (e as { details?: { instancePath: string; message?: string; params?: Obj; keyword?: string }[] }).details;
+function validationError(e: unknown, details: AjvError[] | undefined, text: SourceText, raw: unknown): SpecError {
   if (!details?.length) {
     if (['MissingPointerError', 'ResolverError', 'InvalidPointerError', 'ParserError'].includes((e as Error).name)) return refError(e, text, raw);
     const message = ((e as Error).message ?? String(e)).split('\n')[0];
@@ -130,12 +192,13 @@ function validationError(e: unknown, text: SourceText, raw: unknown): SpecError 
     return m ? at(text, `invalid OpenAPI: ${message}`, m[1].slice(1)) : refError(e, text, raw);
   }
   // Combinator failures (oneOf/anyOf/$ref alternatives) are noise next to the concrete error.
-  const concrete = details.filter((d) => !['oneOf', 'anyOf', 'not', 'if'].includes(d.keyword ?? '') && !(d.keyword === 'required' && d.params?.missingProperty === '$ref'));
+  const concrete = details.filter((d) => !COMBINATORS.includes(d.keyword ?? '') && !(d.keyword === 'required' && d.params?.missingProperty === '$ref'));
   const pool = concrete.length ? concrete : details;
   const deepest = Math.max(...pool.map((d) => d.instancePath.length));
   const best = pool.filter((d) => d.instancePath.length === deepest);
   const pointer = decodeURIComponent(best[0].instancePath);
-  const messages = [...new Set(best.map((d) => (d.message ?? 'is invalid') + (d.params?.additionalProperty ? `: "${String(d.params.additionalProperty)}"` : '')))];
+  const extra = (d: AjvError) => d.params?.additionalProperty ?? d.params?.unevaluatedProperty;
+  const messages = [...new Set(best.map((d) => (d.message ?? 'is invalid') + (extra(d) ? `: "${String(extra(d))}"` : '')))];
   const name = pointer ? pointer.split('/').pop()!.replace(/~1/g, '/').replace(/~0/g, '~') : 'document';
   return at(text, `invalid OpenAPI: ${name} ${messages.join('; ')}`, pointer);
 }

@@ -1,3 +1,4 @@
+import { basename, extname } from 'node:path';
 import type { JsonSchema } from '../../model/agreement.js';
 import { schemaRef } from '../../model/agreement.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
@@ -81,12 +82,15 @@ export class SchemaConverter {
     const target = this.docs.target(ref, from);
     const tokens = parsePointer(target.pointer);
     const component = tokens.length === 3 && tokens[0] === 'components' && tokens[1] === 'schemas';
-    const specName = component ? tokens[2] : (tokens[tokens.length - 1] ?? 'Schema');
+    // A whole file (`$ref: ./tenant.yaml`) is named after the file.
+    const specName = component ? tokens[2] : (tokens.at(-1) ?? basename(target.file, extname(target.file)));
     const { key, fresh } = this.registry.reserve(`${target.file}#${target.pointer}`, specName);
     if (!fresh) return schemaRef(key);
-    const { value, at } = this.docs.deref(this.docs.valueAt(target), target);
-    if (value === undefined) throw this.docs.error(`unresolvable $ref ${JSON.stringify(ref)}`, from);
-    const converted = this.convert(value, at);
+    const value = this.docs.valueAt(target);
+    // Follows the whole chain only to refuse a circular or dangling one; the target itself is converted, so an
+    // alias (`JobBase: {$ref: JobCompact}`) stays a named schema of its own that refers to the next name.
+    if (this.docs.deref(value, target).value === undefined) throw this.docs.error(`unresolvable $ref ${JSON.stringify(ref)}`, from);
+    const converted = this.convert(value, target);
     const description = typeof (value as { description?: unknown })?.description === 'string' ? (value as { description: string }).description : undefined;
     return schemaRef(this.registry.define(key, specName, converted, this.docs.location(target), description));
   }
