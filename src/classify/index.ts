@@ -14,16 +14,21 @@ import { replyToHeaderOf } from '../model/expression.js';
 import type { Finding, Severity } from '../model/finding.js';
 import { camelCase } from '../model/names.js';
 import { loadAgreement, type AgreementSources } from '../load/index.js';
+import { addressCarrier, credentialCarrier, type AddressCarrier, type CredentialCarrier } from './callbacks.js';
 import { CORRELATION_ID, REPLY_TO, headerParameter, soapHeader } from './carriers.js';
 import { classifyCallbackInterface, classifyInterface, detectRestPattern } from './rest.js';
 import { detectSoapPatterns, type SoapShape } from './soap.js';
 
 export { CORRELATION_ID, REPLY_TO, namesCarrier, soapHeader } from './carriers.js';
+export { SINK_CREDENTIAL, addressCarrier, describeCarrier, type AddressCarrier, type CredentialCarrier } from './callbacks.js';
 
 export type Binding = 'rest' | 'soap';
 
-/** Where an interaction's data travels: an HTTP header, or a SOAP header part. */
-export type Carrier = { in: 'header'; name: string } | { in: 'soap-header'; part: SoapPart };
+/**
+ * Where an interaction's data travels: an HTTP header, a query or path parameter, a field of the
+ * JSON body, a template mixing literals and those (callbacks.ts), or a SOAP header part.
+ */
+export type Carrier = AddressCarrier | { in: 'soap-header'; part: SoapPart };
 
 export interface BlockingInteraction {
   kind: 'blocking';
@@ -69,7 +74,32 @@ export interface PullInteraction {
   resultCorrelation?: SoapPart;
 }
 
-export type Interaction = BlockingInteraction | OneWayInteraction | PushInteraction | PullInteraction;
+/**
+ * SUBSCRIPTION_REST: a request that answers for itself (201 + the subscription or session) and
+ * whose callbacks, addressed by any runtime expression, receive any number of events over the
+ * subscription's life (CAMARA's `{$request.body#/sink}`).
+ */
+export interface SubscriptionInteraction {
+  kind: 'subscription';
+  binding: 'rest';
+  request: Operation;
+  callbacks: SubscriptionCallback[];
+}
+
+export interface SubscriptionCallback {
+  /** The `callbacks` key. */
+  name: string;
+  /** The operation the provider calls for each event (the callback's POST). */
+  op: Operation;
+  /** Where the callback URL travels in the request. */
+  address: AddressCarrier;
+  /** A credential the request gives for the callback (`sinkCredential`), and the callback's scheme to present it by. */
+  credential?: CredentialCarrier;
+  /** The consumer's endpoint for these events. */
+  receiver?: Receiver;
+}
+
+export type Interaction = BlockingInteraction | OneWayInteraction | PushInteraction | PullInteraction | SubscriptionInteraction;
 
 /** A callback endpoint the consumer serves: where the provider delivers push results (step 3). */
 export interface Receiver {
@@ -81,6 +111,8 @@ export interface Receiver {
   correlation?: Carrier;
   /** The push requests whose results arrive here. */
   pushes: PushInteraction[];
+  /** The subscription whose events arrive here (then `pushes` is empty): no CorrelationID, any number of events. */
+  subscription?: SubscriptionInteraction;
 }
 
 export interface ClassifiedAgreement {
@@ -187,6 +219,8 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
         // A SOAP push without its header parts is served as request/response (lint says what is missing).
         const push = pushOf(op, binding);
         if (push) byOp.set(op, push);
+      } else if (pattern === 'SUBSCRIPTION_REST' && role === 'request' && binding === 'rest') {
+        byOp.set(op, subscriptionOf(op, agreement));
       } else if ((pattern === 'NONBLOCK_PULL_REST' || pattern === 'NONBLOCK_PULL_SOAP') && role === 'request') {
         // A SOAP pull request without its status and result operations is served as request/response (lint says why).
         const pull = pullOf(op, ops, binding);
@@ -206,6 +240,13 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
       if (!seen.has(i)) interactions.push(i), seen.add(i);
     }
 
+    // A subscription's events arrive at the endpoints its own declaration describes.
+    for (const sub of interactions.filter((i): i is SubscriptionInteraction => i.kind === 'subscription')) {
+      for (const cb of sub.callbacks) {
+        cb.receiver = addReceiver(cb.op, `/callbacks/${camelCase(sub.request.id, 'operation')}/${camelCase(cb.name, 'callback')}`);
+        cb.receiver.subscription = sub;
+      }
+    }
     const pushes = interactions.filter((i): i is PushInteraction => i.kind === 'push');
     // Without a callback spec, a REST push's callback is the one its own declaration describes.
     if (!callbackSpec) {
@@ -322,6 +363,18 @@ function replyToHeader(op: Operation): string {
     if (h) return h;
   }
   return headerParameter(op, REPLY_TO)?.name ?? REPLY_TO;
+}
+
+function subscriptionOf(request: Operation, agreement: Agreement): SubscriptionInteraction {
+  const callbacks: SubscriptionCallback[] = [];
+  for (const cb of request.callbacks) {
+    // One POST per callback carries the events (the first operation, when it declares no POST).
+    const op = cb.operations.find((o) => o.method === 'post') ?? cb.operations[0];
+    if (!op) continue;
+    const credential = credentialCarrier(request, op, agreement);
+    callbacks.push({ name: cb.name, op, address: addressCarrier(cb.expression), ...(credential ? { credential } : {}) });
+  }
+  return { kind: 'subscription', binding: 'rest', request, callbacks };
 }
 
 function pullOf(request: Operation, ops: Operation[], binding: Binding): PullInteraction | undefined {

@@ -1,5 +1,5 @@
 import { PATTERN_EXTENSION, isPattern, type Operation, type Pattern, type PatternDecision } from '../model/agreement.js';
-import { replyToHeaderOf } from '../model/expression.js';
+import { addressCarrier, describeCarrier, isReplyToHeader } from './callbacks.js';
 import { CORRELATION_ID, REPLY_TO, hasHeaderParameter, responseHasHeader, responseOf } from './carriers.js';
 
 type OperationShape = Omit<Operation, 'pattern'>;
@@ -23,11 +23,14 @@ export function detectRestPattern(op: OperationShape, override?: Pattern): Patte
 function restShape(op: OperationShape): PatternDecision {
   const push: string[] = [];
   if (hasHeaderParameter(op, REPLY_TO)) push.push(`header parameter ${REPLY_TO}`);
-  for (const cb of op.callbacks) {
-    const header = replyToHeaderOf(cb.expression);
-    push.push(header ? `callback "${cb.name}" is sent to the URL in request header ${header}` : `declares callback "${cb.name}"`);
-  }
+  for (const cb of op.callbacks) push.push(`callback "${cb.name}" is sent to the URL in ${describeCarrier(addressCarrier(cb.expression))}`);
   const accepted = responseOf(op, '202');
+  // Callbacks addressed otherwise than by X-ReplyTo, on a request that answers for itself (201 + body, not 202): a subscription.
+  if (op.callbacks.length > 0 && !accepted && !hasHeaderParameter(op, REPLY_TO) && !op.callbacks.some((cb) => isReplyToHeader(cb.expression))) {
+    const answer = op.responses.find((r) => r.status.startsWith('2'));
+    push.push(answer ? `${answer.status} response: the request's own answer, no 202` : 'no 202 response');
+    return { pattern: 'SUBSCRIPTION_REST', decidedBy: 'shape', facts: push, role: 'request' };
+  }
   if (push.length > 0) {
     if (responseHasHeader(op, '202', CORRELATION_ID)) push.push(`202 response with header ${CORRELATION_ID}`);
     else if (accepted) push.push('202 response');
@@ -69,6 +72,9 @@ function withRole(op: OperationShape, decision: PatternDecision): PatternDecisio
       break;
     case 'NONBLOCK_PULL_REST':
       decision.role = op.method !== 'get' ? 'request' : responseOf(op, '303') ? 'status' : 'result';
+      break;
+    case 'SUBSCRIPTION_REST':
+      decision.role = op.callbacks.length > 0 ? 'request' : 'callback';
       break;
   }
   return decision;

@@ -57,12 +57,13 @@ export async function emit(classified: ClassifiedAgreement, options: EmitOptions
     path: `${GENERATED_DIR}/operations.ts`,
     template: 'operations.ts.hbs',
     owned: true,
-    data: { provider: view.provider, descriptors, title, hasPull: view.provider.some((o) => o.isPull), hasPush: view.provider.some((o) => o.isPush) },
+    data: { provider: view.provider, descriptors, title, hasPull: view.provider.some((o) => o.isPull), hasPush: view.provider.some((o) => o.isPush), hasSubscription: view.provider.some((o) => o.isSubscription) },
   });
   if (withProvider) {
-    const typeImports = [...new Set(view.provider.flatMap((o) => [o.requestType, o.ackType, o.statusType, o.resultType, o.responseType]).filter(Boolean))].sort();
+    const typeImports = [...new Set(view.provider.flatMap((o) => [o.requestType, o.ackType, o.statusType, o.resultType, o.responseType, o.eventsType]).filter(Boolean))].sort();
+    const subscriptionEvents = view.provider.flatMap((o) => (o.eventsType ? [o.eventsType] : []));
     files.push(
-      { path: `${GENERATED_DIR}/provider.ts`, template: 'provider.ts.hbs', owned: true, data: { ...view, typeImports, basePath: agreement.provider.basePath, title } },
+      { path: `${GENERATED_DIR}/provider.ts`, template: 'provider.ts.hbs', owned: true, data: { ...view, typeImports, subscriptionEvents, basePath: agreement.provider.basePath, title } },
       { path: 'provider.handlers.ts', template: 'provider.handlers.ts.hbs', owned: false, data: { ...view, title } },
     );
   }

@@ -1,10 +1,10 @@
-import type { ClassifiedAgreement, PullInteraction, PushInteraction, Receiver } from '../classify/index.js';
+import type { ClassifiedAgreement, PullInteraction, PushInteraction, Receiver, SubscriptionInteraction } from '../classify/index.js';
 import type { JsonSchema, Operation, Parameter, Response } from '../model/agreement.js';
 import { NameScope, camelCase, commentText, pascalCase } from '../model/names.js';
-import type { OperationDescriptor, PushDescriptor } from '../runtime/descriptors.js';
+import type { OperationDescriptor, PushDescriptor, SubscriptionDescriptor } from '../runtime/descriptors.js';
 import type { PullDescriptor } from '../runtime/pull.js';
 import { literal } from './render.js';
-import { EMPTY_RECORD, flatUnion, keyword, literalType, objectType, property, sampleValue, tsType, union, UNDEFINED, UNKNOWN, type TsMember, type TsType } from './ts-types.js';
+import { EMPTY_RECORD, flatUnion, ref, keyword, literalType, objectType, property, sampleValue, tsType, union, UNDEFINED, UNKNOWN, type TsMember, type TsType } from './ts-types.js';
 
 /**
  * What the templates print, computed once from the agreement: every identifier is claimed from
@@ -29,6 +29,9 @@ export interface OperationView {
   isPush: boolean;
   isPull: boolean;
   isOneWay: boolean;
+  /** SUBSCRIPTION_REST: answered like a blocking call (`responseType`), then events (`eventsType`: callback name → event type). */
+  isSubscription: boolean;
+  eventsType?: string;
   doc: string[];
   requestType: string;
   inputType: string;
@@ -48,7 +51,7 @@ export interface OperationView {
   statusCode?: string | null;
   /** Push: the receiver whose URL the client sends as X-ReplyTo, when one matches. */
   receiver?: ReceiverView;
-  descriptor: OperationDescriptor | PushDescriptor | PullDescriptor;
+  descriptor: OperationDescriptor | PushDescriptor | PullDescriptor | SubscriptionDescriptor;
   /** Push: code of a value for the scaffold's ACK (null: none is certain to type-check). */
   ackCode: string | null;
   /** Push and pull: the declared error answers, and the guard that tells a client's error is one of them. */
@@ -74,7 +77,9 @@ export interface ReceiverView {
   ackCode: string | null;
   /** The error answers the callback declares (what the consumer may answer instead of its ACK). */
   errorType?: string;
-  descriptor: OperationDescriptor;
+  /** A subscription's callback: any number of events, handled by an EventHandler (no CorrelationID of ours). */
+  isEvent: boolean;
+  descriptor: OperationDescriptor & { events?: boolean };
 }
 
 export function buildView(classified: ClassifiedAgreement): AgreementView {
@@ -91,7 +96,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
   const receiverViewOf = new Map<Receiver, ReceiverView>();
   const receiverViews: ReceiverView[] = classified.receivers.map((receiver) => {
     const { op, path } = receiver;
-    const ok = successResponse(op.responses, ['200', '2XX', '201', '202', '204']);
+    const ok = successResponse(op.responses, receiver.subscription ? ['200', '204', '2XX', '201', '202'] : ['200', '2XX', '201', '202', '204']);
     const bodySchema = jsonBody(op)?.schema;
     const resultType = typeNames.claim(`${pascalCase(op.id)}Result`);
     types.push({ name: resultType, doc: [`Body of the callback ${commentText(op.id)}.`], type: tsType(bodySchema) });
@@ -113,7 +118,8 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       ackType,
       ackCode: ackCode(ok, sample),
       ...(errorType ? { errorType } : {}),
-      descriptor: descriptor(op, handler, path),
+      isEvent: !!receiver.subscription,
+      descriptor: receiver.subscription ? { ...descriptor(op, handler, path), events: true } : descriptor(op, handler, path),
     };
     receiverViewOf.set(receiver, view);
     return view;
@@ -122,11 +128,12 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
   const handlers = new NameScope();
   // A pull group's status and result operations are served with its request: one handler for the three.
   const provider = classified.interactions.map((interaction): OperationView => {
-    const op = interaction.kind === 'push' || interaction.kind === 'pull' ? interaction.request : interaction.op;
+    const op = interaction.kind === 'push' || interaction.kind === 'pull' || interaction.kind === 'subscription' ? interaction.request : interaction.op;
     const base = pascalCase(op.id, 'Operation');
     const handler = handlers.claim(camelCase(op.id, 'operation'));
     const push: PushInteraction | undefined = interaction.kind === 'push' ? interaction : undefined;
     const pull: PullInteraction | undefined = interaction.kind === 'pull' ? interaction : undefined;
+    const subscription: SubscriptionInteraction | undefined = interaction.kind === 'subscription' ? interaction : undefined;
     const isPush = !!push;
     const isPull = !!pull;
     const replyTo = push?.replyTo.in === 'header' ? push.replyTo.name : undefined;
@@ -144,6 +151,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       isPush,
       isPull,
       isOneWay: interaction.kind === 'oneway',
+      isSubscription: !!subscription,
       doc: operationDoc(op, op.path),
       requestType,
       inputType,
@@ -193,6 +201,28 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
     } else {
       view.responseType = typeNames.claim(`${base}Response`);
       types.push({ name: view.responseType, doc: [`The responses ${commentText(op.id)} declares.`], type: responseUnion(op.responses) });
+    }
+    if (subscription) {
+      // Each callback's event is the body its declaration sends.
+      const members = subscription.callbacks.map((cb) => {
+        const name = typeNames.claim(`${base}${pascalCase(cb.name, 'Callback')}Event`);
+        types.push({ name, doc: [`An event ${commentText(op.id)} sends to its callback ${commentText(cb.name)}.`], type: tsType(jsonBody(cb.op)?.schema) });
+        return property(cb.name, ref(name));
+      });
+      view.eventsType = typeNames.claim(`${base}Events`);
+      types.push({ name: view.eventsType, doc: [`The events of a subscription made by ${commentText(op.id)}, by callback name.`], type: objectType(members, false) });
+      view.descriptor = {
+        ...view.descriptor,
+        subscription: {
+          callbacks: subscription.callbacks.map((cb) => ({
+            ...descriptor(cb.op, cb.name, ''),
+            name: cb.name,
+            address: op.callbacks.find((c) => c.name === cb.name)!.expression.parts,
+            expression: op.callbacks.find((c) => c.name === cb.name)!.expression.raw,
+            ...(cb.credential?.scheme ? { credential: { pointer: cb.credential.pointer } } : {}),
+          })),
+        },
+      } as SubscriptionDescriptor;
     }
     // A push or pull client throws on an answer other than its 202: the declared ones are typed.
     const errors = isPush || isPull ? errorResponses(op.responses) : [];

@@ -89,6 +89,19 @@ export type RuntimeExpressionPart =
   | { kind: 'url' }
   | { kind: 'method' };
 
+/** A security scheme an operation accepts, as `components.securitySchemes` declares it. */
+export interface SecurityScheme {
+  /** Its key under `components.securitySchemes`. */
+  name: string;
+  /** `http`, `apiKey`, `oauth2`, `openIdConnect`, `mutualTLS`. */
+  type: string;
+  /** `http`: the auth scheme (`bearer`, `basic`). */
+  scheme?: string;
+  /** `apiKey`: where the key travels and under which name. */
+  in?: string;
+  paramName?: string;
+}
+
 export interface Callback {
   /** The callback's key in the operation's `callbacks` map, e.g. `completionCallback`. */
   name: string;
@@ -105,7 +118,14 @@ export type Pattern =
   | 'BLOCK_SOAP'
   | 'NONBLOCK_PUSH_SOAP'
   | 'NONBLOCK_PULL_SOAP'
-  | 'ONEWAY';
+  | 'ONEWAY'
+  /**
+   * Not a ModI pattern: a request whose declared callbacks are addressed by a runtime expression
+   * other than the X-ReplyTo header (`{$request.body#/sink}`) and which answers with its own
+   * response (201 + body), not 202: the provider then sends any number of events over the
+   * subscription's life (CAMARA's sessions and subscriptions).
+   */
+  | 'SUBSCRIPTION_REST';
 
 export const PATTERNS: readonly Pattern[] = [
   'BLOCK_REST',
@@ -115,6 +135,7 @@ export const PATTERNS: readonly Pattern[] = [
   'NONBLOCK_PUSH_SOAP',
   'NONBLOCK_PULL_SOAP',
   'ONEWAY',
+  'SUBSCRIPTION_REST',
 ];
 
 export const isPattern = (value: unknown): value is Pattern => typeof value === 'string' && (PATTERNS as readonly string[]).includes(value);
@@ -166,6 +187,11 @@ export interface Operation {
   pattern: PatternDecision;
   /** Vendor extensions (`x-*`) of the operation, kept for later stages. */
   extensions: Record<string, unknown>;
+  /**
+   * The security schemes the operation accepts (any of its requirements; its own `security`, else
+   * the document's), resolved from `components.securitySchemes`; absent when it declares none.
+   */
+  security?: SecurityScheme[];
   location: SourceLocation;
   /** The SOAP binding of an operation loaded from WSDL (absent for OpenAPI operations). */
   soap?: SoapOperation;

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor } from './descriptors.js';
 import { CorrelationRegistry } from './correlation.js';
 import { declaredResponse, installJsonParsers, installErrorHandler, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
@@ -81,10 +81,26 @@ export interface CallbackContext {
 /** Handles a callback's result (step 3) and returns the ACK body of the `200` (step 4). */
 export type CallbackHandler<Result, Ack> = (result: Result, ctx: CallbackContext) => Ack | Promise<Ack>;
 
+/** What a subscription's event handler gets besides the event. */
+export interface EventContext {
+  /** The id the provider gave this event (its `X-Correlation-ID`), the same on every retry of it. */
+  eventId?: string;
+  /** The bearer token the event came with (the credential the subscriber gave), to check. */
+  token?: string;
+  log: FastifyBaseLogger;
+  raw: FastifyRequest;
+}
+
+/** Handles one event of a subscription; returns the body of the callback's declared success answer (`undefined` for a 204). */
+export type EventHandler<Event, Ack> = (event: Event, ctx: EventContext) => Ack | Promise<Ack>;
+
 export interface CallbackDefinition {
   defs: Record<string, JsonSchema>;
-  /** The operations the consumer exposes for callbacks; `path` is relative to the plugin prefix. */
-  callbacks: OperationDescriptor[];
+  /**
+   * The operations the consumer exposes for callbacks; `path` is relative to the plugin prefix.
+   * `events`: a subscription's callback, which receives any number of events and no CorrelationID of ours.
+   */
+  callbacks: (OperationDescriptor & { events?: boolean })[];
 }
 
 export interface CallbackOptions {
@@ -113,6 +129,10 @@ export async function registerCallbacks(
     const handler = (handlers as Record<string, unknown>)[op.handler] as CallbackHandler<unknown, unknown> | undefined;
     if (!handler) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);
     const parse = requestParser(validators, op);
+    if (op.events) {
+      app.route({ method: op.method, url: routePath(op.path).url, handler: eventRoute(op, parse, handler as EventHandler<unknown, unknown>) });
+      continue;
+    }
     const ok = declaredResponse(op.responses, 200);
     app.route({
       method: op.method,
@@ -149,4 +169,30 @@ export async function registerCallbacks(
       },
     });
   }
+}
+
+/**
+ * A subscription's callback: validates the event (CloudEvents' `application/cloudevents+json` is
+ * JSON where the spec declares it), runs the handler and answers the callback's declared success
+ * status (CAMARA: 204). Every event is handed over: the provider numbers them, and a retried one
+ * keeps its `X-Correlation-ID` (`ctx.eventId`) for the handler to recognise.
+ */
+function eventRoute(op: OperationDescriptor, parse: (req: FastifyRequest) => IncomingRequest, handler: EventHandler<unknown, unknown>) {
+  const success = op.responses.find((r) => /^2\d\d$/.test(r.status)) ?? op.responses.find((r) => r.status === '2XX');
+  const status = success && /^\d{3}$/.test(success.status) ? Number(success.status) : 204;
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const request = parse(req);
+    if (op.body?.required && request.body === undefined) throw new ProblemError(400, 'event body is required');
+    const eventId = req.headers[CORRELATION_HEADER.toLowerCase()];
+    const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    const ctx: EventContext = {
+      ...(typeof eventId === 'string' && eventId ? { eventId } : {}),
+      ...(auth ? { token: auth[1] } : {}),
+      log: req.log.child(typeof eventId === 'string' ? { eventId } : {}),
+      raw: req,
+    };
+    const ack = await handler(request.body, ctx);
+    if (status === 204 || !success?.mediaTypes.length) return reply.code(status).send();
+    return sendJson(reply, status, ack, {}, success.mediaTypes[0]);
+  };
 }

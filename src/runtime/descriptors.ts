@@ -43,3 +43,33 @@ export interface PushDescriptor extends OperationDescriptor {
 }
 
 export const CORRELATION_HEADER = 'X-Correlation-ID';
+
+/** One part of a callback URL's runtime expression (`{$request.body#/sink}`, literal text, `$url`...). */
+export type AddressPart =
+  | { kind: 'literal'; text: string }
+  | { kind: 'header'; name: string }
+  | { kind: 'query'; name: string }
+  | { kind: 'path'; name: string }
+  | { kind: 'body'; pointer: string }
+  | { kind: 'url' }
+  | { kind: 'method' };
+
+/** A callback of a subscription: the operation the provider calls for each event, and where its URL comes from. */
+export interface SubscriptionCallbackDescriptor extends OperationDescriptor {
+  /** The `callbacks` key: what `emit` names. */
+  name: string;
+  /** The runtime expression of its URL, as parts; the URL is resolved from the request accepted. */
+  address: AddressPart[];
+  /** The spec's expression, for messages. */
+  expression: string;
+  /**
+   * The request body field that carries a credential for the callback (CAMARA `sinkCredential`);
+   * an `ACCESSTOKEN` credential is presented as `Authorization: Bearer` on every event.
+   */
+  credential?: { pointer: string };
+}
+
+/** A SUBSCRIPTION_REST request: its own answer (201 + body), then events to its callbacks over its life. */
+export interface SubscriptionDescriptor extends OperationDescriptor {
+  subscription: { callbacks: SubscriptionCallbackDescriptor[] };
+}

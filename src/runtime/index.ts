@@ -13,6 +13,15 @@ export type { BlockingHandler } from './engines/blocking.js';
 export type { OneWayHandler, RequestContext } from './engines/oneway.js';
 export type { PushContext, PushHandler } from './engines/push.js';
 export type { DeliveryOptions, TaskOptions } from './engines/tasks.js';
+export {
+  Subscriptions,
+  SubscriptionNotFoundError,
+  InvalidEventError,
+  type SubscriptionContext,
+  type SubscriptionHandler,
+  type SubscriptionOptions,
+  type SubscriptionRecord,
+} from './engines/subscription.js';
 export { registerProvider, type HandlerResponse, type ProviderDefinition, type ProviderOptions } from './provider.js';
 export {
   registerCallbacks,
@@ -23,6 +32,8 @@ export {
   type CallbackHandler,
   type CallbackOptions,
   type ClientOptions,
+  type EventContext,
+  type EventHandler,
   type ClientResponse,
   type PushAccepted,
 } from './consumer.js';

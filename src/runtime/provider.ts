@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkAdminOptions, registerDeliveryAdmin } from './admin.js';
 import { jsonFailure, jsonPushJob } from './codecs/json.js';
-import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor } from './descriptors.js';
+import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor, type SubscriptionDescriptor } from './descriptors.js';
 import type { BlockingHandler } from './engines/blocking.js';
 import { runOneWay, PendingWork, type OneWayHandler } from './engines/oneway.js';
 import { pullJob, storeOfPullOption, type PullHandler } from './engines/pull.js';
 import { acceptPush, type PushAcceptOptions, type PushHandler } from './engines/push.js';
+import { startSubscriptions, subscriptionJobs, subscriptionRoute, Subscriptions, type SubscriptionHandler, type SubscriptionOptions } from './engines/subscription.js';
 import { ownedStore, startTaskRuntime, type TaskOptions, type TaskRuntime } from './engines/tasks.js';
 import {
   declaredResponse,
@@ -30,6 +31,7 @@ export type { BlockingHandler } from './engines/blocking.js';
 export type { OneWayHandler, RequestContext } from './engines/oneway.js';
 export type { PushContext, PushHandler } from './engines/push.js';
 export type { DeliveryOptions } from './engines/tasks.js';
+export type { SubscriptionContext, SubscriptionHandler } from './engines/subscription.js';
 
 /** A response as handlers return it: the status picks the declared response. */
 export interface HandlerResponse {
@@ -39,7 +41,7 @@ export interface HandlerResponse {
 }
 
 /** Options of a REST provider; the store and worker settings are every binding's (TaskOptions, docs/delivery.md). */
-export interface ProviderOptions extends TaskOptions {
+export interface ProviderOptions extends TaskOptions, SubscriptionOptions {
   /**
    * Supplies the CorrelationID of an accepted push request (default: a random UUID). Use it
    * when the service already has an identifier, e.g. a protocol number.
@@ -64,11 +66,12 @@ export interface ProviderOptions extends TaskOptions {
 
 export interface ProviderDefinition {
   defs: Record<string, JsonSchema>;
-  operations: (OperationDescriptor | PushDescriptor | PullDescriptor)[];
+  operations: (OperationDescriptor | PushDescriptor | PullDescriptor | SubscriptionDescriptor)[];
 }
 
 const isPush = (op: OperationDescriptor): op is PushDescriptor => 'callback' in op;
 const isPull = (op: OperationDescriptor): op is PullDescriptor => 'pull' in op;
+const isSubscription = (op: OperationDescriptor): op is SubscriptionDescriptor => 'subscription' in op;
 
 /**
  * Registers every operation of an agreement on a Fastify instance, each with its pattern's
@@ -105,7 +108,7 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     else if (isPush(op)) {
       const push = handler as PushHandler<IncomingRequest, unknown, unknown>;
       jobs.set(op.id, jsonPushJob(op, (request, ctx) => push.process(request as IncomingRequest, ctx), validators));
-    }
+    } else if (isSubscription(op)) for (const [key, job] of subscriptionJobs(op, validators, () => tasks!)) jobs.set(key, job);
   }
   // Only push and pull operations (and the admin routes) need the store: a blocking-only provider opens none.
   const store = options.store ?? storeOfPullOption(options.pull?.store);
@@ -116,6 +119,14 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     await registerDeliveryAdmin(app, admin, { ...options.admin, clock: options.clock, retentionMs: options.retentionMs });
   }
 
+  // Subscriptions send their events through the same store and worker; the application keeps the emitter.
+  const subscriptionOps = def.operations.filter(isSubscription);
+  const subscriptions = options.subscriptions ?? new Subscriptions();
+  if (subscriptionOps.length) {
+    const stop = startSubscriptions(subscriptionOps, subscriptions, tasks!, validators, app.log, options);
+    app.addHook('onClose', async () => stop());
+  }
+
   for (const { op, handler } of routes) {
     if (isPull(op)) {
       registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, tasks!);
@@ -124,11 +135,13 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     const parse = requestParser(validators, op);
     const { url } = routePath(op.path);
     const check = responseChecker(validators, op.responses, checkResponses);
-    const run = isPush(op)
-      ? pushRoute(op, handler as PushHandler<IncomingRequest, unknown, unknown>, tasks!, options, check)
-      : op.pattern === 'ONEWAY'
-        ? oneWayRoute(op, handler as OneWayHandler<IncomingRequest>, pending)
-        : blockingRoute(op, handler as BlockingHandler<IncomingRequest, HandlerResponse>, check);
+    const run = isSubscription(op)
+      ? subscriptionRoute(op, handler as SubscriptionHandler<IncomingRequest, HandlerResponse, Record<string, unknown>>, subscriptions, tasks!, options, check)
+      : isPush(op)
+        ? pushRoute(op, handler as PushHandler<IncomingRequest, unknown, unknown>, tasks!, options, check)
+        : op.pattern === 'ONEWAY'
+          ? oneWayRoute(op, handler as OneWayHandler<IncomingRequest>, pending)
+          : blockingRoute(op, handler as BlockingHandler<IncomingRequest, HandlerResponse>, check);
     app.route({ method: op.method, url, handler: (req, reply) => run(parse(req), req, reply) });
   }
 }

@@ -38,8 +38,13 @@ export interface PushJob {
   process: (request: unknown, ctx: ProcessContext) => unknown;
   /** Throws when a handler's result is not what the callback carries (it is then a dead letter). */
   checkResult: (result: unknown) => void;
-  /** Sends the callback once and reads the acknowledgement. */
-  attempt: (delivery: { url: string; correlationId: string; body: unknown }, options: AttemptOptions, log: FastifyBaseLogger) => Promise<AttemptResult>;
+  /** Sends the callback once and reads the acknowledgement; `meta` is what the task was stored with. */
+  attempt: (delivery: { url: string; correlationId: string; body: unknown; meta?: unknown }, options: AttemptOptions, log: FastifyBaseLogger) => Promise<AttemptResult>;
+  /**
+   * Whether the callback may be sent now. A subscription's event waits for the one before it to
+   * be finished: not yet, the task is looked at again after a poll interval and no attempt counts.
+   */
+  due?: (task: TaskRecord) => Promise<boolean>;
 }
 
 /** What the worker needs of one pull operation: run the handler; its result is what the client fetches. */
@@ -249,11 +254,15 @@ export class TaskWorker {
     const attempts = task.attempts + 1;
     const body = task.result;
     const { store, owner, clock } = this.o;
+    if (job.due && !(await job.due(task))) {
+      await store.updateTask(task.id, owner, { dueAt: clock.now() + this.o.pollMs, release: true }, clock.now());
+      return;
+    }
     let r;
     try {
       r = await this.leased(task.id, () =>
         job.attempt(
-          { url: task.replyTo ?? '', correlationId: task.id, body },
+          { url: task.replyTo ?? '', correlationId: task.id, body, meta: task.meta },
           { timeoutMs: this.o.retry.timeoutMs, outbound: { ...this.o.outbound, signal: this.shutdown.signal }, replyTo: this.o.replyTo },
           log,
         ),

@@ -81,7 +81,7 @@ export function isPushMessageError(error: unknown): error is UnexpectedResponseE
   return error instanceof UnexpectedResponseError && error.operation === 'PushMessage' && error.status >= 400;
 }
 
-/** The consumer's callback handlers: each returns the ACK body of its `200`. */
+/** The consumer's callback handlers: each returns the ACK body of its `200` (a subscription's event handler: of its declared success answer). */
 export interface CallbackHandlers {
   /**
    * POST /MResponse (PushResponseMessage): NONBLOCK_PUSH_REST.
@@ -91,7 +91,7 @@ export interface CallbackHandlers {
   pushResponseMessage: CallbackHandler<PushResponseMessageResult, PushResponseMessageAck>;
 }
 
-const callbacks: OperationDescriptor[] = [
+const callbacks: (OperationDescriptor & { events?: boolean })[] = [
   {
     id: 'PushResponseMessage',
     handler: 'pushResponseMessage',

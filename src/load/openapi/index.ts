@@ -13,6 +13,7 @@ import type {
   RequestBody,
   Response,
   ResponseHeader,
+  SecurityScheme,
 } from '../../model/agreement.js';
 import { UNCLASSIFIED } from '../../model/agreement.js';
 import { parseRuntimeExpression } from '../../model/expression.js';
@@ -262,12 +263,40 @@ class OpenApiReader {
         responses: this.responses(isObj(raw.responses) ? raw.responses : {}, under(at, 'responses')),
         callbacks: [] as Callback[],
         extensions: Object.fromEntries(Object.entries(raw).filter(([k]) => k.startsWith('x-'))),
+        ...this.security(raw.security),
         location: this.docs.location(at),
       };
       shape.callbacks = this.callbacks(isObj(raw.callbacks) ? raw.callbacks : {}, under(at, 'callbacks'), shape.id);
       ops.push({ ...shape, pattern: UNCLASSIFIED });
     }
     return ops;
+  }
+
+  /**
+   * The schemes an operation's security requirements name (its own, else the document's), each
+   * once; `{}` (anonymous) names none. Names the components do not declare are left out: the
+   * schema validation of the document reports them.
+   */
+  private security(own: unknown): { security?: SecurityScheme[] } {
+    const requirements = Array.isArray(own) ? own : Array.isArray(this.doc.security) ? this.doc.security : undefined;
+    if (!requirements) return {};
+    const declared = isObj(this.doc.components) && isObj(this.doc.components.securitySchemes) ? this.doc.components.securitySchemes : {};
+    const schemes = new Map<string, SecurityScheme>();
+    for (const requirement of requirements) {
+      if (!isObj(requirement)) continue;
+      for (const name of Object.keys(requirement)) {
+        const { value } = this.docs.deref(declared[name], { file: this.file, pointer: `/components/securitySchemes/${pointerToken(name)}` });
+        if (schemes.has(name) || !isObj(value) || typeof value.type !== 'string') continue;
+        schemes.set(name, {
+          name,
+          type: value.type,
+          ...(typeof value.scheme === 'string' ? { scheme: value.scheme.toLowerCase() } : {}),
+          ...(typeof value.in === 'string' ? { in: value.in } : {}),
+          ...(typeof value.name === 'string' ? { paramName: value.name } : {}),
+        });
+      }
+    }
+    return { security: [...schemes.values()] };
   }
 
   /** Path-level then operation-level parameters; an operation parameter replaces a path one of the same name and location. */

@@ -17,6 +17,8 @@ export interface CallbackDelivery {
   correlationId: string;
   callback: OperationDescriptor;
   body: unknown;
+  /** Headers sent besides the CorrelationID and the Content-Type (a subscription's `Authorization`). */
+  headers?: Record<string, string>;
 }
 
 /** The push job of a JSON operation: its callback is a JSON request validated against the spec. */
@@ -46,7 +48,7 @@ export function jsonFailure(error: unknown): string {
  */
 export async function attemptCallback(delivery: CallbackDelivery, validators: Validators, log: FastifyBaseLogger, options: AttemptOptions): Promise<AttemptResult> {
   const { callback } = delivery;
-  const headers: Record<string, string> = { [CORRELATION_HEADER.toLowerCase()]: delivery.correlationId, 'content-type': callback.body?.mediaTypes[0] ?? 'application/json' };
+  const headers: Record<string, string> = { ...delivery.headers, [CORRELATION_HEADER.toLowerCase()]: delivery.correlationId, 'content-type': callback.body?.mediaTypes[0] ?? 'application/json' };
   let url = delivery.url;
   for (let hop = 0; ; hop++) {
     let res;
@@ -74,6 +76,8 @@ export async function attemptCallback(delivery: CallbackDelivery, validators: Va
       }
       const why = urlRefusal(next, options.replyTo);
       if (why) return { kind: 'permanent', status, body, reason: `HTTP ${status} redirect to a refused target: ${why}` };
+      // A credential is for the address the subscriber gave: it does not follow a redirect elsewhere.
+      if (next.origin !== new URL(url).origin) delete headers.authorization;
       url = next.href;
       continue;
     }
