@@ -41,10 +41,10 @@ export interface PushJob {
   /** Sends the callback once and reads the acknowledgement; `meta` is what the task was stored with. */
   attempt: (delivery: { url: string; correlationId: string; body: unknown; meta?: unknown }, options: AttemptOptions, log: FastifyBaseLogger) => Promise<AttemptResult>;
   /**
-   * Whether the callback may be sent now. A subscription's event waits for the one before it to
-   * be finished: not yet, the task is looked at again after a poll interval and no attempt counts.
+   * When the callback may not be sent yet, the time (epoch ms) to look again; `undefined` when it
+   * may. A subscription's event waits for the one before it to be finished; no attempt counts.
    */
-  due?: (task: TaskRecord) => Promise<boolean>;
+  heldUntil?: (task: TaskRecord, now: number) => Promise<number | undefined>;
 }
 
 /** What the worker needs of one pull operation: run the handler; its result is what the client fetches. */
@@ -254,8 +254,9 @@ export class TaskWorker {
     const attempts = task.attempts + 1;
     const body = task.result;
     const { store, owner, clock } = this.o;
-    if (job.due && !(await job.due(task))) {
-      await store.updateTask(task.id, owner, { dueAt: clock.now() + this.o.pollMs, release: true }, clock.now());
+    const held = await job.heldUntil?.(task, clock.now());
+    if (held !== undefined) {
+      await store.updateTask(task.id, owner, { dueAt: held, release: true }, clock.now());
       return;
     }
     let r;

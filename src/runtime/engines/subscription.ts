@@ -107,6 +107,8 @@ interface Binding {
 }
 
 const EVENT_LEASE_MS = 30_000;
+/** How long after the event before it is due an event held back is looked at again. */
+const HOLD_STEP_MS = 50;
 const pad = (n: number) => String(n).padStart(9, '0');
 export const eventId = (subscription: string, seq: number) => `${subscription}.${pad(seq)}`;
 export const eventOperation = (operation: string, callback: string) => `${operation}#${callback}`;
@@ -270,11 +272,13 @@ export function subscriptionJobs(op: SubscriptionDescriptor, validators: Validat
           options,
         );
       },
-      due: async (task) => {
+      heldUntil: async (task, now) => {
         const previous = (task.meta as EventMeta | undefined)?.previous;
-        if (!previous) return true;
+        if (!previous) return undefined;
         const before = await tasks().store.getTask(previous);
-        return !before || (before.state !== 'pending' && before.state !== 'ready');
+        if (!before || (before.state !== 'pending' && before.state !== 'ready')) return undefined;
+        // Just after the earlier event's own next attempt (being run, or waiting for its backoff).
+        return Math.max(before.dueAt, now) + HOLD_STEP_MS;
       },
     };
     return [eventOperation(op.id, cb.name), job];
