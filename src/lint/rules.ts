@@ -6,6 +6,7 @@
  */
 import { CLASSIFY_RULES, type ClassifiedAgreement } from '../classify/index.js';
 import { CORRELATION_ID, REPLY_TO, namesCarrier, responseOf, soapHeader } from '../classify/carriers.js';
+import { SINK_CREDENTIAL, undeclaredParts } from '../classify/callbacks.js';
 import { pointerToken } from '../load/errors.js';
 import { PATTERN_EXTENSION, isPattern, type Interface, type Operation, type PatternRole, type Response, type SourceLocation } from '../model/agreement.js';
 import type { Finding, Severity } from '../model/finding.js';
@@ -76,6 +77,16 @@ export const RULES = {
     severity: 'error',
     summary: 'a fire-and-forget REST operation declares 202 (or 200) as its answer',
     source: 'OneWay: the provider answers at once (domain.md)',
+  },
+  'callback/expression-field': {
+    severity: 'error',
+    summary: "a callback's runtime expression reads a value the request declares (header, query or path parameter, body field)",
+    source: 'OpenAPI 3 Runtime Expressions: the provider resolves the callback URL from the request',
+  },
+  'subscription/credential-scheme': {
+    severity: 'error',
+    summary: `a callback credential the request gives (${SINK_CREDENTIAL}) has a bearer security scheme on the callback to be presented by`,
+    source: 'CAMARA Commonalities (sinkCredential ACCESSTOKEN, notificationsBearerAuth)',
   },
   'rest/problem-json': { severity: 'warning', summary: 'error responses are application/problem+json', source: 'RAC_REST_NAME_008 (§8)' },
   'rest/status-endpoint': {
@@ -178,6 +189,8 @@ export class Linter {
     }
     if (rest) {
       this.problemJson(op);
+      this.callbackExpressions(op);
+      if (pattern === 'SUBSCRIPTION_REST' && role === 'request') this.subscriptionCredentials(op);
       if (pattern === 'BLOCK_REST') this.blockRest(op);
       else if (pattern === 'ONEWAY') this.oneWayRest(op);
       else if (pattern === 'NONBLOCK_PUSH_REST') {
@@ -305,6 +318,38 @@ export class Linter {
         `${op.location.pointer}/responses`,
         `${op.id} is fire-and-forget (ONEWAY) but declares neither 202 nor 200: the provider answers at once, before handling`,
         `add a 202 response (no body) to ${op.id}`,
+      );
+    }
+  }
+
+  /** Each value a callback's URL expression reads is one the request declares: else the provider has nothing to resolve it from. */
+  private callbackExpressions(op: Operation): void {
+    for (const cb of op.callbacks) {
+      for (const { why } of undeclaredParts(op, cb.expression, this.classified.agreement)) {
+        const at = cb.location ?? op.location;
+        this.report(
+          'callback/expression-field',
+          at,
+          at.pointer,
+          `the URL of callback "${cb.name}" is ${cb.expression.raw}, but ${why}: the provider cannot resolve it from the request`,
+          `declare it in the request of ${op.id}, or correct the expression`,
+        );
+      }
+    }
+  }
+
+  /** A credential the request gives for a callback is presented by the callback's bearer scheme: without one it would not be sent. */
+  private subscriptionCredentials(op: Operation): void {
+    const interaction = this.classified.interactionOf(op);
+    if (interaction?.kind !== 'subscription') return;
+    for (const cb of interaction.callbacks) {
+      if (!cb.credential || cb.credential.scheme) continue;
+      this.report(
+        'subscription/credential-scheme',
+        cb.op.location,
+        cb.op.location.pointer,
+        `${op.id}'s request gives a credential for callback "${cb.name}" (${SINK_CREDENTIAL}), but ${cb.op.id} declares no bearer security scheme: the provider has no place to present it`,
+        `add security: [{notificationsBearerAuth: []}] to ${cb.op.id}, with an http bearer scheme of that name under components.securitySchemes`,
       );
     }
   }
