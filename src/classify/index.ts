@@ -351,9 +351,20 @@ function pushOf(op: Operation, binding: Binding): PushInteraction | undefined {
     request: op,
     callbackName: cb?.name ?? 'callback',
     ...(declared ? { declared } : {}),
-    replyTo: { in: 'header', name: replyToHeader(op) },
+    replyTo: replyToCarrier(op),
     correlation: { in: 'header', name: CORRELATION_ID },
   };
+}
+
+/**
+ * Where a REST push request carries its callback URL: the declared X-ReplyTo header, else where the
+ * callback's expression reads it (a header, a query parameter, a body field: Vonage's
+ * `{$request.body#/callback}` with a 202), else X-ReplyTo.
+ */
+function replyToCarrier(op: Operation): Carrier {
+  const cb = op.callbacks[0];
+  if (headerParameter(op, REPLY_TO) || !cb) return { in: 'header', name: replyToHeader(op) };
+  return addressCarrier(cb.expression);
 }
 
 /** The request header that carries the callback URL: the one the callback expression names, else the declared X-ReplyTo, else X-ReplyTo. */

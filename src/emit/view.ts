@@ -190,7 +190,10 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       view.receiver = push.receiver ? receiverViewOf.get(push.receiver) : undefined;
       view.descriptor = {
         ...view.descriptor,
-        replyToHeader: replyTo!,
+        replyToHeader: replyTo ?? '',
+        ...(push.replyTo.in !== 'header' && push.replyTo.in !== 'soap-header' && op.callbacks[0]
+          ? { replyTo: { address: op.callbacks[0].expression.parts, expression: op.callbacks[0].expression.raw } }
+          : {}),
         callback: {
           ...(callbackOp
             ? descriptor(callbackOp, 'callback', callbackOp.path)

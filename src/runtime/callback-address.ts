@@ -6,6 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AddressPart } from './descriptors.js';
 import type { IncomingRequest } from './http.js';
+import type { OutgoingRequest } from './outbound.js';
 
 /** A value at a JSON pointer (RFC 6901) of a parsed body; `undefined` when there is none. */
 export function valueAt(document: unknown, pointer: string): unknown {
@@ -57,4 +58,37 @@ export function resolveAddress(parts: AddressPart[], request: IncomingRequest, r
     url += value;
   }
   return url;
+}
+
+/**
+ * Puts a callback URL where a one-part expression reads it (a body field, a query, path or header
+ * parameter) in a request about to be sent, unless the caller put one there already. A template
+ * (`{$request.query.cb}/data`) cannot be inverted: the caller's request must carry its parts.
+ */
+export function placeAddress(parts: AddressPart[], req: OutgoingRequest, url: string): OutgoingRequest {
+  const [only] = parts;
+  if (parts.length !== 1) return req;
+  switch (only.kind) {
+    case 'header':
+      return { ...req, headers: { [only.name]: url, ...req.headers } };
+    case 'query':
+      return { ...req, query: { [only.name]: url, ...req.query } };
+    case 'path':
+      return { ...req, path: { [only.name]: url, ...req.path } };
+    case 'body': {
+      if (valueAt(req.body, only.pointer) !== undefined) return req;
+      const tokens = only.pointer.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+      if (tokens.length === 0) return req;
+      const body: Record<string, unknown> = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? structuredClone(req.body as Record<string, unknown>) : {};
+      let node = body;
+      for (const token of tokens.slice(0, -1)) {
+        const next = node[token];
+        node = node[token] = next && typeof next === 'object' && !Array.isArray(next) ? (next as Record<string, unknown>) : {};
+      }
+      node[tokens[tokens.length - 1]] = url;
+      return { ...req, body };
+    }
+    default:
+      return req;
+  }
 }

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor } from './descriptors.js';
+import { placeAddress } from './callback-address.js';
+import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor } from './descriptors.js';
 import { CorrelationRegistry } from './correlation.js';
 import { declaredResponse, installJsonParsers, installErrorHandler, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
 import { inputLimits, type InputLimits } from './limits.js';
@@ -34,7 +35,7 @@ function withHeaders(req: OutgoingRequest, extra: Record<string, string> | undef
 
 /** Step 1-2 of a push: sends with `X-ReplyTo`, expects `202` + `X-Correlation-ID`, records the id. */
 export async function sendPush(
-  op: OperationDescriptor & { replyToHeader: string },
+  op: OperationDescriptor & Pick<PushDescriptor, 'replyToHeader' | 'replyTo'>,
   req: OutgoingRequest,
   replyTo: string,
   registry: CorrelationRegistry,
@@ -42,7 +43,9 @@ export async function sendPush(
 ): Promise<PushAccepted<unknown>> {
   const done = registry.beginRequest();
   try {
-    const res = await callOperation(options.baseUrl, op, withHeaders(req, options.headers, { [op.replyToHeader]: replyTo }), options);
+    // The callback URL goes where the spec reads it: the X-ReplyTo header, or a body field or query parameter.
+    const sent = op.replyTo ? withHeaders(placeAddress(op.replyTo.address, req, replyTo), options.headers) : withHeaders(req, options.headers, { [op.replyToHeader]: replyTo });
+    const res = await callOperation(options.baseUrl, op, sent, options);
     const correlationId = res.headers.get(CORRELATION_HEADER);
     if (res.status !== 202) throw new UnexpectedResponseError(op.id, res.status, res.body);
     if (!correlationId) throw new UnexpectedResponseError(op.id, res.status, { detail: `202 without ${CORRELATION_HEADER}` });

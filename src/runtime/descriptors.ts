@@ -38,6 +38,12 @@ export interface OperationDescriptor {
 export interface PushDescriptor extends OperationDescriptor {
   /** Request header carrying the callback URL (`X-ReplyTo`). */
   replyToHeader: string;
+  /**
+   * When the callback URL travels elsewhere than in a header (a body field, a query parameter, a
+   * template): the parts of its runtime expression; the provider resolves the URL from the request
+   * by them, and `replyToHeader` is not read.
+   */
+  replyTo?: { address: AddressPart[]; expression: string };
   /** The callback the provider POSTs the result to. */
   callback: OperationDescriptor & { name: string };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkAdminOptions, registerDeliveryAdmin } from './admin.js';
+import { resolveAddress } from './callback-address.js';
 import { jsonFailure, jsonPushJob } from './codecs/json.js';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor, type SubscriptionDescriptor } from './descriptors.js';
 import type { BlockingHandler } from './engines/blocking.js';
@@ -186,7 +187,9 @@ function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unk
   const accepting: PushAcceptOptions<IncomingRequest> = { replyTo: options.replyTo, correlationId: options.correlationId, checkAck: (ack) => check(202, ack) };
   const acknowledge = { id: op.id, handler: `${op.handler}.acknowledge` };
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
-    const carrier = { name: op.replyToHeader, where: 'header', value: req.headers[op.replyToHeader.toLowerCase()] };
+    const carrier = op.replyTo
+      ? { name: op.replyTo.expression, where: 'in the request', value: resolveAddress(op.replyTo.address, request, req) }
+      : { name: op.replyToHeader, where: 'header', value: req.headers[op.replyToHeader.toLowerCase()] };
     const accepted = await acceptPush(tasks, op.id, request, carrier, handler, req.log, accepting);
     if (accepted.broken !== undefined) return sendBrokenResponse(req, reply, acknowledge, accepted.broken);
     const { correlationId, ack } = accepted;

@@ -11,13 +11,13 @@ const CASES: InspectCase[] = [
   { spec: 'real/openapi/asana.yaml', others: { pattern: 'BLOCK_REST', count: 152 } },
   {
     spec: 'real/openapi/camara-quality-on-demand-r4.1.yaml',
-    ops: { createSession: 'NONBLOCK_PUSH_REST:request', postNotification: 'NONBLOCK_PUSH_REST:callback:createSession' },
+    ops: { createSession: 'SUBSCRIPTION_REST:request', postNotification: 'SUBSCRIPTION_REST:callback:createSession' },
     others: { pattern: 'BLOCK_REST', count: 4 },
   },
   { spec: 'real/openapi/govway-api-config.yaml', others: { pattern: 'BLOCK_REST', count: 252 } },
   {
     spec: 'real/openapi/oai-callback-example.yaml',
-    ops: { postStreams: 'NONBLOCK_PUSH_REST:request', postStreamsOnDataPost: 'NONBLOCK_PUSH_REST:callback:postStreams' },
+    ops: { postStreams: 'SUBSCRIPTION_REST:request', postStreamsOnDataPost: 'SUBSCRIPTION_REST:callback:postStreams' },
   },
   // Components alone (valid in 3.1): callbacks no operation uses, so no operation.
   { spec: 'real/openapi/oai-callback-object-examples.yaml', others: { pattern: 'BLOCK_REST', count: 0 } },
@@ -34,15 +34,15 @@ const CASES: InspectCase[] = [
   {
     spec: 'real/openapi/vonage-number-insight.yaml',
     ops: {
-      getNumberInsightAsync: 'NONBLOCK_PUSH_REST:request',
-      asyncCallback: 'NONBLOCK_PUSH_REST:callback:getNumberInsightAsync',
-      asyncCallbackRoamingUnknown: 'NONBLOCK_PUSH_REST:callback:getNumberInsightAsync',
+      getNumberInsightAsync: 'SUBSCRIPTION_REST:request',
+      asyncCallback: 'SUBSCRIPTION_REST:callback:getNumberInsightAsync',
+      asyncCallbackRoamingUnknown: 'SUBSCRIPTION_REST:callback:getNumberInsightAsync',
     },
     others: { pattern: 'BLOCK_REST', count: 3 },
   },
   {
     spec: 'real/openapi/vonage-sms.yaml',
-    ops: { 'send-an-sms': 'NONBLOCK_PUSH_REST:request', 'delivery-receipt': 'NONBLOCK_PUSH_REST:callback:send-an-sms' },
+    ops: { 'send-an-sms': 'SUBSCRIPTION_REST:request', 'delivery-receipt': 'SUBSCRIPTION_REST:callback:send-an-sms' },
   },
   // WSDL
   { spec: 'real/wsdl/cxf-hello-world-soap11.wsdl', ops: { sayHi: 'BLOCK_SOAP', greetMe: 'BLOCK_SOAP', greetMeOneWay: 'ONEWAY', pingMe: 'BLOCK_SOAP' } },
