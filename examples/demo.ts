@@ -6,6 +6,7 @@ import { runDemo as pullRest } from './nonblock-pull-rest/demo.js';
 import { runDemo as pullSoap } from './nonblock-pull-soap/demo.js';
 import { runDemo as pushRest } from './nonblock-push-rest/demo.js';
 import { runDemo as pushSoap } from './nonblock-push-soap/demo.js';
+import { runDemo as subscriptionRest } from './subscription-rest/demo.js';
 
 const demos: [string, (log: WireLog) => Promise<unknown>][] = [
   ['BLOCK_REST (examples/block-rest)', blockRest],
@@ -14,6 +15,7 @@ const demos: [string, (log: WireLog) => Promise<unknown>][] = [
   ['BLOCK_SOAP (examples/block-soap)', blockSoap],
   ['NONBLOCK_PUSH_SOAP (examples/nonblock-push-soap)', pushSoap],
   ['NONBLOCK_PULL_SOAP (examples/nonblock-pull-soap)', pullSoap],
+  ['SUBSCRIPTION_REST, the CAMARA shape (examples/subscription-rest)', subscriptionRest],
 ];
 
 for (const [title, run] of demos) {
