@@ -37,7 +37,12 @@ describe('a push whose callback URL is a body field', () => {
     const provider = createServer();
     servers.push(provider);
     await provider.register(async (app) =>
-      registerProvider(app, { defs, operations: [push] }, { [push.handler]: { acknowledge: (req: { body: unknown }) => (seen.push(req.body), undefined), process: () => ({ status: 'delivered' }) } }, { store: 'memory:', replyTo: { allowLoopback: true } }),
+      registerProvider(
+        app,
+        { defs, operations: [push] },
+        { [push.handler]: { acknowledge: (req: { body: unknown }) => (seen.push(req.body), undefined), process: () => ({ status: 'delivered' }) } },
+        { store: 'memory:', replyTo: { allowLoopback: true } },
+      ),
     );
     const baseUrl = await provider.listen({ host: '127.0.0.1', port: 0 });
 

@@ -43,11 +43,25 @@ describe('detectRestPattern', () => {
       role: 'request',
       facts: ['header parameter X-ReplyTo', '202 response'],
     });
-    expect(op('b', 'post', '/b', { callbacks: ['{$request.body#/url}'] }).pattern).toMatchObject({
+    expect(op('b', 'post', '/b', { callbacks: ['{$request.header#/X-ReplyTo}'] }).pattern).toMatchObject({
       pattern: 'NONBLOCK_PUSH_REST',
       role: 'request',
-      facts: ['declares callback "cb"'],
+      facts: ['callback "cb" is sent to the URL in request header X-ReplyTo'],
     });
+    expect(op('c', 'post', '/c', { callbacks: ['{$request.body#/url}'], responses: { '202': ['X-Correlation-ID'] } }).pattern).toMatchObject({
+      pattern: 'NONBLOCK_PUSH_REST',
+      role: 'request',
+      facts: ['callback "cb" is sent to the URL in request body field /url', '202 response with header X-Correlation-ID'],
+    });
+  });
+
+  it('SUBSCRIPTION_REST: callbacks addressed otherwise than by X-ReplyTo, on a request that answers for itself (no 202)', () => {
+    expect(op('s', 'post', '/s', { callbacks: ['{$request.body#/url}'] }).pattern).toMatchObject({
+      pattern: 'SUBSCRIPTION_REST',
+      role: 'request',
+      facts: ['callback "cb" is sent to the URL in request body field /url', "200 response: the request's own answer, no 202"],
+    });
+    expect(op('t', 'post', '/t', { callbacks: ['{$request.query.cb}/data'] }).pattern.facts[0]).toBe('callback "cb" is sent to the URL in the template {$request.query.cb}/data');
   });
 
   it('a POST taking X-Correlation-ID (and no X-ReplyTo) receives push results; a GET taking it is a plain call', () => {

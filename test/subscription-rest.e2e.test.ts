@@ -15,7 +15,13 @@ import { within } from './support/wait.js';
 
 const FAST = { retry: { baseDelayMs: 20, maxDelayMs: 50 }, delivery: { pollMs: 20 } };
 const session = (id: string): SessionInfo => ({ sessionId: id, qosProfile: 'QOS_L', duration: 60, qosStatus: 'AVAILABLE' });
-const body = (sink?: string, extra: Partial<CreateSession> = {}): CreateSession => ({ applicationServer: { ipv4Address: '198.51.100.10' }, qosProfile: 'QOS_L', duration: 60, ...(sink ? { sink } : {}), ...extra });
+const body = (sink?: string, extra: Partial<CreateSession> = {}): CreateSession => ({
+  applicationServer: { ipv4Address: '198.51.100.10' },
+  qosProfile: 'QOS_L',
+  duration: 60,
+  ...(sink ? { sink } : {}),
+  ...extra,
+});
 
 /** A sink that records each event with its headers, and answers what `answer` says (default 204). */
 async function sink(answer: (n: number) => number = () => 204) {
@@ -206,7 +212,8 @@ describe('the consumer', () => {
       new CorrelationRegistry(),
     );
     const url = `${await consumer.listen({ host: '127.0.0.1', port: 0 })}/callbacks/createSession/notifications`;
-    const send = (headers: Record<string, string>, payload: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json', ...headers }, body: JSON.stringify(payload) });
+    const send = (headers: Record<string, string>, payload: unknown) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/cloudevents+json', ...headers }, body: JSON.stringify(payload) });
     const ok = await send({ authorization: 'Bearer t', 'x-correlation-id': 'e1' }, statusChanged(session('00000000-0000-4000-8000-000000000000')));
     expect(ok.status).toBe(204);
     expect((await send({}, statusChanged(session('00000000-0000-4000-8000-000000000000')))).status).toBe(401);

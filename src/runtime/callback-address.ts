@@ -77,7 +77,10 @@ export function placeAddress(parts: AddressPart[], req: OutgoingRequest, url: st
       return { ...req, path: { [only.name]: url, ...req.path } };
     case 'body': {
       if (valueAt(req.body, only.pointer) !== undefined) return req;
-      const tokens = only.pointer.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+      const tokens = only.pointer
+        .split('/')
+        .slice(1)
+        .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
       if (tokens.length === 0) return req;
       const body: Record<string, unknown> = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? structuredClone(req.body as Record<string, unknown>) : {};
       let node = body;
