@@ -3,7 +3,8 @@ import type { GatewayConfig } from './config/gateway.js';
 import { emitGateway } from './emit/gateway/index.js';
 import { emit, GENERATED_MARK, specNames, type Side } from './emit/index.js';
 import { lintAgreement, hasErrors, type Finding } from './lint/index.js';
-import { hasBlockingFindings, loadClassified } from './classify/index.js';
+import { loadClassified } from './classify/index.js';
+import { gatewayFindings } from './emit/gateway/preconditions.js';
 import type { Pattern } from './model/agreement.js';
 import { writeOutput, type WriteResult } from './write/index.js';
 
@@ -54,9 +55,12 @@ export async function generate(options: GenerateOptions): Promise<WriteResult & 
     t = now;
   };
   const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns });
-  const findings = lintAgreement(classified);
+  // The gateway targets' preconditions are checked with the rules, so that emitting never fails half-way.
+  const gatewayChecks = options.gateway?.targets.length ? gatewayFindings(classified, options.gateway, options.gateway.targets, options.side) : [];
+  const findings = [...lintAgreement(classified), ...gatewayChecks];
   // What the generated code cannot be written without stops generation even with --no-lint.
-  if (hasErrors(findings) && (!options.ignoreLint || hasBlockingFindings(classified))) throw new LintFailure(findings, options.ignoreLint ? classified.findings.filter((f) => f.blocking) : undefined);
+  const blocking = [...classified.findings, ...gatewayChecks].filter((f) => f.blocking);
+  if (hasErrors(findings) && (!options.ignoreLint || blocking.length)) throw new LintFailure(findings, options.ignoreLint ? blocking : undefined);
   lap('load');
   const outDir = resolve(options.out);
   const files = await emit(classified, { side: options.side, outDir, onStage: options.onStage });

@@ -1,3 +1,6 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { SpecError } from '../load/errors.js';
 
 /**
@@ -78,6 +81,8 @@ export interface GovWaySideConfig {
   truststore?: StoreReference;
   /** With `fruizioneAuthentication: https`: the client certificate (PEM or DER file) of this side's application. */
   applicationCertificate?: string;
+  /** That certificate in DER, base64, as the config loader read it (emit reads no file). */
+  applicationCertificateDer?: string;
 }
 
 export interface GovWayConfig {
@@ -233,6 +238,15 @@ export function parseGatewayConfig(raw: unknown, fail: Fail, file: string): Gate
         truststore: store(s, 'truststore', sp, TRUSTSTORE_TYPES, false),
         applicationCertificate: text(s, 'applicationCertificate', sp, PATH, 'the path of a PEM or DER certificate file, relative to the config file', true),
       };
+      const certificate = govway[side].applicationCertificate;
+      if (certificate !== undefined) {
+        const path = resolve(dirname(file), certificate);
+        try {
+          govway[side].applicationCertificateDer = new X509Certificate(readFileSync(path)).raw.toString('base64');
+        } catch (e) {
+          throw fail(`govway.${side}.applicationCertificate ${path} is not a readable PEM or DER certificate (${(e as Error).message})`, `${sp}/applicationCertificate`);
+        }
+      }
     }
   }
   if (govway.fruizioneAuthentication === 'https') {

@@ -1,8 +1,4 @@
-import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import type { GovWaySideConfig, StoreReference } from '../../config/gateway.js';
-import { SpecError } from '../../load/errors.js';
 import { inboundUrl, outboundUrl, resourceName, type GatewayApi, type Route, type Topology } from './topology.js';
 
 /**
@@ -73,7 +69,7 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
   const consumer = config.consumer.organisation;
   const apis = [request, ...(callback ? [callback] : [])];
   const documents = new Map<GatewayApi, string>();
-  for (const api of apis) documents.set(api, await interfaceDocument(api, config.file));
+  for (const api of apis) documents.set(api, interfaceDocument(api));
   const messageSecurity = gw.messageSecurity !== 'disabilitato';
 
   const steps: GovWayStep[] = [];
@@ -137,10 +133,10 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
     const application = side === 'provider' ? config.provider.application : config.consumer.application;
     const applicativo = fruizioni.length && gw.fruizioneAuthentication !== 'disabilitato' ? application : undefined;
     if (fruizioni.length && gw.fruizioneAuthentication !== 'disabilitato' && !applicativo) {
-      throw new SpecError(`gateway.provider.application is needed: with fruizioneAuthentication ${gw.fruizioneAuthentication}, the provider's backend calls the fruizione of the callback API as a GovWay applicativo`, config.file, '/gateway/provider');
+      throw new Error('gateway.provider.application is missing: gatewayFindings checks it before emitting');
     }
     if (applicativo) {
-      const body = { nome: applicativo, credenziali: await credentials(gw.fruizioneAuthentication, applicativo, sideConfig, side, config.file) };
+      const body = { nome: applicativo, credenziali: credentials(gw.fruizioneAuthentication, applicativo, sideConfig) };
       if (gw.fruizioneAuthentication === 'http-basic') needSecret(SECRETS.application);
       step(PHASE.applicativo, `applicativo-${applicativo}`, { operation: 'createApplicativo', method: 'POST', path: '/applicativi', body }, [
         { operation: 'updateApplicativo', method: 'PUT', path: `/applicativi/${applicativo}`, body },
@@ -239,7 +235,7 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
     } else {
       fruizione(request, (service) => inboundUrl(config.provider.gatewayUrl, provider, request, service));
       if (callback) {
-        if (!config.consumer.callbackBackend) throw new SpecError('gateway.consumer.callbackBackend is needed: the agreement has push operations, whose callbacks GovWay delivers there', config.file, '/gateway/consumer');
+        if (!config.consumer.callbackBackend) throw new Error('gateway.consumer.callbackBackend is missing: gatewayFindings checks it before emitting');
         erogazione(callback, config.consumer.callbackBackend);
       }
     }
@@ -301,16 +297,9 @@ const erogazioneAuthentication = (choice: string) =>
 const fruizioneAuthentication = (choice: string) => (choice === 'disabilitato' ? { tipo: 'disabilitato' } : { tipo: choice, opzionale: false });
 
 /** The applicativo's credentials, of the kind its fruizione authenticates: a password from the environment, or the certificate itself. */
-async function credentials(kind: string, username: string, sideConfig: GovWaySideConfig, side: GatewaySide, configFile: string): Promise<Record<string, unknown>> {
+function credentials(kind: string, username: string, sideConfig: GovWaySideConfig): Record<string, unknown> {
   if (kind === 'http-basic') return { modalita_accesso: 'http-basic', username, password: secret(SECRETS.application) };
-  const file = resolve(dirname(configFile), sideConfig.applicationCertificate!);
-  let der: Buffer;
-  try {
-    der = new X509Certificate(await readFile(file)).raw;
-  } catch (e) {
-    throw new SpecError(`gateway govway: ${side}.applicationCertificate ${file} is not a readable PEM or DER certificate (${(e as Error).message})`, configFile, `/gateway/govway/${side}/applicationCertificate`);
-  }
-  return { modalita_accesso: 'https', certificato: { tipo: 'certificato', archivio: der.toString('base64'), tipo_certificato: 'CER' } };
+  return { modalita_accesso: 'https', certificato: { tipo: 'certificato', archivio: sideConfig.applicationCertificateDer, tipo_certificato: 'CER' } };
 }
 
 const keystoreSetting = (k?: StoreReference) =>
@@ -361,18 +350,10 @@ function actionBody(r: Route): Record<string, unknown> {
 }
 
 /** The API's interface document, base64 (`format: byte`), as GovWay imports it. */
-async function interfaceDocument(api: GatewayApi, configFile: string): Promise<string> {
+function interfaceDocument(api: GatewayApi): string {
   const source = api.iface?.source;
-  if (!source) {
-    throw new SpecError(
-      `gateway govway: the callback API ${api.name} needs its own OpenAPI document (GovWay registers it as an API): give the callback spec with --callback or "callback:"`,
-      configFile,
-      '/gateway/targets',
-    );
-  }
-  if (source.format === 'openapi' && !source.version.startsWith('3.0')) {
-    throw new SpecError(`gateway govway: GovWay imports OpenAPI 3.0 and WSDL 1.1 documents, and this is OpenAPI ${source.version}`, source.file);
-  }
+  // gatewayFindings has checked that the API has its document, in a format GovWay imports.
+  if (!source) throw new Error(`the callback API ${api.name} has no document: gatewayFindings checks it before emitting`);
   const text = api.iface?.documents?.main;
   if (text === undefined) throw new Error(`no document of ${source.file} was carried from load`);
   // The loader decoded the text; it goes out as UTF-8, so an XML declaration must say so.
