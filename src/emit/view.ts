@@ -29,6 +29,8 @@ export interface OperationView {
   isPush: boolean;
   isPull: boolean;
   isOneWay: boolean;
+  /** Always false here: a REST pull group's status and result are served with its request (SOAP lists them). */
+  isPullStep: false;
   doc: string[];
   requestType: string;
   inputType: string;
@@ -144,6 +146,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       isPush,
       isPull,
       isOneWay: interaction.kind === 'oneway',
+      isPullStep: false,
       doc: operationDoc(op, op.path),
       requestType,
       inputType,
