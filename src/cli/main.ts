@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { GATEWAY_TARGETS, type GatewayConfig, type GatewayTarget } from '../config/gateway.js';
 import { CONFIG_FILE, loadConfig } from '../config/index.js';
@@ -153,10 +153,11 @@ async function sources(args: SpecArgs) {
 
 async function runGenerate(args: GenerateArgs): Promise<number> {
   const { config, spec, callback, patterns } = await sources(args);
+  const out = args.out ? resolve(args.out) : (config.out ?? process.cwd());
   const result = await generate({
     spec,
     callback,
-    out: args.out ? resolve(args.out) : (config.out ?? process.cwd()),
+    out,
     side: args.side ?? config.side ?? 'both',
     patterns,
     gateway: gatewayOption(args.gateway, config.gateway),
@@ -165,27 +166,41 @@ async function runGenerate(args: GenerateArgs): Promise<number> {
   });
   const warnings = result.findings.length;
   if (warnings) console.error(`${warnings} guideline warning(s): run "accordo lint" to see them`);
+  // Handler files are named as the user's editor opens them: relative to the working directory, with the line.
+  const where = (path: string, line?: number) => `${relative(process.cwd(), join(out, path)) || path}${line ? `:${line}` : ''}`;
+  const orphans = result.orphans.flatMap((o) => o.handlers.map((h) => `  kept     ${where(o.path)}: handler ${h} has no operation in the specs any more (delete it when you no longer need it)`));
+  const unplaced = result.unplaced.map((u) => `${where(u.path, u.line)}: ${u.reason}; add these handlers there (${u.handlers.join(', ')}):\n${u.stubs}`);
   if (args.check) {
     if (result.stale.length) {
-      console.error(`stale generated files (run "accordo generate"):\n${result.stale.map((f) => `  ${f}`).join('\n')}`);
+      const missing = new Map([...result.stubbed, ...result.unplaced].map((s) => [s.path, s.handlers]));
+      const line = (f: string) => (missing.has(f) ? `  ${f} (handlers missing: ${missing.get(f)!.join(', ')})` : `  ${f}`);
+      console.error(`stale generated files (run "accordo generate"):\n${result.stale.map(line).join('\n')}`);
+      if (orphans.length) console.error(orphans.join('\n'));
       return EXIT.stale;
     }
     console.log(`up to date: ${result.unchanged.length} generated files match the specs`);
+    if (orphans.length) console.error(orphans.join('\n'));
     return EXIT.ok;
   }
   const lines = [
     ...result.written.map((f) => `  wrote    ${f}`),
     ...result.created.map((f) => `  created  ${f} (yours from now on)`),
+    ...result.stubbed.map((s) => `  stubbed  ${where(s.path, s.line)}: ${s.handlers.join(', ')} (new operations: fill them in)`),
     ...result.removed.map((f) => `  removed  ${f}`),
+    ...orphans,
   ];
   console.log(lines.length ? lines.join('\n') : 'nothing to do: everything is up to date');
+  if (unplaced.length) console.error(unplaced.join('\n'));
   return EXIT.ok;
 }
 
 /** `--gateway govway,nginx` picks the targets; the facts they need come from the config file. */
 function gatewayOption(flag: string | undefined, config: GatewayConfig | undefined): GatewayConfig | undefined {
   if (flag === undefined) return config;
-  const targets = flag.split(',').map((t) => t.trim()).filter(Boolean);
+  const targets = flag
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   for (const t of targets) if (!(GATEWAY_TARGETS as readonly string[]).includes(t)) throw new UsageError(`unknown gateway target "${t}" (known: ${GATEWAY_TARGETS.join(', ')})`);
   if (!config) throw new UsageError(`--gateway needs the "gateway:" section of ${CONFIG_FILE} (organisations, backends, gateway URLs)`);
   return { ...config, targets: targets as GatewayTarget[] };
