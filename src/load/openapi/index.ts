@@ -1,24 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import type {
-  Callback,
-  HttpMethod,
-  Interface,
-  JsonSchema,
-  MediaContent,
-  Operation,
-  Parameter,
-  ParameterLocation,
-  RequestBody,
-  Response,
-  ResponseHeader,
-} from '../../model/agreement.js';
+import type { Callback, HttpMethod, Interface, JsonSchema, MediaContent, Operation, Parameter, ParameterLocation, RequestBody, Response, ResponseHeader } from '../../model/agreement.js';
 import { UNCLASSIFIED } from '../../model/agreement.js';
 import { parseRuntimeExpression } from '../../model/expression.js';
 import { camelCase } from '../../model/names.js';
 import type { SchemaRegistry } from '../../model/schemas.js';
-import { SpecError, pointerOf, pointerToken } from '../errors.js';
+import { SpecError, parsePointer, pointerOf, pointerToken } from '../errors.js';
 import { SourceText } from '../source-map.js';
 import { Documents, type Place } from './documents.js';
 import { SchemaConverter } from './schema.js';
@@ -59,12 +47,12 @@ export async function loadOpenApi(file: string, registry: SchemaRegistry): Promi
   } catch (e) {
     throw refError(e, text, raw);
   }
+  const docs = new Documents(text, (file) => (file === path ? raw : parser.$refs.get(file)));
   try {
     await SwaggerParser.validate(path, structuredClone(raw) as never);
   } catch (e) {
-    if (!onlyComponentNames(e)) throw validationError(e, text, raw);
+    if (!onlyComponentNames(e)) throw validationError(e, text, raw, docs);
   }
-  const docs = new Documents(text, (file) => (file === path ? raw : parser.$refs.get(file)));
   return new OpenApiReader(raw, path, docs, registry, version.startsWith('3.0')).read(version);
 }
 
@@ -81,8 +69,7 @@ function refError(e: unknown, text: SourceText, raw: unknown): SpecError {
   if (err.name === 'MissingPointerError' || err.name === 'ResolverError' || err.name === 'InvalidPointerError') {
     // Find the $ref in the root document that leads there, to point at it.
     const wanted = (ref: string) =>
-      (err.targetRef && (ref === err.targetRef || err.targetRef.endsWith(ref))) ||
-      (source && source !== text.file && resolvePath(text.file, '..', ref.split('#')[0]) === source);
+      (err.targetRef && (ref === err.targetRef || err.targetRef.endsWith(ref))) || (source && source !== text.file && resolvePath(text.file, '..', ref.split('#')[0]) === source);
     const where = findRef(raw, [], (ref) => !!wanted(ref));
     const what = err.name === 'ResolverError' ? `cannot resolve $ref: ${message.replace(/^Error opening file /, 'cannot open ')}` : `unresolvable $ref: ${message}`;
     if (where) return at(text, what, where);
@@ -117,8 +104,29 @@ function onlyComponentNames(e: unknown): boolean {
   return !!details?.length && details.every((d) => /^\/components\/[^/]+$/.test(d.instancePath) && ['pattern', 'propertyNames', 'additionalProperties'].includes(d.keyword ?? ''));
 }
 
-/** Schema validation errors: report the most specific one, with its pointer and line. */
-function validationError(e: unknown, text: SourceText, raw: unknown): SpecError {
+/**
+ * Where a pointer into the dereferenced document (what the validator saw) was written: `$ref`s
+ * followed across files, so an invalid value is reported at its own line, not at a `$ref` to it.
+ */
+function sourcePlace(docs: Documents, raw: unknown, file: string, pointer: string): Place {
+  let value = raw;
+  let place: Place = { file, pointer: '' };
+  try {
+    for (const token of parsePointer(pointer)) {
+      ({ value, at: place } = docs.deref(value, place));
+      if (!value || typeof value !== 'object') return place;
+      value = (value as Obj)[token];
+      place = { file: place.file, pointer: `${place.pointer}/${pointerToken(token)}` };
+    }
+  } catch {
+    return { file, pointer };
+  }
+  return place;
+}
+
+/** Schema validation errors: report the most specific one, with its pointer and the line of the value. */
+function validationError(e: unknown, text: SourceText, raw: unknown, docs: Documents): SpecError {
+  const at = (_text: SourceText, message: string, pointer: string) => docs.error(message, sourcePlace(docs, raw, text.file, pointer));
   const details = (e as { details?: { instancePath: string; message?: string; params?: Obj; keyword?: string }[] }).details;
   if (!details?.length) {
     if (['MissingPointerError', 'ResolverError', 'InvalidPointerError', 'ParserError'].includes((e as Error).name)) return refError(e, text, raw);
