@@ -335,7 +335,7 @@ describe("GovWay's rules, as named checks", () => {
 
 describe('the gateway section of accordo.config.yaml', () => {
   const bad: [string, string, RegExp][] = [
-    ['an unknown target', GATEWAY_YAML.replace('[govway]', '[govway, envoy]'), /:2:\d+: unknown gateway target "envoy".*#\/gateway\/targets\/1/],
+    ['an unknown target', GATEWAY_YAML.replace('[govway]', '[govway, envoy]'), /:2:\d+: "targets" must be one of govway, nginx, not "envoy".*#\/gateway\/targets\/1/],
     ['a missing provider', 'gateway:\n  targets: [nginx]\n  consumer: {organisation: A, application: B, gatewayUrl: http://a}\n', /:1:\d+: missing "provider"/],
     ['an organisation that is not a SimpleName', GATEWAY_YAML.replace('organisation: ENTE', 'organisation: "ENTE X"'), /:4:\d+: "organisation" must be a GovWay SimpleName.*#\/gateway\/provider\/organisation/],
     ['a URL with a "$"', GATEWAY_YAML.replace('http://10.0.0.5:8080', 'http://10.0.0.5:8080/$host'), /:5:\d+: "backend" must be an http\(s\) URL/],

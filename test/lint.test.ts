@@ -87,7 +87,12 @@ describe('lint on the unmodified AgID and seed specs', () => {
 
   it('BLOCK_REST: error bodies as application/json, no /status', async () => {
     const s = 'modi/BLOCK_REST/server.yaml';
-    expect(brief(await lint(fixtures + s))).toEqual([noStatus(s, 12), problemJson(s, 36)]);
+    const findings = await lint(fixtures + s);
+    expect(brief(findings)).toEqual([noStatus(s, 12), problemJson(s, 36)]);
+    // The fix shows what to write: users have none of this repository's fixture files.
+    const fix = findings.find((f) => f.rule === 'rest/status-endpoint')!.fix;
+    expect(fix).toContain("/status: { get: { responses: { '200': { description: the service works, content: { application/problem+json:");
+    expect(findings.map((f) => f.fix).join('\n')).not.toMatch(/fixtures\//);
   });
 
   it('NONBLOCK_PULL_REST: the 202 has no body, error bodies as application/json, no /status', async () => {
@@ -171,14 +176,7 @@ describe('lint SOAP rules on WSDL-shaped models', () => {
   const file = '/specs/server.wsdl';
   let line = 10;
   const part = (name: string) => ({ name: name.toLowerCase(), element: { namespace: 'http://ente.example/nome-api', name }, schema: {}, nillable: false });
-  const soapOp = (
-    id: string,
-    pattern: Pattern,
-    input: string[],
-    output: string[] | undefined,
-    role?: PatternDecision['role'],
-    decidedBy: PatternDecision['decidedBy'] = 'shape',
-  ): Operation =>
+  const soapOp = (id: string, pattern: Pattern, input: string[], output: string[] | undefined, role?: PatternDecision['role'], decidedBy: PatternDecision['decidedBy'] = 'shape'): Operation =>
     ({
       id,
       idDerived: false,

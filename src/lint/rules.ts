@@ -113,7 +113,6 @@ const isSuccess = (r: Response) => /^2\d\d$|^2XX$/.test(r.status);
 const isError = (r: Response) => /^[45]\d\d$|^[45]XX$/.test(r.status);
 const PROBLEM_JSON = 'application/problem+json';
 
-
 export class Linter {
   private readonly findings: Finding[] = [];
   private readonly positions = new Positions();
@@ -210,14 +209,7 @@ export class Linter {
       );
     } else if (!param.required) {
       const pointer = this.positions.parameterPointer(op.location.file, op.location.pointer, name) ?? `${op.location.pointer}/parameters`;
-      this.report(
-        rule,
-        op.location,
-        pointer,
-        `${op.id} declares the ${name} header parameter but not as required: ${what}`,
-        `add "required: true" to the ${name} parameter`,
-        'warning',
-      );
+      this.report(rule, op.location, pointer, `${op.id} declares the ${name} header parameter but not as required: ${what}`, `add "required: true" to the ${name} parameter`, 'warning');
     }
   }
 
@@ -227,13 +219,7 @@ export class Linter {
     const header = response.headers.find((h) => sameHeader(h.name, name));
     const pointer = this.responsePointer(op, status);
     if (!header) {
-      this.report(
-        rule,
-        op.location,
-        pointer,
-        `the ${status} response of ${op.id} declares no ${name} header: ${what}`,
-        `add "${name}" (required: true) to the headers of the ${status} response`,
-      );
+      this.report(rule, op.location, pointer, `the ${status} response of ${op.id} declares no ${name} header: ${what}`, `add "${name}" (required: true) to the headers of the ${status} response`);
     } else if (!header.required) {
       this.report(
         rule,
@@ -248,19 +234,12 @@ export class Linter {
 
   private needsResponse(op: Operation, rule: RuleId, status: string, what: string): boolean {
     if (responseOf(op, status)) return true;
-    this.report(
-      rule,
-      op.location,
-      `${op.location.pointer}/responses`,
-      `${op.id} declares no ${status} response: ${what}`,
-      `add a ${status} response to ${op.id}`,
-    );
+    this.report(rule, op.location, `${op.location.pointer}/responses`, `${op.id} declares no ${status} response: ${what}`, `add a ${status} response to ${op.id}`);
     return false;
   }
 
   private needsPost(op: Operation, rule: RuleId, what: string): void {
-    if (op.method !== 'post')
-      this.report(rule, op.location, op.location.pointer, `${op.id} uses ${op.method.toUpperCase()}: ${what}`, `make ${op.id} a POST operation`);
+    if (op.method !== 'post') this.report(rule, op.location, op.location.pointer, `${op.id} uses ${op.method.toUpperCase()}: ${what}`, `make ${op.id} a POST operation`);
   }
 
   private ackBody(op: Operation, rule: RuleId): void {
@@ -417,7 +396,8 @@ export class Linter {
         start,
         '/paths',
         `${iface.title || 'the API'} exposes no GET /status`,
-        `add GET /status answering 200 with ${PROBLEM_JSON} (see fixtures/modi/common/status.yaml)`,
+        // The guideline's own snippet (RAC_REST_NAME_011), in YAML flow style: users have no copy of it.
+        `add GET /status answering 200 with ${PROBLEM_JSON}, under paths: /status: { get: { responses: { '200': { description: the service works, content: { ${PROBLEM_JSON}: { schema: { $ref: '#/components/schemas/Problem' } } } } } } } (Problem: the RFC 7807 object)`,
       );
       return;
     }
@@ -453,16 +433,8 @@ export class Linter {
 
   private pullSoap(op: Operation, role: PatternRole | undefined): void {
     const inferred = role ?? (soapHeader(op.soap?.output, CORRELATION_ID) ? 'request' : soapHeader(op.soap?.input, CORRELATION_ID) ? 'status' : undefined);
-    if (inferred === 'request')
-      this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'output', CORRELATION_ID, 'the provider returns the CorrelationID with the ACK');
-    else if (inferred)
-      this.soapHeaderRule(
-        op,
-        'pull-soap/correlation-id-header',
-        'input',
-        CORRELATION_ID,
-        'the consumer asks for the status or result of a request by its CorrelationID',
-      );
+    if (inferred === 'request') this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'output', CORRELATION_ID, 'the provider returns the CorrelationID with the ACK');
+    else if (inferred) this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'input', CORRELATION_ID, 'the consumer asks for the status or result of a request by its CorrelationID');
     else {
       this.report(
         'pull-soap/correlation-id-header',

@@ -1,19 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import type {
-  Callback,
-  HttpMethod,
-  Interface,
-  JsonSchema,
-  MediaContent,
-  Operation,
-  Parameter,
-  ParameterLocation,
-  RequestBody,
-  Response,
-  ResponseHeader,
-} from '../../model/agreement.js';
+import type { Callback, HttpMethod, Interface, JsonSchema, MediaContent, Operation, Parameter, ParameterLocation, RequestBody, Response, ResponseHeader } from '../../model/agreement.js';
 import { UNCLASSIFIED } from '../../model/agreement.js';
 import { parseRuntimeExpression } from '../../model/expression.js';
 import { camelCase } from '../../model/names.js';
@@ -75,7 +63,7 @@ export async function loadOpenApi(file: string, registry: SchemaRegistry): Promi
     // Schema errors point into the dereferenced document swagger-parser validated.
     const details = (e as { details?: AjvError[] }).details;
     const blocking = details?.length ? blockingErrors(details, validator.api) : undefined;
-    if (!blocking || blocking.length) throw validationError(e, blocking, text, raw);
+    if (!blocking || blocking.length) throw validationError(e, blocking, text, raw, docs);
   }
   const iface = new OpenApiReader(raw, path, docs, registry, version.startsWith('3.0')).read(version);
   // Outputs that carry the spec (GovWay imports the document) take it from here, not from the disk.
@@ -105,8 +93,7 @@ function refError(e: unknown, text: SourceText, raw: unknown): SpecError {
   if (err.name === 'MissingPointerError' || err.name === 'ResolverError' || err.name === 'InvalidPointerError') {
     // Find the $ref in the root document that leads there, to point at it.
     const wanted = (ref: string) =>
-      (err.targetRef && (ref === err.targetRef || err.targetRef.endsWith(ref))) ||
-      (source && source !== text.file && resolvePath(text.file, '..', ref.split('#')[0]) === source);
+      (err.targetRef && (ref === err.targetRef || err.targetRef.endsWith(ref))) || (source && source !== text.file && resolvePath(text.file, '..', ref.split('#')[0]) === source);
     const where = findRef(raw, [], (ref) => !!wanted(ref));
     const what = err.name === 'ResolverError' ? `cannot resolve $ref: ${message.replace(/^Error opening file /, 'cannot open ')}` : `unresolvable $ref: ${message}`;
     if (where) return at(text, what, where);
@@ -183,8 +170,29 @@ function blockingErrors(details: AjvError[], validated: unknown): AjvError[] {
   return details.filter((d) => !harmless(d) && !caused(d));
 }
 
-/** Schema validation errors: report the most specific one, with its pointer and line. */
-function validationError(e: unknown, details: AjvError[] | undefined, text: SourceText, raw: unknown): SpecError {
+/**
+ * Where a pointer into the dereferenced document (what the validator saw) was written: `$ref`s
+ * followed across files, so an invalid value is reported at its own line, not at a `$ref` to it.
+ */
+function sourcePlace(docs: Documents, raw: unknown, file: string, pointer: string): Place {
+  let value = raw;
+  let place: Place = { file, pointer: '' };
+  try {
+    for (const token of parsePointer(pointer)) {
+      ({ value, at: place } = docs.deref(value, place));
+      if (!value || typeof value !== 'object') return place;
+      value = (value as Obj)[token];
+      place = { file: place.file, pointer: `${place.pointer}/${pointerToken(token)}` };
+    }
+  } catch {
+    return { file, pointer };
+  }
+  return place;
+}
+
+/** Schema validation errors: report the most specific one, with its pointer and the line of the value. */
+function validationError(e: unknown, details: AjvError[] | undefined, text: SourceText, raw: unknown, docs: Documents): SpecError {
+  const at = (_text: SourceText, message: string, pointer: string) => docs.error(message, sourcePlace(docs, raw, text.file, pointer));
   if (!details?.length) {
     if (['MissingPointerError', 'ResolverError', 'InvalidPointerError', 'ParserError'].includes((e as Error).name)) return refError(e, text, raw);
     const message = ((e as Error).message ?? String(e)).split('\n')[0];
