@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { GATEWAY_TARGETS, type GatewayConfig, type GatewayTarget } from '../config/gateway.js';
 import { CONFIG_FILE, loadConfig } from '../config/index.js';
@@ -11,9 +11,11 @@ import { SpecError } from '../load/errors.js';
 import { inspectDelivery, listDeliveries, purgeDeliveries, retryDelivery } from '../runtime/admin.js';
 import { DEFAULT_STORE, openStore, TASK_STATES, type TaskRecord, type TaskState } from '../runtime/store/index.js';
 import { loadClassified } from '../classify/index.js';
+import { diffAgreements, formatReport, IMPACTS, snapshotOf, type ChangeReport, type Impact } from '../diff/index.js';
+import { GitError, treeAtRef } from '../diff/git.js';
 
-/** Exit codes: 0 done; 1 a spec or config is wrong; 2 bad usage; 3 `--check` found stale output. */
-export const EXIT = { ok: 0, input: 1, usage: 2, stale: 3 } as const;
+/** Exit codes: 0 done; 1 a spec or config is wrong; 2 bad usage; 3 `--check` found stale output; 4 `diff --fail-on` met changes. */
+export const EXIT = { ok: 0, input: 1, usage: 2, stale: 3, changes: 4 } as const;
 
 class UsageError extends Error {}
 
@@ -68,6 +70,26 @@ export async function main(argv: string[]): Promise<number> {
         },
       )
       .command(
+        'diff [old] [new]',
+        'Report what changed between two versions of the agreement, breaking or not for the provider and for the consumer',
+        (y) =>
+          y
+            .positional('old', { type: 'string', describe: "The old version of the provider's spec (with --base: the spec, read at that revision and in the working tree)" })
+            .positional('new', { type: 'string', describe: "The new version of the provider's spec" })
+            .option('callback', { type: 'string', array: true, describe: 'The callback specs: <old> <new> (with --base: the one callback spec)' })
+            .option('base', { type: 'string', describe: 'A git revision (branch, tag, commit): compare the specs as they are there with the working tree' })
+            .option('config', { type: 'string', describe: `Config file (default: ./${CONFIG_FILE} when present): its spec and callback with --base, its patterns always` })
+            .option('format', { choices: ['text', 'json', 'markdown'] as const, default: 'text' as const, describe: 'Output format (markdown for a pull-request comment)' })
+            .option('fail-on', { choices: ['breaking', 'non-breaking', 'info'] as const, describe: `Exit ${EXIT.changes} when a change is at least this for a side (--side)` })
+            .option('side', { choices: ['provider', 'consumer', 'both'] as const, default: 'both' as const, describe: 'Which side --fail-on judges' })
+            .example('$0 diff v1/server.yaml v2/server.yaml', 'Two versions of a spec')
+            .example('$0 diff v1/server.yaml v2/server.yaml --callback v1/client.yaml v2/client.yaml', 'Two versions of a pair')
+            .example('$0 diff --base origin/main --fail-on breaking', `In CI: the specs of ${CONFIG_FILE} against the main branch; exit ${EXIT.changes} on a breaking change`),
+        async (args) => {
+          code = await runDiff(args);
+        },
+      )
+      .command(
         'deliveries <action> [id]',
         'List, inspect, retry or purge the callback deliveries of push providers (their store)',
         (y) =>
@@ -103,6 +125,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof LintFailure) {
       console.error(formatFindings(e.blocking ?? e.findings, 'text', { cwd: process.cwd() }));
       console.error(`error: ${e.message}; nothing was generated (${e.blocking ? 'fix them' : 'fix them, or pass --no-lint'})`);
+      return EXIT.input;
+    }
+    if (e instanceof GitError) {
+      console.error(`error: ${e.message}`);
       return EXIT.input;
     }
     if (e instanceof SpecError) {
@@ -165,6 +191,16 @@ async function runGenerate(args: GenerateArgs): Promise<number> {
   });
   const warnings = result.findings.length;
   if (warnings) console.error(`${warnings} guideline warning(s): run "accordo lint" to see them`);
+  if (result.changes) {
+    // The report names spec files relative to the output directory; print them relative to here.
+    const outDir = args.out ? resolve(args.out) : (config.out ?? process.cwd());
+    for (const c of result.changes.changes) if (c.at) c.at.file = relative(process.cwd(), resolve(outDir, c.at.file)) || c.at.file;
+    for (const side of [result.changes.old, result.changes.new]) side.file = relative(process.cwd(), resolve(outDir, side.file)) || side.file;
+    result.changes.old.file += ' (last generation)';
+    const text = `the agreement changed since the last generation:\n${formatReport(result.changes, 'text').trimEnd()}`;
+    if (args.check) console.error(text);
+    else console.log(text);
+  }
   if (args.check) {
     if (result.stale.length) {
       console.error(`stale generated files (run "accordo generate"):\n${result.stale.map((f) => `  ${f}`).join('\n')}`);
@@ -173,19 +209,72 @@ async function runGenerate(args: GenerateArgs): Promise<number> {
     console.log(`up to date: ${result.unchanged.length} generated files match the specs`);
     return EXIT.ok;
   }
-  const lines = [
-    ...result.written.map((f) => `  wrote    ${f}`),
-    ...result.created.map((f) => `  created  ${f} (yours from now on)`),
-    ...result.removed.map((f) => `  removed  ${f}`),
-  ];
+  const lines = [...result.written.map((f) => `  wrote    ${f}`), ...result.created.map((f) => `  created  ${f} (yours from now on)`), ...result.removed.map((f) => `  removed  ${f}`)];
   console.log(lines.length ? lines.join('\n') : 'nothing to do: everything is up to date');
   return EXIT.ok;
+}
+
+interface DiffArgs {
+  old?: string;
+  new?: string;
+  callback?: string[];
+  base?: string;
+  config?: string;
+  format: 'text' | 'json' | 'markdown';
+  failOn?: Impact;
+  side: Side;
+}
+
+/** `accordo diff`: two versions given as files, or the working tree's specs against a git revision. */
+async function runDiff(args: DiffArgs): Promise<number> {
+  const callbacks = args.callback ?? [];
+  const cwd = process.cwd();
+  let report: ChangeReport;
+  if (args.base !== undefined) {
+    if (args.new) throw new UsageError('with --base, give one spec (its version at --base is the old one), not two');
+    if (callbacks.length > 1) throw new UsageError('with --base, give one --callback (its version at --base is the old one)');
+    const { spec, callback, patterns } = await sources({ spec: args.old, callback: callbacks[0], config: args.config });
+    const tree = await treeAtRef(args.base, spec);
+    try {
+      const [oldSpec, oldCallback] = [tree.at(spec), callback && tree.at(callback)];
+      for (const [file, at] of [
+        [spec, oldSpec],
+        [callback, oldCallback],
+      ]) {
+        if (file && at && !existsSync(at)) throw new UsageError(`${file} does not exist at ${args.base}`);
+      }
+      // The old specs are named as the working tree's are, relative to the current directory.
+      const old = snapshotOf(await loadClassified({ spec: oldSpec, callback: oldCallback, patterns }), cwd, { fileName: tree.original });
+      const now = snapshotOf(await loadClassified({ spec, callback, patterns }), cwd);
+      report = diffAgreements(old, now);
+      report.old.file += ` (at ${args.base})`;
+    } finally {
+      await tree.remove();
+    }
+  } else {
+    if (!args.old || !args.new) throw new UsageError('give the old and the new spec, or one spec and --base <git revision>');
+    if (callbacks.length === 1) throw new UsageError('--callback takes the old and the new callback spec: --callback <old> <new>');
+    if (callbacks.length > 2) throw new UsageError('--callback takes two files: the old and the new callback spec');
+    const configPath = args.config ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
+    const patterns = configPath ? (await loadConfig(configPath)).patterns : undefined;
+    const load = async (spec: string, callback: string | undefined) => snapshotOf(await loadClassified({ spec: resolve(spec), callback: callback && resolve(callback), patterns }), cwd);
+    report = diffAgreements(await load(args.old, callbacks[0]), await load(args.new, callbacks[1]));
+  }
+  console.log(formatReport(report, args.format).trimEnd());
+  if (!args.failOn) return EXIT.ok;
+  const threshold = IMPACTS.indexOf(args.failOn);
+  const sides = args.side === 'both' ? (['provider', 'consumer'] as const) : [args.side];
+  const met = report.changes.some((c) => sides.some((side) => IMPACTS.indexOf(c[side]) <= threshold));
+  return met ? EXIT.changes : EXIT.ok;
 }
 
 /** `--gateway govway,nginx` picks the targets; the facts they need come from the config file. */
 function gatewayOption(flag: string | undefined, config: GatewayConfig | undefined): GatewayConfig | undefined {
   if (flag === undefined) return config;
-  const targets = flag.split(',').map((t) => t.trim()).filter(Boolean);
+  const targets = flag
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   for (const t of targets) if (!(GATEWAY_TARGETS as readonly string[]).includes(t)) throw new UsageError(`unknown gateway target "${t}" (known: ${GATEWAY_TARGETS.join(', ')})`);
   if (!config) throw new UsageError(`--gateway needs the "gateway:" section of ${CONFIG_FILE} (organisations, backends, gateway URLs)`);
   return { ...config, targets: targets as GatewayTarget[] };

@@ -9,7 +9,7 @@ const PARTIES: readonly Party[] = ['provider', 'consumer'];
 const IMPACT_ORDER: readonly Impact[] = ['breaking', 'non-breaking', 'info'];
 
 const count = (report: ChangeReport, party: Party) => IMPACT_ORDER.map((i) => `${report.summary[party][i]} ${i}`).join(', ');
-const place = (c: Change) => (c.at ? `${c.at.file}:${c.at.line}` : '');
+const place = (c: Change) => (c.at ? `${c.at.file}${c.at.line ? `:${c.at.line}` : ''}` : '');
 const version = (v: string) => (v ? ` (${v})` : '');
 const users = (c: Change) => (c.usedBy?.length ? ` [used by ${c.usedBy.slice(0, 3).join(', ')}${c.usedBy.length > 3 ? ` and ${c.usedBy.length - 3} more` : ''}]` : '');
 

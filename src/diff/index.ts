@@ -471,9 +471,7 @@ class Differ {
   /** One part: its element's name (a namespace move of the whole interface is reported once), its part name where it is on the wire, its schema. */
   private soapPart(o: SoapPart, n: SoapPart, subject: string, where: string, flow: Flow, at: Place, rpc: boolean): void {
     const w = `${where} ${n.element.name}`;
-    const moved = this.namespaceMove && o.element.namespace === this.namespaceMove.from && n.element.namespace === this.namespaceMove.to;
-    if (o.element.name !== n.element.name || (o.element.namespace !== n.element.namespace && !moved))
-      this.add({ code: 'element-changed', subject, where: w, message: `element ${qname(o.element)} → ${qname(n.element)}`, ...both('breaking'), at });
+    if (!this.sameName(o.element, n.element)) this.add({ code: 'element-changed', subject, where: w, message: `element ${qname(o.element)} → ${qname(n.element)}`, ...both('breaking'), at });
     if (o.name !== n.name)
       this.add({
         code: 'part-renamed',
@@ -503,7 +501,7 @@ class Differ {
         ? a === b
         : a.in === 'header' && b.in === 'header'
           ? a.name.toLowerCase() === b.name.toLowerCase()
-          : a.in === b.in && isDeepStrictEqual((a as { element: unknown }).element, (b as { element: unknown }).element);
+          : a.in === 'soap-header' && b.in === 'soap-header' && this.sameName(a.element, b.element);
     if (oi.kind === 'push' && ni.kind === 'push') {
       if (!sameCarrier(oi.replyTo, ni.replyTo))
         this.add({
@@ -568,8 +566,22 @@ class Differ {
       return;
     }
     const user = subject.replace(/ \(.*\)$/, '');
-    const changes = compareSchemas(o, n, this.defs, '', { onRefs: (ok, nk) => this.use(ok, nk, flow, user) });
+    const changes = compareSchemas(o, n, this.defs, '', { onRefs: (ok, nk) => this.use(ok, nk, flow, user) }).filter((c) => !this.onlyMoved(c));
     for (const c of changes) this.schemaChange(c, subject, where, impactOf(c.effect, flow), at);
+  }
+
+  /** An element's XML mapping that differs only by the interface-wide namespace move, reported once already. */
+  private onlyMoved(c: SchemaChange): boolean {
+    const move = this.namespaceMove;
+    if (!move || c.code !== 'xml-mapping-changed' || !c.values) return false;
+    const [o, n] = [c.values.old as Record<string, unknown>, c.values.new as Record<string, unknown>];
+    return o.namespace === move.from && isDeepStrictEqual({ ...o, namespace: move.to }, n);
+  }
+
+  /** Two XML names are the same but for the interface-wide namespace move. */
+  private sameName(a: { namespace: string; name: string }, b: { namespace: string; name: string }): boolean {
+    const move = this.namespaceMove;
+    return a.name === b.name && (a.namespace === b.namespace || (!!move && a.namespace === move.from && b.namespace === move.to));
   }
 
   private schemaChange(c: SchemaChange, subject: string, where: string, impacts: Impacts, at: Place | undefined, usedBy?: string[]): void {
@@ -610,7 +622,7 @@ class Differ {
           this.pair(ok, nk);
           pair.children.add(`${ok}\0${nk}`);
         },
-      });
+      }).filter((c) => !this.onlyMoved(c));
       found.set(pair, changes);
     }
     for (let moved = true; moved;) {

@@ -25,6 +25,8 @@ export interface SchemaChange {
   /** Says what changed, without the path. */
   message: string;
   effect: Effect;
+  /** The two values compared, where a caller may want to look closer (the `x-xml` mappings). */
+  values?: { old: unknown; new: unknown };
 }
 
 /** The named schemas a side's `#/$defs/<key>` references point at. */
@@ -57,6 +59,15 @@ export function compareSchemas(old: JsonSchema | undefined, now: JsonSchema | un
   return walker.changes;
 }
 
+/** The schema without the XML name its `x-xml` repeats (the property's own name): what a renamed property keeps. */
+function unnamed(schema: unknown): Obj {
+  if (!isObj(schema)) return {};
+  const xml = schema['x-xml'];
+  if (!isObj(xml) || !('name' in xml)) return schema;
+  const { name: _, ...rest } = xml;
+  return { ...schema, 'x-xml': rest };
+}
+
 class Walker {
   readonly changes: SchemaChange[] = [];
   /** Pairs of named schemas already descended into (without onRefs): each once, and recursion ends. */
@@ -67,8 +78,8 @@ class Walker {
     private readonly options: CompareOptions,
   ) {}
 
-  private add(path: string, code: string, message: string, effect: Effect): void {
-    this.changes.push({ path, code, message, effect });
+  private add(path: string, code: string, message: string, effect: Effect, values?: SchemaChange['values']): void {
+    this.changes.push({ path, code, message, effect, ...(values ? { values } : {}) });
   }
 
   walk(oldRaw: JsonSchema, newRaw: JsonSchema, path: string, depth: number): void {
@@ -98,6 +109,9 @@ class Walker {
       const effect = os[kw] === undefined ? 'narrows' : ns[kw] === undefined ? 'widens' : 'both';
       this.add(path, `${kw === 'pattern' ? 'pattern' : 'multiple-of'}-changed`, `${kw} ${os[kw] === undefined ? '(none)' : show(os[kw])} → ${ns[kw] === undefined ? '(none)' : show(ns[kw])}`, effect);
     }
+    // XSD facts (src/load/wsdl/README.md): an element's place in its sequence, attribute or element...
+    const [ox, nx] = [unnamed(os)['x-xml'], unnamed(ns)['x-xml']];
+    if (isObj(ox) && isObj(nx) && !isDeepStrictEqual(ox, nx)) this.add(path, 'xml-mapping-changed', `XML mapping ${show(ox)} → ${show(nx)}`, 'both', { old: ox, new: nx });
     if (!!os.uniqueItems !== !!ns.uniqueItems)
       this.add(path, 'unique-items-changed', ns.uniqueItems ? 'items must now be unique' : 'items need no longer be unique', ns.uniqueItems ? 'narrows' : 'widens');
     this.object(os, ns, path, depth);
@@ -214,7 +228,7 @@ class Walker {
     let removed = Object.keys(op).filter((k) => !(k in np));
     let added = Object.keys(np).filter((k) => !(k in op));
     // One property gone and one come with the same schema: a rename, as a reader of the spec sees it.
-    if (removed.length === 1 && added.length === 1 && isDeepStrictEqual(op[removed[0]], np[added[0]])) {
+    if (removed.length === 1 && added.length === 1 && isDeepStrictEqual(unnamed(op[removed[0]]), unnamed(np[added[0]]))) {
       this.add(at(removed[0]), 'property-renamed', `renamed to ${added[0]}`, 'renames');
       removed = added = [];
     }

@@ -34,7 +34,8 @@ export const SNAPSHOT_FILE = 'generated/.accordo-agreement.json';
 export interface Place {
   /** The spec file, relative to the snapshot's base directory, `/`-separated. */
   file: string;
-  line: number;
+  /** Absent in a stored snapshot: a blank line added to a spec must not make the generated output stale. */
+  line?: number;
 }
 
 export interface OperationSnapshot {
@@ -109,11 +110,16 @@ function bare(schema: unknown): unknown {
   return out;
 }
 
-/** The snapshot of a classified agreement; spec files are named relative to `baseDir`. */
-export function snapshotOf(classified: ClassifiedAgreement, baseDir: string): AgreementSnapshot {
+/**
+ * The snapshot of a classified agreement; spec files are named relative to `baseDir`. `lines: false`
+ * leaves out line numbers (the stored snapshot: see Place).
+ */
+export function snapshotOf(classified: ClassifiedAgreement, baseDir: string, options: { lines?: boolean; fileName?: (file: string) => string } = {}): AgreementSnapshot {
   const { agreement } = classified;
-  const file = (f: string) => relative(baseDir, f).split(sep).join('/') || f;
-  const place = (at: SourceLocation | undefined): Place | undefined => (at ? { file: file(at.file), line: at.line ?? 1 } : undefined);
+  const lines = options.lines ?? true;
+  // `fileName`: where the file is known as (the working tree's path of a file read at a git revision).
+  const file = (f: string) => relative(baseDir, options.fileName?.(f) ?? f).split(sep).join('/') || f;
+  const place = (at: SourceLocation | undefined): Place | undefined => (at ? { file: file(at.file), ...(lines ? { line: at.line ?? 1 } : {}) } : undefined);
   const schema = (s: JsonSchema | undefined) => (s === undefined ? undefined : (bare(s) as JsonSchema));
   const part = (p: SoapPart): SoapPart => ({ ...p, schema: schema(p.schema)! });
   const message = (m: SoapMessage): SoapMessage => ({ ...m, body: m.body.map(part), headers: m.headers.map(part) });
