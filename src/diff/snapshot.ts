@@ -118,7 +118,10 @@ export function snapshotOf(classified: ClassifiedAgreement, baseDir: string, opt
   const { agreement } = classified;
   const lines = options.lines ?? true;
   // `fileName`: where the file is known as (the working tree's path of a file read at a git revision).
-  const file = (f: string) => relative(baseDir, options.fileName?.(f) ?? f).split(sep).join('/') || f;
+  const file = (f: string) =>
+    relative(baseDir, options.fileName?.(f) ?? f)
+      .split(sep)
+      .join('/') || f;
   const place = (at: SourceLocation | undefined): Place | undefined => (at ? { file: file(at.file), ...(lines ? { line: at.line ?? 1 } : {}) } : undefined);
   const schema = (s: JsonSchema | undefined) => (s === undefined ? undefined : (bare(s) as JsonSchema));
   const part = (p: SoapPart): SoapPart => ({ ...p, schema: schema(p.schema)! });
