@@ -1,6 +1,8 @@
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { diffAgreements, parseSnapshot, serializeSnapshot, snapshotOf, SNAPSHOT_FILE, type ChangeReport } from './diff/index.js';
 import type { GatewayConfig } from './config/gateway.js';
-import { emitGateway } from './emit/gateway/index.js';
+import { emitGateway, JSON_MARK_KEY } from './emit/gateway/index.js';
 import { emit, GENERATED_MARK, specNames, type Side } from './emit/index.js';
 import { lintAgreement, hasErrors, type Finding } from './lint/index.js';
 import { loadClassified } from './classify/index.js';
@@ -46,8 +48,18 @@ export class LintFailure extends Error {
   }
 }
 
+export interface GenerateResult extends WriteResult {
+  findings: Finding[];
+  /**
+   * What changed in the agreement since the run that wrote the output directory's snapshot
+   * (generated/.accordo-agreement.json), for each side; absent on a first run or when nothing did.
+   * Spec files are named relative to the output directory.
+   */
+  changes?: ChangeReport;
+}
+
 /** The whole pipeline: load the specs, build the model, check the guideline rules, emit the files, write them (or check them). */
-export async function generate(options: GenerateOptions): Promise<WriteResult & { findings: Finding[] }> {
+export async function generate(options: GenerateOptions): Promise<GenerateResult> {
   let t = performance.now();
   const lap = (stage: Stage) => {
     const now = performance.now();
@@ -68,8 +80,17 @@ export async function generate(options: GenerateOptions): Promise<WriteResult & 
     const specs = specNames(classified.agreement, outDir);
     files.push(...(await emitGateway(classified, options.gateway, { side: options.side, targets: options.gateway.targets, specs, mark: GENERATED_MARK })));
   }
+  // The agreement as classified, kept for the next run's change report (no line numbers: see snapshot.ts).
+  const stored = serializeSnapshot(snapshotOf(classified, outDir, { lines: false }), {
+    key: JSON_MARK_KEY,
+    notice: `${GENERATED_MARK}: the agreement as classified, which the next "accordo generate" reports changes against. Do not edit.`,
+  });
+  files.push({ path: SNAPSHOT_FILE, owned: true, contents: stored });
+  const previousText = await readFile(join(outDir, SNAPSHOT_FILE), 'utf8').catch(() => undefined);
+  const previous = previousText !== undefined && previousText !== stored ? parseSnapshot(previousText) : undefined;
+  const report = previous && diffAgreements(previous, snapshotOf(classified, outDir));
   t = performance.now();
   const result = await writeOutput(files, outDir, { check: options.check });
   lap('write');
-  return { ...result, findings };
+  return { ...result, findings, ...(report && report.changes.length ? { changes: report } : {}) };
 }

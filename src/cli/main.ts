@@ -19,9 +19,11 @@ import { watchGenerate } from './watch.js';
 
 /** package.json, two folders up from src/cli and dist/cli alike. */
 const PACKAGE = createRequire(import.meta.url)('../../package.json') as { version: string };
+import { diffAgreements, formatReport, IMPACTS, snapshotOf, type ChangeReport, type Impact } from '../diff/index.js';
+import { GitError, treeAtRef } from '../diff/git.js';
 
-/** Exit codes: 0 done; 1 a spec or config is wrong; 2 bad usage; 3 `--check` found stale output. */
-export const EXIT = { ok: 0, input: 1, usage: 2, stale: 3 } as const;
+/** Exit codes: 0 done; 1 a spec or config is wrong; 2 bad usage; 3 `--check` found stale output; 4 `diff --fail-on` met changes. */
+export const EXIT = { ok: 0, input: 1, usage: 2, stale: 3, changes: 4 } as const;
 
 export async function main(argv: string[]): Promise<number> {
   let verbose = argv.includes('--verbose');
@@ -104,6 +106,26 @@ export async function main(argv: string[]): Promise<number> {
         },
       )
       .command(
+        'diff [old] [new]',
+        'Report what changed between two versions of the agreement, breaking or not for the provider and for the consumer',
+        (y) =>
+          y
+            .positional('old', { type: 'string', describe: "The old version of the provider's spec (with --base: the spec, read at that revision and in the working tree)" })
+            .positional('new', { type: 'string', describe: "The new version of the provider's spec" })
+            .option('callback', { type: 'string', array: true, describe: 'The callback specs: <old> <new> (with --base: the one callback spec)' })
+            .option('base', { type: 'string', describe: 'A git revision (branch, tag, commit): compare the specs as they are there with the working tree' })
+            .option('config', { type: 'string', describe: `Config file (default: ./${CONFIG_FILE} when present): its spec and callback with --base, its patterns always` })
+            .option('format', { choices: ['text', 'json', 'markdown'] as const, default: 'text' as const, describe: 'Output format (markdown for a pull-request comment)' })
+            .option('fail-on', { choices: ['breaking', 'non-breaking', 'info'] as const, describe: `Exit ${EXIT.changes} when a change is at least this for a side (--side)` })
+            .option('side', { choices: ['provider', 'consumer', 'both'] as const, default: 'both' as const, describe: 'Which side --fail-on judges' })
+            .example('$0 diff v1/server.yaml v2/server.yaml', 'Two versions of a spec')
+            .example('$0 diff v1/server.yaml v2/server.yaml --callback v1/client.yaml v2/client.yaml', 'Two versions of a pair')
+            .example('$0 diff --base origin/main --fail-on breaking', `In CI: the specs of ${CONFIG_FILE} against the main branch; exit ${EXIT.changes} on a breaking change`),
+        async (args) => {
+          code = await runDiff(args);
+        },
+      )
+      .command(
         'deliveries <action> [id]',
         'List, inspect, retry or purge the callback deliveries of push providers (their store)',
         (y) =>
@@ -152,6 +174,10 @@ function reportError(e: unknown, verbose: boolean): number {
   }
   if (e instanceof SpecError) {
     console.error(`error: ${e.describe()}`);
+    return EXIT.input;
+  }
+  if (e instanceof GitError) {
+    console.error(`error: ${e.message}`);
     return EXIT.input;
   }
   if (e instanceof UsageError) {
@@ -234,6 +260,15 @@ async function generateOne(agreement: AgreementConfig & { spec: string }, args: 
   const where = (path: string, line?: number) => `${relative(process.cwd(), join(out, path)) || path}${line ? `:${line}` : ''}`;
   const orphans = result.orphans.flatMap((o) => o.handlers.map((h) => `  kept     ${where(o.path)}: handler ${h} has no operation in the specs any more (delete it when you no longer need it)`));
   const unplaced = result.unplaced.map((u) => `${where(u.path, u.line)}: ${u.reason}; add these handlers there (${u.handlers.join(', ')}):\n${u.stubs}`);
+  if (result.changes) {
+    // The report names spec files relative to the output directory; print them relative to here.
+    for (const c of result.changes.changes) if (c.at) c.at.file = relative(process.cwd(), resolve(out, c.at.file)) || c.at.file;
+    for (const side of [result.changes.old, result.changes.new]) side.file = relative(process.cwd(), resolve(out, side.file)) || side.file;
+    result.changes.old.file += ' (last generation)';
+    const text = `the agreement changed since the last generation:\n${formatReport(result.changes, 'text').trimEnd()}`;
+    if (args.check) console.error(text);
+    else console.log(text);
+  }
   if (args.check) {
     if (result.stale.length) {
       const missing = new Map([...result.stubbed, ...result.unplaced].map((s) => [s.path, s.handlers]));
@@ -256,6 +291,62 @@ async function generateOne(agreement: AgreementConfig & { spec: string }, args: 
   console.log(lines.length ? lines.join('\n') : 'nothing to do: everything is up to date');
   if (unplaced.length) console.error(unplaced.join('\n'));
   return EXIT.ok;
+}
+
+interface DiffArgs {
+  old?: string;
+  new?: string;
+  callback?: string[];
+  base?: string;
+  config?: string;
+  format: 'text' | 'json' | 'markdown';
+  failOn?: Impact;
+  side: Side;
+}
+
+/** `accordo diff`: two versions given as files, or the working tree's specs against a git revision. */
+async function runDiff(args: DiffArgs): Promise<number> {
+  const callbacks = args.callback ?? [];
+  const cwd = process.cwd();
+  let report: ChangeReport;
+  if (args.base !== undefined) {
+    if (args.new) throw new UsageError('with --base, give one spec (its version at --base is the old one), not two');
+    if (callbacks.length > 1) throw new UsageError('with --base, give one --callback (its version at --base is the old one)');
+    const selected = await agreementsOf({ spec: args.old, callback: callbacks[0], config: args.config });
+    if (selected.length > 1) throw new UsageError('with --base and several agreements in the config, give the spec to compare');
+    const { spec, callback, patterns } = selected[0];
+    const tree = await treeAtRef(args.base, spec);
+    try {
+      const [oldSpec, oldCallback] = [tree.at(spec), callback && tree.at(callback)];
+      for (const [file, at] of [
+        [spec, oldSpec],
+        [callback, oldCallback],
+      ]) {
+        if (file && at && !existsSync(at)) throw new UsageError(`${file} does not exist at ${args.base}`);
+      }
+      // The old specs are named as the working tree's are, relative to the current directory.
+      const old = snapshotOf(await loadClassified({ spec: oldSpec, callback: oldCallback, patterns }), cwd, { fileName: tree.original });
+      const now = snapshotOf(await loadClassified({ spec, callback, patterns }), cwd);
+      report = diffAgreements(old, now);
+      report.old.file += ` (at ${args.base})`;
+    } finally {
+      await tree.remove();
+    }
+  } else {
+    if (!args.old || !args.new) throw new UsageError('give the old and the new spec, or one spec and --base <git revision>');
+    if (callbacks.length === 1) throw new UsageError('--callback takes the old and the new callback spec: --callback <old> <new>');
+    if (callbacks.length > 2) throw new UsageError('--callback takes two files: the old and the new callback spec');
+    const configPath = args.config ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
+    const patterns = configPath ? (await loadConfig(configPath)).patterns : undefined;
+    const load = async (spec: string, callback: string | undefined) => snapshotOf(await loadClassified({ spec: resolve(spec), callback: callback && resolve(callback), patterns }), cwd);
+    report = diffAgreements(await load(args.old, callbacks[0]), await load(args.new, callbacks[1]));
+  }
+  console.log(formatReport(report, args.format).trimEnd());
+  if (!args.failOn) return EXIT.ok;
+  const threshold = IMPACTS.indexOf(args.failOn);
+  const sides = args.side === 'both' ? (['provider', 'consumer'] as const) : [args.side];
+  const met = report.changes.some((c) => sides.some((side) => IMPACTS.indexOf(c[side]) <= threshold));
+  return met ? EXIT.changes : EXIT.ok;
 }
 
 /** `--gateway govway,nginx` picks the targets; the facts they need come from the config file. */
