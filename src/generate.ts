@@ -4,6 +4,7 @@ import { emitGateway } from './emit/gateway/index.js';
 import { emit, GENERATED_MARK, specNames, type Side } from './emit/index.js';
 import { lintAgreement, hasErrors, type Finding } from './lint/index.js';
 import { hasBlockingFindings, loadClassified } from './classify/index.js';
+import type { SecurityOverride } from './classify/security.js';
 import type { Pattern } from './model/agreement.js';
 import { writeOutput, type WriteResult } from './write/index.js';
 
@@ -13,6 +14,8 @@ export interface GenerateOptions {
   out: string;
   side: Side;
   patterns?: Record<string, Pattern>;
+  /** Security pattern overrides by operation id (accordo.config.yaml `security`). */
+  security?: Record<string, SecurityOverride>;
   /** Gateway deployment facts; its `targets` say which gateway configurations to emit. */
   gateway?: GatewayConfig;
   /** Compare with what is on disk instead of writing. */
@@ -53,7 +56,7 @@ export async function generate(options: GenerateOptions): Promise<WriteResult & 
     options.onStage?.(stage, now - t);
     t = now;
   };
-  const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns });
+  const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns, security: options.security });
   const findings = lintAgreement(classified);
   // What the generated code cannot be written without stops generation even with --no-lint.
   if (hasErrors(findings) && (!options.ignoreLint || hasBlockingFindings(classified))) throw new LintFailure(findings, options.ignoreLint ? classified.findings.filter((f) => f.blocking) : undefined);

@@ -148,17 +148,18 @@ async function sources(args: SpecArgs) {
   const config = configPath ? await loadConfig(configPath) : {};
   const spec = args.spec ? resolve(args.spec) : config.spec;
   if (!spec) throw new UsageError(`no spec given: pass one, or write ${CONFIG_FILE} with "spec:"`);
-  return { config, spec, callback: args.callback ? resolve(args.callback) : config.callback, patterns: config.patterns };
+  return { config, spec, callback: args.callback ? resolve(args.callback) : config.callback, patterns: config.patterns, security: config.security };
 }
 
 async function runGenerate(args: GenerateArgs): Promise<number> {
-  const { config, spec, callback, patterns } = await sources(args);
+  const { config, spec, callback, patterns, security } = await sources(args);
   const result = await generate({
     spec,
     callback,
     out: args.out ? resolve(args.out) : (config.out ?? process.cwd()),
     side: args.side ?? config.side ?? 'both',
     patterns,
+    security,
     gateway: gatewayOption(args.gateway, config.gateway),
     check: args.check,
     ignoreLint: !args.lint,

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Side } from '../emit/index.js';
 import { SpecError } from '../load/errors.js';
 import { SourceText } from '../load/source-map.js';
+import { parseSecurityPatterns, type SecurityOverride } from '../classify/security.js';
 import { PATTERNS, type Pattern } from '../model/agreement.js';
 import { parseGatewayConfig, type GatewayConfig } from './gateway.js';
 
@@ -16,6 +17,8 @@ export interface AccordoConfig {
   side?: Side;
   /** Pattern overrides by operation id. */
   patterns?: Record<string, Pattern>;
+  /** Security patterns by operation id (a list such as `[ID_AUTH_REST_02, INTEGRITY_REST_02]`, or `none`): what the spec cannot say. */
+  security?: Record<string, SecurityOverride>;
   /** The providers' store (`sqlite:<file>` relative to this file, or a `postgres://` URL), for `accordo deliveries`. */
   store?: string;
   /** Deployment facts for the gateway targets (src/config/gateway.ts). */
@@ -23,7 +26,7 @@ export interface AccordoConfig {
 }
 
 const SIDES = ['provider', 'consumer', 'both'];
-const KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'gateway', 'store'];
+const KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'security', 'gateway', 'store'];
 
 /** Reads and checks a config file; every problem names the file and line. */
 export async function loadConfig(path: string): Promise<AccordoConfig> {
@@ -63,6 +66,15 @@ export async function loadConfig(path: string): Promise<AccordoConfig> {
       if (!(PATTERNS as readonly unknown[]).includes(p)) throw fail(`unknown pattern ${JSON.stringify(p)} for ${op} (known: ${PATTERNS.join(', ')})`, `/patterns/${op}`);
     }
     config.patterns = raw.patterns as Record<string, Pattern>;
+  }
+  if (raw.security !== undefined) {
+    if (!raw.security || typeof raw.security !== 'object' || Array.isArray(raw.security)) throw fail('"security" must map operation ids to lists of security patterns (or none)', '/security');
+    config.security = {};
+    for (const [op, value] of Object.entries(raw.security)) {
+      const parsed = parseSecurityPatterns(value);
+      if (parsed.error) throw fail(`security of ${op}: ${parsed.error}`, `/security/${op}`);
+      config.security[op] = parsed.none ? 'none' : ((Array.isArray(value) ? value : [value]) as SecurityOverride);
+    }
   }
   if (raw.gateway !== undefined) config.gateway = parseGatewayConfig(raw.gateway, fail, file);
   return config;
