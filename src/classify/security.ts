@@ -46,6 +46,8 @@ export interface SecurityDecision extends SecurityProfile {
   decidedBy: 'spec' | 'extension' | 'config' | 'request';
   /** Why, in words (`accordo inspect` shows them). */
   facts: string[];
+  /** The header parameters of the operation that the security runtime sets (a client does not pass them). */
+  headers: string[];
 }
 
 /** accordo.config.yaml `security`: the patterns of an operation by its id, or `none`. */
@@ -89,6 +91,8 @@ export interface SecurityFinding {
 interface DeclaredHeader {
   header: (typeof SECURITY_HEADERS)[number] | typeof CONTENT_DIGEST_HEADER;
   by: string;
+  /** The header parameter's name, when a parameter declares it. */
+  parameter?: string;
 }
 
 const MODI_HEADERS = [SIGNATURE_HEADER, DIGEST_HEADER, CONTENT_DIGEST_HEADER, TRACKING_HEADER] as const;
@@ -99,7 +103,7 @@ function declaredHeaders(op: Operation, iface: Interface): DeclaredHeader[] {
   for (const p of op.parameters) {
     if (p.in !== 'header') continue;
     const header = MODI_HEADERS.find((h) => namesCarrier(p.name, h, 'rest'));
-    if (header) out.push({ header, by: `header parameter ${p.name}` });
+    if (header) out.push({ header, by: `header parameter ${p.name}`, parameter: p.name });
   }
   for (const name of schemeNames(op)) {
     const scheme = iface.securitySchemes?.[name];
@@ -154,7 +158,7 @@ export function decideSecurity(op: Operation, iface: Interface, override: Securi
   if (override !== undefined) {
     const parsed = parseSecurityPatterns(override);
     none = !!parsed.none;
-    if (parsed.profile) decision = { ...parsed.profile, decidedBy: 'config', facts: [`accordo.config.yaml security: ${override}`, ...parsed.facts] };
+    if (parsed.profile) decision = { ...parsed.profile, decidedBy: 'config', facts: [`accordo.config.yaml security: ${override}`, ...parsed.facts], headers: [] };
   } else if (ext !== undefined) {
     const parsed = parseSecurityPatterns(ext);
     if (parsed.error) {
@@ -167,9 +171,10 @@ export function decideSecurity(op: Operation, iface: Interface, override: Securi
       });
     }
     none = !!parsed.none;
-    if (parsed.profile) decision = { ...parsed.profile, decidedBy: 'extension', facts: [`${SECURITY_EXTENSION}: ${JSON.stringify(ext)}`, ...parsed.facts] };
+    if (parsed.profile) decision = { ...parsed.profile, decidedBy: 'extension', facts: [`${SECURITY_EXTENSION}: ${JSON.stringify(ext)}`, ...parsed.facts], headers: [] };
   }
   if (!decision && !none) decision = fromSpec(op, iface, declared);
+  if (decision) decision.headers = declared.flatMap((d) => (d.parameter ? [d.parameter] : []));
   if (decision?.integrity && !op.requestBody && (decision.decidedBy !== 'spec' || declared.some((d) => d.header === SIGNATURE_HEADER))) {
     report({
       rule: 'security/integrity-without-body',
@@ -190,7 +195,7 @@ function fromSpec(op: Operation, iface: Interface, declared: DeclaredHeader[]): 
   const facts: string[] = [];
   if (bearer) facts.push(`security scheme ${bearer} (bearer): the voucher in ${AUTHORIZATION_HEADER}, ID_AUTH_REST_01`);
   else facts.push(`${signature ? SIGNATURE_HEADER : TRACKING_HEADER} extends ID_AUTH: the voucher in ${AUTHORIZATION_HEADER}, ID_AUTH_REST_01, assumed`);
-  const decision: SecurityDecision = { idAuth: 'ID_AUTH_REST_01', decidedBy: 'spec', facts };
+  const decision: SecurityDecision = { idAuth: 'ID_AUTH_REST_01', decidedBy: 'spec', facts, headers: [] };
   if (signature) {
     // With a voucher the signing key is the one the client deposited on PDND (its kid): the 02 variant.
     decision.integrity = bearer ? 'INTEGRITY_REST_02' : 'INTEGRITY_REST_01';

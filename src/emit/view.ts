@@ -1,7 +1,8 @@
 import type { ClassifiedAgreement, PullInteraction, PushInteraction, Receiver } from '../classify/index.js';
 import type { JsonSchema, Operation, Parameter, Response } from '../model/agreement.js';
 import { NameScope, camelCase, commentText, pascalCase } from '../model/names.js';
-import type { OperationDescriptor, PushDescriptor } from '../runtime/descriptors.js';
+import type { SecurityProfile } from '../classify/security.js';
+import type { OperationDescriptor, PushDescriptor, SecurityDescriptor } from '../runtime/descriptors.js';
 import type { PullDescriptor } from '../runtime/pull.js';
 import { literal } from './render.js';
 import { EMPTY_RECORD, flatUnion, keyword, literalType, objectType, property, sampleValue, tsType, union, UNDEFINED, UNKNOWN, type TsMember, type TsType } from './ts-types.js';
@@ -113,7 +114,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       ackType,
       ackCode: ackCode(ok, sample),
       ...(errorType ? { errorType } : {}),
-      descriptor: descriptor(op, handler, path),
+      descriptor: descriptor(op, handler, path, receiver.security),
     };
     receiverViewOf.set(receiver, view);
     return view;
@@ -134,7 +135,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
     const requestType = typeNames.claim(`${base}Request`);
     types.push({ name: requestType, doc: [`The validated request of ${commentText(op.id)}, as its handler receives it.`], type: requestTypeOf(op) });
     const inputType = typeNames.claim(`${base}Input`);
-    const input = inputTypeOf(op, replyTo);
+    const input = inputTypeOf(op, [...(replyTo ? [replyTo] : []), ...(interaction.security?.headers ?? [])]);
     types.push({ name: inputType, doc: [`What a client passes to ${commentText(op.id)}.`], type: input.type });
 
     const view: OperationView = {
@@ -148,7 +149,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       requestType,
       inputType,
       inputOptional: input.optional,
-      descriptor: descriptor(op, handler, op.path),
+      descriptor: descriptor(op, handler, op.path, interaction.security),
       ackCode: null,
       errors: undefined,
     };
@@ -185,7 +186,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
         replyToHeader: replyTo!,
         callback: {
           ...(callbackOp
-            ? descriptor(callbackOp, 'callback', callbackOp.path)
+            ? descriptor(callbackOp, 'callback', callbackOp.path, push.callbackSecurity)
             : { id: `${op.id} callback`, handler: 'callback', method: 'POST', path: '', pattern: 'callback', parameters: { path: [], query: [], header: [] }, responses: [{ status: '200', mediaTypes: ['application/json'], headers: [] }] }),
           name: push.callbackName,
         },
@@ -288,8 +289,9 @@ function requestTypeOf(op: Operation): TsType {
 }
 
 /** The client's argument: path values, optional query and headers (minus what the runtime sets), body. */
-function inputTypeOf(op: Operation, managedHeader?: string): { type: TsType; optional: boolean } {
-  const by = (where: Parameter['in']) => op.parameters.filter((p) => p.in === where && !(where === 'header' && managedHeader && p.name.toLowerCase() === managedHeader.toLowerCase()));
+function inputTypeOf(op: Operation, managedHeaders: string[]): { type: TsType; optional: boolean } {
+  const managed = new Set(managedHeaders.map((h) => h.toLowerCase()));
+  const by = (where: Parameter['in']) => op.parameters.filter((p) => p.in === where && !(where === 'header' && managed.has(p.name.toLowerCase())));
   const members: TsMember[] = [];
   let optional = true;
   const add = (name: string, params: Parameter[]) => {
@@ -334,7 +336,7 @@ function params(list: Parameter[]) {
 }
 
 /** The runtime's description of an operation (plain data, printed as JSON). */
-function descriptor(op: Operation, handler: string, path: string): OperationDescriptor {
+function descriptor(op: Operation, handler: string, path: string, security?: SecurityProfile): OperationDescriptor {
   const by = (where: Parameter['in']) => params(op.parameters.filter((p) => p.in === where));
   const body = jsonBody(op);
   return {
@@ -351,5 +353,11 @@ function descriptor(op: Operation, handler: string, path: string): OperationDesc
       ...(jsonContent(r)?.schema ? { schema: jsonContent(r)!.schema } : {}),
       headers: r.headers.map((h) => ({ name: h.name, required: h.required, schema: h.schema })),
     })),
+    ...(security ? { security: securityDescriptor(security) } : {}),
   };
+}
+
+/** The profile as the runtime reads it (the patterns only: who decided and why are for inspect). */
+function securityDescriptor(s: SecurityProfile): SecurityDescriptor {
+  return { idAuth: s.idAuth, ...(s.integrity ? { integrity: s.integrity } : {}), ...(s.audit ? { audit: s.audit } : {}) };
 }
