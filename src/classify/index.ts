@@ -76,8 +76,11 @@ export interface PullInteraction {
   correlation?: Carrier;
   statusCorrelation?: SoapPart;
   resultCorrelation?: SoapPart;
-  /** What the request, and the status and result reads, must carry. */
+  /** What the request must carry. */
   security?: SecurityDecision;
+  /** What the status and result reads must carry: their own declaration, else the request's voucher. */
+  statusSecurity?: SecurityDecision;
+  resultSecurity?: SecurityDecision;
 }
 
 export type Interaction = BlockingInteraction | OneWayInteraction | PushInteraction | PullInteraction;
@@ -222,6 +225,14 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
     for (const i of new Set(byOp.values())) {
       const declared = security.get(i.kind === 'blocking' || i.kind === 'oneway' ? i.op : i.request);
       if (declared) i.security = declared;
+      if (i.kind === 'pull') {
+        // A step the spec leaves undeclared (or declares without security) is read with the request's voucher.
+        const inherited = declared && { idAuth: declared.idAuth, decidedBy: 'request' as const, facts: [`the status and result of ${i.request.id} are read with its voucher`], headers: [] };
+        const step = (op: Operation | undefined) => (op && security.get(op)) ?? inherited;
+        const [statusSecurity, resultSecurity] = [step(i.status), step(i.result)];
+        if (statusSecurity) i.statusSecurity = statusSecurity;
+        if (resultSecurity) i.resultSecurity = resultSecurity;
+      }
     }
     // Spec order.
     const seen = new Set<Interaction>();

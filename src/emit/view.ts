@@ -215,7 +215,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
 
 /** The runtime's description of a pull group's status and result: the spec's operations, or the guideline's layout (classify settles the paths). */
 function pullSteps(pull: PullInteraction): PullDescriptor['pull'] {
-  const defaultOp = (path: string, role: string): OperationDescriptor => ({
+  const defaultOp = (path: string, role: string, security?: SecurityProfile): OperationDescriptor => ({
     id: `${pull.request.id} ${role}`,
     handler: role,
     method: 'GET',
@@ -223,10 +223,11 @@ function pullSteps(pull: PullInteraction): PullDescriptor['pull'] {
     pattern: 'NONBLOCK_PULL_REST',
     parameters: { path: [], query: [], header: [] },
     responses: [],
+    ...(security ? { security: securityDescriptor(security) } : {}),
   });
   return {
-    status: pull.status ? descriptor(pull.status, 'status', pull.status.path) : defaultOp(pull.statusPath, 'status'),
-    result: pull.result ? descriptor(pull.result, 'result', pull.result.path) : defaultOp(pull.resultPath, 'result'),
+    status: pull.status ? descriptor(pull.status, 'status', pull.status.path, pull.statusSecurity) : defaultOp(pull.statusPath, 'status', pull.statusSecurity),
+    result: pull.result ? descriptor(pull.result, 'result', pull.result.path, pull.resultSecurity) : defaultOp(pull.resultPath, 'result', pull.resultSecurity),
     taskParam: pull.taskParam,
   };
 }

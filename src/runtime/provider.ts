@@ -132,7 +132,7 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
   });
   for (const { op, handler } of routes) {
     if (isPull(op)) {
-      registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, tasks!, secured(op.security));
+      registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, tasks!, secured);
       continue;
     }
     const parse = requestParser(validators, op);

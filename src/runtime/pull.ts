@@ -5,6 +5,7 @@ import type { TaskRuntime } from './engines/tasks.js';
 import { declaredResponse, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
 import { callOperation, send, UnexpectedResponseError, type OutgoingRequest } from './outbound.js';
 import { ProblemError } from './problem.js';
+import type { SecuredRoute } from './security/routes.js';
 import type { Validators } from './validation.js';
 
 // The pull engine's types, under the names generated REST code has always used.
@@ -49,8 +50,8 @@ export function registerPull(
   validators: Validators,
   options: PullProviderOptions,
   tasks: TaskRuntime,
-  /** The checks of the declared security, on the request, status and result routes alike. */
-  secured: object = {},
+  /** The checks of each route's declared security (request, status, result). */
+  secured: SecuredRoute = () => ({}),
 ): void {
   const { status, result, taskParam } = op.pull;
   const base = (options.publicUrl ?? '').replace(/\/+$/, '') + app.prefix;
@@ -69,7 +70,7 @@ export function registerPull(
   };
 
   app.route({
-    ...secured,
+    ...secured(op.security),
     method: op.method,
     url: routePath(op.path).url,
     handler: async (req: FastifyRequest, reply: FastifyReply) => {
@@ -84,7 +85,7 @@ export function registerPull(
   });
 
   app.route({
-    ...secured,
+    ...secured(status.security),
     method: 'GET',
     url: routePath(status.path).url,
     handler: async (req, reply) => {
@@ -99,7 +100,7 @@ export function registerPull(
   });
 
   app.route({
-    ...secured,
+    ...secured(result.security),
     method: 'GET',
     url: routePath(result.path).url,
     handler: async (req, reply) => {
@@ -184,15 +185,21 @@ export async function fetchPullResult(resultUrl: string, options: PullClientOpti
 }
 
 /** Polls a status URL until the task is done (honouring `Retry-After`), then fetches the result. */
-export async function awaitPull(statusUrl: string, options: PullClientOptions, poll: PollOptions = {}, profile?: SecurityDescriptor): Promise<unknown> {
+export async function awaitPull(
+  statusUrl: string,
+  options: PullClientOptions,
+  poll: PollOptions = {},
+  /** The status and result steps' declared security (the operation's `pull`). */
+  steps?: { status: { security?: SecurityDescriptor }; result: { security?: SecurityDescriptor } },
+): Promise<unknown> {
   const timeoutMs = poll.timeoutMs ?? 300_000;
   const deadline = Date.now() + timeoutMs;
   let delay = poll.initialDelayMs ?? 250;
   const maxDelay = poll.maxDelayMs ?? 10_000;
   for (;;) {
     poll.signal?.throwIfAborted();
-    const status = await checkPull(statusUrl, { ...options, timeoutMs: poll.requestTimeoutMs ?? options.timeoutMs }, profile);
-    if (status.state === 'done') return fetchPullResult(status.resultUrl, options, profile);
+    const status = await checkPull(statusUrl, { ...options, timeoutMs: poll.requestTimeoutMs ?? options.timeoutMs }, steps?.status.security);
+    if (status.state === 'done') return fetchPullResult(status.resultUrl, options, steps?.result.security);
     const wait = status.retryAfterMs ?? delay;
     delay = Math.min(maxDelay, Math.ceil(delay * 1.5));
     if (Date.now() + wait > deadline) throw new PullTimeoutError(statusUrl, timeoutMs);

@@ -238,15 +238,15 @@ export class InboundSecurity {
       verified.signature = signature;
       const listed = signedHeaders(signature.signed_headers);
       if (!listed) throw new Refusal(401, `${SIGNATURE}: signed_headers malformed`, 'signed_headers is not a list of single-header objects');
+      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      const digestHeader = single(req.headers.digest);
+      if (hasBody && !digestHeader) throw new Refusal(401, `${DIGEST}: missing`, 'body without Digest');
       for (const [name, value] of listed) {
         if (single(req.headers[name]) !== value) throw new Refusal(401, `${SIGNATURE}: signed header ${name} differs from the one received`, name);
       }
-      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-      const digestHeader = single(req.headers.digest);
       for (const name of hasBody ? ['digest', 'content-type'] : digestHeader ? ['digest'] : []) {
         if (!listed.has(name)) throw new Refusal(401, `${SIGNATURE}: ${name} is not among the signed headers`, name);
       }
-      if (hasBody && !digestHeader) throw new Refusal(401, `${DIGEST}: missing`, 'body without Digest');
       if (digestHeader) {
         const parsed = parseDigest(digestHeader);
         if (!parsed) throw new Refusal(401, `${DIGEST}: no SHA-256 or SHA-512 value`, digestHeader.slice(0, 64));

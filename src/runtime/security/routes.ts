@@ -8,6 +8,8 @@ import type { Store } from '../store/types.js';
 import { InboundSecurity, type InboundSecurityOptions } from './inbound.js';
 
 /** The hooks of a route: spread into `app.route({...})`. */
+type StepLike = { id: string; security?: SecurityDescriptor };
+
 export type SecuredRoute = (profile: SecurityDescriptor | undefined) => Pick<RouteShorthandOptions, 'onRequest' | 'preParsing' | 'preHandler'>;
 
 /**
@@ -20,7 +22,9 @@ export async function securedRoutes(
   setting: InboundSecurityOptions | false | undefined,
   store: () => Promise<Store>,
 ): Promise<SecuredRoute> {
-  const declared = operations.filter((op) => op.security);
+  // A pull operation's status and result reads have their own profile.
+  const steps = operations.flatMap((op) => ('pull' in op ? [op, (op as { pull: { status: StepLike; result: StepLike } }).pull.status, (op as { pull: { status: StepLike; result: StepLike } }).pull.result] : [op]));
+  const declared = steps.filter((op) => op.security);
   if (declared.length === 0 || setting === false) return () => ({});
   if (!setting) {
     const op = declared[0];
