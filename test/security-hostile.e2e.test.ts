@@ -149,9 +149,17 @@ describe('forged and broken vouchers (ReadOrder, ID_AUTH_REST_01)', () => {
 describe('INTEGRITY and AUDIT (M, ID_AUTH_REST_02 + INTEGRITY_REST_02 + AUDIT_REST_02)', () => {
   const rows: [string, (m: { headers: Record<string, string>; body: string }) => { headers: Record<string, string>; body: string }, string][] = [
     ['the body tampered after signing', (m) => ({ ...m, body: JSON.stringify({ n: 2 }) }), 'Digest: does not match the body'],
-    ['a signed header changed', (m) => ({ ...m, headers: { ...m.headers, 'content-type': 'application/json; charset=utf-8' } }), 'Agid-JWT-Signature: signed header content-type differs from the one received'],
+    [
+      'a signed header changed',
+      (m) => ({ ...m, headers: { ...m.headers, 'content-type': 'application/json; charset=utf-8' } }),
+      'Agid-JWT-Signature: signed header content-type differs from the one received',
+    ],
     ['Digest missing', (m) => ({ ...m, headers: without(m.headers, 'digest') }), 'Digest: missing'],
-    ['Digest of other bytes, re-declared', (m) => ({ ...m, headers: { ...m.headers, digest: 'SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' } }), 'Agid-JWT-Signature: signed header digest differs from the one received'],
+    [
+      'Digest of other bytes, re-declared',
+      (m) => ({ ...m, headers: { ...m.headers, digest: 'SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' } }),
+      'Agid-JWT-Signature: signed header digest differs from the one received',
+    ],
     ['Agid-JWT-Signature missing', (m) => ({ ...m, headers: without(m.headers, 'agid-jwt-signature') }), 'Agid-JWT-Signature: missing'],
     ['Agid-JWT-TrackingEvidence missing', (m) => ({ ...m, headers: without(m.headers, 'agid-jwt-trackingevidence') }), 'Agid-JWT-TrackingEvidence: missing'],
   ];

@@ -50,11 +50,10 @@ beforeAll(async () => {
   const con = await import(join(out, 'generated', 'consumer.ts'));
 
   const registry = new CorrelationRegistry();
-  callbacks = await con.createConsumerServer(
-    { pushMResult: (result: unknown, ctx: any) => (callbackSeen.push({ result, security: ctx.security }), { outcome: 'received' }) },
-    registry,
-    { prefix: '/cb', security: inbound(as, CALLBACKS) },
-  );
+  callbacks = await con.createConsumerServer({ pushMResult: (result: unknown, ctx: any) => (callbackSeen.push({ result, security: ctx.security }), { outcome: 'received' }) }, registry, {
+    prefix: '/cb',
+    security: inbound(as, CALLBACKS),
+  });
   const callbackBase = `${await callbacks.listen({ host: '127.0.0.1', port: 0 })}/cb`;
 
   provider = await gen.createProviderServer(

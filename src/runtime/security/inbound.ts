@@ -211,13 +211,19 @@ export class InboundSecurity {
     const bearer = auth && /^Bearer +(\S+)\s*$/i.exec(auth);
     if (!bearer) throw new Refusal(401, 'voucher: missing (Authorization: Bearer)', 'no bearer token');
     const voucherToken = this.sized('voucher', bearer[1]);
-    const voucher = await this.verifyJwt('voucher', voucherToken, this.voucherKeys, {
-      ...common,
-      issuer: o.voucher.issuer,
-      audience: o.voucher.audience,
-      algorithms: o.voucher.algorithms ?? DEFAULT_ALGORITHMS,
-      requiredClaims: replay && !profile.integrity ? ['exp', 'iat', 'jti'] : ['exp', 'iat'],
-    }, o.voucher.types ?? DEFAULT_TYPES);
+    const voucher = await this.verifyJwt(
+      'voucher',
+      voucherToken,
+      this.voucherKeys,
+      {
+        ...common,
+        issuer: o.voucher.issuer,
+        audience: o.voucher.audience,
+        algorithms: o.voucher.algorithms ?? DEFAULT_ALGORITHMS,
+        requiredClaims: replay && !profile.integrity ? ['exp', 'iat', 'jti'] : ['exp', 'iat'],
+      },
+      o.voucher.types ?? DEFAULT_TYPES,
+    );
     const claims = voucher as VoucherClaims;
     const clientId = String(claims.client_id ?? claims.sub ?? '');
     if (!clientId) throw new Refusal(401, 'voucher: no client_id', 'no client_id or sub');
@@ -289,7 +295,9 @@ export class InboundSecurity {
       throw refusalOf(what, e);
     }
     if (types) {
-      const typ = String(result.protectedHeader.typ ?? '').toLowerCase().replace(/^application\//, '');
+      const typ = String(result.protectedHeader.typ ?? '')
+        .toLowerCase()
+        .replace(/^application\//, '');
       if (!types.some((t) => t.toLowerCase().replace(/^application\//, '') === typ)) throw new Refusal(401, `${what}: typ not accepted`, `typ ${typ}`);
     }
     return result.payload;
@@ -356,4 +364,3 @@ function signedHeaders(value: unknown): Map<string, string> | undefined {
 const single = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? (v.length === 1 ? v[0] : undefined) : v);
 
 const auditSummary = (a: TrackingEvidenceClaims) => ({ userID: a.userID, userLocation: a.userLocation, LoA: a.LoA });
-

@@ -23,12 +23,16 @@ export async function securedRoutes(
   store: () => Promise<Store>,
 ): Promise<SecuredRoute> {
   // A pull operation's status and result reads have their own profile.
-  const steps = operations.flatMap((op) => ('pull' in op ? [op, (op as { pull: { status: StepLike; result: StepLike } }).pull.status, (op as { pull: { status: StepLike; result: StepLike } }).pull.result] : [op]));
+  const steps = operations.flatMap((op) =>
+    'pull' in op ? [op, (op as { pull: { status: StepLike; result: StepLike } }).pull.status, (op as { pull: { status: StepLike; result: StepLike } }).pull.result] : [op],
+  );
   const declared = steps.filter((op) => op.security);
   if (declared.length === 0 || setting === false) return () => ({});
   if (!setting) {
     const op = declared[0];
-    throw new Error(`operation ${op.id} declares ${op.security!.idAuth}: set the security option (the voucher's issuer, audience and keys; docs/security.md), or security: false when a gateway in front checks it`);
+    throw new Error(
+      `operation ${op.id} declares ${op.security!.idAuth}: set the security option (the voucher's issuer, audience and keys; docs/security.md), or security: false when a gateway in front checks it`,
+    );
   }
   const replay = declared.some((op) => op.security!.idAuth === 'ID_AUTH_REST_02');
   const inbound = new InboundSecurity(setting, replay ? await store() : undefined);
