@@ -6,6 +6,7 @@ import { emitGateway, JSON_MARK_KEY } from './emit/gateway/index.js';
 import { emit, GENERATED_MARK, specNames, type Side } from './emit/index.js';
 import { lintAgreement, hasErrors, type Finding } from './lint/index.js';
 import { loadClassified } from './classify/index.js';
+import type { SecurityOverride } from './classify/security.js';
 import { gatewayFindings } from './emit/gateway/preconditions.js';
 import type { Pattern } from './model/agreement.js';
 import { writeOutput, type WriteResult } from './write/index.js';
@@ -16,6 +17,8 @@ export interface GenerateOptions {
   out: string;
   side: Side;
   patterns?: Record<string, Pattern>;
+  /** Security pattern overrides by operation id (accordo.config.yaml `security`). */
+  security?: Record<string, SecurityOverride>;
   /** Gateway deployment facts; its `targets` say which gateway configurations to emit. */
   gateway?: GatewayConfig;
   /** Compare with what is on disk instead of writing. */
@@ -66,7 +69,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     options.onStage?.(stage, now - t);
     t = now;
   };
-  const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns });
+  const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns, security: options.security });
   // The gateway targets' preconditions are checked with the rules, so that emitting never fails half-way.
   const gatewayChecks = options.gateway?.targets.length ? gatewayFindings(classified, options.gateway, options.gateway.targets, options.side) : [];
   const findings = [...lintAgreement(classified), ...gatewayChecks];

@@ -250,6 +250,7 @@ async function generateOne(agreement: AgreementConfig & { spec: string }, args: 
     out,
     side: args.side ?? agreement.side ?? 'both',
     patterns: agreement.patterns,
+    security: agreement.security,
     gateway: gatewayOption(args.gateway, agreement.gateway),
     check: args.check,
     ignoreLint: !args.lint,

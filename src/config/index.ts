@@ -4,6 +4,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import type { Side } from '../emit/index.js';
 import { parsePointer, SpecError } from '../load/errors.js';
 import { SourceText } from '../load/source-map.js';
+import { parseSecurityPatterns, type SecurityOverride } from '../classify/security.js';
 import type { Pattern } from '../model/agreement.js';
 import { parseGatewayConfig, type GatewayConfig } from './gateway.js';
 import { CONFIG_SCHEMA } from './schema.js';
@@ -20,6 +21,8 @@ export interface AgreementConfig {
   side?: Side;
   /** Pattern overrides by operation id. */
   patterns?: Record<string, Pattern>;
+  /** Security patterns by operation id (a list such as `[ID_AUTH_REST_02, INTEGRITY_REST_02]`, or `none`): what the spec cannot say. */
+  security?: Record<string, SecurityOverride>;
   /** Deployment facts for the gateway targets (src/config/gateway.ts). */
   gateway?: GatewayConfig;
 }
@@ -36,7 +39,7 @@ export interface AccordoConfig extends AgreementConfig {
   agreements: AgreementConfig[];
 }
 
-const AGREEMENT_KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'gateway'];
+const AGREEMENT_KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'security', 'gateway'];
 
 let validator: ReturnType<Ajv2020['compile']> | undefined;
 function validate(data: unknown) {
@@ -81,8 +84,20 @@ export async function loadConfig(path: string): Promise<AccordoConfig> {
       out: path_('out'),
       side: a.side as Side | undefined,
       patterns: a.patterns as Record<string, Pattern> | undefined,
+      security: securityOf(a.security, `${at}/security`),
       gateway: a.gateway === undefined ? undefined : parseGatewayConfig(a.gateway, fail, file, `${at}/gateway`),
     };
+  };
+  // The schema checks the names; a combination (two patterns of one kind) is parseSecurityPatterns' to refuse.
+  const securityOf = (value: unknown, at: string): Record<string, SecurityOverride> | undefined => {
+    if (value === undefined) return undefined;
+    const out: Record<string, SecurityOverride> = {};
+    for (const [op, v] of Object.entries(value as Record<string, unknown>)) {
+      const parsed = parseSecurityPatterns(v);
+      if (parsed.error) throw fail(`security of ${op}: ${parsed.error}`, `${at}/${op}`);
+      out[op] = parsed.none ? 'none' : ((Array.isArray(v) ? v : [v]) as SecurityOverride);
+    }
+    return out;
   };
   const store = raw.store as string | undefined;
   const config: AccordoConfig = {

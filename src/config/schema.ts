@@ -1,4 +1,5 @@
 import { PATTERNS } from '../model/agreement.js';
+import { SECURITY_PATTERNS } from '../classify/security.js';
 import { EROGAZIONE_AUTHENTICATION, FRUIZIONE_AUTHENTICATION, GATEWAY_TARGETS, MESSAGE_SECURITY } from './gateway.js';
 
 /**
@@ -129,6 +130,15 @@ const agreement = {
     type: 'object',
     description: 'Pattern overrides by operation id.',
     additionalProperties: { enum: PATTERNS },
+  },
+  security: {
+    type: 'object',
+    description: 'Security patterns by operation id, for what the spec cannot say: a list such as [ID_AUTH_REST_02, INTEGRITY_REST_02], or none.',
+    additionalProperties: {
+      // The names are checked by parseSecurityPatterns, whose message says which one is wrong; editors get the list here.
+      anyOf: [{ type: 'string' }, { const: false }, { type: 'array', minItems: 1, items: { type: 'string', examples: SECURITY_PATTERNS } }],
+      examples: [['ID_AUTH_REST_02', 'INTEGRITY_REST_02'], 'none'],
+    },
   },
   gateway: { $ref: '#/$defs/gateway' },
 } as const;

@@ -1,7 +1,8 @@
 import type { ClassifiedAgreement, PullInteraction, PushInteraction, Receiver } from '../classify/index.js';
 import type { JsonSchema, Operation, Parameter, Response } from '../model/agreement.js';
 import { NameScope, camelCase, commentText, pascalCase } from '../model/names.js';
-import type { OperationDescriptor, PushDescriptor } from '../runtime/descriptors.js';
+import type { SecurityProfile } from '../classify/security.js';
+import type { OperationDescriptor, PushDescriptor, SecurityDescriptor } from '../runtime/descriptors.js';
 import type { PullDescriptor } from '../runtime/pull.js';
 import { literal } from './render.js';
 import { EMPTY_RECORD, flatUnion, keyword, literalType, objectType, property, sampleValue, tsType, union, UNDEFINED, UNKNOWN, type TsMember, type TsType } from './ts-types.js';
@@ -115,7 +116,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       ackType,
       ackCode: ackCode(ok, sample),
       ...(errorType ? { errorType } : {}),
-      descriptor: descriptor(op, handler, path),
+      descriptor: descriptor(op, handler, path, receiver.security),
     };
     receiverViewOf.set(receiver, view);
     return view;
@@ -136,7 +137,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
     const requestType = typeNames.claim(`${base}Request`);
     types.push({ name: requestType, doc: [`The validated request of ${commentText(op.id)}, as its handler receives it.`], type: requestTypeOf(op) });
     const inputType = typeNames.claim(`${base}Input`);
-    const input = inputTypeOf(op, replyTo);
+    const input = inputTypeOf(op, [...(replyTo ? [replyTo] : []), ...(interaction.security?.headers ?? [])]);
     types.push({ name: inputType, doc: [`What a client passes to ${commentText(op.id)}.`], type: input.type });
 
     const view: OperationView = {
@@ -151,7 +152,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       requestType,
       inputType,
       inputOptional: input.optional,
-      descriptor: descriptor(op, handler, op.path),
+      descriptor: descriptor(op, handler, op.path, interaction.security),
       ackCode: null,
       errors: undefined,
     };
@@ -188,7 +189,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
         replyToHeader: replyTo!,
         callback: {
           ...(callbackOp
-            ? descriptor(callbackOp, 'callback', callbackOp.path)
+            ? descriptor(callbackOp, 'callback', callbackOp.path, push.callbackSecurity)
             : { id: `${op.id} callback`, handler: 'callback', method: 'POST', path: '', pattern: 'callback', parameters: { path: [], query: [], header: [] }, responses: [{ status: '200', mediaTypes: ['application/json'], headers: [] }] }),
           name: push.callbackName,
         },
@@ -217,7 +218,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
 
 /** The runtime's description of a pull group's status and result: the spec's operations, or the guideline's layout (classify settles the paths). */
 function pullSteps(pull: PullInteraction): PullDescriptor['pull'] {
-  const defaultOp = (path: string, role: string): OperationDescriptor => ({
+  const defaultOp = (path: string, role: string, security?: SecurityProfile): OperationDescriptor => ({
     id: `${pull.request.id} ${role}`,
     handler: role,
     method: 'GET',
@@ -225,10 +226,11 @@ function pullSteps(pull: PullInteraction): PullDescriptor['pull'] {
     pattern: 'NONBLOCK_PULL_REST',
     parameters: { path: [], query: [], header: [] },
     responses: [],
+    ...(security ? { security: securityDescriptor(security) } : {}),
   });
   return {
-    status: pull.status ? descriptor(pull.status, 'status', pull.status.path) : defaultOp(pull.statusPath, 'status'),
-    result: pull.result ? descriptor(pull.result, 'result', pull.result.path) : defaultOp(pull.resultPath, 'result'),
+    status: pull.status ? descriptor(pull.status, 'status', pull.status.path, pull.statusSecurity) : defaultOp(pull.statusPath, 'status', pull.statusSecurity),
+    result: pull.result ? descriptor(pull.result, 'result', pull.result.path, pull.resultSecurity) : defaultOp(pull.resultPath, 'result', pull.resultSecurity),
     taskParam: pull.taskParam,
   };
 }
@@ -291,8 +293,9 @@ function requestTypeOf(op: Operation): TsType {
 }
 
 /** The client's argument: path values, optional query and headers (minus what the runtime sets), body. */
-function inputTypeOf(op: Operation, managedHeader?: string): { type: TsType; optional: boolean } {
-  const by = (where: Parameter['in']) => op.parameters.filter((p) => p.in === where && !(where === 'header' && managedHeader && p.name.toLowerCase() === managedHeader.toLowerCase()));
+function inputTypeOf(op: Operation, managedHeaders: string[]): { type: TsType; optional: boolean } {
+  const managed = new Set(managedHeaders.map((h) => h.toLowerCase()));
+  const by = (where: Parameter['in']) => op.parameters.filter((p) => p.in === where && !(where === 'header' && managed.has(p.name.toLowerCase())));
   const members: TsMember[] = [];
   let optional = true;
   const add = (name: string, params: Parameter[]) => {
@@ -337,7 +340,7 @@ function params(list: Parameter[]) {
 }
 
 /** The runtime's description of an operation (plain data, printed as JSON). */
-function descriptor(op: Operation, handler: string, path: string): OperationDescriptor {
+function descriptor(op: Operation, handler: string, path: string, security?: SecurityProfile): OperationDescriptor {
   const by = (where: Parameter['in']) => params(op.parameters.filter((p) => p.in === where));
   const body = jsonBody(op);
   return {
@@ -354,5 +357,11 @@ function descriptor(op: Operation, handler: string, path: string): OperationDesc
       ...(jsonContent(r)?.schema ? { schema: jsonContent(r)!.schema } : {}),
       headers: r.headers.map((h) => ({ name: h.name, required: h.required, schema: h.schema })),
     })),
+    ...(security ? { security: securityDescriptor(security) } : {}),
   };
+}
+
+/** The profile as the runtime reads it (the patterns only: who decided and why are for inspect). */
+function securityDescriptor(s: SecurityProfile): SecurityDescriptor {
+  return { idAuth: s.idAuth, ...(s.integrity ? { integrity: s.integrity } : {}), ...(s.audit ? { audit: s.audit } : {}) };
 }

@@ -166,6 +166,11 @@ export interface Operation {
   pattern: PatternDecision;
   /** Vendor extensions (`x-*`) of the operation, kept for later stages. */
   extensions: Record<string, unknown>;
+  /**
+   * OpenAPI: the security requirements in force (the operation's `security`, else the document's;
+   * a callback has only its own), each mapping scheme names to scopes. Absent when none applies.
+   */
+  security?: Record<string, string[]>[];
   location: SourceLocation;
   /** The SOAP binding of an operation loaded from WSDL (absent for OpenAPI operations). */
   soap?: SoapOperation;
@@ -258,6 +263,18 @@ export interface SpecDocuments {
   files: Record<string, string>;
 }
 
+/** An OpenAPI security scheme, as far as the ModI security patterns read it. */
+export interface SecurityScheme {
+  /** `http`, `apiKey`, `oauth2`, `openIdConnect`, `mutualTLS`. */
+  type: string;
+  /** `http`: the auth scheme (`bearer`). */
+  scheme?: string;
+  /** `apiKey`: where the key travels and under which name (e.g. header `Agid-JWT-Signature`). */
+  in?: string;
+  name?: string;
+  location?: SourceLocation;
+}
+
 /** One side's interface: the provider's API or the consumer's callback API. */
 export interface Interface {
   title: string;
@@ -266,6 +283,8 @@ export interface Interface {
   source: SpecSource;
   /** The spec's documents as read: the WSDL with what it imports, the OpenAPI entry document. */
   documents?: SpecDocuments;
+  /** OpenAPI `components.securitySchemes`, by name (what the classify stage reads of them). */
+  securitySchemes?: Record<string, SecurityScheme>;
   /** Base path the spec's servers declare (e.g. `/rest/nome-api/v1`), `""` when none. */
   basePath: string;
   operations: Operation[];

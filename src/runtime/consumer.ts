@@ -5,6 +5,8 @@ import { declaredResponse, installJsonParsers, installErrorHandler, requestParse
 import { inputLimits, type InputLimits } from './limits.js';
 import { callOperation, UnexpectedResponseError, type OutboundOptions, type OutgoingRequest } from './outbound.js';
 import { ProblemError } from './problem.js';
+import { verifiedSecurity, type InboundSecurityOptions, type VerifiedSecurity } from './security/inbound.js';
+import { securedRoutes } from './security/routes.js';
 import { Validators } from './validation.js';
 
 export interface ClientOptions extends OutboundOptions {
@@ -76,6 +78,8 @@ export interface CallbackContext {
   correlationId: string;
   log: FastifyBaseLogger;
   raw: FastifyRequest;
+  /** What the callback's declared security established (the provider's voucher, signature, audit data). */
+  security?: VerifiedSecurity;
 }
 
 /** Handles a callback's result (step 3) and returns the ACK body of the `200` (step 4). */
@@ -92,6 +96,12 @@ export interface CallbackOptions {
   unknownGraceMs?: number;
   /** Bounds on what is read of a callback besides its size: nesting depth, XML attributes and namespaces (docs/security.md). */
   limits?: Partial<InputLimits>;
+  /**
+   * The checks of the security the callbacks declare (the provider's voucher or signature;
+   * docs/security.md). Required when a callback declares some; `false` when a gateway checks it.
+   * ID_AUTH_REST_02 keeps its jti records in the registry's store.
+   */
+  security?: InboundSecurityOptions | false;
 }
 
 /**
@@ -109,12 +119,14 @@ export async function registerCallbacks(
   const validators = new Validators(def.defs);
   installErrorHandler(app);
   installJsonParsers(app, def.callbacks, inputLimits(options.limits));
+  const secured = await securedRoutes(def.callbacks, options.security, async () => registry.store);
   for (const op of def.callbacks) {
     const handler = (handlers as Record<string, unknown>)[op.handler] as CallbackHandler<unknown, unknown> | undefined;
     if (!handler) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);
     const parse = requestParser(validators, op);
     const ok = declaredResponse(op.responses, 200);
     app.route({
+      ...secured(op.security),
       method: op.method,
       url: routePath(op.path).url,
       handler: async (req, reply) => {
@@ -126,7 +138,8 @@ export async function registerCallbacks(
         if (!(await registry.isKnown(correlationId, options.unknownGraceMs))) {
           throw new ProblemError(404, `unknown CorrelationID ${JSON.stringify(correlationId)}`);
         }
-        const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req };
+        const security = verifiedSecurity(req);
+        const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req, ...(security ? { security } : {}) };
         if (!(await registry.claim(correlationId))) {
           const done = await registry.acknowledged(correlationId);
           if (!done) {

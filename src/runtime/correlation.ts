@@ -26,7 +26,8 @@ interface Waiter {
  * not handled again), and who awaits which result.
  */
 export class CorrelationRegistry {
-  private readonly store: Store;
+  /** Where the records are kept (also the consumer's jti records, ID_AUTH_REST_02 on callbacks). */
+  readonly store: Store;
   private owned: boolean;
   private readonly owner = randomUUID();
   private readonly leaseMs: number;

@@ -1,5 +1,6 @@
-import type { OperationDescriptor } from './descriptors.js';
+import type { OperationDescriptor, SecurityDescriptor } from './descriptors.js';
 import { isJsonMediaType } from './http.js';
+import type { OutboundSecurity } from './security/outbound.js';
 
 /** What a caller passes to an operation: values by location, and the body. */
 export interface OutgoingRequest {
@@ -21,6 +22,8 @@ export interface OutboundOptions {
   signal?: AbortSignal;
   /** The fetch implementation (default: the global one). */
   fetch?: typeof fetch;
+  /** Vouchers and signatures for the operations that declare a security profile (docs/security.md). */
+  security?: OutboundSecurity;
 }
 
 /** Fills the path template and query string of an operation under a base URL. */
@@ -38,14 +41,27 @@ export function operationUrl(baseUrl: string, op: Pick<OperationDescriptor, 'pat
   return url.toString();
 }
 
-/** Sends one HTTP request and reads the answer; redirects are returned, never followed. */
-export async function send(method: string, url: string, headers: Record<string, string>, body: unknown, options: OutboundOptions = {}): Promise<HttpResult> {
+/**
+ * Sends one HTTP request and reads the answer; redirects are returned, never followed. With a
+ * security `profile` the message carries what it declares, computed over the exact bytes sent;
+ * a 401 drops the cached voucher and the message is sent once more with a new one.
+ */
+export async function send(method: string, url: string, headers: Record<string, string>, body: unknown, options: OutboundOptions = {}, profile?: SecurityDescriptor): Promise<HttpResult> {
   const mediaType = headers['content-type'] ?? 'application/json';
   const payload = body === undefined ? undefined : isJsonMediaType(mediaType) ? JSON.stringify(body) : String(body);
   if (payload !== undefined) headers = { 'content-type': mediaType, ...headers };
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  const response = await (options.fetch ?? fetch)(url, { method, headers, body: payload, redirect: 'manual', signal });
+  const secure = profile && options.security;
+  const attempt = async () => {
+    const secured = secure ? { ...headers, ...(await secure.headersFor({ method, url, contentType: headers['content-type'], body: payload }, profile)) } : headers;
+    return (options.fetch ?? fetch)(url, { method, headers: secured, body: payload, redirect: 'manual', signal });
+  };
+  let response = await attempt();
+  if (response.status === 401 && secure && secure.renew()) {
+    await response.body?.cancel();
+    response = await attempt();
+  }
   const text = await response.text();
   const type = response.headers.get('content-type') ?? '';
   let parsed: unknown = text.length ? text : undefined;
@@ -64,7 +80,7 @@ export function callOperation(baseUrl: string, op: OperationDescriptor, req: Out
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers ?? {})) if (v !== undefined && v !== null) headers[k.toLowerCase()] = String(v);
   if (req.body !== undefined) headers['content-type'] = op.body?.mediaTypes[0] ?? 'application/json';
-  return send(op.method, operationUrl(baseUrl, op, req), headers, req.body, options);
+  return send(op.method, operationUrl(baseUrl, op, req), headers, req.body, options, op.security);
 }
 
 /** Thrown by clients when the other side answers with a status the pattern does not expect. */

@@ -3,7 +3,7 @@ import { checkAdminOptions, registerDeliveryAdmin } from './admin.js';
 import { jsonFailure, jsonPushJob } from './codecs/json.js';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor } from './descriptors.js';
 import type { BlockingHandler } from './engines/blocking.js';
-import { runOneWay, PendingWork, type OneWayHandler } from './engines/oneway.js';
+import { requestContext, runOneWay, PendingWork, type OneWayHandler } from './engines/oneway.js';
 import { pullJob, storeOfPullOption, type PullHandler } from './engines/pull.js';
 import { acceptPush, type PushAcceptOptions, type PushHandler } from './engines/push.js';
 import { ownedStore, startTaskRuntime, type TaskOptions, type TaskRuntime } from './engines/tasks.js';
@@ -22,6 +22,8 @@ import {
 import { inputLimits, type InputLimits } from './limits.js';
 import { problem, sendProblem } from './problem.js';
 import { registerPull, type PullDescriptor, type PullProviderOptions } from './pull.js';
+import type { InboundSecurityOptions } from './security/inbound.js';
+import { securedRoutes } from './security/routes.js';
 import { Validators } from './validation.js';
 import type { TaskJob } from './worker.js';
 
@@ -60,6 +62,11 @@ export interface ProviderOptions extends TaskOptions {
    * unless NODE_ENV is `production`. An undeclared status is refused either way.
    */
   validateResponses?: boolean;
+  /**
+   * The checks of the security the operations declare (voucher, INTEGRITY, AUDIT; docs/security.md).
+   * Required when an operation declares some; `false` when a gateway in front (GovWay) checks it.
+   */
+  security?: InboundSecurityOptions | false;
 }
 
 export interface ProviderDefinition {
@@ -116,9 +123,16 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     await registerDeliveryAdmin(app, admin, { ...options.admin, clock: options.clock, retentionMs: options.retentionMs });
   }
 
+  // ID_AUTH_REST_02's jti records live in the store the instances share.
+  const secured = await securedRoutes(def.operations, options.security, async () => {
+    if (tasks) return tasks.store;
+    const { store: own, owned } = await ownedStore(options);
+    if (owned) app.addHook('onClose', () => own.close());
+    return own;
+  });
   for (const { op, handler } of routes) {
     if (isPull(op)) {
-      registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, tasks!);
+      registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, tasks!, secured);
       continue;
     }
     const parse = requestParser(validators, op);
@@ -129,7 +143,7 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
       : op.pattern === 'ONEWAY'
         ? oneWayRoute(op, handler as OneWayHandler<IncomingRequest>, pending)
         : blockingRoute(op, handler as BlockingHandler<IncomingRequest, HandlerResponse>, check);
-    app.route({ method: op.method, url, handler: (req, reply) => run(parse(req), req, reply) });
+    app.route({ ...secured(op.security), method: op.method, url, handler: (req, reply) => run(parse(req), req, reply) });
   }
 }
 
@@ -147,7 +161,7 @@ function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<Incomin
     return how;
   };
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
-    const res = await handler(request, { log: req.log, raw: req });
+    const res = await handler(request, requestContext(req));
     const broken = check(res?.status, res?.body);
     if (broken) return sendBrokenResponse(req, reply, op, broken);
     const how = howToSend(res.status)!;

@@ -1,3 +1,4 @@
+import { apiMessageSecurity, routeMessageSecurity } from './govway-security.js';
 import type { GovWaySideConfig, StoreReference } from '../../config/gateway.js';
 import { inboundUrl, outboundUrl, resourceName, type GatewayApi, type Route, type Topology } from './topology.js';
 
@@ -70,7 +71,9 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
   const apis = [request, ...(callback ? [callback] : [])];
   const documents = new Map<GatewayApi, string>();
   for (const api of apis) documents.set(api, interfaceDocument(api));
-  const messageSecurity = gw.messageSecurity !== 'disabilitato';
+  // The config's pattern when it names one, else what the agreement declares, per API and per operation.
+  const apiSecurity = new Map(apis.map((api) => [api, apiMessageSecurity(api, gw.messageSecurity)] as const));
+  const messageSecurity = [...apiSecurity.values()].some((s) => s.pattern !== 'disabilitato') || apis.some((api) => api.routes.some((r) => r.security));
 
   const steps: GovWayStep[] = [];
   const notes: GovWayPlan['sides'] = {};
@@ -88,7 +91,7 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
     for (const api of apis) {
       const base = `/api/${api.name}/${api.version}`;
       const descrizione = api.iface?.description?.slice(0, 4000);
-      const modi = { sicurezza_canale: { pattern: gw.channelSecurity }, sicurezza_messaggio: { pattern: gw.messageSecurity } };
+      const modi = { sicurezza_canale: { pattern: gw.channelSecurity }, sicurezza_messaggio: apiSecurity.get(api)! };
       step(
         PHASE.api,
         `api-${api.name}`,
@@ -119,11 +122,11 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
         const phase = r.role.pattern === 'non-bloccante' && r.role.correlated ? PHASE.correlated : PHASE.operation;
         if (api.protocol === 'soap') {
           const path = `/api/${api.name}/${api.version}/servizi/${encodeURIComponent(r.service!)}/azioni/${encodeURIComponent(r.id)}`;
-          step(phase, `azione-${api.name}-${r.service}.${r.id}`, { operation: 'updateApiAzione', method: 'PUT', path, body: actionBody(r) });
+          step(phase, `azione-${api.name}-${r.service}.${r.id}`, { operation: 'updateApiAzione', method: 'PUT', path, body: actionBody(r, routeMessageSecurity(r, apiSecurity.get(api)!, gw.messageSecurity)) });
         } else {
           const name = resourceName(r.method, r.path);
           const path = `/api/${api.name}/${api.version}/risorse/${encodeURIComponent(name)}`;
-          step(phase, `risorsa-${api.name}-${name}`, { operation: 'updateApiRisorsa', method: 'PUT', path, body: resourceBody(r, name) });
+          step(phase, `risorsa-${api.name}-${name}`, { operation: 'updateApiRisorsa', method: 'PUT', path, body: resourceBody(r, name, routeMessageSecurity(r, apiSecurity.get(api)!, gw.messageSecurity)) });
         }
       }
     }
@@ -260,6 +263,11 @@ function leftToDo(t: Topology, side: GatewaySide, soggetto: string, peer: string
     `Applying: \`GOVWAY_CONFIG_URL\` is this gateway's Config API, \`https://<host>/govway/${soggetto}/api-config/v1\` (or \`.../govway/api-config/v1\`), and \`${own.gatewayUrl}\` (the \`gatewayUrl\` of the config) must be this GovWay's public base URL, with its \`/govway\` context: the invocation URLs below are built on it.`,
   ];
   if (secrets) todo.push('Applying: set the environment variables listed under "Secrets" (apply.mjs puts them into the requests; the files never hold them).');
+  if (gw.messageSecurity === 'disabilitato' && [request, ...(callback ? [callback] : [])].some((api) => api.routes.some((r) => r.security))) {
+    todo.push(
+      `PDND vouchers: the agreement declares them, so the APIs' message security is the declared ModI profile (generazione_token pdnd). Enable PDND on this GovWay (the token policy that ${side === 'provider' ? 'validates the vouchers of the erogazioni' : 'obtains vouchers for the fruizioni with the client key deposited on PDND'}), and start the generated ${side} with \`security: false\`: the gateway makes the checks.`,
+    );
+  }
   if (gw.messageSecurity !== 'disabilitato') {
     const k = gw[side];
     todo.push(
@@ -338,15 +346,15 @@ function interaction(r: Route): Record<string, unknown> {
 const CORRELATION_FLAGS = { id_collaborazione: false, riferimento_id_richiesta: false } as const;
 
 /** The body of `PUT /api/{nome}/{versione}/risorse/{nome_risorsa}`: the resource as imported, with its ModI interaction. */
-function resourceBody(r: Route, name: string): Record<string, unknown> {
+function resourceBody(r: Route, name: string, security: Record<string, unknown>): Record<string, unknown> {
   // Sent again, or the PUT blanks the description GovWay imported (ApiRisorsa.descrizione: at most 255 characters).
   const descrizione = (r.op?.description ?? r.op?.summary)?.trim().slice(0, 255);
-  return { http_method: r.method, path: r.path, nome: name, ...(descrizione ? { descrizione } : {}), ...CORRELATION_FLAGS, modi: { interazione: interaction(r), sicurezza_messaggio: { stato: 'api' } } };
+  return { http_method: r.method, path: r.path, nome: name, ...(descrizione ? { descrizione } : {}), ...CORRELATION_FLAGS, modi: { interazione: interaction(r), sicurezza_messaggio: security } };
 }
 
 /** The body of `PUT /api/{nome}/{versione}/servizi/{nome_servizio}/azioni/{nome_azione}`. */
-function actionBody(r: Route): Record<string, unknown> {
-  return { nome: r.id, profilo_ridefinito: false, ...CORRELATION_FLAGS, modi: { interazione: interaction(r), sicurezza_messaggio: { stato: 'api' } } };
+function actionBody(r: Route, security: Record<string, unknown>): Record<string, unknown> {
+  return { nome: r.id, profilo_ridefinito: false, ...CORRELATION_FLAGS, modi: { interazione: interaction(r), sicurezza_messaggio: security } };
 }
 
 /** The API's interface document, base64 (`format: byte`), as GovWay imports it. */

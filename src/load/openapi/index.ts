@@ -1,7 +1,20 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import type { Callback, HttpMethod, Interface, JsonSchema, MediaContent, Operation, Parameter, ParameterLocation, RequestBody, Response, ResponseHeader } from '../../model/agreement.js';
+import type {
+  Callback,
+  HttpMethod,
+  Interface,
+  JsonSchema,
+  MediaContent,
+  Operation,
+  Parameter,
+  ParameterLocation,
+  RequestBody,
+  Response,
+  ResponseHeader,
+  SecurityScheme,
+} from '../../model/agreement.js';
 import { UNCLASSIFIED } from '../../model/agreement.js';
 import { parseRuntimeExpression } from '../../model/expression.js';
 import { camelCase } from '../../model/names.js';
@@ -235,6 +248,7 @@ class OpenApiReader {
     const info = isObj(this.doc.info) ? this.doc.info : {};
     const operations: Operation[] = [];
     const paths = isObj(this.doc.paths) ? this.doc.paths : {};
+    const schemes = this.securitySchemes();
     for (const [path, item] of Object.entries(paths)) {
       operations.push(...this.pathItem(path, this.deref(item, { file: this.file, pointer: `/paths/${pointerToken(path)}` }), undefined));
     }
@@ -244,8 +258,22 @@ class OpenApiReader {
       description: typeof info.description === 'string' ? info.description : undefined,
       source: { file: this.file, format: 'openapi', version },
       basePath: basePathOf(this.doc.servers),
+      ...(Object.keys(schemes).length ? { securitySchemes: schemes } : {}),
       operations,
     };
+  }
+
+  /** `components.securitySchemes`: type, http scheme, apiKey location and name. */
+  private securitySchemes(): Record<string, SecurityScheme> {
+    const components = isObj(this.doc.components) ? this.doc.components : {};
+    const raw = isObj(components.securitySchemes) ? components.securitySchemes : {};
+    const schemes: Record<string, SecurityScheme> = {};
+    for (const [name, value] of Object.entries(raw)) {
+      const { value: s, at } = this.deref(value, { file: this.file, pointer: `/components/securitySchemes/${pointerToken(name)}` });
+      const str = (k: string) => (typeof s[k] === 'string' ? { [k]: s[k] as string } : {});
+      schemes[name] = { type: String(s.type ?? ''), ...str('scheme'), ...str('in'), ...str('name'), location: this.docs.location(at) };
+    }
+    return schemes;
   }
 
   private pathItem(path: string, item: { value: Obj; at: Place }, parent: { id: string; callback: string } | undefined): Operation[] {
@@ -270,6 +298,8 @@ class OpenApiReader {
         responses: this.responses(isObj(raw.responses) ? raw.responses : {}, under(at, 'responses')),
         callbacks: [] as Callback[],
         extensions: Object.fromEntries(Object.entries(raw).filter(([k]) => k.startsWith('x-'))),
+        // A callback is the consumer's endpoint: the document's security is the provider's, not its.
+        ...securityOf(Array.isArray(raw.security) ? raw.security : parent ? undefined : this.doc.security),
         location: this.docs.location(at),
       };
       shape.callbacks = this.callbacks(isObj(raw.callbacks) ? raw.callbacks : {}, under(at, 'callbacks'), shape.id);
@@ -369,6 +399,13 @@ class OpenApiReader {
 }
 
 /** The place of a child of a place. */
+/** The `security` requirements as the model keeps them (`{}` entries, "no security needed", kept too). */
+function securityOf(raw: unknown): { security?: Record<string, string[]>[] } {
+  if (!Array.isArray(raw)) return {};
+  const requirements = raw.filter(isObj).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : []])));
+  return requirements.length ? { security: requirements } : {};
+}
+
 function under(at: Place, ...tokens: (string | number)[]): Place {
   return { file: at.file, pointer: at.pointer + tokens.map((t) => `/${pointerToken(t)}`).join('') };
 }

@@ -51,7 +51,7 @@ export async function attemptCallback(delivery: CallbackDelivery, validators: Va
   for (let hop = 0; ; hop++) {
     let res;
     try {
-      res = await send(callback.method, url, { ...headers }, delivery.body, { ...options.outbound, timeoutMs: options.timeoutMs });
+      res = await send(callback.method, url, { ...headers }, delivery.body, { ...options.outbound, timeoutMs: options.timeoutMs }, callback.security);
     } catch (e) {
       return unanswered(e, options);
     }

@@ -176,5 +176,20 @@ export class MemoryStore implements Store {
     return n;
   }
 
+  private readonly nonces = new Map<string, number>();
+
+  async recordNonce(id: string, expiresAt: number, now: number): Promise<boolean> {
+    const until = this.nonces.get(id);
+    if (until !== undefined && until > now) return false;
+    this.nonces.set(id, expiresAt);
+    return true;
+  }
+
+  async purgeNonces(now: number): Promise<number> {
+    let n = 0;
+    for (const [id, until] of this.nonces) if (until <= now) this.nonces.delete(id), n++;
+    return n;
+  }
+
   async close(): Promise<void> {}
 }

@@ -109,6 +109,10 @@ export function schema(big: string): string[] {
       created_at ${big} NOT NULL,
       updated_at ${big} NOT NULL
     )`,
+    `CREATE TABLE IF NOT EXISTS accordo_nonces (
+      id TEXT PRIMARY KEY,
+      expires_at ${big} NOT NULL
+    )`,
   ];
 }
 
@@ -291,6 +295,23 @@ export abstract class SqlStore implements Store {
   async purgeCorrelations(updatedBefore: number): Promise<number> {
     const p = this.params();
     const { changes } = await this.run(`DELETE FROM accordo_correlations WHERE updated_at < ${p.add(updatedBefore)} AND state <> 'handling'`, p.values);
+    return changes;
+  }
+
+  async recordNonce(id: string, expiresAt: number, now: number): Promise<boolean> {
+    const p = this.params();
+    // One statement: of two instances racing on the same value, exactly one inserts (or takes over an expired record).
+    const { changes } = await this.run(
+      `INSERT INTO accordo_nonces (id, expires_at) VALUES (${p.add(id)}, ${p.add(expiresAt)})
+       ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE accordo_nonces.expires_at <= ${p.add(now)}`,
+      p.values,
+    );
+    return changes === 1;
+  }
+
+  async purgeNonces(now: number): Promise<number> {
+    const p = this.params();
+    const { changes } = await this.run(`DELETE FROM accordo_nonces WHERE expires_at <= ${p.add(now)}`, p.values);
     return changes;
   }
 }

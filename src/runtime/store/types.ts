@@ -153,6 +153,14 @@ export interface Store {
   /** Deletes correlation records last changed before `updatedBefore`; returns how many. */
   purgeCorrelations(updatedBefore: number): Promise<number>;
 
+  /**
+   * Records a one-time value (a token's `jti`, ID_AUTH_REST_02) until `expiresAt`: `true` the first
+   * time, `false` while a record of it lives, in every instance sharing the store.
+   */
+  recordNonce(id: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Deletes the nonce records that expired; returns how many. */
+  purgeNonces(now: number): Promise<number>;
+
   close(): Promise<void>;
 }
 
