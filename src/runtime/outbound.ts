@@ -13,6 +13,8 @@ export interface HttpResult {
   status: number;
   headers: Headers;
   body: unknown;
+  /** Set when the answer's body was larger than `maxBodyBytes`: it was not read past that, and `body` is undefined. */
+  oversize?: true;
 }
 
 export interface OutboundOptions {
@@ -21,6 +23,8 @@ export interface OutboundOptions {
   signal?: AbortSignal;
   /** The fetch implementation (default: the global one). */
   fetch?: typeof fetch;
+  /** Read at most this many bytes of an answer's body (default: all); the rest is discarded, see `HttpResult.oversize`. */
+  maxBodyBytes?: number;
 }
 
 /** Fills the path template and query string of an operation under a base URL. */
@@ -46,7 +50,8 @@ export async function send(method: string, url: string, headers: Record<string, 
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const response = await (options.fetch ?? fetch)(url, { method, headers, body: payload, redirect: 'manual', signal });
-  const text = await response.text();
+  const text = options.maxBodyBytes === undefined ? await response.text() : await boundedText(response, options.maxBodyBytes);
+  if (text === undefined) return { status: response.status, headers: response.headers, body: undefined, oversize: true };
   const type = response.headers.get('content-type') ?? '';
   let parsed: unknown = text.length ? text : undefined;
   if (text.length && isJsonMediaType(type)) {
@@ -57,6 +62,34 @@ export async function send(method: string, url: string, headers: Record<string, 
     }
   }
   return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/**
+ * The body of a response as text, or `undefined` when it is longer than `limit` bytes: reading
+ * stops there and the rest is discarded (the connection is not reused), so a peer cannot make
+ * this side hold more than `limit` bytes of its answer.
+ */
+async function boundedText(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /** Calls one operation of a descriptor. */

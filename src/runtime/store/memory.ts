@@ -21,6 +21,7 @@ export class MemoryStore implements Store {
       state: 'pending',
       request: copy(t.request),
       ...(t.replyTo !== undefined ? { replyTo: t.replyTo } : {}),
+      ...(t.target !== undefined ? { target: t.target } : {}),
       ...(t.meta !== undefined ? { meta: copy(t.meta) } : {}),
       runs: 0,
       attempts: 0,
@@ -40,6 +41,7 @@ export class MemoryStore implements Store {
           (q.id === undefined || t.id === q.id) &&
           q.operations.includes(t.operation) &&
           q.states.includes(t.state) &&
+          !(t.target !== undefined && q.skipTargets?.includes(t.target)) &&
           t.dueAt <= q.now &&
           t.expiresAt > q.now &&
           (t.leaseUntil === undefined || t.leaseUntil <= q.now),

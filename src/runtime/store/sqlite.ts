@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { schema, SqlStore, type Row } from './sql.js';
+import { ADDED_COLUMNS, schema, SqlStore, type Row } from './sql.js';
 
 /**
  * The embedded store: one SQLite file, WAL mode, no set-up. Several processes may open the same
@@ -43,6 +43,10 @@ export class SqliteStore extends SqlStore {
     db.pragma('busy_timeout = 5000');
     db.transaction(() => {
       for (const statement of schema('INTEGER')) db.exec(statement);
+      for (const [table, column, type] of ADDED_COLUMNS) {
+        const columns = db.pragma(`table_info(${table})`) as { name: string }[];
+        if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+      }
     }).immediate();
     return new SqliteStore(db, path);
   }

@@ -31,6 +31,8 @@ export interface TaskRecord {
   result?: unknown;
   /** The callback URL of a push task. */
   replyTo?: string;
+  /** Where that URL points (its host and port, see targets.ts): the worker's per-target limits key on it. */
+  target?: string;
   /** What else the owning pattern keeps with the task (pull: its status and result URLs). */
   meta?: unknown;
   /** How many times the handler was started (above 1 only when a crash interrupted it). */
@@ -58,6 +60,7 @@ export interface NewTask {
   operation: string;
   request: unknown;
   replyTo?: string;
+  target?: string;
   meta?: unknown;
   now: number;
   expiresAt: number;
@@ -84,6 +87,8 @@ export interface ClaimQuery {
   states: TaskState[];
   /** Only this task. */
   id?: string;
+  /** None of the tasks whose `target` is one of these (targets at their limit, or with an open circuit). */
+  skipTargets?: string[];
   owner: string;
   now: number;
   leaseMs: number;
