@@ -132,6 +132,11 @@ export class TargetLedger {
     return first;
   }
 
+  /** The counts of one target, as `stats()` gives them. */
+  of(target: string): TargetStats | undefined {
+    return this.stats().find((t) => t.target === target);
+  }
+
   stats(): TargetStats[] {
     return [...this.entries.values()].map((e) => ({
       target: e.target,

@@ -274,21 +274,21 @@ export class TaskWorker {
   private async deliver(task: TaskRecord, target: string): Promise<void> {
     let outcome: TargetOutcome = 'abandoned';
     try {
-      outcome = await this.attempt(task);
+      outcome = await this.attempt(task, target);
     } finally {
       this.ledger.release(target, outcome, this.o.clock.now());
     }
     if (outcome === 'failed') {
-      const stats = this.ledger.stats().find((t) => t.target === target);
+      const stats = this.ledger.of(target);
       if (stats?.openUntil !== undefined && stats.consecutiveFailures === this.o.targets.circuitFailures) {
         this.o.log.warn({ ...stats }, 'callback target failing: its callbacks are parked until a trial attempt succeeds');
       }
     }
   }
 
-  private async attempt(task: TaskRecord): Promise<TargetOutcome> {
+  private async attempt(task: TaskRecord, target: string): Promise<TargetOutcome> {
     const job = this.jobs.get(task.operation) as PushJob;
-    const log = this.o.log.child({ correlationId: task.id, operation: task.operation });
+    const log = this.o.log.child({ correlationId: task.id, operation: task.operation, target });
     const attempts = task.attempts + 1;
     const body = task.result;
     const { store, owner, clock } = this.o;
@@ -323,12 +323,12 @@ export class TaskWorker {
     if (r.kind === 'temporary' && attempts < this.o.retry.maxAttempts) {
       const wait = backoff(this.o.retry, attempts, r.retryAfter, now);
       await store.updateTask(task.id, owner, { ...last, dueAt: now + wait }, now);
-      log.info({ attempt: attempts, reason: r.reason, retryInMs: wait }, 'callback delivery failed, retrying');
+      log.info({ attempt: attempts, reason: r.reason, retryInMs: wait, targetAttempts: this.ledger.of(target)?.attempts }, 'callback delivery failed, retrying');
       return outcome;
     }
     const reason = r.kind === 'temporary' ? `${r.reason} (attempt ${attempts}, the last one allowed)` : r.reason;
     if (await store.updateTask(task.id, owner, { ...last, lastError: reason, state: 'dead' }, now)) {
-      log.error({ attempts, status: r.status, reason }, 'callback not delivered (dead letter)');
+      log.error({ attempts, status: r.status, reason, targetAttempts: this.ledger.of(target)?.attempts }, 'callback not delivered (dead letter)');
       this.o.onDelivery?.(task.operation, task.id, { state: 'dead', status: r.status, attempts, reason, lastBody: lastResponse ?? undefined });
     }
     return outcome;
