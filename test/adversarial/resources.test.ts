@@ -7,10 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/runtime/clock.js';
+import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '../../src/runtime/store/index.js';
-import { startProvider } from '../support/provider.js';
-import { push, startTarget } from '../support/push.js';
+import { killHard, startProvider as startChild } from '../support/child.js';
+import { push, startTarget, until } from '../support/push.js';
+
+const crashProvider = fileURLToPath(new URL('../support/crash-provider.ts', import.meta.url));
 
 const dir = mkdtempSync(join(tmpdir(), 'accordo-resources-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,23 +26,26 @@ describe('a SQLite write lock held by another process (item 8)', () => {
     const file = join(dir, 'locked.db');
     const honest = await startTarget(() => ({ status: 200, body: { outcome: 'received' } }));
     cleanup.push(honest.close);
-    const p = await startProvider({ store: `sqlite:${file}`, clock: systemClock, delivery: { shutdownGraceMs: 100 } });
-    cleanup.push(() => p.close());
+    // The provider in its own process, so that what its event loop does shows in the order of its answers.
+    const provider = await startChild(crashProvider, [file, join(dir, 'handlers.log')]);
+    cleanup.push(() => killHard(provider.child));
     const reader = await SqliteStore.open(file);
     cleanup.push(() => reader.close());
-    // Another process's connection (a second connection behaves the same): it takes the write lock and keeps it.
+    // Another process's connection takes the write lock and keeps it.
     const other = new Database(file);
     cleanup.push(async () => void other.close());
     other.exec('BEGIN IMMEDIATE');
     other.prepare(`UPDATE accordo_tasks SET updated_at = updated_at WHERE id = 'none'`).run();
 
     let pushAnswered = false;
-    const pushing = fetch(`${p.url}/requests`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-replyto': `${honest.url}/cb` }, body: '{"n":1}' }).then(async (res) => {
+    const pushing = fetch(`${provider.url}/requests`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-replyto': `${honest.url}/cb` }, body: '{"n":1}' }).then(async (res) => {
       pushAnswered = true;
       return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
     });
-    // While the push waits for the lock, the event loop is free: a request that needs no store is answered first.
-    const other404 = await fetch(`${p.url}/nothing`);
+    // Let the push reach the provider and wait for the lock there (the order below is what tells a frozen loop).
+    await new Promise((r) => setTimeout(r, 300));
+    // While the push waits for the lock, the provider's event loop is free: a request that needs no store is answered first.
+    const other404 = await fetch(`${provider.url}/nothing`);
     expect(other404.status).toBe(404);
     expect(pushAnswered).toBe(false);
     // Reads need no lock: the store answers them while the lock is held.
@@ -50,7 +55,7 @@ describe('a SQLite write lock held by another process (item 8)', () => {
     expect(refused).toMatchObject({ status: 503, retryAfter: '5', body: { status: 503, detail: 'the request could not be taken in charge; try again later' } });
 
     other.exec('COMMIT');
-    const id = await push(p.url, `${honest.url}/cb`, 2);
-    expect(await p.outcome(id)).toMatchObject({ state: 'delivered' });
+    const id = await push(provider.url, `${honest.url}/cb`, 2);
+    await until(() => honest.hits.some((h) => h.headers['x-correlation-id'] === id), 20_000, 'the callback once the lock is gone');
   });
 });
