@@ -3,6 +3,7 @@ import { createServer as createHttpServer, STATUS_CODES, type Server } from 'nod
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { installErrorHandler } from './http.js';
+import { DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, installBodyBudget } from './inflight.js';
 import { problem, PROBLEM_JSON } from './problem.js';
 
 export interface ServerOptions {
@@ -17,9 +18,18 @@ export interface ServerOptions {
    * as CART asks: a client keeps it for support; no id means the request was not taken in charge.
    */
   transactionHeader?: string;
+  /** Connections open at once (default 1024); more are closed as they arrive. */
+  maxConnections?: number;
+  /**
+   * Bytes of request bodies held at once, over all connections (default 64 MiB): a body that
+   * would pass it is refused with 503 + `Retry-After` before it is read (docs/security.md).
+   */
+  maxBodyBytesInFlight?: number;
 }
 
 export const DEFAULT_TRANSACTION_HEADER = 'X-Transaction-ID';
+/** Connections a server keeps open at once by default. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /**
  * How the server writes the errors it answers outside any operation (malformed HTTP, 408, 431, a
@@ -103,6 +113,8 @@ export function createServer(options: ServerOptions = {}): FastifyInstance {
     for (const m of [route.method].flat()) methods.add(m);
   });
   installErrorHandler(app);
+  app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  installBodyBudget(app, options.maxBodyBytesInFlight ?? DEFAULT_MAX_BODY_BYTES_IN_FLIGHT);
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
     const allowed = [...methods].filter((m) => m !== req.method && app.findRoute({ method: m, url: path }) !== null).sort();

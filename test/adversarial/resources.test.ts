@@ -2,7 +2,8 @@
 // SQLite write lock held by another process, request bodies held open, and a callback target that
 // is down for 50,000 messages. Each case checks that the provider keeps serving and bounds the
 // cost functionally (order of answers, connections opened, bytes held), not with timings.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,6 +14,7 @@ import { killHard, startProvider as startChild } from '../support/child.js';
 import { push, startTarget, until } from '../support/push.js';
 
 const crashProvider = fileURLToPath(new URL('../support/crash-provider.ts', import.meta.url));
+const resourceProvider = fileURLToPath(new URL('../support/resource-provider.ts', import.meta.url));
 
 const dir = mkdtempSync(join(tmpdir(), 'accordo-resources-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,5 +59,81 @@ describe('a SQLite write lock held by another process (item 8)', () => {
     other.exec('COMMIT');
     const id = await push(provider.url, `${honest.url}/cb`, 2);
     await until(() => honest.hits.some((h) => h.headers['x-correlation-id'] === id), 20_000, 'the callback once the lock is gone');
+  });
+});
+
+/** Resident memory of a process, in bytes (Linux). */
+function rssOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
+
+/** Opens a connection and sends the head of a POST and `body`, never the rest; resolves once written, or refused. */
+function stalledBody(port: number, body: Buffer, declared: number): Promise<{ socket: Socket; closed: () => boolean; answer: () => string }> {
+  return new Promise((resolve) => {
+    let answer = '';
+    let closed = false;
+    const done = () => resolve({ socket, closed: () => closed, answer: () => answer });
+    const socket = connectTcp(port, '127.0.0.1', () => {
+      socket.write(`POST /requests HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-ReplyTo: http://127.0.0.1:9/cb\r\nContent-Length: ${declared}\r\n\r\n`);
+      if (body.length) socket.write(body, done);
+      else done();
+    });
+    socket.on('data', (d) => (answer += d.toString('latin1')));
+    // A refused body is answered and closed; unread bytes make the close a reset, which may come first.
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      closed = true;
+      done();
+    });
+  });
+}
+
+describe('bodies held open and connections (item 12)', () => {
+  it('500 bodies of 1 MiB held open without their last byte do not raise the provider by 500 MB; the rest are refused 503 and it keeps serving', { timeout: 120_000 }, async () => {
+    const provider = await startChild(resourceProvider, []);
+    cleanup.push(() => killHard(provider.child));
+    const port = Number(new URL(provider.url).port);
+    const before = rssOf(provider.child.pid!);
+    const MiB = 1024 * 1024;
+    const body = Buffer.alloc(MiB - 1, 0x20);
+    const held: Awaited<ReturnType<typeof stalledBody>>[] = [];
+    cleanup.push(async () => held.forEach((h) => h.socket.destroy()));
+    for (let i = 0; i < 500; i += 50) held.push(...(await Promise.all(Array.from({ length: 50 }, () => stalledBody(port, body, MiB)))));
+    // 64 MiB in flight at most (the default): 64 bodies are held, the others refused and closed.
+    await until(() => held.filter((h) => h.closed()).length >= 500 - 64, 30_000, 'the bodies over the bound to be refused');
+    const grown = rssOf(provider.child.pid!) - before;
+    const open = held.filter((h) => !h.closed()).length;
+    console.info(`item 12: 500 stalled 1 MiB bodies: provider RSS grew ${(grown / MiB).toFixed(0)} MB; ${open} held, ${500 - open} refused at once`);
+    expect(grown).toBeLessThan(200 * MiB);
+    expect(open).toBeLessThanOrEqual(64);
+    // One more is answered 503 + Retry-After before a byte of its body is read, while the 64 still stall.
+    const probe = await stalledBody(port, Buffer.alloc(0), MiB);
+    await until(() => probe.closed(), 10_000, 'the probe to be answered');
+    expect(probe.answer()).toMatch(/^HTTP\/1.1 503 /);
+    expect(probe.answer()).toMatch(/\r\nretry-after: 5\r\n/i);
+    expect(probe.answer()).toMatch(/\r\nconnection: close\r\n/i);
+    expect(probe.answer()).toMatch(/too many requests are being received at once/);
+    expect((await fetch(`${provider.url}/nothing`)).status).toBe(404);
+  });
+
+  it('connections over the cap are closed as they arrive; the provider keeps serving', { timeout: 60_000 }, async () => {
+    const provider = await startChild(resourceProvider, [JSON.stringify({ maxConnections: 20 })]);
+    cleanup.push(() => killHard(provider.child));
+    const port = Number(new URL(provider.url).port);
+    const sockets = await Promise.all(
+      Array.from({ length: 30 }, () => new Promise<{ socket: Socket; closed: Promise<void> }>((resolve) => {
+        const socket = connectTcp(port, '127.0.0.1', () => resolve({ socket, closed }));
+        const closed = new Promise<void>((done) => socket.once('close', () => done()));
+        socket.on('error', () => {});
+      })),
+    );
+    cleanup.push(async () => sockets.forEach((s) => s.socket.destroy()));
+    // The 10 over the cap are closed by the provider; the 20 stay open.
+    const closedCount = async () => (await Promise.all(sockets.map((s) => Promise.race([s.closed.then(() => 1), new Promise<number>((r) => setTimeout(r, 200, 0))])))).reduce((a, b) => a + b, 0);
+    await until(async () => (await closedCount()) >= 10, 10_000, 'the connections over the cap to be closed');
+    expect(await closedCount()).toBe(10);
+    sockets.forEach((s) => s.socket.destroy());
+    await until(async () => (await fetch(`${provider.url}/nothing`).catch(() => undefined))?.status === 404, 10_000, 'serving again');
   });
 });
