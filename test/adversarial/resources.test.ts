@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { systemClock } from '../../src/runtime/clock.js';
+import type { Connector } from '../../src/runtime/reply-to.js';
 import { SqliteStore } from '../../src/runtime/store/index.js';
+import { startProvider } from '../support/provider.js';
 import { killHard, startProvider as startChild } from '../support/child.js';
 import { push, startTarget, until } from '../support/push.js';
 
@@ -135,5 +138,42 @@ describe('bodies held open and connections (item 12)', () => {
     expect(await closedCount()).toBe(10);
     sockets.forEach((s) => s.socket.destroy());
     await until(async () => (await fetch(`${provider.url}/nothing`).catch(() => undefined))?.status === 404, 10_000, 'serving again');
+  });
+});
+
+describe('a callback target that is down (item 12)', () => {
+  it('50,000 callbacks waiting for it cost nothing while they wait: no connection attempts past the circuit, no busy core', { timeout: 120_000 }, async () => {
+    const file = join(dir, 'down.db');
+    await (await SqliteStore.open(file)).close();
+    const now = Date.now();
+    const db = new Database(file);
+    const insert = db.prepare(
+      `INSERT INTO accordo_tasks (id, kind, operation, state, request, result, reply_to, target, due_at, created_at, updated_at, expires_at)
+       VALUES (?, 'push', 'submit', 'ready', '{"body":{"n":1}}', '{"n":1,"doubled":2}', 'http://127.0.0.1:65000/cb', '127.0.0.1:65000', ?, ?, ?, ?)`,
+    );
+    db.transaction(() => {
+      for (let i = 0; i < 50_000; i++) insert.run(`down-${i}`, now, now, now, now + 5 * 86_400_000);
+    })();
+    db.close();
+    // The target is down: every connection is refused (recorded, never dialled).
+    let dials = 0;
+    const connect: Connector = (_options, callback) => {
+      dials++;
+      callback(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:65000'), { code: 'ECONNREFUSED' }), null);
+    };
+    const p = await startProvider({ store: `sqlite:${file}`, clock: systemClock, delivery: { connect, shutdownGraceMs: 100 } });
+    cleanup.push(() => p.close());
+    await until(() => p.logs.some((l) => l.msg === 'callback target failing: its callbacks are parked until a trial attempt succeeds'), 30_000, 'the circuit to open');
+    const dialsAtOpen = dials;
+    // A window shorter than the circuit's 30 s: the worker only polls the store (once a second).
+    const cpu = process.cpuUsage();
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    const used = process.cpuUsage(cpu);
+    const share = (used.user + used.system) / 1000 / (Date.now() - started);
+    console.info(`item 12: 50,000 callbacks to a down target: ${dialsAtOpen} connection attempts before the circuit opened, ${dials - dialsAtOpen} in the 3 s after; CPU ${(share * 100).toFixed(1)} % of a core`);
+    expect(dialsAtOpen).toBeLessThanOrEqual(5 + 2);
+    expect(dials).toBe(dialsAtOpen);
+    expect(share).toBeLessThan(0.5);
   });
 });
