@@ -8,12 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { buildConnector } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
+import { registerCallbacks, sendPush } from '../../src/runtime/consumer.js';
+import { CorrelationRegistry } from '../../src/runtime/correlation.js';
 import { DEFAULT_RETRY } from '../../src/runtime/delivery.js';
 import type { Connector } from '../../src/runtime/reply-to.js';
 import { MemoryStore } from '../../src/runtime/store/index.js';
 import type { TaskRecord } from '../../src/runtime/store/types.js';
 import { startProvider, type TestProvider } from '../support/provider.js';
-import { fastClock, push, startTarget, until, type Answer } from '../support/push.js';
+import { callbackDef, fastClock, push, startTarget, submitOp, until } from '../support/push.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -229,5 +232,42 @@ describe('slow and dead targets do not starve the others (item 4)', () => {
     expect(opened).toBeLessThanOrEqual(12);
     expect(p.logs.some((l) => l.msg === 'callback target failing: its callbacks are parked until a trial attempt succeeds')).toBe(true);
     await stillDeliversHonestly(p);
+  });
+});
+
+describe('several consumer instances sharing a registry (item 1)', () => {
+  it('a callback that overtakes its 202 to another instance is answered "try again" (503), never 404, and handled once after', { timeout: 60_000 }, async () => {
+    const shared = new MemoryStore();
+    const sender = new CorrelationRegistry({ store: shared });
+    const receiver = new CorrelationRegistry({ store: shared });
+    const handled: string[] = [];
+    const consumerB = Fastify();
+    await registerCallbacks(consumerB, callbackDef, { onResult: (_r: unknown, ctx: { correlationId: string }) => (handled.push(ctx.correlationId), { outcome: 'received' }) }, receiver);
+    const callbackUrl = `${await consumerB.listen({ host: '127.0.0.1', port: 0 })}/callback`;
+    cleanup.push(() => consumerB.close());
+    // A provider whose callback reaches instance B before its 202 reaches instance A, the sender.
+    const attempts: { status: number; retryAfter: string | null }[] = [];
+    const callback = async () => {
+      const res = await fetch(callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-correlation-id': 'overtaking-1' }, body: '{"n":1,"doubled":2}' });
+      attempts.push({ status: res.status, retryAfter: res.headers.get('retry-after') });
+    };
+    const provider = Fastify();
+    provider.post('/requests', async (_req, reply) => {
+      await callback();
+      return reply.code(202).header('x-correlation-id', 'overtaking-1').send({ outcome: 'accepted' });
+    });
+    const baseUrl = await provider.listen({ host: '127.0.0.1', port: 0 });
+    cleanup.push(() => provider.close());
+
+    const accepted = await sendPush(submitOp, { body: { n: 1 } }, callbackUrl, sender, { baseUrl });
+    expect(accepted.correlationId).toBe('overtaking-1');
+    // B did not know the id and A's request was on its way: "try again", which the provider retries.
+    expect(attempts).toEqual([{ status: 503, retryAfter: '1' }]);
+    await callback();
+    expect(attempts[1]).toEqual({ status: 200, retryAfter: null });
+    expect(handled).toEqual(['overtaking-1']);
+    // With no request on its way anywhere, an unknown id is refused at once.
+    const unknown = await fetch(callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-correlation-id': 'never-sent' }, body: '{"n":1,"doubled":2}' });
+    expect(unknown.status).toBe(404);
   });
 });

@@ -84,7 +84,8 @@ export class SoapClient {
   async push(handler: string, input: SoapInput, replyTo: string, registry: CorrelationRegistry): Promise<PushAccepted<unknown>> {
     const c = this.operation(handler);
     if (!isSoapPush(c.op)) throw new TypeError(`${c.op.id} is not a push operation`);
-    const done = registry.beginRequest();
+    // Recorded before the request leaves, for every instance sharing the registry (see sendPush).
+    const done = await registry.beginSend(this.options.timeoutMs);
     try {
       const values = await this.call(handler, { ...input, headers: { ...input.headers, [c.op.replyToPart]: replyTo } });
       const correlationId = values.headers[c.op.correlationPart];
@@ -92,7 +93,7 @@ export class SoapClient {
       await registry.expect(correlationId, c.op.id);
       return { correlationId, ack: values.body };
     } finally {
-      done();
+      await done();
     }
   }
 
@@ -205,7 +206,13 @@ export async function registerSoapCallbacks(
       const values = e.input.read(env);
       const correlationId = values.headers[e.op.correlationPart];
       if (typeof correlationId !== 'string' || correlationId.length === 0) throw new SoapInputError(`missing ${e.op.correlationPart} SOAP header`);
-      if (!(await registry.isKnown(correlationId, options.unknownGraceMs))) throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(correlationId)}`);
+      const known = await registry.recognise(correlationId, options.unknownGraceMs);
+      if (known === 'unknown') throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(correlationId)}`);
+      if (known === 'later') {
+        // It may belong to a request whose ACK is still on its way: a Receiver fault, which the provider retries.
+        reply.header('retry-after', '1');
+        return sendFault(reply, env.version, 503, 'Receiver', `CorrelationID ${JSON.stringify(correlationId)} is not known yet; try again later`);
+      }
       const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req };
       const answer = (ack: unknown) => {
         const px = new PrefixMap();

@@ -11,6 +11,7 @@ export class MemoryStore implements Store {
   readonly description = 'memory';
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly correlations = new Map<string, CorrelationRecord>();
+  private readonly sends = new Map<string, number>();
 
   async createTask(t: NewTask): Promise<boolean> {
     if (this.tasks.has(t.id)) return false;
@@ -174,6 +175,23 @@ export class MemoryStore implements Store {
         this.correlations.delete(c.id);
         n++;
       }
+    }
+    return n;
+  }
+
+  async beginSend(id: string, _now: number, until: number): Promise<void> {
+    this.sends.set(id, until);
+  }
+
+  async endSend(id: string): Promise<void> {
+    this.sends.delete(id);
+  }
+
+  async sendsInFlight(now: number): Promise<number> {
+    let n = 0;
+    for (const [id, until] of this.sends) {
+      if (until > now) n++;
+      else this.sends.delete(id);
     }
     return n;
   }

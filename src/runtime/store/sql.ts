@@ -111,6 +111,13 @@ export function schema(big: string): string[] {
       created_at ${big} NOT NULL,
       updated_at ${big} NOT NULL
     )`,
+    // A consumer's push requests on their way (their CorrelationID still unknown), shared by its instances.
+    `CREATE TABLE IF NOT EXISTS accordo_sends (
+      id TEXT PRIMARY KEY,
+      started_at ${big} NOT NULL,
+      until ${big} NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS accordo_sends_until ON accordo_sends (until)`,
   ];
 }
 
@@ -292,6 +299,25 @@ export abstract class SqlStore implements Store {
        WHERE id = ${p.add(id)} AND state = 'handling' AND lease_owner = ${p.add(owner)}`,
       p.values,
     );
+  }
+
+  async beginSend(id: string, now: number, until: number): Promise<void> {
+    const p = this.params();
+    await this.run(`INSERT INTO accordo_sends (id, started_at, until) VALUES (${p.add(id)}, ${p.add(now)}, ${p.add(until)})`, p.values);
+    // Sends of a consumer that died are never ended: they lapse at their `until`, and are dropped here.
+    const q = this.params();
+    await this.run(`DELETE FROM accordo_sends WHERE until <= ${q.add(now)}`, q.values);
+  }
+
+  async endSend(id: string): Promise<void> {
+    const p = this.params();
+    await this.run(`DELETE FROM accordo_sends WHERE id = ${p.add(id)}`, p.values);
+  }
+
+  async sendsInFlight(now: number): Promise<number> {
+    const q = this.params();
+    const { rows } = await this.run(`SELECT COUNT(*) AS n FROM accordo_sends WHERE until > ${q.add(now)}`, q.values);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async purgeCorrelations(updatedBefore: number): Promise<number> {

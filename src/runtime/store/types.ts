@@ -157,6 +157,16 @@ export interface Store {
   releaseCorrelation(id: string, owner: string, now: number): Promise<void>;
   /** Deletes correlation records last changed before `updatedBefore`; returns how many. */
   purgeCorrelations(updatedBefore: number): Promise<number>;
+  /**
+   * Records a push request about to be sent (its CorrelationID is not known until the 202), until
+   * `until` at the latest: while any is recorded, a callback with an unknown CorrelationID may be
+   * one of them, on any consumer instance sharing the store.
+   */
+  beginSend(id: string, now: number, until: number): Promise<void>;
+  /** The request's 202 was read (and its CorrelationID recorded) or it failed. */
+  endSend(id: string): Promise<void>;
+  /** How many sends are recorded and not past their `until`. */
+  sendsInFlight(now: number): Promise<number>;
 
   close(): Promise<void>;
 }
