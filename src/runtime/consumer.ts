@@ -104,13 +104,7 @@ export interface CallbackOptions {
  * CorrelationID is one of ours (404 otherwise), runs the handler once per CorrelationID, and
  * answers `200` + ACK. A repeated callback gets the same ACK without running the handler again.
  */
-export async function registerCallbacks(
-  app: FastifyInstance,
-  def: CallbackDefinition,
-  handlers: object,
-  registry: CorrelationRegistry,
-  options: CallbackOptions = {},
-): Promise<void> {
+export async function registerCallbacks(app: FastifyInstance, def: CallbackDefinition, handlers: object, registry: CorrelationRegistry, options: CallbackOptions = {}): Promise<void> {
   const validators = new Validators(def.defs);
   installErrorHandler(app);
   installJsonParsers(app, def.callbacks, inputLimits(options.limits));

@@ -224,8 +224,7 @@ export function guardedFetch(policy: ReplyToPolicy = {}, connect?: Connector, co
       );
     },
   });
-  const guarded = ((input: string | URL, init?: RequestInit) =>
-    undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent })) as unknown as typeof fetch;
+  const guarded = ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent })) as unknown as typeof fetch;
   return { fetch: guarded, close: () => agent.close() };
 }
 

@@ -74,8 +74,7 @@ export function createServer(options: ServerOptions = {}): FastifyInstance {
     logger: options.logger ?? false,
     // Node enforces request timeouts when it sweeps its connections, every 30 s by default: a
     // slow body would get up to 30 s more. Sweep at least once a second.
-    serverFactory: (handler) =>
-      createHttpServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.min(1000, requestTimeout) }, handler),
+    serverFactory: (handler) => createHttpServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.min(1000, requestTimeout) }, handler),
     // The id is ours: a client-sent value is never trusted as a transaction id.
     requestIdHeader: false,
     genReqId: () => randomUUID(),
@@ -151,4 +150,3 @@ function answerClientError(app: FastifyInstance, header: string, error: Error & 
   const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, `Content-Type: ${contentType}`, `Content-Length: ${Buffer.byteLength(body)}`, `${header}: ${id}`, 'Connection: close'];
   socket.write(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
 }
-

@@ -214,9 +214,12 @@ export class TaskWorker {
 
   /** Keeps the lease alive while `fn` runs. */
   private async leased<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const renew = setInterval(() => {
-      this.o.store.updateTask(id, this.o.owner, { leaseUntil: this.o.clock.now() + this.o.leaseMs }, this.o.clock.now()).catch(() => {});
-    }, Math.max(10, Math.floor(this.o.leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        this.o.store.updateTask(id, this.o.owner, { leaseUntil: this.o.clock.now() + this.o.leaseMs }, this.o.clock.now()).catch(() => {});
+      },
+      Math.max(10, Math.floor(this.o.leaseMs / 3)),
+    );
     try {
       return await fn();
     } finally {

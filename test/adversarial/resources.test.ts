@@ -67,7 +67,9 @@ describe('a SQLite write lock held by another process (item 8)', () => {
 
 /** Resident memory of a process, in bytes (Linux). */
 function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
@@ -125,11 +127,15 @@ describe('bodies held open and connections (item 12)', () => {
     cleanup.push(() => killHard(provider.child));
     const port = Number(new URL(provider.url).port);
     const sockets = await Promise.all(
-      Array.from({ length: 30 }, () => new Promise<{ socket: Socket; closed: Promise<void> }>((resolve) => {
-        const socket = connectTcp(port, '127.0.0.1', () => resolve({ socket, closed }));
-        const closed = new Promise<void>((done) => socket.once('close', () => done()));
-        socket.on('error', () => {});
-      })),
+      Array.from(
+        { length: 30 },
+        () =>
+          new Promise<{ socket: Socket; closed: Promise<void> }>((resolve) => {
+            const socket = connectTcp(port, '127.0.0.1', () => resolve({ socket, closed }));
+            const closed = new Promise<void>((done) => socket.once('close', () => done()));
+            socket.on('error', () => {});
+          }),
+      ),
     );
     cleanup.push(async () => sockets.forEach((s) => s.socket.destroy()));
     // The 10 over the cap are closed by the provider; the 20 stay open.
@@ -171,7 +177,9 @@ describe('a callback target that is down (item 12)', () => {
     await new Promise((r) => setTimeout(r, 3000));
     const used = process.cpuUsage(cpu);
     const share = (used.user + used.system) / 1000 / (Date.now() - started);
-    console.info(`item 12: 50,000 callbacks to a down target: ${dialsAtOpen} connection attempts before the circuit opened, ${dials - dialsAtOpen} in the 3 s after; CPU ${(share * 100).toFixed(1)} % of a core`);
+    console.info(
+      `item 12: 50,000 callbacks to a down target: ${dialsAtOpen} connection attempts before the circuit opened, ${dials - dialsAtOpen} in the 3 s after; CPU ${(share * 100).toFixed(1)} % of a core`,
+    );
     expect(dialsAtOpen).toBeLessThanOrEqual(5 + 2);
     expect(dials).toBe(dialsAtOpen);
     expect(share).toBeLessThan(0.5);

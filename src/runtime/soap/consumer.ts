@@ -176,13 +176,7 @@ export interface SoapCallbackDefinition {
  * `X-Correlation-ID` is one of ours (a Fault naming it otherwise, HTTP 500), run the handler once
  * per CorrelationID and answer 200 with the callback ACK; a repeated callback gets the same ACK.
  */
-export async function registerSoapCallbacks(
-  app: FastifyInstance,
-  def: SoapCallbackDefinition,
-  handlers: object,
-  registry: CorrelationRegistry,
-  options: CallbackOptions = {},
-): Promise<void> {
+export async function registerSoapCallbacks(app: FastifyInstance, def: SoapCallbackDefinition, handlers: object, registry: CorrelationRegistry, options: CallbackOptions = {}): Promise<void> {
   const validators = new Validators(def.defs);
   const codec = new XmlCodec(def.defs);
   const limits = inputLimits(options.limits);
@@ -196,7 +190,10 @@ export async function registerSoapCallbacks(
     byPath.set(op.path, [...(byPath.get(op.path) ?? []), entry]);
   }
   for (const [path, entries] of byPath) {
-    const versions = endpointVersions(path, entries.map((e) => e.op));
+    const versions = endpointVersions(
+      path,
+      entries.map((e) => e.op),
+    );
     app.post(path, async (req, reply) => {
       const env = parseEnvelope(typeof req.body === 'string' ? req.body : '', limits);
       checkEnvelopeVersion(env.version, versions);
@@ -243,7 +240,8 @@ export async function registerSoapCallbacks(
       const wsdl = def.wsdl;
       app.get(path, async (req, reply) => {
         const query = req.query as Record<string, unknown>;
-        if (!('wsdl' in query) && !('xsd' in query)) return sendFault(reply.header('allow', 'POST, GET'), def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        if (!('wsdl' in query) && !('xsd' in query))
+          return sendFault(reply.header('allow', 'POST, GET'), def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
         const origin = `${req.protocol}://${req.host}`;
         const served = serveWsdl(wsdl, query, origin + app.prefix, origin + req.url.split('?')[0]);
         if (served === undefined) return sendFault(reply, def.callbacks[0].version, 404, 'Sender', `no document ${JSON.stringify(query.xsd ?? query.wsdl)}`);
