@@ -42,7 +42,8 @@ export async function sendPush(
   registry: CorrelationRegistry,
   options: ClientOptions,
 ): Promise<PushAccepted<unknown>> {
-  const done = registry.beginRequest();
+  // Recorded in the registry's store before the request leaves: a callback that overtakes the 202, at any instance, is held back, not refused.
+  const done = await registry.beginSend(options.timeoutMs);
   try {
     const res = await callOperation(options.baseUrl, op, withHeaders(req, options.headers, { [op.replyToHeader]: replyTo }), options);
     const correlationId = res.headers.get(CORRELATION_HEADER);
@@ -51,7 +52,7 @@ export async function sendPush(
     await registry.expect(correlationId, op.id);
     return { correlationId, ack: res.body };
   } finally {
-    done();
+    await done();
   }
 }
 
@@ -92,7 +93,11 @@ export interface CallbackDefinition {
 }
 
 export interface CallbackOptions {
-  /** How long an unknown CorrelationID may wait for its 202 to be read (default 2 s). */
+  /**
+   * How long an unknown CorrelationID may wait for its 202 to be read (default 2 s), here or at
+   * another instance sharing the registry's store; then, while requests are still on their way,
+   * it is answered 503 + `Retry-After` (a SOAP Receiver fault), and 404 once none is.
+   */
   unknownGraceMs?: number;
   /** Bounds on what is read of a callback besides its size: nesting depth, XML attributes and namespaces (docs/security.md). */
   limits?: Partial<InputLimits>;
@@ -109,13 +114,7 @@ export interface CallbackOptions {
  * CorrelationID is one of ours (404 otherwise), runs the handler once per CorrelationID, and
  * answers `200` + ACK. A repeated callback gets the same ACK without running the handler again.
  */
-export async function registerCallbacks(
-  app: FastifyInstance,
-  def: CallbackDefinition,
-  handlers: object,
-  registry: CorrelationRegistry,
-  options: CallbackOptions = {},
-): Promise<void> {
+export async function registerCallbacks(app: FastifyInstance, def: CallbackDefinition, handlers: object, registry: CorrelationRegistry, options: CallbackOptions = {}): Promise<void> {
   const validators = new Validators(def.defs);
   installErrorHandler(app);
   installJsonParsers(app, def.callbacks, inputLimits(options.limits));
@@ -135,9 +134,10 @@ export async function registerCallbacks(
         if (op.body && request.body === undefined) throw new ProblemError(400, 'callback body is required');
         const correlationId = req.headers[CORRELATION_HEADER.toLowerCase()];
         if (typeof correlationId !== 'string' || correlationId.length === 0) throw new ProblemError(400, `missing ${CORRELATION_HEADER} header`);
-        if (!(await registry.isKnown(correlationId, options.unknownGraceMs))) {
-          throw new ProblemError(404, `unknown CorrelationID ${JSON.stringify(correlationId)}`);
-        }
+        const known = await registry.recognise(correlationId, options.unknownGraceMs);
+        if (known === 'unknown') throw new ProblemError(404, `unknown CorrelationID ${JSON.stringify(correlationId)}`);
+        // It may belong to a request whose 202 is still on its way (here or at another instance): the provider tries again.
+        if (known === 'later') throw new ProblemError(503, `CorrelationID ${JSON.stringify(correlationId)} is not known yet; try again later`, {}, { 'retry-after': '1' });
         const security = verifiedSecurity(req);
         const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req, ...(security ? { security } : {}) };
         if (!(await registry.claim(correlationId))) {

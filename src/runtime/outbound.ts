@@ -14,6 +14,8 @@ export interface HttpResult {
   status: number;
   headers: Headers;
   body: unknown;
+  /** Set when the answer's body was larger than `maxBodyBytes`: it was not read past that, and `body` is undefined. */
+  oversize?: true;
 }
 
 export interface OutboundOptions {
@@ -24,6 +26,8 @@ export interface OutboundOptions {
   fetch?: typeof fetch;
   /** Vouchers and signatures for the operations that declare a security profile (docs/security.md). */
   security?: OutboundSecurity;
+  /** Read at most this many bytes of an answer's body (default: all); the rest is discarded, see `HttpResult.oversize`. */
+  maxBodyBytes?: number;
 }
 
 /** Fills the path template and query string of an operation under a base URL. */
@@ -62,7 +66,8 @@ export async function send(method: string, url: string, headers: Record<string, 
     await response.body?.cancel();
     response = await attempt();
   }
-  const text = await response.text();
+  const text = options.maxBodyBytes === undefined ? await response.text() : await boundedText(response, options.maxBodyBytes);
+  if (text === undefined) return { status: response.status, headers: response.headers, body: undefined, oversize: true };
   const type = response.headers.get('content-type') ?? '';
   let parsed: unknown = text.length ? text : undefined;
   if (text.length && isJsonMediaType(type)) {
@@ -73,6 +78,34 @@ export async function send(method: string, url: string, headers: Record<string, 
     }
   }
   return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/**
+ * The body of a response as text, or `undefined` when it is longer than `limit` bytes: reading
+ * stops there and the rest is discarded (the connection is not reused), so a peer cannot make
+ * this side hold more than `limit` bytes of its answer.
+ */
+async function boundedText(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /** Calls one operation of a descriptor. */
