@@ -1,9 +1,13 @@
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { diffAgreements, parseSnapshot, serializeSnapshot, snapshotOf, SNAPSHOT_FILE, type ChangeReport } from './diff/index.js';
 import type { GatewayConfig } from './config/gateway.js';
-import { emitGateway } from './emit/gateway/index.js';
+import { emitGateway, JSON_MARK_KEY } from './emit/gateway/index.js';
 import { emit, GENERATED_MARK, specNames, type Side } from './emit/index.js';
 import { lintAgreement, hasErrors, type Finding } from './lint/index.js';
-import { hasBlockingFindings, loadClassified } from './classify/index.js';
+import { loadClassified } from './classify/index.js';
+import type { SecurityOverride } from './classify/security.js';
+import { gatewayFindings } from './emit/gateway/preconditions.js';
 import type { Pattern } from './model/agreement.js';
 import { writeOutput, type WriteResult } from './write/index.js';
 
@@ -13,6 +17,8 @@ export interface GenerateOptions {
   out: string;
   side: Side;
   patterns?: Record<string, Pattern>;
+  /** Security pattern overrides by operation id (accordo.config.yaml `security`). */
+  security?: Record<string, SecurityOverride>;
   /** Gateway deployment facts; its `targets` say which gateway configurations to emit. */
   gateway?: GatewayConfig;
   /** Compare with what is on disk instead of writing. */
@@ -45,18 +51,31 @@ export class LintFailure extends Error {
   }
 }
 
+export interface GenerateResult extends WriteResult {
+  findings: Finding[];
+  /**
+   * What changed in the agreement since the run that wrote the output directory's snapshot
+   * (generated/.accordo-agreement.json), for each side; absent on a first run or when nothing did.
+   * Spec files are named relative to the output directory.
+   */
+  changes?: ChangeReport;
+}
+
 /** The whole pipeline: load the specs, build the model, check the guideline rules, emit the files, write them (or check them). */
-export async function generate(options: GenerateOptions): Promise<WriteResult & { findings: Finding[] }> {
+export async function generate(options: GenerateOptions): Promise<GenerateResult> {
   let t = performance.now();
   const lap = (stage: Stage) => {
     const now = performance.now();
     options.onStage?.(stage, now - t);
     t = now;
   };
-  const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns });
-  const findings = lintAgreement(classified);
+  const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns, security: options.security });
+  // The gateway targets' preconditions are checked with the rules, so that emitting never fails half-way.
+  const gatewayChecks = options.gateway?.targets.length ? gatewayFindings(classified, options.gateway, options.gateway.targets, options.side) : [];
+  const findings = [...lintAgreement(classified), ...gatewayChecks];
   // What the generated code cannot be written without stops generation even with --no-lint.
-  if (hasErrors(findings) && (!options.ignoreLint || hasBlockingFindings(classified))) throw new LintFailure(findings, options.ignoreLint ? classified.findings.filter((f) => f.blocking) : undefined);
+  const blocking = [...classified.findings, ...gatewayChecks].filter((f) => f.blocking);
+  if (hasErrors(findings) && (!options.ignoreLint || blocking.length)) throw new LintFailure(findings, options.ignoreLint ? blocking : undefined);
   lap('load');
   const outDir = resolve(options.out);
   const files = await emit(classified, { side: options.side, outDir, onStage: options.onStage });
@@ -64,8 +83,17 @@ export async function generate(options: GenerateOptions): Promise<WriteResult & 
     const specs = specNames(classified.agreement, outDir);
     files.push(...(await emitGateway(classified, options.gateway, { side: options.side, targets: options.gateway.targets, specs, mark: GENERATED_MARK })));
   }
+  // The agreement as classified, kept for the next run's change report (no line numbers: see snapshot.ts).
+  const stored = serializeSnapshot(snapshotOf(classified, outDir, { lines: false }), {
+    key: JSON_MARK_KEY,
+    notice: `${GENERATED_MARK}: the agreement as classified, which the next "accordo generate" reports changes against. Do not edit.`,
+  });
+  files.push({ path: SNAPSHOT_FILE, owned: true, contents: stored });
+  const previousText = await readFile(join(outDir, SNAPSHOT_FILE), 'utf8').catch(() => undefined);
+  const previous = previousText !== undefined && previousText !== stored ? parseSnapshot(previousText) : undefined;
+  const report = previous && diffAgreements(previous, snapshotOf(classified, outDir));
   t = performance.now();
   const result = await writeOutput(files, outDir, { check: options.check });
   lap('write');
-  return { ...result, findings };
+  return { ...result, findings, ...(report && report.changes.length ? { changes: report } : {}) };
 }

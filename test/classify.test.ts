@@ -34,7 +34,7 @@ describe('a callback spec given alone is generated as callback endpoints', () =>
     const out = await tempDir('lone-rest');
     await generate({ spec, out, side: 'both' });
     const files = await filesUnder(out);
-    expect(Object.keys(files).sort()).toEqual(['consumer.handlers.ts', 'generated/consumer.ts', 'generated/operations.ts', 'generated/schemas.ts', 'generated/types.ts']);
+    expect(Object.keys(files).sort()).toEqual(['consumer.handlers.ts', 'generated/.accordo-agreement.json', 'generated/consumer.ts', 'generated/operations.ts', 'generated/schemas.ts', 'generated/types.ts']);
     expect(files['generated/operations.ts']).not.toMatch(/replyToHeader|X-ReplyTo/);
     expect(files['consumer.handlers.ts']).not.toMatch(/Step 2|ACK of the 202/);
     expect(typecheck([join(out, 'generated')])).toEqual([]);
@@ -65,7 +65,7 @@ describe('a callback spec given alone is generated as callback endpoints', () =>
     const out = await tempDir('lone-soap');
     await generate({ spec, out, side: 'both' });
     const files = await filesUnder(out);
-    expect(Object.keys(files).sort()).toEqual(['consumer.handlers.ts', 'generated/consumer.ts', 'generated/operations.ts', 'generated/schemas.ts', 'generated/types.ts']);
+    expect(Object.keys(files).sort()).toEqual(['consumer.handlers.ts', 'generated/.accordo-agreement.json', 'generated/consumer.ts', 'generated/operations.ts', 'generated/schemas.ts', 'generated/types.ts']);
     expect(typecheck([join(out, 'generated')])).toEqual([]);
 
     const { createConsumerServer } = await import(join(out, 'generated', 'consumer.ts'));

@@ -12,7 +12,25 @@ describe('accordo generate on broken input', () => {
     ['a missing file', [join(BROKEN, 'nope.yaml')], 1, /nope\.yaml: file not found/],
     ['bad YAML', [join(BROKEN, 'bad-yaml.yaml')], 1, /bad-yaml\.yaml:7:\d+: invalid YAML\/JSON: /],
     ['invalid OpenAPI', [join(BROKEN, 'invalid-openapi.yaml')], 1, /invalid-openapi\.yaml:9:9: invalid OpenAPI: .*descriptionx.* \(at #\/paths\/~1a\/post\/responses\/200\)/],
-    ['an unresolvable $ref', [join(BROKEN, 'missing-ref.yaml')], 1, /missing-ref\.yaml:14:17: unresolvable \$ref: .*Missing.* \(at #\/paths\/~1a\/post\/responses\/200\/content\/application~1json\/schema\/\$ref\)/],
+    // An invalid value behind a $ref is reported at its own line, in its own file, not at the $ref.
+    [
+      'an invalid value in a referenced schema',
+      [join(BROKEN, 'invalid-schema-value.yaml')],
+      1,
+      /invalid-schema-value\.yaml:27:11: invalid OpenAPI: minimum must be number \(at #\/components\/schemas\/A\/properties\/n\/minimum\)/,
+    ],
+    [
+      'an invalid value in a schema of another file',
+      [join(BROKEN, 'invalid-schema-file.yaml')],
+      1,
+      /invalid-schema-common\.yaml:6:7: invalid OpenAPI: type must be equal to one of the allowed values \(at #\/B\/properties\/c\/type\)/,
+    ],
+    [
+      'an unresolvable $ref',
+      [join(BROKEN, 'missing-ref.yaml')],
+      1,
+      /missing-ref\.yaml:14:17: unresolvable \$ref: .*Missing.* \(at #\/paths\/~1a\/post\/responses\/200\/content\/application~1json\/schema\/\$ref\)/,
+    ],
     ['a $ref to a missing file', [join(BROKEN, 'missing-file-ref.yaml')], 1, /missing-file-ref\.yaml:14:17: cannot resolve \$ref: cannot open .*nowhere\/common\.yaml/],
     ['Swagger 2.0', [join(BROKEN, 'swagger2.yaml')], 1, /swagger2\.yaml:1:1: Swagger 2\.0 is not supported/],
     ['an invalid header name', [join(BROKEN, 'bad-header.yaml')], 1, /bad-header\.yaml:7:\d+: header name "Bad Header" is not a valid HTTP header name/],

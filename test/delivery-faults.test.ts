@@ -34,15 +34,16 @@ describe('a SOAP provider delivering to a consumer that answers Faults', () => {
   afterAll(() => new Promise((resolve) => target?.close(resolve)));
 
   it('tries a Receiver fault again and ends at a Sender fault', async () => {
-    let answer: 'receiver-once' | 'sender' = 'receiver-once';
+    let answer: 'receiver-once' | 'sender' | 'receiver-200-once' = 'receiver-once';
     let hits = 0;
     const fault = (code: string, reason: string) =>
       `<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><e:Fault><e:Code><e:Value>e:${code}</e:Value></e:Code><e:Reason><e:Text xml:lang="en">${reason}</e:Text></e:Reason></e:Fault></e:Body></e:Envelope>`;
     target = createServer((req, res) => {
       req.resume().on('end', () => {
         hits++;
-        const body = answer === 'sender' ? fault('Sender', 'wrong callback') : hits === 1 ? fault('Receiver', 'busy') : undefined;
-        res.writeHead(body ? 500 : 200, { 'content-type': 'application/soap+xml' }).end(body ?? '');
+        const body = answer === 'sender' ? fault('Sender', 'wrong callback') : hits === 1 || (answer === 'receiver-200-once' && hits === 4) ? fault('Receiver', 'busy') : undefined;
+        // Some SOAP 1.1 stacks answer their Faults with 200: the Fault still decides.
+        res.writeHead(body && answer !== 'receiver-200-once' ? 500 : 200, { 'content-type': 'application/soap+xml' }).end(body ?? '');
       });
     });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
@@ -67,6 +68,12 @@ describe('a SOAP provider delivering to a consumer that answers Faults', () => {
       await until(() => outcomes.has(refused), 10_000, 'the second delivery to end');
       expect(outcomes.get(refused)).toMatchObject({ state: 'dead', attempts: 1, status: 500, reason: 'SOAP Fault Sender: wrong callback' });
       expect(hits).toBe(3);
+
+      answer = 'receiver-200-once';
+      const faultIn200 = (await api.mRequest({ body: { M: { o_id: 3 } } })).correlationId;
+      await until(() => outcomes.has(faultIn200), 10_000, 'the third delivery to end');
+      expect(outcomes.get(faultIn200)).toMatchObject({ state: 'delivered', attempts: 2 });
+      expect(hits).toBe(5);
     } finally {
       await provider.close();
     }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { loadConfig } from '../src/config/index.js';
-import { generate } from '../src/generate.js';
+import { generate, LintFailure } from '../src/generate.js';
 import { SpecError } from '../src/load/errors.js';
 import { govwayPlan, type GovWayPlan } from '../src/emit/gateway/govway.js';
 import { checkGovWayPlan, GOVWAY_RULES } from '../src/emit/gateway/govway-rules.js';
@@ -335,7 +335,7 @@ describe("GovWay's rules, as named checks", () => {
 
 describe('the gateway section of accordo.config.yaml', () => {
   const bad: [string, string, RegExp][] = [
-    ['an unknown target', GATEWAY_YAML.replace('[govway]', '[govway, envoy]'), /:2:\d+: unknown gateway target "envoy".*#\/gateway\/targets\/1/],
+    ['an unknown target', GATEWAY_YAML.replace('[govway]', '[govway, envoy]'), /:2:\d+: "targets" must be one of govway, nginx, not "envoy".*#\/gateway\/targets\/1/],
     ['a missing provider', 'gateway:\n  targets: [nginx]\n  consumer: {organisation: A, application: B, gatewayUrl: http://a}\n', /:1:\d+: missing "provider"/],
     ['an organisation that is not a SimpleName', GATEWAY_YAML.replace('organisation: ENTE', 'organisation: "ENTE X"'), /:4:\d+: "organisation" must be a GovWay SimpleName.*#\/gateway\/provider\/organisation/],
     ['a URL with a "$"', GATEWAY_YAML.replace('http://10.0.0.5:8080', 'http://10.0.0.5:8080/$host'), /:5:\d+: "backend" must be an http\(s\) URL/],
@@ -354,13 +354,20 @@ describe('the gateway section of accordo.config.yaml', () => {
     expect(error.describe(dir)).toMatch(message);
   });
 
-  it('a push agreement without consumer.callbackBackend is an error naming the config file', async () => {
+  it('a push agreement without consumer.callbackBackend: a blocking finding naming the config file, before anything is written, --no-lint or not', async () => {
     const dir = await tempDir('gwcb');
     await writeFile(join(dir, 'accordo.config.yaml'), GATEWAY_YAML.replace('    callbackBackend: http://10.1.0.7:8081/rest/v1/client\n', ''));
     const { gateway } = await loadConfig(join(dir, 'accordo.config.yaml'));
-    const error = await generate({ spec: join(PUSH, 'server.yaml'), callback: join(PUSH, 'client.yaml'), out: dir, side: 'both', gateway }).catch((e) => e);
-    expect(error).toBeInstanceOf(SpecError);
-    expect(error.describe(dir)).toMatch(/^accordo\.config\.yaml: gateway\.consumer\.callbackBackend is needed.*#\/gateway\/consumer/);
+    for (const ignoreLint of [false, true]) {
+      const error = await generate({ spec: join(PUSH, 'server.yaml'), callback: join(PUSH, 'client.yaml'), out: dir, side: 'both', gateway, ignoreLint }).catch((e) => e);
+      expect(error).toBeInstanceOf(LintFailure);
+      const finding = (error as LintFailure).findings.find((f) => f.rule === 'gateway/callback-backend');
+      expect(finding).toMatchObject({ severity: 'error', file: join(dir, 'accordo.config.yaml'), pointer: '/gateway/consumer' });
+      expect(finding!.message).toMatch(/gateway\.consumer\.callbackBackend is needed/);
+    }
+    expect(await readdir(dir)).toEqual(['accordo.config.yaml']);
+    // Generating the provider side only needs no consumer backend.
+    await generate({ spec: join(PUSH, 'server.yaml'), callback: join(PUSH, 'client.yaml'), out: dir, side: 'provider', gateway });
   });
 
   it('gateway files are owned: a target switched off is removed (marked files only), and --check reports it first', async () => {

@@ -87,7 +87,12 @@ describe('lint on the unmodified AgID and seed specs', () => {
 
   it('BLOCK_REST: error bodies as application/json, no /status', async () => {
     const s = 'modi/BLOCK_REST/server.yaml';
-    expect(brief(await lint(fixtures + s))).toEqual([noStatus(s, 12), problemJson(s, 36)]);
+    const findings = await lint(fixtures + s);
+    expect(brief(findings)).toEqual([noStatus(s, 12), problemJson(s, 36)]);
+    // The fix shows what to write: users have none of this repository's fixture files.
+    const fix = findings.find((f) => f.rule === 'rest/status-endpoint')!.fix;
+    expect(fix).toContain("/status: { get: { responses: { '200': { description: the service works, content: { application/problem+json:");
+    expect(findings.map((f) => f.fix).join('\n')).not.toMatch(/fixtures\//);
   });
 
   it('NONBLOCK_PULL_REST: the 202 has no body, error bodies as application/json, no /status', async () => {
@@ -145,6 +150,48 @@ describe('lint on the unmodified AgID and seed specs', () => {
   }
 });
 
+describe('lint across the two specs of a push', () => {
+  it("agreement/callback-compatible names the callback spec and the provider's declaration, file:line each, in text and JSON", async () => {
+    const dir = join(lintFixtures, 'agreement/callback-compatible');
+    const [spec, callback] = [join(dir, 'fail-pair.yaml'), join(dir, 'fail-pair.callback.yaml')];
+    const [finding] = await lint(spec, callback);
+    expect(finding).toMatchObject({
+      rule: 'agreement/callback-compatible',
+      file: callback,
+      line: 24,
+      related: [{ file: spec, line: 71, note: "the provider's declaration of the callback completionCallback of PushMessage" }],
+    });
+    expect(finding.message).toMatch(/completionCallback of PushMessage does not fit the callback operation PushResponseMessage the consumer serves: c: renamed to d$/);
+    const text = formatFindings([finding], 'text', { cwd: lintFixtures });
+    expect(text).toContain('agreement/callback-compatible/fail-pair.callback.yaml:24:7: error [agreement/callback-compatible]');
+    expect(text).toContain("\n    see: agreement/callback-compatible/fail-pair.yaml:71:15: the provider's declaration");
+    expect(JSON.parse(formatFindings([finding], 'json'))[0].related[0].line).toBe(71);
+  });
+
+  it('what the consumer accepts beyond what the provider sends is compatible; a tighter ACK on the provider side is not', async () => {
+    const dir = join(lintFixtures, 'agreement/callback-compatible');
+    const classified = await loadClassified({ spec: join(dir, 'pass-pair.yaml'), callback: join(dir, 'pass-pair.callback.yaml') });
+    const schemas = classified.agreement.schemas;
+    const ack = [...schemas.values()].find((s) => s.specName === 'ACKMessage')!;
+    const result = [...schemas.values()].find((s) => s.specName === 'MResponseType')!;
+    // The consumer's result schema would accept more (c no longer a string only): fine. The provider's
+    // ACK (the same named schema here) now requires outcome, which the consumer's ACK does not promise.
+    const widened = { ...result.schema, properties: { c: {} } };
+    const push = classified.interactions.find((i) => i.kind === 'push')!;
+    if (push.kind !== 'push' || !push.receiver) throw new Error('no push');
+    const served = push.receiver.op;
+    const key = 'WidenedResult';
+    schemas.set(key, { key, specName: key, schema: widened });
+    served.requestBody!.contents[0].schema = { $ref: `#/$defs/${key}` };
+    expect(lintAgreement(classified)).toEqual([]);
+    schemas.set('StrictAck', { key: 'StrictAck', specName: 'StrictAck', schema: { ...ack.schema, required: ['outcome'] } });
+    push.declared!.responses.find((r) => r.status === '200')!.contents[0].schema = { $ref: '#/$defs/StrictAck' };
+    const findings = lintAgreement(classified);
+    expect(findings.map((f) => f.rule)).toEqual(['agreement/callback-compatible']);
+    expect(findings[0].message).toMatch(/^the ACK the callback operation PushResponseMessage answers does not fit the 200 response .*: outcome: now required$/);
+  });
+});
+
 describe('lint output', () => {
   it('text: file:line:col, severity, rule, message, fix and a count; JSON parses back; hasErrors', async () => {
     const dir = join(lintFixtures, 'push-rest/reply-to-header');
@@ -171,14 +218,7 @@ describe('lint SOAP rules on WSDL-shaped models', () => {
   const file = '/specs/server.wsdl';
   let line = 10;
   const part = (name: string) => ({ name: name.toLowerCase(), element: { namespace: 'http://ente.example/nome-api', name }, schema: {}, nillable: false });
-  const soapOp = (
-    id: string,
-    pattern: Pattern,
-    input: string[],
-    output: string[] | undefined,
-    role?: PatternDecision['role'],
-    decidedBy: PatternDecision['decidedBy'] = 'shape',
-  ): Operation =>
+  const soapOp = (id: string, pattern: Pattern, input: string[], output: string[] | undefined, role?: PatternDecision['role'], decidedBy: PatternDecision['decidedBy'] = 'shape'): Operation =>
     ({
       id,
       idDerived: false,

@@ -43,7 +43,7 @@ describe('NONBLOCK_PULL_SOAP', () => {
 
   it('generates code that type-checks under strict, with one handler for the three operations', async () => {
     expect(typecheck([out])).toEqual([]);
-    expect(await readFile(join(out, 'generated', 'provider.ts'), 'utf8')).toContain('mRequest: SoapPullHandler<MRequestRequest, MRequestAck, MRequestStatus, MRequestResult>;');
+    expect(await readFile(join(out, 'generated', 'provider.ts'), 'utf8')).toContain('mRequest: PullHandler<MRequestRequest, MRequestAck, MRequestStatus, MRequestResult>;');
   });
 
   it('request, status (processing, then done) and result: the guideline messages', async () => {

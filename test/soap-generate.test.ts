@@ -18,7 +18,7 @@ describe('SOAP generation', () => {
     const [a, b] = [await tempDir('soap-det-a'), await tempDir('soap-det-b')];
     for (const out of [a, b]) await generate({ spec: join(SEED, 'server.wsdl'), callback: join(SEED, 'callback.wsdl'), out, side: 'both' });
     const first = await filesUnder(a);
-    expect(Object.keys(first).sort()).toEqual(['consumer.handlers.ts', 'generated/consumer.ts', 'generated/operations.ts', 'generated/provider.ts', 'generated/schemas.ts', 'generated/types.ts', 'provider.handlers.ts']);
+    expect(Object.keys(first).sort()).toEqual(['consumer.handlers.ts', 'generated/.accordo-agreement.json', 'generated/consumer.ts', 'generated/operations.ts', 'generated/provider.ts', 'generated/schemas.ts', 'generated/types.ts', 'provider.handlers.ts']);
     const body = (s: string) => s.split('\n').slice(2).join('\n');
     const second = await filesUnder(b);
     for (const [name, text] of Object.entries(first)) expect(body(second[name]), name).toBe(body(text));
@@ -27,7 +27,7 @@ describe('SOAP generation', () => {
 
   it('leaves the committed example unchanged (--check), and the example with its handlers type-checks', async () => {
     const { code: result, out } = await runCli(['generate', '--config', join(EXAMPLE, 'accordo.config.yaml'), '--check']);
-    expect(out).toMatch(/up to date: 5 generated files/);
+    expect(out).toMatch(/up to date: 6 generated files/);
     expect(result).toBe(0);
     expect(typecheck([EXAMPLE])).toEqual([]);
   });

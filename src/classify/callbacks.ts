@@ -6,6 +6,7 @@
  */
 import { refKey, type Agreement, type JsonSchema, type Operation, type RuntimeExpression, type RuntimeExpressionPart } from '../model/agreement.js';
 import { headerParameter, namesCarrier, REPLY_TO } from './carriers.js';
+import { bearerScheme } from './security.js';
 
 /** The request property that carries a credential for the callback (CAMARA Commonalities, "sinkCredential"). */
 export const SINK_CREDENTIAL = 'sinkCredential';
@@ -65,8 +66,9 @@ export interface CredentialCarrier {
 export function credentialCarrier(request: Operation, callback: Operation, agreement: Agreement): CredentialCarrier | undefined {
   const pointer = `/${SINK_CREDENTIAL}`;
   if (schemaHas(requestBodySchema(request), pointer, agreement) !== 'yes') return undefined;
-  const bearer = callback.security?.find((s) => (s.type === 'http' && s.scheme === 'bearer') || s.type === 'oauth2' || s.type === 'openIdConnect');
-  return { pointer, ...(bearer ? { scheme: bearer.name } : {}) };
+  // The callback is declared in the provider's spec: its requirements name that spec's schemes.
+  const bearer = bearerScheme(callback, agreement.provider);
+  return { pointer, ...(bearer ? { scheme: bearer } : {}) };
 }
 
 export function requestBodySchema(op: Operation): JsonSchema | undefined {

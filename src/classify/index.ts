@@ -18,9 +18,11 @@ import { addressCarrier, credentialCarrier, type AddressCarrier, type Credential
 import { CORRELATION_ID, REPLY_TO, headerParameter, soapHeader } from './carriers.js';
 import { classifyCallbackInterface, classifyInterface, detectRestPattern } from './rest.js';
 import { detectSoapPatterns, type SoapShape } from './soap.js';
+import { decideSecurity, SECURITY_RULES, type SecurityDecision, type SecurityOverride } from './security.js';
 
 export { CORRELATION_ID, REPLY_TO, namesCarrier, soapHeader } from './carriers.js';
 export { SINK_CREDENTIAL, addressCarrier, describeCarrier, type AddressCarrier, type CredentialCarrier } from './callbacks.js';
+export { securityPatterns, type SecurityDecision, type SecurityOverride, type SecurityProfile } from './security.js';
 
 export type Binding = 'rest' | 'soap';
 
@@ -34,12 +36,15 @@ export interface BlockingInteraction {
   kind: 'blocking';
   binding: Binding;
   op: Operation;
+  /** What the request must carry (voucher, signature, tracking evidence); absent when nothing is declared. */
+  security?: SecurityDecision;
 }
 
 export interface OneWayInteraction {
   kind: 'oneway';
   binding: Binding;
   op: Operation;
+  security?: SecurityDecision;
 }
 
 export interface PushInteraction {
@@ -56,6 +61,10 @@ export interface PushInteraction {
   replyTo: Carrier;
   /** Where the CorrelationID travels in the acknowledgement. */
   correlation: Carrier;
+  /** What the consumer's request (step 1) must carry. */
+  security?: SecurityDecision;
+  /** What the provider's callback (step 3) must carry: the callback's own declaration. */
+  callbackSecurity?: SecurityDecision;
 }
 
 export interface PullInteraction {
@@ -72,6 +81,11 @@ export interface PullInteraction {
   correlation?: Carrier;
   statusCorrelation?: SoapPart;
   resultCorrelation?: SoapPart;
+  /** What the request must carry. */
+  security?: SecurityDecision;
+  /** What the status and result reads must carry: their own declaration, else the request's voucher. */
+  statusSecurity?: SecurityDecision;
+  resultSecurity?: SecurityDecision;
 }
 
 /**
@@ -84,6 +98,8 @@ export interface SubscriptionInteraction {
   binding: 'rest';
   request: Operation;
   callbacks: SubscriptionCallback[];
+  /** What the request must carry (its events carry the sink's own credential, not a voucher). */
+  security?: SecurityDecision;
 }
 
 export interface SubscriptionCallback {
@@ -113,6 +129,8 @@ export interface Receiver {
   pushes: PushInteraction[];
   /** The subscription whose events arrive here (then `pushes` is empty): no CorrelationID, any number of events. */
   subscription?: SubscriptionInteraction;
+  /** What a callback arriving here must carry. */
+  security?: SecurityDecision;
 }
 
 export interface ClassifiedAgreement {
@@ -130,6 +148,8 @@ export interface ClassifiedAgreement {
   readonly findings: ClassifyFinding[];
   /** The interaction an operation of the provider's spec takes part in. */
   interactionOf(op: Operation): Interaction | undefined;
+  /** The security an operation declares (provider operations, callbacks, callback spec operations). */
+  securityOf(op: Operation): SecurityDecision | undefined;
 }
 
 export interface ClassifyFinding extends Finding {
@@ -140,6 +160,8 @@ export interface ClassifyFinding extends Finding {
 export interface ClassifyOptions {
   /** Pattern overrides by operation id (accordo.config.yaml `patterns`). */
   patterns?: Record<string, Pattern>;
+  /** Security pattern overrides by operation id (accordo.config.yaml `security`). */
+  security?: Record<string, SecurityOverride>;
 }
 
 /** The rules classification itself checks; lint's catalogue includes them. */
@@ -160,6 +182,7 @@ export const CLASSIFY_RULES = {
     summary: `each operation of the callback WSDL has the ${CORRELATION_ID} SOAP header in its input`,
     source: 'NONBLOCK_PUSH_SOAP rule 5 (§4)',
   },
+  ...SECURITY_RULES,
 } as const satisfies Record<string, { severity: Severity; summary: string; source: string }>;
 
 export const hasBlockingFindings = (classified: ClassifiedAgreement) => classified.findings.some((f) => f.blocking);
@@ -187,13 +210,15 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
   const specRole = !callback && isLoneCallbackSpec(provider) ? 'callback' : 'provider';
   if (specRole === 'callback') decide(provider, 'callback', options);
 
+  const security = decideAllSecurity(agreement, options, findings);
   const interactions: Interaction[] = [];
   const byOp = new Map<Operation, Interaction>();
   const receivers: Receiver[] = [];
   const receiverOf = new Map<Operation, Receiver>();
   const addReceiver = (op: Operation, path: string) => {
     const correlation = binding === 'soap' ? soapHeader(op.soap?.input, CORRELATION_ID) : undefined;
-    const receiver: Receiver = { op, binding, path, ...(correlation ? { correlation: { in: 'soap-header', part: correlation } } : {}), pushes: [] };
+    const declared = security.get(op);
+    const receiver: Receiver = { op, binding, path, ...(correlation ? { correlation: { in: 'soap-header', part: correlation } } : {}), pushes: [], ...(declared ? { security: declared } : {}) };
     receivers.push(receiver);
     receiverOf.set(op, receiver);
     if (binding === 'soap' && !correlation) {
@@ -233,6 +258,18 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
       const interaction: Interaction = oneWay ? { kind: 'oneway', binding, op } : { kind: 'blocking', binding, op };
       byOp.set(op, interaction);
     }
+    for (const i of new Set(byOp.values())) {
+      const declared = security.get(i.kind === 'blocking' || i.kind === 'oneway' ? i.op : i.request);
+      if (declared) i.security = declared;
+      if (i.kind === 'pull') {
+        // A step the spec leaves undeclared (or declares without security) is read with the request's voucher.
+        const inherited = declared && { idAuth: declared.idAuth, decidedBy: 'request' as const, facts: [`the status and result of ${i.request.id} are read with its voucher`], headers: [] };
+        const step = (op: Operation | undefined) => (op && security.get(op)) ?? inherited;
+        const [statusSecurity, resultSecurity] = [step(i.status), step(i.result)];
+        if (statusSecurity) i.statusSecurity = statusSecurity;
+        if (resultSecurity) i.resultSecurity = resultSecurity;
+      }
+    }
     // Spec order.
     const seen = new Set<Interaction>();
     for (const op of ops) {
@@ -257,6 +294,12 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
       for (const push of pushes) push.receiver = bindReceiver(push, receivers, binding);
     }
     for (const push of pushes) {
+      // The callback's profile: the consumer's endpoint declares it, else the provider's declaration of the callback.
+      const callbackSecurity = (push.receiver && security.get(push.receiver.op)) ?? (push.declared && security.get(push.declared));
+      if (callbackSecurity) {
+        push.callbackSecurity = callbackSecurity;
+        if (push.receiver) push.receiver.security ??= callbackSecurity;
+      }
       if (push.receiver) {
         push.receiver.pushes.push(push);
         if (!push.declared) push.callbackName = push.receiver.op.id;
@@ -301,7 +344,30 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
     receivers,
     findings,
     interactionOf: (op) => byOp.get(op),
+    securityOf: (op) => security.get(op),
   };
+}
+
+/** The declared security of every REST operation, its callbacks' and the callback spec's; findings for what is wrong. */
+function decideAllSecurity(agreement: Agreement, options: ClassifyOptions, findings: ClassifyFinding[]): Map<Operation, SecurityDecision> {
+  const decisions = new Map<Operation, SecurityDecision>();
+  const overrides = new Map(Object.entries(options.security ?? {}));
+  for (const iface of [agreement.provider, agreement.callback]) {
+    if (!iface) continue;
+    const visit = (op: Operation) => {
+      const decision = decideSecurity(op, iface, overrides.get(op.id), (f) => {
+        const pointer = f.pointer ?? f.at.pointer;
+        findings.push({ rule: f.rule, severity: SECURITY_RULES[f.rule].severity, file: f.at.file, line: f.at.line ?? 1, column: f.at.column ?? 1, pointer, message: f.message, fix: f.fix, blocking: false });
+      });
+      if (decision) decisions.set(op, decision);
+      // A subscription's events present the sink's own credential (sinkCredential) under its bearer
+      // scheme, not a PDND voucher: its callbacks have no ModI profile (their findings are still reported).
+      const subscription = op.pattern.pattern === 'SUBSCRIPTION_REST' && op.pattern.role === 'request';
+      for (const cb of op.callbacks) cb.operations.forEach(subscription ? (o) => (visit(o), decisions.delete(o)) : visit);
+    };
+    iface.operations.forEach(visit);
+  }
+  return decisions;
 }
 
 /** Decides the pattern of every operation of one interface (and of the callbacks its operations declare). */

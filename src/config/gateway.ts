@@ -1,3 +1,6 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { SpecError } from '../load/errors.js';
 
 /**
@@ -78,6 +81,8 @@ export interface GovWaySideConfig {
   truststore?: StoreReference;
   /** With `fruizioneAuthentication: https`: the client certificate (PEM or DER file) of this side's application. */
   applicationCertificate?: string;
+  /** That certificate in DER, base64, as the config loader read it (emit reads no file). */
+  applicationCertificateDer?: string;
 }
 
 export interface GovWayConfig {
@@ -91,150 +96,30 @@ export interface GovWayConfig {
 
 type Fail = (message: string, pointer: string) => SpecError;
 
-/** GovWay's SimpleName: organisation names end up in URLs, so they stay this plain. */
-const SIMPLE_NAME = /^[0-9A-Za-z][-A-Za-z0-9]*$/;
-const NC_NAME = /^[_A-Za-z][-._A-Za-z0-9]*$/;
-const HEADER = /^[A-Za-z0-9][-A-Za-z0-9]*$/;
-const SIZE = /^[1-9][0-9]*[kKmM]?$/;
-const TIME = /^[1-9][0-9]*(ms|s|m)?$/;
-const LISTEN = /^(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}:)?[0-9]{1,5}$/;
-const PATH = /^[^\s"'`$;{}\\]+$/;
-const KEYSTORE_TYPES = ['jks', 'pkcs12'];
-const TRUSTSTORE_TYPES = ['jks', 'jwk'];
-
 /**
- * Checks the `gateway:` section; every problem is a SpecError at the offending key.
- * `targets` may be empty here: `--gateway` on the command line can supply them.
+ * The `gateway:` section, once the config schema (src/config/schema.ts) has checked its shape and
+ * filled in its defaults: what a schema cannot say is checked here, every problem a SpecError at the
+ * offending key. `targets` may be empty: `--gateway` on the command line can supply them.
  */
-export function parseGatewayConfig(raw: unknown, fail: Fail, file: string): GatewayConfig {
-  const at = '/gateway';
-  const map = (value: unknown, pointer: string, keys: string[]) => {
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw fail(`"${pointer.slice(1).replace(/\//g, '.')}" must be a mapping`, pointer);
-    for (const key of Object.keys(value)) if (!keys.includes(key)) throw fail(`unknown setting "${key}" (known: ${keys.join(', ')})`, `${pointer}/${key}`);
-    return value as Record<string, unknown>;
-  };
-  const g = map(raw, at, ['targets', 'provider', 'consumer', 'transactionHeader', 'rateLimit', 'bodyLimit', 'timeouts', 'govway']);
-
-  const text = (obj: Record<string, unknown>, key: string, pointer: string, pattern: RegExp, what: string, optional = false): string | undefined => {
-    const v = obj[key];
-    if (v === undefined || v === null) {
-      if (optional) return undefined;
-      throw fail(`missing "${key}" (${what})`, pointer);
-    }
-    if (typeof v !== 'string' || !pattern.test(v)) throw fail(`"${key}" must be ${what}, not ${JSON.stringify(v)}`, `${pointer}/${key}`);
-    return v;
-  };
-  const url = (obj: Record<string, unknown>, key: string, pointer: string, optional = false): string | undefined => {
-    const v = text(obj, key, pointer, /^https?:\/\/[^\s"'`$;{}\\#?]+$/, 'an http(s) URL without query, fragment, quotes, "$", ";" or braces', optional);
-    if (v === undefined) return undefined;
+export function parseGatewayConfig(raw: unknown, fail: Fail, file: string, at = '/gateway'): GatewayConfig {
+  const g = raw as Omit<GatewayConfig, 'file'>;
+  // The schema's pattern keeps quotes and braces out; the URL parser has the last word on the rest.
+  const url = (value: string, pointer: string) => {
     try {
-      new URL(v);
+      new URL(value);
     } catch {
-      throw fail(`"${key}" is not a valid URL: ${JSON.stringify(v)}`, `${pointer}/${key}`);
+      throw fail(`"${pointer.split('/').pop()}" is not a valid URL: ${JSON.stringify(value)}`, pointer);
     }
-    return v.replace(/\/+$/, '');
+    return value.replace(/\/+$/, '');
   };
-
-  const targets: GatewayTarget[] = [];
-  if (g.targets !== undefined) {
-    if (!Array.isArray(g.targets)) throw fail(`"targets" must be a list of ${GATEWAY_TARGETS.join(', ')}`, `${at}/targets`);
-    g.targets.forEach((t, i) => {
-      if (!(GATEWAY_TARGETS as readonly unknown[]).includes(t)) throw fail(`unknown gateway target ${JSON.stringify(t)} (known: ${GATEWAY_TARGETS.join(', ')})`, `${at}/targets/${i}`);
-      if (!targets.includes(t as GatewayTarget)) targets.push(t as GatewayTarget);
-    });
-  }
-
-  const pp = `${at}/provider`;
-  if (g.provider === undefined) throw fail('missing "provider" (organisation, backend, gatewayUrl)', at);
-  const p = map(g.provider, pp, ['organisation', 'backend', 'gatewayUrl', 'application', 'listen']);
-  const provider: GatewayProvider = {
-    organisation: text(p, 'organisation', pp, SIMPLE_NAME, 'a GovWay SimpleName (letters, digits, "-")')!,
-    backend: url(p, 'backend', pp)!,
-    gatewayUrl: url(p, 'gatewayUrl', pp)!,
-    application: text(p, 'application', pp, NC_NAME, 'a GovWay NCName (letters, digits, "_", "-", ".")', true),
-    listen: text(p, 'listen', pp, LISTEN, 'a port or IPv4:port', true),
-  };
-
-  const cp = `${at}/consumer`;
-  if (g.consumer === undefined) throw fail('missing "consumer" (organisation, application, gatewayUrl)', at);
-  const c = map(g.consumer, cp, ['organisation', 'application', 'callbackBackend', 'gatewayUrl', 'listen']);
+  const provider: GatewayProvider = { ...g.provider, backend: url(g.provider.backend, `${at}/provider/backend`), gatewayUrl: url(g.provider.gatewayUrl, `${at}/provider/gatewayUrl`) };
   const consumer: GatewayConsumer = {
-    organisation: text(c, 'organisation', cp, SIMPLE_NAME, 'a GovWay SimpleName (letters, digits, "-")')!,
-    application: text(c, 'application', cp, NC_NAME, 'a GovWay NCName (letters, digits, "_", "-", ".")')!,
-    callbackBackend: url(c, 'callbackBackend', cp, true),
-    gatewayUrl: url(c, 'gatewayUrl', cp)!,
-    listen: text(c, 'listen', cp, LISTEN, 'a port or IPv4:port', true),
+    ...g.consumer,
+    gatewayUrl: url(g.consumer.gatewayUrl, `${at}/consumer/gatewayUrl`),
+    ...(g.consumer.callbackBackend !== undefined ? { callbackBackend: url(g.consumer.callbackBackend, `${at}/consumer/callbackBackend`) } : {}),
   };
-  if (consumer.organisation === provider.organisation) throw fail('consumer and provider must be different organisations', `${cp}/organisation`);
-
-  const rateLimit: RateLimit = { requests: 50, per: 'second', burst: 100 };
-  if (g.rateLimit !== undefined) {
-    const rp = `${at}/rateLimit`;
-    const r = map(g.rateLimit, rp, ['requests', 'per', 'burst']);
-    const count = (key: 'requests' | 'burst', min: number) => {
-      if (r[key] === undefined) return;
-      if (!Number.isInteger(r[key]) || (r[key] as number) < min) throw fail(`"${key}" must be an integer ≥ ${min}`, `${rp}/${key}`);
-      rateLimit[key] = r[key] as number;
-    };
-    count('requests', 1);
-    count('burst', 0);
-    if (r.per !== undefined) {
-      if (r.per !== 'second' && r.per !== 'minute') throw fail('"per" must be second or minute', `${rp}/per`);
-      rateLimit.per = r.per;
-    }
-  }
-
-  const timeouts = { connect: '5s', read: '60s' };
-  if (g.timeouts !== undefined) {
-    const tp = `${at}/timeouts`;
-    const t = map(g.timeouts, tp, ['connect', 'read']);
-    timeouts.connect = text(t, 'connect', tp, TIME, 'a duration such as 5s or 500ms', true) ?? timeouts.connect;
-    timeouts.read = text(t, 'read', tp, TIME, 'a duration such as 60s or 500ms', true) ?? timeouts.read;
-  }
-
-  const govway: GovWayConfig = {
-    channelSecurity: 'auth01',
-    messageSecurity: 'disabilitato',
-    erogazioneAuthentication: 'https-optional',
-    fruizioneAuthentication: 'disabilitato',
-    provider: {},
-    consumer: {},
-  };
-  if (g.govway !== undefined) {
-    const gp = `${at}/govway`;
-    const gw = map(g.govway, gp, ['channelSecurity', 'messageSecurity', 'erogazioneAuthentication', 'fruizioneAuthentication', 'provider', 'consumer']);
-    const oneOf = <T extends string>(key: string, values: readonly T[]): T | undefined => {
-      if (gw[key] === undefined) return undefined;
-      if (!values.includes(gw[key] as T)) throw fail(`"${key}" must be one of ${values.join(', ')}`, `${gp}/${key}`);
-      return gw[key] as T;
-    };
-    govway.channelSecurity = oneOf('channelSecurity', ['auth01', 'auth02'] as const) ?? govway.channelSecurity;
-    govway.messageSecurity = oneOf('messageSecurity', MESSAGE_SECURITY) ?? govway.messageSecurity;
-    govway.erogazioneAuthentication = oneOf('erogazioneAuthentication', EROGAZIONE_AUTHENTICATION) ?? govway.erogazioneAuthentication;
-    govway.fruizioneAuthentication = oneOf('fruizioneAuthentication', FRUIZIONE_AUTHENTICATION) ?? govway.fruizioneAuthentication;
-    const store = (obj: Record<string, unknown>, key: string, pointer: string, types: string[], withAlias: boolean): StoreReference | undefined => {
-      if (obj[key] === undefined) return undefined;
-      const sp = `${pointer}/${key}`;
-      const s = map(obj[key], sp, withAlias ? ['path', 'type', 'alias'] : ['path', 'type']);
-      const type = s.type ?? 'jks';
-      if (!types.includes(type as string)) throw fail(`"type" must be one of ${types.join(', ')}`, `${sp}/type`);
-      return {
-        path: text(s, 'path', sp, PATH, 'a file path on the gateway (no spaces, quotes, "$", ";" or braces)')!,
-        type: type as string,
-        ...(withAlias ? { alias: text(s, 'alias', sp, NC_NAME, 'a key alias (letters, digits, "_", "-", ".")') } : {}),
-      };
-    };
-    for (const side of ['provider', 'consumer'] as const) {
-      if (gw[side] === undefined) continue;
-      const sp = `${gp}/${side}`;
-      const s = map(gw[side], sp, ['keystore', 'truststore', 'applicationCertificate']);
-      govway[side] = {
-        keystore: store(s, 'keystore', sp, KEYSTORE_TYPES, true),
-        truststore: store(s, 'truststore', sp, TRUSTSTORE_TYPES, false),
-        applicationCertificate: text(s, 'applicationCertificate', sp, PATH, 'the path of a PEM or DER certificate file, relative to the config file', true),
-      };
-    }
-  }
+  if (consumer.organisation === provider.organisation) throw fail('consumer and provider must be different organisations', `${at}/consumer/organisation`);
+  const govway = g.govway;
   if (govway.fruizioneAuthentication === 'https') {
     for (const side of ['provider', 'consumer'] as const) {
       // The consumer's application always calls a fruizione; the provider's only with an application named (push callbacks).
@@ -243,16 +128,16 @@ export function parseGatewayConfig(raw: unknown, fail: Fail, file: string): Gate
       }
     }
   }
-
-  return {
-    file,
-    targets,
-    provider,
-    consumer,
-    transactionHeader: text(g, 'transactionHeader', at, HEADER, 'an HTTP header name', true) ?? 'GovWay-Transaction-ID',
-    rateLimit,
-    bodyLimit: text(g, 'bodyLimit', at, SIZE, 'a size such as 1m or 512k', true) ?? '1m',
-    timeouts,
-    govway,
-  };
+  // The certificate is read here, so that emitting reads no file.
+  for (const side of ['provider', 'consumer'] as const) {
+    const certificate = govway[side]?.applicationCertificate;
+    if (certificate === undefined) continue;
+    const path = resolve(dirname(file), certificate);
+    try {
+      govway[side].applicationCertificateDer = new X509Certificate(readFileSync(path)).raw.toString('base64');
+    } catch (e) {
+      throw fail(`govway.${side}.applicationCertificate ${path} is not a readable PEM or DER certificate (${(e as Error).message})`, `${at}/govway/${side}/applicationCertificate`);
+    }
+  }
+  return { ...g, targets: [...new Set(g.targets)], file, provider, consumer };
 }

@@ -63,7 +63,7 @@ export async function emit(classified: ClassifiedAgreement, options: EmitOptions
     const typeImports = [...new Set(view.provider.flatMap((o) => [o.requestType, o.ackType, o.statusType, o.resultType, o.responseType, o.eventsType]).filter(Boolean))].sort();
     const subscriptionEvents = view.provider.flatMap((o) => (o.eventsType ? [o.eventsType] : []));
     files.push(
-      { path: `${GENERATED_DIR}/provider.ts`, template: 'provider.ts.hbs', owned: true, data: { ...view, typeImports, subscriptionEvents, basePath: agreement.provider.basePath, title } },
+      { path: `${GENERATED_DIR}/provider.ts`, template: 'provider.ts.hbs', owned: true, data: { ...view, typeImports, subscriptionEvents, basePath: agreement.provider.basePath, title, binding: PROVIDER_BINDING.rest, wsdl: undefined } },
       { path: 'provider.handlers.ts', template: 'provider.handlers.ts.hbs', owned: false, data: { ...view, title } },
     );
   }
@@ -86,6 +86,27 @@ export async function emit(classified: ClassifiedAgreement, options: EmitOptions
 
   return renderFiles(files, fileHeader(agreement, options.outDir), options);
 }
+
+/**
+ * What a binding changes in the generated provider: the runtime's register function and its types,
+ * and how the spec is named. One template prints both (templates/provider.ts.hbs).
+ */
+export const PROVIDER_BINDING = {
+  rest: {
+    register: 'registerProvider',
+    definition: 'ProviderDefinition',
+    options: 'ProviderOptions',
+    specWord: 'spec',
+    basePathDoc: "The base path of the spec's first server; the default prefix of the routes.",
+  },
+  soap: {
+    register: 'registerSoapProvider',
+    definition: 'SoapServiceDefinition',
+    options: 'SoapProviderOptions',
+    specWord: 'WSDL',
+    basePathDoc: "The default prefix of the endpoints, whose paths are those of the WSDL's `soap:address`.",
+  },
+} as const;
 
 /** The spec that describes the consumer's callback endpoints: the callback spec, or a callback spec given alone. */
 export const callbackSpecOf = (classified: ClassifiedAgreement) => (classified.specRole === 'callback' ? classified.agreement.provider : classified.agreement.callback);

@@ -1,5 +1,5 @@
 import type { ClassifiedAgreement } from '../classify/index.js';
-import { callbackSpecOf, fileHeader, GENERATED_DIR, lineComment, renderFiles, sharedFiles, type EmitOptions, type FileSpec, type GeneratedFile } from './index.js';
+import { callbackSpecOf, fileHeader, PROVIDER_BINDING, GENERATED_DIR, lineComment, renderFiles, sharedFiles, type EmitOptions, type FileSpec, type GeneratedFile } from './index.js';
 import { buildSoapView, wsdlDocuments } from './soap-view.js';
 
 /** Emits the TypeScript of a WSDL agreement: the same files as for OpenAPI, speaking SOAP. */
@@ -17,10 +17,14 @@ export async function emitSoap(classified: ClassifiedAgreement, options: EmitOpt
     files.push(
       {
         path: `${GENERATED_DIR}/provider.ts`,
-        template: 'soap-provider.ts.hbs',
+        template: 'provider.ts.hbs',
         owned: true,
         data: {
           ...view,
+          // The blocking handler returns the output message, which the runtime answers as the body.
+          provider: view.provider.map((o) => ({ ...o, responseType: o.outputType, isSubscription: false })),
+          subscriptionEvents: [],
+          binding: PROVIDER_BINDING.soap,
           title,
           basePath: agreement.provider.basePath,
           typeImports: imports(view.provider.flatMap((o) => (o.isPullStep ? [] : [o.requestType, o.ackType, o.statusType, o.resultType, o.outputType]))),

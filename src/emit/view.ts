@@ -1,7 +1,8 @@
 import type { ClassifiedAgreement, PullInteraction, PushInteraction, Receiver, SubscriptionInteraction } from '../classify/index.js';
 import type { JsonSchema, Operation, Parameter, Response } from '../model/agreement.js';
 import { NameScope, camelCase, commentText, pascalCase } from '../model/names.js';
-import type { OperationDescriptor, PushDescriptor, SubscriptionDescriptor } from '../runtime/descriptors.js';
+import type { SecurityProfile } from '../classify/security.js';
+import type { OperationDescriptor, PushDescriptor, SecurityDescriptor, SubscriptionDescriptor } from '../runtime/descriptors.js';
 import type { PullDescriptor } from '../runtime/pull.js';
 import { literal } from './render.js';
 import { EMPTY_RECORD, flatUnion, ref, keyword, literalType, objectType, property, sampleValue, tsType, union, UNDEFINED, UNKNOWN, type TsMember, type TsType } from './ts-types.js';
@@ -32,6 +33,8 @@ export interface OperationView {
   /** SUBSCRIPTION_REST: answered like a blocking call (`responseType`), then events (`eventsType`: callback name → event type). */
   isSubscription: boolean;
   eventsType?: string;
+  /** Always false here: a REST pull group's status and result are served with its request (SOAP lists them). */
+  isPullStep: false;
   doc: string[];
   requestType: string;
   inputType: string;
@@ -119,7 +122,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       ackCode: ackCode(ok, sample),
       ...(errorType ? { errorType } : {}),
       isEvent: !!receiver.subscription,
-      descriptor: receiver.subscription ? { ...descriptor(op, handler, path), events: true } : descriptor(op, handler, path),
+      descriptor: receiver.subscription ? { ...descriptor(op, handler, path, receiver.security), events: true } : descriptor(op, handler, path, receiver.security),
     };
     receiverViewOf.set(receiver, view);
     return view;
@@ -141,7 +144,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
     const requestType = typeNames.claim(`${base}Request`);
     types.push({ name: requestType, doc: [`The validated request of ${commentText(op.id)}, as its handler receives it.`], type: requestTypeOf(op) });
     const inputType = typeNames.claim(`${base}Input`);
-    const input = inputTypeOf(op, replyTo);
+    const input = inputTypeOf(op, [...(replyTo ? [replyTo] : []), ...(interaction.security?.headers ?? [])]);
     types.push({ name: inputType, doc: [`What a client passes to ${commentText(op.id)}.`], type: input.type });
 
     const view: OperationView = {
@@ -152,11 +155,12 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       isPull,
       isOneWay: interaction.kind === 'oneway',
       isSubscription: !!subscription,
+      isPullStep: false,
       doc: operationDoc(op, op.path),
       requestType,
       inputType,
       inputOptional: input.optional,
-      descriptor: descriptor(op, handler, op.path),
+      descriptor: descriptor(op, handler, op.path, interaction.security),
       ackCode: null,
       errors: undefined,
     };
@@ -196,7 +200,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
           : {}),
         callback: {
           ...(callbackOp
-            ? descriptor(callbackOp, 'callback', callbackOp.path)
+            ? descriptor(callbackOp, 'callback', callbackOp.path, push.callbackSecurity)
             : { id: `${op.id} callback`, handler: 'callback', method: 'POST', path: '', pattern: 'callback', parameters: { path: [], query: [], header: [] }, responses: [{ status: '200', mediaTypes: ['application/json'], headers: [] }] }),
           name: push.callbackName,
         },
@@ -247,7 +251,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
 
 /** The runtime's description of a pull group's status and result: the spec's operations, or the guideline's layout (classify settles the paths). */
 function pullSteps(pull: PullInteraction): PullDescriptor['pull'] {
-  const defaultOp = (path: string, role: string): OperationDescriptor => ({
+  const defaultOp = (path: string, role: string, security?: SecurityProfile): OperationDescriptor => ({
     id: `${pull.request.id} ${role}`,
     handler: role,
     method: 'GET',
@@ -255,10 +259,11 @@ function pullSteps(pull: PullInteraction): PullDescriptor['pull'] {
     pattern: 'NONBLOCK_PULL_REST',
     parameters: { path: [], query: [], header: [] },
     responses: [],
+    ...(security ? { security: securityDescriptor(security) } : {}),
   });
   return {
-    status: pull.status ? descriptor(pull.status, 'status', pull.status.path) : defaultOp(pull.statusPath, 'status'),
-    result: pull.result ? descriptor(pull.result, 'result', pull.result.path) : defaultOp(pull.resultPath, 'result'),
+    status: pull.status ? descriptor(pull.status, 'status', pull.status.path, pull.statusSecurity) : defaultOp(pull.statusPath, 'status', pull.statusSecurity),
+    result: pull.result ? descriptor(pull.result, 'result', pull.result.path, pull.resultSecurity) : defaultOp(pull.resultPath, 'result', pull.resultSecurity),
     taskParam: pull.taskParam,
   };
 }
@@ -321,8 +326,9 @@ function requestTypeOf(op: Operation): TsType {
 }
 
 /** The client's argument: path values, optional query and headers (minus what the runtime sets), body. */
-function inputTypeOf(op: Operation, managedHeader?: string): { type: TsType; optional: boolean } {
-  const by = (where: Parameter['in']) => op.parameters.filter((p) => p.in === where && !(where === 'header' && managedHeader && p.name.toLowerCase() === managedHeader.toLowerCase()));
+function inputTypeOf(op: Operation, managedHeaders: string[]): { type: TsType; optional: boolean } {
+  const managed = new Set(managedHeaders.map((h) => h.toLowerCase()));
+  const by = (where: Parameter['in']) => op.parameters.filter((p) => p.in === where && !(where === 'header' && managed.has(p.name.toLowerCase())));
   const members: TsMember[] = [];
   let optional = true;
   const add = (name: string, params: Parameter[]) => {
@@ -367,7 +373,7 @@ function params(list: Parameter[]) {
 }
 
 /** The runtime's description of an operation (plain data, printed as JSON). */
-function descriptor(op: Operation, handler: string, path: string): OperationDescriptor {
+function descriptor(op: Operation, handler: string, path: string, security?: SecurityProfile): OperationDescriptor {
   const by = (where: Parameter['in']) => params(op.parameters.filter((p) => p.in === where));
   const body = jsonBody(op);
   return {
@@ -384,5 +390,11 @@ function descriptor(op: Operation, handler: string, path: string): OperationDesc
       ...(jsonContent(r)?.schema ? { schema: jsonContent(r)!.schema } : {}),
       headers: r.headers.map((h) => ({ name: h.name, required: h.required, schema: h.schema })),
     })),
+    ...(security ? { security: securityDescriptor(security) } : {}),
   };
+}
+
+/** The profile as the runtime reads it (the patterns only: who decided and why are for inspect). */
+function securityDescriptor(s: SecurityProfile): SecurityDescriptor {
+  return { idAuth: s.idAuth, ...(s.integrity ? { integrity: s.integrity } : {}), ...(s.audit ? { audit: s.audit } : {}) };
 }

@@ -2,7 +2,8 @@
  * `accordo inspect`: every operation of an agreement with the pattern it follows and the facts
  * of the spec that decided it, so a user can see (and override) what the generator will do.
  */
-import type { ClassifiedAgreement } from '../classify/index.js';
+import { securityPatterns, type ClassifiedAgreement } from '../classify/index.js';
+import type { SecurityDecision, SecurityPattern } from '../classify/security.js';
 import type { HttpMethod, Interface, Operation, Pattern, PatternDecision, PatternRole } from '../model/agreement.js';
 
 export interface InspectRow {
@@ -21,15 +22,17 @@ export interface InspectRow {
   correlatedWith?: string;
   decidedBy: PatternDecision['decidedBy'];
   facts: string[];
+  /** The security patterns its messages must satisfy, who decided them and why (absent: none declared). */
+  security?: { patterns: SecurityPattern[]; decidedBy: SecurityDecision['decidedBy']; facts: string[] };
 }
 
 /** The rows of the classified agreement: what lint judges and emit generates, as the classify stage decided it. */
 export function inspectAgreement(classified: ClassifiedAgreement): InspectRow[] {
   const { agreement, specRole } = classified;
-  return [...rowsOf(agreement.provider, specRole), ...(agreement.callback ? rowsOf(agreement.callback, 'callback') : [])];
+  return [...rowsOf(agreement.provider, specRole, classified), ...(agreement.callback ? rowsOf(agreement.callback, 'callback', classified) : [])];
 }
 
-function rowsOf(iface: Interface, side: InspectRow['interface']): InspectRow[] {
+function rowsOf(iface: Interface, side: InspectRow['interface'], classified: ClassifiedAgreement): InspectRow[] {
   const rows: InspectRow[] = [];
   const add = (op: Operation) => {
     rows.push({
@@ -45,6 +48,8 @@ function rowsOf(iface: Interface, side: InspectRow['interface']): InspectRow[] {
       decidedBy: op.pattern.decidedBy,
       facts: [...op.pattern.facts],
     });
+    const security = classified.securityOf(op);
+    if (security) rows[rows.length - 1].security = { patterns: securityPatterns(security), decidedBy: security.decidedBy, facts: [...security.facts] };
     for (const cb of op.callbacks) cb.operations.forEach(add);
   };
   iface.operations.forEach(add);
@@ -67,6 +72,10 @@ export function formatInspect(rows: InspectRow[], format: 'text' | 'json'): stri
     out.push(`  ${row.operation}  ${row.method} ${row.path}${row.line ? `  (line ${row.line})` : ''}`);
     out.push(`    ${row.pattern}${role} (decided by ${row.decidedBy})`);
     for (const fact of row.facts) out.push(`      - ${fact}`);
+    if (row.security) {
+      out.push(`    security ${row.security.patterns.join(' + ')} (decided by ${row.security.decidedBy})`);
+      for (const fact of row.security.facts) out.push(`      - ${fact}`);
+    }
   }
   return out.join('\n') + '\n';
 }

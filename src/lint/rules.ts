@@ -4,12 +4,13 @@
  * recommendations (RAC_*), a header declared but not marked required, and what the generated
  * code can supply a default for, are warnings.
  */
-import { CLASSIFY_RULES, type ClassifiedAgreement } from '../classify/index.js';
+import { CLASSIFY_RULES, type ClassifiedAgreement, type PushInteraction } from '../classify/index.js';
+import { INCOMPATIBLE, compareSchemas } from '../diff/schema.js';
 import { CORRELATION_ID, REPLY_TO, namesCarrier, responseOf, soapHeader } from '../classify/carriers.js';
 import { SINK_CREDENTIAL, undeclaredParts } from '../classify/callbacks.js';
 import { pointerToken } from '../load/errors.js';
-import { PATTERN_EXTENSION, isPattern, type Interface, type Operation, type PatternRole, type Response, type SourceLocation } from '../model/agreement.js';
-import type { Finding, Severity } from '../model/finding.js';
+import { PATTERN_EXTENSION, isPattern, type Interface, type JsonSchema, type MediaContent, type Operation, type PatternRole, type Response, type SourceLocation } from '../model/agreement.js';
+import type { Finding, RelatedLocation, Severity } from '../model/finding.js';
 import { Positions } from './positions.js';
 
 export interface RuleInfo {
@@ -22,6 +23,16 @@ export interface RuleInfo {
 
 export const RULES = {
   ...CLASSIFY_RULES,
+  'agreement/callback-compatible': {
+    severity: 'error',
+    summary: "the provider's declaration of a callback and the consumer's callback spec accept each other's messages (the result body one way, the ACK the other)",
+    source: 'accordo: both specs describe one callback (NONBLOCK_PUSH_REST rules 3 and 7, §3)',
+  },
+  'agreement/callback-uncalled': {
+    severity: 'warning',
+    summary: 'every operation of the callback spec receives the results of a push request',
+    source: 'accordo: the callback spec describes where push results arrive',
+  },
   'pattern/unknown-extension': { severity: 'error', summary: `${PATTERN_EXTENSION} names no pattern`, source: 'accordo' },
   'pattern/format-mismatch': { severity: 'error', summary: 'a SOAP pattern on a REST operation, or a REST pattern on a SOAP one', source: 'accordo' },
   'block-rest/success-2xx': { severity: 'error', summary: 'a BLOCK_REST operation declares a 2xx response', source: 'BLOCK_REST rules 1 and 4 (§1)' },
@@ -124,7 +135,6 @@ const isSuccess = (r: Response) => /^2\d\d$|^2XX$/.test(r.status);
 const isError = (r: Response) => /^[45]\d\d$|^[45]XX$/.test(r.status);
 const PROBLEM_JSON = 'application/problem+json';
 
-
 export class Linter {
   private readonly findings: Finding[] = [];
   private readonly positions = new Positions();
@@ -134,7 +144,10 @@ export class Linter {
   run(): Finding[] {
     const { agreement, specRole } = this.classified;
     this.iface(agreement.provider, specRole);
-    if (agreement.callback) this.iface(agreement.callback, 'callback');
+    if (agreement.callback) {
+      this.iface(agreement.callback, 'callback');
+      this.crossSpec();
+    }
     for (const { blocking: _, ...finding } of this.classified.findings) this.findings.push(finding);
     const seen = new Set<string>();
     return this.findings
@@ -145,9 +158,75 @@ export class Linter {
       .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
   }
 
-  private report(rule: RuleId, at: SourceLocation, pointer: string, message: string, fix: string, severity: Severity = RULES[rule].severity): void {
+  private report(rule: RuleId, at: SourceLocation, pointer: string, message: string, fix: string, severity: Severity = RULES[rule].severity, related?: RelatedLocation[]): void {
     const { line, column } = this.positions.at(at, pointer);
-    this.findings.push({ rule, severity, file: at.file, line, column, pointer, message, fix });
+    this.findings.push({ rule, severity, file: at.file, line, column, pointer, message, fix, ...(related ? { related } : {}) });
+  }
+
+  // --- across the two specs -----------------------------------------------------------------
+
+  /**
+   * The provider's spec and the consumer's callback spec describe the same callbacks: what the
+   * provider's declaration sends must be accepted by the operation the consumer serves, and what
+   * that operation answers must be accepted by the declaration's ACK. And every operation of the
+   * callback spec receives something (once each push has its receiver: else callback-receiver says why).
+   */
+  private crossSpec(): void {
+    const { interactions, receivers } = this.classified;
+    const pushes = interactions.filter((i): i is PushInteraction => i.kind === 'push');
+    for (const push of pushes) if (push.declared && push.receiver && push.receiver.op !== push.declared) this.callbackCompatible(push, push.declared, push.receiver.op);
+    if (pushes.length === 0 || pushes.some((p) => !p.receiver)) return;
+    for (const r of receivers) {
+      if (r.pushes.length > 0) continue;
+      this.report(
+        'agreement/callback-uncalled',
+        r.op.location,
+        r.op.location.pointer,
+        `no push request of ${this.classified.agreement.provider.source.file.split('/').pop()} sends its results to the callback operation ${r.op.id}: nothing calls it`,
+        `remove ${r.op.id} from the callback spec, or give it the body (SOAP: the name <request>Response) of the push request whose results it receives`,
+      );
+    }
+  }
+
+  private callbackCompatible(push: PushInteraction, declared: Operation, served: Operation): void {
+    const schemas = this.classified.agreement.schemas;
+    const defs = (key: string) => schemas.get(key)?.schema;
+    const json = (contents: MediaContent[] | undefined): JsonSchema | undefined => (contents?.find((c) => /json/i.test(c.mediaType)) ?? contents?.[0])?.schema;
+    const refused = (sent: JsonSchema | undefined, accepted: JsonSchema | undefined) =>
+      sent && accepted
+        ? compareSchemas(sent, accepted, { old: defs, new: defs }, '')
+            .filter((c) => INCOMPATIBLE.has(c.effect))
+            .map((c) => `${c.path ? `${c.path.replace(/^\./, '')}: ` : ''}${c.message}`)
+        : [];
+    const name = `the callback ${push.callbackName} of ${push.request.id}`;
+    const where = (op: Operation, suffix: string, note: string): RelatedLocation => ({ file: op.location.file, ...this.positions.at(op.location, op.location.pointer + suffix), note });
+    const list = (reasons: string[]) => reasons.slice(0, 3).join('; ') + (reasons.length > 3 ? `; and ${reasons.length - 3} more` : '');
+
+    const body = refused(json(declared.requestBody?.contents), json(served.requestBody?.contents));
+    if (body.length) {
+      this.report(
+        'agreement/callback-compatible',
+        served.location,
+        `${served.location.pointer}/requestBody`,
+        `the result body the provider's spec declares for ${name} does not fit the callback operation ${served.id} the consumer serves: ${list(body)}`,
+        `give both specs the same result schema (the provider's declaration of the callback and ${served.id}'s requestBody)`,
+        undefined,
+        [where(declared, '/requestBody', `the provider's declaration of ${name}`)],
+      );
+    }
+    const ack = (op: Operation) => json(op.responses.find((r: Response) => r.status === '200')?.contents);
+    const answer = refused(ack(served), ack(declared));
+    if (answer.length) {
+      this.report(
+        'agreement/callback-compatible',
+        served.location,
+        `${served.location.pointer}/responses/200`,
+        `the ACK the callback operation ${served.id} answers does not fit the 200 response the provider's spec declares for ${name}: ${list(answer)}`,
+        `give both specs the same ACK schema (the 200 responses of ${served.id} and of the provider's declaration of the callback)`,
+        undefined,
+        [where(declared, '/responses/200', `the provider's declaration of ${name}`)],
+      );
+    }
   }
 
   private iface(iface: Interface, side: 'provider' | 'callback'): void {
@@ -223,14 +302,7 @@ export class Linter {
       );
     } else if (!param.required) {
       const pointer = this.positions.parameterPointer(op.location.file, op.location.pointer, name) ?? `${op.location.pointer}/parameters`;
-      this.report(
-        rule,
-        op.location,
-        pointer,
-        `${op.id} declares the ${name} header parameter but not as required: ${what}`,
-        `add "required: true" to the ${name} parameter`,
-        'warning',
-      );
+      this.report(rule, op.location, pointer, `${op.id} declares the ${name} header parameter but not as required: ${what}`, `add "required: true" to the ${name} parameter`, 'warning');
     }
   }
 
@@ -240,13 +312,7 @@ export class Linter {
     const header = response.headers.find((h) => sameHeader(h.name, name));
     const pointer = this.responsePointer(op, status);
     if (!header) {
-      this.report(
-        rule,
-        op.location,
-        pointer,
-        `the ${status} response of ${op.id} declares no ${name} header: ${what}`,
-        `add "${name}" (required: true) to the headers of the ${status} response`,
-      );
+      this.report(rule, op.location, pointer, `the ${status} response of ${op.id} declares no ${name} header: ${what}`, `add "${name}" (required: true) to the headers of the ${status} response`);
     } else if (!header.required) {
       this.report(
         rule,
@@ -261,19 +327,12 @@ export class Linter {
 
   private needsResponse(op: Operation, rule: RuleId, status: string, what: string): boolean {
     if (responseOf(op, status)) return true;
-    this.report(
-      rule,
-      op.location,
-      `${op.location.pointer}/responses`,
-      `${op.id} declares no ${status} response: ${what}`,
-      `add a ${status} response to ${op.id}`,
-    );
+    this.report(rule, op.location, `${op.location.pointer}/responses`, `${op.id} declares no ${status} response: ${what}`, `add a ${status} response to ${op.id}`);
     return false;
   }
 
   private needsPost(op: Operation, rule: RuleId, what: string): void {
-    if (op.method !== 'post')
-      this.report(rule, op.location, op.location.pointer, `${op.id} uses ${op.method.toUpperCase()}: ${what}`, `make ${op.id} a POST operation`);
+    if (op.method !== 'post') this.report(rule, op.location, op.location.pointer, `${op.id} uses ${op.method.toUpperCase()}: ${what}`, `make ${op.id} a POST operation`);
   }
 
   private ackBody(op: Operation, rule: RuleId): void {
@@ -462,7 +521,8 @@ export class Linter {
         start,
         '/paths',
         `${iface.title || 'the API'} exposes no GET /status`,
-        `add GET /status answering 200 with ${PROBLEM_JSON} (see fixtures/modi/common/status.yaml)`,
+        // The guideline's own snippet (RAC_REST_NAME_011), in YAML flow style: users have no copy of it.
+        `add GET /status answering 200 with ${PROBLEM_JSON}, under paths: /status: { get: { responses: { '200': { description: the service works, content: { ${PROBLEM_JSON}: { schema: { $ref: '#/components/schemas/Problem' } } } } } } } (Problem: the RFC 7807 object)`,
       );
       return;
     }
@@ -498,16 +558,8 @@ export class Linter {
 
   private pullSoap(op: Operation, role: PatternRole | undefined): void {
     const inferred = role ?? (soapHeader(op.soap?.output, CORRELATION_ID) ? 'request' : soapHeader(op.soap?.input, CORRELATION_ID) ? 'status' : undefined);
-    if (inferred === 'request')
-      this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'output', CORRELATION_ID, 'the provider returns the CorrelationID with the ACK');
-    else if (inferred)
-      this.soapHeaderRule(
-        op,
-        'pull-soap/correlation-id-header',
-        'input',
-        CORRELATION_ID,
-        'the consumer asks for the status or result of a request by its CorrelationID',
-      );
+    if (inferred === 'request') this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'output', CORRELATION_ID, 'the provider returns the CorrelationID with the ACK');
+    else if (inferred) this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'input', CORRELATION_ID, 'the consumer asks for the status or result of a request by its CorrelationID');
     else {
       this.report(
         'pull-soap/correlation-id-header',

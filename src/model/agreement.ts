@@ -89,19 +89,6 @@ export type RuntimeExpressionPart =
   | { kind: 'url' }
   | { kind: 'method' };
 
-/** A security scheme an operation accepts, as `components.securitySchemes` declares it. */
-export interface SecurityScheme {
-  /** Its key under `components.securitySchemes`. */
-  name: string;
-  /** `http`, `apiKey`, `oauth2`, `openIdConnect`, `mutualTLS`. */
-  type: string;
-  /** `http`: the auth scheme (`bearer`, `basic`). */
-  scheme?: string;
-  /** `apiKey`: where the key travels and under which name. */
-  in?: string;
-  paramName?: string;
-}
-
 export interface Callback {
   /** The callback's key in the operation's `callbacks` map, e.g. `completionCallback`. */
   name: string;
@@ -188,10 +175,10 @@ export interface Operation {
   /** Vendor extensions (`x-*`) of the operation, kept for later stages. */
   extensions: Record<string, unknown>;
   /**
-   * The security schemes the operation accepts (any of its requirements; its own `security`, else
-   * the document's), resolved from `components.securitySchemes`; absent when it declares none.
+   * OpenAPI: the security requirements in force (the operation's `security`, else the document's;
+   * a callback has only its own), each mapping scheme names to scopes. Absent when none applies.
    */
-  security?: SecurityScheme[];
+  security?: Record<string, string[]>[];
   location: SourceLocation;
   /** The SOAP binding of an operation loaded from WSDL (absent for OpenAPI operations). */
   soap?: SoapOperation;
@@ -284,6 +271,18 @@ export interface SpecDocuments {
   files: Record<string, string>;
 }
 
+/** An OpenAPI security scheme, as far as the ModI security patterns read it. */
+export interface SecurityScheme {
+  /** `http`, `apiKey`, `oauth2`, `openIdConnect`, `mutualTLS`. */
+  type: string;
+  /** `http`: the auth scheme (`bearer`). */
+  scheme?: string;
+  /** `apiKey`: where the key travels and under which name (e.g. header `Agid-JWT-Signature`). */
+  in?: string;
+  name?: string;
+  location?: SourceLocation;
+}
+
 /** One side's interface: the provider's API or the consumer's callback API. */
 export interface Interface {
   title: string;
@@ -292,6 +291,8 @@ export interface Interface {
   source: SpecSource;
   /** The spec's documents as read: the WSDL with what it imports, the OpenAPI entry document. */
   documents?: SpecDocuments;
+  /** OpenAPI `components.securitySchemes`, by name (what the classify stage reads of them). */
+  securitySchemes?: Record<string, SecurityScheme>;
   /** Base path the spec's servers declare (e.g. `/rest/nome-api/v1`), `""` when none. */
   basePath: string;
   operations: Operation[];

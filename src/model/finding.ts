@@ -15,6 +15,16 @@ export interface Finding {
   message: string;
   /** What to change, in one line. */
   fix: string;
+  /** Other places the finding is about (the other spec of a pair), each with what it is. */
+  related?: RelatedLocation[];
+}
+
+export interface RelatedLocation {
+  file: string;
+  line: number;
+  column: number;
+  /** What is there, e.g. "the provider's declaration of the callback". */
+  note: string;
 }
 
 export const hasErrors = (findings: readonly Finding[]): boolean => findings.some((f) => f.severity === 'error');
@@ -25,9 +35,12 @@ export const hasErrors = (findings: readonly Finding[]): boolean => findings.som
  */
 export function formatFindings(findings: readonly Finding[], format: 'text' | 'json', options: { cwd?: string } = {}): string {
   if (format === 'json') return JSON.stringify(findings, null, 2) + '\n';
-  const name = (file: string) =>
-    options.cwd && file.startsWith(options.cwd.replace(/\/+$/, '') + '/') ? file.slice(options.cwd.replace(/\/+$/, '').length + 1) : file;
-  const lines = findings.map((f) => `${name(f.file)}:${f.line}:${f.column}: ${f.severity} [${f.rule}] ${f.message}\n    fix: ${f.fix}`);
+  const name = (file: string) => (options.cwd && file.startsWith(options.cwd.replace(/\/+$/, '') + '/') ? file.slice(options.cwd.replace(/\/+$/, '').length + 1) : file);
+  const lines = findings.map(
+    (f) =>
+      `${name(f.file)}:${f.line}:${f.column}: ${f.severity} [${f.rule}] ${f.message}\n    fix: ${f.fix}` +
+      (f.related ?? []).map((r) => `\n    see: ${name(r.file)}:${r.line}:${r.column}: ${r.note}`).join(''),
+  );
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.length - errors;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -6,6 +6,8 @@ import { declaredResponse, installJsonParsers, installErrorHandler, requestParse
 import { inputLimits, type InputLimits } from './limits.js';
 import { callOperation, UnexpectedResponseError, type OutboundOptions, type OutgoingRequest } from './outbound.js';
 import { ProblemError } from './problem.js';
+import { verifiedSecurity, type InboundSecurityOptions, type VerifiedSecurity } from './security/inbound.js';
+import { securedRoutes } from './security/routes.js';
 import { Validators } from './validation.js';
 
 export interface ClientOptions extends OutboundOptions {
@@ -41,7 +43,8 @@ export async function sendPush(
   registry: CorrelationRegistry,
   options: ClientOptions,
 ): Promise<PushAccepted<unknown>> {
-  const done = registry.beginRequest();
+  // Recorded in the registry's store before the request leaves: a callback that overtakes the 202, at any instance, is held back, not refused.
+  const done = await registry.beginSend(options.timeoutMs);
   try {
     // The callback URL goes where the spec reads it: the X-ReplyTo header, or a body field or query parameter.
     const sent = op.replyTo ? withHeaders(placeAddress(op.replyTo.address, req, replyTo), options.headers) : withHeaders(req, options.headers, { [op.replyToHeader]: replyTo });
@@ -52,7 +55,7 @@ export async function sendPush(
     await registry.expect(correlationId, op.id);
     return { correlationId, ack: res.body };
   } finally {
-    done();
+    await done();
   }
 }
 
@@ -79,6 +82,8 @@ export interface CallbackContext {
   correlationId: string;
   log: FastifyBaseLogger;
   raw: FastifyRequest;
+  /** What the callback's declared security established (the provider's voucher, signature, audit data). */
+  security?: VerifiedSecurity;
 }
 
 /** Handles a callback's result (step 3) and returns the ACK body of the `200` (step 4). */
@@ -107,10 +112,20 @@ export interface CallbackDefinition {
 }
 
 export interface CallbackOptions {
-  /** How long an unknown CorrelationID may wait for its 202 to be read (default 2 s). */
+  /**
+   * How long an unknown CorrelationID may wait for its 202 to be read (default 2 s), here or at
+   * another instance sharing the registry's store; then, while requests are still on their way,
+   * it is answered 503 + `Retry-After` (a SOAP Receiver fault), and 404 once none is.
+   */
   unknownGraceMs?: number;
   /** Bounds on what is read of a callback besides its size: nesting depth, XML attributes and namespaces (docs/security.md). */
   limits?: Partial<InputLimits>;
+  /**
+   * The checks of the security the callbacks declare (the provider's voucher or signature;
+   * docs/security.md). Required when a callback declares some; `false` when a gateway checks it.
+   * ID_AUTH_REST_02 keeps its jti records in the registry's store.
+   */
+  security?: InboundSecurityOptions | false;
 }
 
 /**
@@ -118,16 +133,11 @@ export interface CallbackOptions {
  * CorrelationID is one of ours (404 otherwise), runs the handler once per CorrelationID, and
  * answers `200` + ACK. A repeated callback gets the same ACK without running the handler again.
  */
-export async function registerCallbacks(
-  app: FastifyInstance,
-  def: CallbackDefinition,
-  handlers: object,
-  registry: CorrelationRegistry,
-  options: CallbackOptions = {},
-): Promise<void> {
+export async function registerCallbacks(app: FastifyInstance, def: CallbackDefinition, handlers: object, registry: CorrelationRegistry, options: CallbackOptions = {}): Promise<void> {
   const validators = new Validators(def.defs);
   installErrorHandler(app);
   installJsonParsers(app, def.callbacks, inputLimits(options.limits));
+  const secured = await securedRoutes(def.callbacks, options.security, async () => registry.store);
   for (const op of def.callbacks) {
     const handler = (handlers as Record<string, unknown>)[op.handler] as CallbackHandler<unknown, unknown> | undefined;
     if (!handler) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);
@@ -138,6 +148,7 @@ export async function registerCallbacks(
     }
     const ok = declaredResponse(op.responses, 200);
     app.route({
+      ...secured(op.security),
       method: op.method,
       url: routePath(op.path).url,
       handler: async (req, reply) => {
@@ -146,10 +157,12 @@ export async function registerCallbacks(
         if (op.body && request.body === undefined) throw new ProblemError(400, 'callback body is required');
         const correlationId = req.headers[CORRELATION_HEADER.toLowerCase()];
         if (typeof correlationId !== 'string' || correlationId.length === 0) throw new ProblemError(400, `missing ${CORRELATION_HEADER} header`);
-        if (!(await registry.isKnown(correlationId, options.unknownGraceMs))) {
-          throw new ProblemError(404, `unknown CorrelationID ${JSON.stringify(correlationId)}`);
-        }
-        const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req };
+        const known = await registry.recognise(correlationId, options.unknownGraceMs);
+        if (known === 'unknown') throw new ProblemError(404, `unknown CorrelationID ${JSON.stringify(correlationId)}`);
+        // It may belong to a request whose 202 is still on its way (here or at another instance): the provider tries again.
+        if (known === 'later') throw new ProblemError(503, `CorrelationID ${JSON.stringify(correlationId)} is not known yet; try again later`, {}, { 'retry-after': '1' });
+        const security = verifiedSecurity(req);
+        const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req, ...(security ? { security } : {}) };
         if (!(await registry.claim(correlationId))) {
           const done = await registry.acknowledged(correlationId);
           if (!done) {

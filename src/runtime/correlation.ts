@@ -26,7 +26,8 @@ interface Waiter {
  * not handled again), and who awaits which result.
  */
 export class CorrelationRegistry {
-  private readonly store: Store;
+  /** Where the records are kept (also the consumer's jti records, ID_AUTH_REST_02 on callbacks). */
+  readonly store: Store;
   private owned: boolean;
   private readonly owner = randomUUID();
   private readonly leaseMs: number;
@@ -49,7 +50,25 @@ export class CorrelationRegistry {
     return registry;
   }
 
-  /** Marks a push request as on its way; call the returned function once its 202 was read. */
+  /**
+   * Marks a push request as on its way, durably in the store before it is sent: every consumer
+   * instance sharing the store then holds back a callback whose CorrelationID it does not know
+   * yet (it may be this request's, overtaking its 202). Call the returned function once the 202
+   * was read and its CorrelationID recorded with `expect`, or the request failed. A send whose
+   * process died lapses after `timeoutMs` (the request's own timeout) and a margin.
+   */
+  async beginSend(timeoutMs = 30_000): Promise<() => Promise<void>> {
+    const id = `send:${this.owner}:${randomUUID()}`;
+    const now = Date.now();
+    await this.store.beginSend(id, now, now + timeoutMs + SEND_MARGIN_MS);
+    const local = this.beginRequest();
+    return async () => {
+      local();
+      await this.store.endSend(id).catch(() => {});
+    };
+  }
+
+  /** Marks a push request as on its way in this process only; call the returned function once its 202 was read. {@link beginSend} also tells the other instances. */
   beginRequest(): () => void {
     this.inflight++;
     let done = false;
@@ -67,22 +86,46 @@ export class CorrelationRegistry {
   }
 
   /**
-   * Whether a CorrelationID is ours. The callback can overtake the 202 it belongs to, so while
-   * requests are in flight an unknown id gets up to `graceMs` to be registered.
+   * Whether a CorrelationID is ours: `known`; `unknown` (no request of any instance sharing the
+   * store is on its way, so none can be its); or `later`: requests are still on their way after
+   * `graceMs` and it may be one of theirs, so the callback is to be answered "try again"
+   * (503), never refused. The callback can overtake the 202 it belongs to, here or at another
+   * instance: an unknown id waits up to `graceMs` for its registration, looking in the store.
+   */
+  async recognise(correlationId: string, graceMs = 2000): Promise<'known' | 'unknown' | 'later'> {
+    const deadline = Date.now() + graceMs;
+    for (;;) {
+      if (await this.store.getCorrelation(correlationId)) return 'known';
+      const sending = this.inflight > 0 || (await this.store.sendsInFlight(Date.now())) > 0;
+      // A send ends after its CorrelationID is recorded: with none left, one more look decides.
+      if (!sending) return (await this.store.getCorrelation(correlationId)) ? 'known' : 'unknown';
+      const left = deadline - Date.now();
+      if (left <= 0) return 'later';
+      await this.expected(correlationId, Math.min(RECOGNISE_STEP_MS, left));
+    }
+  }
+
+  /**
+   * Whether a CorrelationID is ours. While requests of this process are in flight an unknown id
+   * gets up to `graceMs` to be registered (see {@link recognise} for requests of other instances).
    */
   async isKnown(correlationId: string, graceMs = 2000): Promise<boolean> {
+    if (await this.store.getCorrelation(correlationId)) return true;
+    if (this.inflight === 0 || graceMs <= 0) return false;
+    await this.expected(correlationId, graceMs);
+    return (await this.store.getCorrelation(correlationId)) !== undefined;
+  }
+
+  /** Resolves when this process's `expect` records `correlationId`, or after `ms`. */
+  private async expected(correlationId: string, ms: number): Promise<void> {
     let wake!: () => void;
     const woken = new Promise<void>((resolve) => (wake = resolve));
     const list = this.known.get(correlationId) ?? [];
     list.push(wake);
     this.known.set(correlationId, list);
-    let timer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(wake, ms);
     try {
-      if (await this.store.getCorrelation(correlationId)) return true;
-      if (this.inflight === 0 || graceMs <= 0) return false;
-      timer = setTimeout(wake, graceMs);
       await woken;
-      return (await this.store.getCorrelation(correlationId)) !== undefined;
     } finally {
       clearTimeout(timer);
       const rest = (this.known.get(correlationId) ?? []).filter((w) => w !== wake);
@@ -166,6 +209,11 @@ export class CorrelationRegistry {
     if (this.owned) await this.store.close();
   }
 }
+
+/** How long after its own timeout a send of a consumer that died still holds back unknown callbacks. */
+const SEND_MARGIN_MS = 5000;
+/** How often `recognise` looks in the store for another instance's registration. */
+const RECOGNISE_STEP_MS = 50;
 
 export class CallbackTimeoutError extends Error {
   constructor(

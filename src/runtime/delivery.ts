@@ -3,16 +3,24 @@ import { refusalOf, type ReplyToPolicy } from './reply-to.js';
 
 /** When and how often a failed callback is tried again (CART rules: only temporary failures). */
 export interface RetryPolicy {
-  /** Attempts in all, the first included (default: no limit; the retention period ends them). */
+  /**
+   * Attempts in all, the first included (default 500: with the default backoff, about the 5 days
+   * of the retention period); the last temporary failure then makes a dead letter.
+   */
   maxAttempts: number;
   /** First backoff in ms (default 1 s), doubled each time up to `maxDelayMs` (default 15 min), with jitter. */
   baseDelayMs: number;
   maxDelayMs: number;
-  /** Per-attempt timeout in ms (default 30 s). */
+  /**
+   * The shortest wait between two attempts of one message, whatever `Retry-After` says (default
+   * 1 s): a target answering `Retry-After: 0` gets one attempt a second, not a tight loop.
+   */
+  minDelayMs: number;
+  /** Per-attempt timeout in ms (default 30 s): connecting, sending and reading the answer. */
   timeoutMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 1000, maxDelayMs: 15 * 60_000, timeoutMs: 30_000 };
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 500, baseDelayMs: 1000, maxDelayMs: 15 * 60_000, minDelayMs: 1000, timeoutMs: 30_000 };
 
 /** 429 "too many requests", 502, 503, 504 and network failures are temporary; the rest are final. */
 export function isTemporary(status: number | undefined): boolean {
@@ -21,16 +29,20 @@ export function isTemporary(status: number | undefined): boolean {
 
 /**
  * Milliseconds to wait before attempt `attempt + 1`. A `Retry-After` from the peer (seconds or
- * an HTTP date) wins; otherwise exponential backoff with jitter in [cap/2, cap].
+ * an HTTP date) wins, held between `minDelayMs` and `maxDelayMs` (a peer can neither make a
+ * tight loop nor park a message past the backoff's cap); otherwise exponential backoff with
+ * jitter in [cap/2, cap], never under `minDelayMs`.
  */
 export function backoff(policy: RetryPolicy, attempt: number, retryAfter?: string | null, now = Date.now(), random = Math.random): number {
+  const floor = Math.max(0, Math.min(policy.minDelayMs, policy.maxDelayMs));
+  const bounded = (ms: number) => Math.round(Math.min(policy.maxDelayMs, Math.max(floor, ms)));
   if (retryAfter) {
     const seconds = Number(retryAfter);
     const ms = retryAfter.trim() !== '' && Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - now;
-    if (Number.isFinite(ms)) return Math.max(0, Math.round(ms));
+    if (Number.isFinite(ms)) return bounded(ms);
   }
   const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(cap / 2 + (random() * cap) / 2);
+  return bounded(cap / 2 + (random() * cap) / 2);
 }
 
 /** How a callback ended, as `onDelivery` reports it. */
@@ -47,6 +59,8 @@ export type AttemptResult =
 
 export interface AttemptOptions {
   timeoutMs: number;
+  /** Bytes of the target's answer read at most (an ACK longer than this fails the attempt, see `classifyAnswer`). */
+  maxAnswerBytes?: number;
   outbound: OutboundOptions;
   replyTo: ReplyToPolicy;
   /** Redirects (307/308 only) followed within one attempt, each target checked (default 3). */
@@ -68,18 +82,36 @@ export function classifyAnswer(answer: {
   fault?: { code: string; reason: string };
   /** A 429 whose body says the quota is exhausted (CART "limit exceeded"): not retried. */
   limitExceeded?: boolean;
+  /** The body was longer than `maxAnswerBytes` and was not read. */
+  oversize?: boolean;
 }): AttemptResult {
   const { status, body } = answer;
-  if (status >= 200 && status < 300) return { kind: 'delivered', status, ack: body };
+  // An ACK is small (its schema's size): a longer one is a broken or hostile consumer, and sending again will not shorten it.
+  if (status >= 200 && status < 300 && answer.oversize) return { kind: 'permanent', status, reason: `HTTP ${status} with an answer over the size limit (not read)` };
   if (answer.fault) {
     const reason = `SOAP Fault ${answer.fault.code}: ${answer.fault.reason}`;
     // SOAP 1.1 writes Server (and dotted subcodes such as Server.Busy); SOAP 1.2 writes Receiver.
     if (/^(Receiver|Server)(\.|$)/.test(answer.fault.code)) return { kind: 'temporary', status, body, retryAfter: answer.retryAfter, reason };
     return { kind: 'permanent', status, body, reason };
   }
+  if (status >= 200 && status < 300) return { kind: 'delivered', status, ack: body };
   if (status === 429 && answer.limitExceeded) return { kind: 'permanent', status, body, reason: 'HTTP 429 limit exceeded' };
   if (isTemporary(status)) return { kind: 'temporary', status, body, retryAfter: answer.retryAfter, reason: `HTTP ${status}` };
   return { kind: 'permanent', status, body, reason: `HTTP ${status}` };
+}
+
+/** Characters of a failed attempt's answer kept with the task (`lastResponse`) at most (default). */
+export const RESPONSE_EXCERPT_CHARS = 4096;
+
+/**
+ * What is stored of a failed attempt's answer: the body itself when short, else the beginning of
+ * its text with a note, so a dead letter shows what the target said without storing all of it.
+ */
+export function responseExcerpt(body: unknown, maxChars = RESPONSE_EXCERPT_CHARS): unknown {
+  if (body === undefined || body === null) return body;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  if (text.length <= maxChars) return body;
+  return { excerpt: text.slice(0, maxChars), truncated: true, length: text.length };
 }
 
 /**

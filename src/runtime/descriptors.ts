@@ -32,6 +32,8 @@ export interface OperationDescriptor {
   parameters: { path: ParameterDescriptor[]; query: ParameterDescriptor[]; header: ParameterDescriptor[] };
   body?: { required: boolean; mediaTypes: string[]; schema?: JsonSchema };
   responses: ResponseDescriptor[];
+  /** The declared security profile of its messages; absent: none declared. */
+  security?: SecurityDescriptor;
 }
 
 /** A push operation: the provider's request operation and the callback it sends. */
@@ -78,4 +80,15 @@ export interface SubscriptionCallbackDescriptor extends OperationDescriptor {
 /** A SUBSCRIPTION_REST request: its own answer (201 + body), then events to its callbacks over its life. */
 export interface SubscriptionDescriptor extends OperationDescriptor {
   subscription: { callbacks: SubscriptionCallbackDescriptor[] };
+}
+
+/**
+ * What a message of an operation must carry, as the agreement declares it (src/classify/security.ts):
+ * a PDND voucher (`idAuth`; ID_AUTH_REST_02: a per-message `jti` used once), `Agid-JWT-Signature` +
+ * `Digest` (`integrity`), `Agid-JWT-TrackingEvidence` (`audit`; AUDIT_REST_02: bound to the voucher).
+ */
+export interface SecurityDescriptor {
+  idAuth: 'ID_AUTH_REST_01' | 'ID_AUTH_REST_02';
+  integrity?: 'INTEGRITY_REST_01' | 'INTEGRITY_REST_02';
+  audit?: 'AUDIT_REST_01' | 'AUDIT_REST_02';
 }

@@ -86,3 +86,15 @@ export {
   type PullTaskStore,
 } from './pull.js';
 export * from './soap/index.js';
+// The declared security: the provider's checks (voucher, INTEGRITY, AUDIT) and the consumer's vouchers and signatures.
+export {
+  InboundSecurity,
+  verifiedSecurity,
+  type InboundSecurityOptions,
+  type TrackingEvidenceClaims,
+  type VerifiedSecurity,
+  type VoucherClaims,
+} from './security/inbound.js';
+export { KeysUnavailableError, keyResolver, type KeySource } from './security/keys.js';
+export { OutboundSecurity, signerFromFile, signerFromKey, VoucherError, type JwtSigner, type OutboundSecurityOptions } from './security/outbound.js';
+export { digestHeader, trackingDigest } from './security/headers.js';

@@ -1,5 +1,6 @@
-import type { OperationDescriptor } from './descriptors.js';
+import type { OperationDescriptor, SecurityDescriptor } from './descriptors.js';
 import { isJsonMediaType } from './http.js';
+import type { OutboundSecurity } from './security/outbound.js';
 
 /** What a caller passes to an operation: values by location, and the body. */
 export interface OutgoingRequest {
@@ -13,6 +14,8 @@ export interface HttpResult {
   status: number;
   headers: Headers;
   body: unknown;
+  /** Set when the answer's body was larger than `maxBodyBytes`: it was not read past that, and `body` is undefined. */
+  oversize?: true;
 }
 
 export interface OutboundOptions {
@@ -21,6 +24,10 @@ export interface OutboundOptions {
   signal?: AbortSignal;
   /** The fetch implementation (default: the global one). */
   fetch?: typeof fetch;
+  /** Vouchers and signatures for the operations that declare a security profile (docs/security.md). */
+  security?: OutboundSecurity;
+  /** Read at most this many bytes of an answer's body (default: all); the rest is discarded, see `HttpResult.oversize`. */
+  maxBodyBytes?: number;
 }
 
 /** Fills the path template and query string of an operation under a base URL. */
@@ -38,15 +45,29 @@ export function operationUrl(baseUrl: string, op: Pick<OperationDescriptor, 'pat
   return url.toString();
 }
 
-/** Sends one HTTP request and reads the answer; redirects are returned, never followed. */
-export async function send(method: string, url: string, headers: Record<string, string>, body: unknown, options: OutboundOptions = {}): Promise<HttpResult> {
+/**
+ * Sends one HTTP request and reads the answer; redirects are returned, never followed. With a
+ * security `profile` the message carries what it declares, computed over the exact bytes sent;
+ * a 401 drops the cached voucher and the message is sent once more with a new one.
+ */
+export async function send(method: string, url: string, headers: Record<string, string>, body: unknown, options: OutboundOptions = {}, profile?: SecurityDescriptor): Promise<HttpResult> {
   const mediaType = headers['content-type'] ?? 'application/json';
   const payload = body === undefined ? undefined : isJsonMediaType(mediaType) ? JSON.stringify(body) : String(body);
   if (payload !== undefined) headers = { 'content-type': mediaType, ...headers };
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  const response = await (options.fetch ?? fetch)(url, { method, headers, body: payload, redirect: 'manual', signal });
-  const text = await response.text();
+  const secure = profile && options.security;
+  const attempt = async () => {
+    const secured = secure ? { ...headers, ...(await secure.headersFor({ method, url, contentType: headers['content-type'], body: payload }, profile)) } : headers;
+    return (options.fetch ?? fetch)(url, { method, headers: secured, body: payload, redirect: 'manual', signal });
+  };
+  let response = await attempt();
+  if (response.status === 401 && secure && secure.renew()) {
+    await response.body?.cancel();
+    response = await attempt();
+  }
+  const text = options.maxBodyBytes === undefined ? await response.text() : await boundedText(response, options.maxBodyBytes);
+  if (text === undefined) return { status: response.status, headers: response.headers, body: undefined, oversize: true };
   const type = response.headers.get('content-type') ?? '';
   let parsed: unknown = text.length ? text : undefined;
   if (text.length && isJsonMediaType(type)) {
@@ -59,12 +80,40 @@ export async function send(method: string, url: string, headers: Record<string, 
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
+/**
+ * The body of a response as text, or `undefined` when it is longer than `limit` bytes: reading
+ * stops there and the rest is discarded (the connection is not reused), so a peer cannot make
+ * this side hold more than `limit` bytes of its answer.
+ */
+async function boundedText(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
 /** Calls one operation of a descriptor. */
 export function callOperation(baseUrl: string, op: OperationDescriptor, req: OutgoingRequest, options: OutboundOptions = {}): Promise<HttpResult> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers ?? {})) if (v !== undefined && v !== null) headers[k.toLowerCase()] = String(v);
   if (req.body !== undefined) headers['content-type'] = op.body?.mediaTypes[0] ?? 'application/json';
-  return send(op.method, operationUrl(baseUrl, op, req), headers, req.body, options);
+  return send(op.method, operationUrl(baseUrl, op, req), headers, req.body, options, op.security);
 }
 
 /** Thrown by clients when the other side answers with a status the pattern does not expect. */

@@ -4,7 +4,7 @@ import { resolveAddress } from './callback-address.js';
 import { jsonFailure, jsonPushJob } from './codecs/json.js';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor, type SubscriptionDescriptor } from './descriptors.js';
 import type { BlockingHandler } from './engines/blocking.js';
-import { runOneWay, PendingWork, type OneWayHandler } from './engines/oneway.js';
+import { requestContext, runOneWay, PendingWork, type OneWayHandler } from './engines/oneway.js';
 import { pullJob, storeOfPullOption, type PullHandler } from './engines/pull.js';
 import { acceptPush, type PushAcceptOptions, type PushHandler } from './engines/push.js';
 import { startSubscriptions, subscriptionJobs, subscriptionRoute, Subscriptions, type SubscriptionHandler, type SubscriptionOptions } from './engines/subscription.js';
@@ -24,6 +24,8 @@ import {
 import { inputLimits, type InputLimits } from './limits.js';
 import { problem, sendProblem } from './problem.js';
 import { registerPull, type PullDescriptor, type PullProviderOptions } from './pull.js';
+import type { InboundSecurityOptions } from './security/inbound.js';
+import { securedRoutes } from './security/routes.js';
 import { Validators } from './validation.js';
 import type { TaskJob } from './worker.js';
 
@@ -63,6 +65,11 @@ export interface ProviderOptions extends TaskOptions, SubscriptionOptions {
    * unless NODE_ENV is `production`. An undeclared status is refused either way.
    */
   validateResponses?: boolean;
+  /**
+   * The checks of the security the operations declare (voucher, INTEGRITY, AUDIT; docs/security.md).
+   * Required when an operation declares some; `false` when a gateway in front (GovWay) checks it.
+   */
+  security?: InboundSecurityOptions | false;
 }
 
 export interface ProviderDefinition {
@@ -128,9 +135,16 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     app.addHook('onClose', async () => stop());
   }
 
+  // ID_AUTH_REST_02's jti records live in the store the instances share.
+  const secured = await securedRoutes(def.operations, options.security, async () => {
+    if (tasks) return tasks.store;
+    const { store: own, owned } = await ownedStore(options);
+    if (owned) app.addHook('onClose', () => own.close());
+    return own;
+  });
   for (const { op, handler } of routes) {
     if (isPull(op)) {
-      registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, tasks!);
+      registerPull(app, op, handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, validators, options.pull ?? {}, tasks!, secured);
       continue;
     }
     const parse = requestParser(validators, op);
@@ -143,7 +157,7 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
         : op.pattern === 'ONEWAY'
           ? oneWayRoute(op, handler as OneWayHandler<IncomingRequest>, pending)
           : blockingRoute(op, handler as BlockingHandler<IncomingRequest, HandlerResponse>, check);
-    app.route({ method: op.method, url, handler: (req, reply) => run(parse(req), req, reply) });
+    app.route({ ...secured(op.security), method: op.method, url, handler: (req, reply) => run(parse(req), req, reply) });
   }
 }
 
@@ -161,7 +175,7 @@ function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<Incomin
     return how;
   };
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
-    const res = await handler(request, { log: req.log, raw: req });
+    const res = await handler(request, requestContext(req));
     const broken = check(res?.status, res?.body);
     if (broken) return sendBrokenResponse(req, reply, op, broken);
     const how = howToSend(res.status)!;

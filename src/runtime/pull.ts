@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { OperationDescriptor } from './descriptors.js';
+import type { OperationDescriptor, SecurityDescriptor } from './descriptors.js';
 import { acceptPull, findPullTask, type PullHandler, type PullTaskStore } from './engines/pull.js';
 import type { TaskRuntime } from './engines/tasks.js';
 import { declaredResponse, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
 import { callOperation, send, UnexpectedResponseError, type OutgoingRequest } from './outbound.js';
 import { ProblemError } from './problem.js';
+import type { SecuredRoute } from './security/routes.js';
 import type { Validators } from './validation.js';
 
 // The pull engine's types, under the names generated REST code has always used.
@@ -49,6 +50,8 @@ export function registerPull(
   validators: Validators,
   options: PullProviderOptions,
   tasks: TaskRuntime,
+  /** The checks of each route's declared security (request, status, result). */
+  secured: SecuredRoute = () => ({}),
 ): void {
   const { status, result, taskParam } = op.pull;
   const base = (options.publicUrl ?? '').replace(/\/+$/, '') + app.prefix;
@@ -67,6 +70,7 @@ export function registerPull(
   };
 
   app.route({
+    ...secured(op.security),
     method: op.method,
     url: routePath(op.path).url,
     handler: async (req: FastifyRequest, reply: FastifyReply) => {
@@ -81,6 +85,7 @@ export function registerPull(
   });
 
   app.route({
+    ...secured(status.security),
     method: 'GET',
     url: routePath(status.path).url,
     handler: async (req, reply) => {
@@ -95,6 +100,7 @@ export function registerPull(
   });
 
   app.route({
+    ...secured(result.security),
     method: 'GET',
     url: routePath(result.path).url,
     handler: async (req, reply) => {
@@ -158,8 +164,8 @@ export async function submitPull(op: OperationDescriptor, req: OutgoingRequest, 
 }
 
 /** Step 3-4: one status check. 303 is not followed here: its `Location` is returned. */
-export async function checkPull(statusUrl: string, options: PullClientOptions): Promise<PullCheck<unknown>> {
-  const res = await send('GET', statusUrl, { ...options.headers }, undefined, options);
+export async function checkPull(statusUrl: string, options: PullClientOptions, profile?: SecurityDescriptor): Promise<PullCheck<unknown>> {
+  const res = await send('GET', statusUrl, { ...options.headers }, undefined, options, profile);
   const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
   if (res.status === 200) return { state: 'running', body: res.body, retryAfterMs };
   if (res.status === 303) {
@@ -172,22 +178,28 @@ export async function checkPull(statusUrl: string, options: PullClientOptions): 
 }
 
 /** Step 5-6: fetches the result. */
-export async function fetchPullResult(resultUrl: string, options: PullClientOptions): Promise<unknown> {
-  const res = await send('GET', resultUrl, { ...options.headers }, undefined, options);
+export async function fetchPullResult(resultUrl: string, options: PullClientOptions, profile?: SecurityDescriptor): Promise<unknown> {
+  const res = await send('GET', resultUrl, { ...options.headers }, undefined, options, profile);
   if (res.status !== 200) throw new UnexpectedResponseError('result', res.status, res.body);
   return res.body;
 }
 
 /** Polls a status URL until the task is done (honouring `Retry-After`), then fetches the result. */
-export async function awaitPull(statusUrl: string, options: PullClientOptions, poll: PollOptions = {}): Promise<unknown> {
+export async function awaitPull(
+  statusUrl: string,
+  options: PullClientOptions,
+  poll: PollOptions = {},
+  /** The status and result steps' declared security (the operation's `pull`). */
+  steps?: { status: { security?: SecurityDescriptor }; result: { security?: SecurityDescriptor } },
+): Promise<unknown> {
   const timeoutMs = poll.timeoutMs ?? 300_000;
   const deadline = Date.now() + timeoutMs;
   let delay = poll.initialDelayMs ?? 250;
   const maxDelay = poll.maxDelayMs ?? 10_000;
   for (;;) {
     poll.signal?.throwIfAborted();
-    const status = await checkPull(statusUrl, { ...options, timeoutMs: poll.requestTimeoutMs ?? options.timeoutMs });
-    if (status.state === 'done') return fetchPullResult(status.resultUrl, options);
+    const status = await checkPull(statusUrl, { ...options, timeoutMs: poll.requestTimeoutMs ?? options.timeoutMs }, steps?.status.security);
+    if (status.state === 'done') return fetchPullResult(status.resultUrl, options, steps?.result.security);
     const wait = status.retryAfterMs ?? delay;
     delay = Math.min(maxDelay, Math.ceil(delay * 1.5));
     if (Date.now() + wait > deadline) throw new PullTimeoutError(statusUrl, timeoutMs);

@@ -207,22 +207,24 @@ export type Connector = buildConnector.connector;
 /**
  * A fetch for callbacks that connects only to checked addresses: the connect step resolves the
  * host itself, checks every address, and dials the checked one (TLS still verifies the name),
- * so a DNS answer that changed since step 1 cannot reach a refused address.
+ * so a DNS answer that changed since step 1 cannot reach a refused address. `connectTimeoutMs`
+ * bounds the default connector's connection set-up (a `connect` given instead brings its own).
  */
-export function guardedFetch(policy: ReplyToPolicy = {}, connect: Connector = buildConnector({})): { fetch: typeof fetch; close: () => Promise<void> } {
+export function guardedFetch(policy: ReplyToPolicy = {}, connect?: Connector, connectTimeoutMs = 10_000): { fetch: typeof fetch; close: () => Promise<void> } {
+  connect ??= buildConnector({ timeout: connectTimeoutMs });
+  const dial = connect;
   const agent = new Agent({
     connect: (options, callback) => {
       resolveChecked(options.hostname, policy).then(
         ({ address }) => {
           const name = bare(options.hostname);
-          connect({ ...options, hostname: address, ...(isIP(name) ? {} : { servername: options.servername ?? name }) }, callback);
+          dial({ ...options, hostname: address, ...(isIP(name) ? {} : { servername: options.servername ?? name }) }, callback);
         },
         (error: Error) => callback(error, null),
       );
     },
   });
-  const guarded = ((input: string | URL, init?: RequestInit) =>
-    undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent })) as unknown as typeof fetch;
+  const guarded = ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent })) as unknown as typeof fetch;
   return { fetch: guarded, close: () => agent.close() };
 }
 

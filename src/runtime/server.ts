@@ -3,6 +3,7 @@ import { createServer as createHttpServer, STATUS_CODES, type Server } from 'nod
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { installErrorHandler } from './http.js';
+import { DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, installBodyBudget } from './inflight.js';
 import { problem, PROBLEM_JSON } from './problem.js';
 
 export interface ServerOptions {
@@ -17,9 +18,18 @@ export interface ServerOptions {
    * as CART asks: a client keeps it for support; no id means the request was not taken in charge.
    */
   transactionHeader?: string;
+  /** Connections open at once (default 1024); more are closed as they arrive. */
+  maxConnections?: number;
+  /**
+   * Bytes of request bodies held at once, over all connections (default 64 MiB): a body that
+   * would pass it is refused with 503 + `Retry-After` before it is read (docs/security.md).
+   */
+  maxBodyBytesInFlight?: number;
 }
 
 export const DEFAULT_TRANSACTION_HEADER = 'X-Transaction-ID';
+/** Connections a server keeps open at once by default. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /**
  * How the server writes the errors it answers outside any operation (malformed HTTP, 408, 431, a
@@ -64,8 +74,7 @@ export function createServer(options: ServerOptions = {}): FastifyInstance {
     logger: options.logger ?? false,
     // Node enforces request timeouts when it sweeps its connections, every 30 s by default: a
     // slow body would get up to 30 s more. Sweep at least once a second.
-    serverFactory: (handler) =>
-      createHttpServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.min(1000, requestTimeout) }, handler),
+    serverFactory: (handler) => createHttpServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.min(1000, requestTimeout) }, handler),
     // The id is ours: a client-sent value is never trusted as a transaction id.
     requestIdHeader: false,
     genReqId: () => randomUUID(),
@@ -103,6 +112,8 @@ export function createServer(options: ServerOptions = {}): FastifyInstance {
     for (const m of [route.method].flat()) methods.add(m);
   });
   installErrorHandler(app);
+  app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  installBodyBudget(app, options.maxBodyBytesInFlight ?? DEFAULT_MAX_BODY_BYTES_IN_FLIGHT);
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
     const allowed = [...methods].filter((m) => m !== req.method && app.findRoute({ method: m, url: path }) !== null).sort();
@@ -139,4 +150,3 @@ function answerClientError(app: FastifyInstance, header: string, error: Error & 
   const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, `Content-Type: ${contentType}`, `Content-Length: ${Buffer.byteLength(body)}`, `${header}: ${id}`, 'Connection: close'];
   socket.write(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
 }
-

@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
-import { backoff, type AttemptOptions, type AttemptResult, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
+import { backoff, responseExcerpt, type AttemptOptions, type AttemptResult, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
 import type { OutboundOptions } from './outbound.js';
 import type { ReplyToPolicy } from './reply-to.js';
 import type { Store, TaskRecord } from './store/types.js';
+import { TargetLedger, targetOf, type TargetOutcome, type TargetPolicy, type TargetStats } from './targets.js';
 
 /** What a push handler's `process` gets. */
 export interface ProcessContext {
@@ -81,6 +82,10 @@ export interface WorkerOptions {
   /** Handlers and callback deliveries run in separate slots, so a slow consumer does not hold results back. */
   handlerConcurrency: number;
   deliveryConcurrency: number;
+  /** Per callback target: concurrency, and the circuit that parks a failing target's messages (targets.ts). */
+  targets: Omit<TargetPolicy, 'maxOpenMs'>;
+  /** Bytes of a callback target's answer read at most; a longer ACK fails the attempt. */
+  maxAnswerBytes: number;
   outbound: OutboundOptions;
   replyTo: ReplyToPolicy;
   onDelivery?: (operationId: string, correlationId: string, outcome: DeliveryOutcome) => void;
@@ -106,12 +111,19 @@ export class TaskWorker {
   private readonly shutdown = new AbortController();
   /** The operations of each kind of task this worker has jobs for. */
   private readonly operations: Record<TaskJob['kind'], string[]> = { push: [], pull: [] };
+  private readonly ledger: TargetLedger;
 
   constructor(
     private readonly jobs: Map<string, TaskJob>,
     private readonly o: WorkerOptions,
   ) {
     for (const [operation, job] of jobs) this.operations[job.kind].push(operation);
+    this.ledger = new TargetLedger({ ...o.targets, maxOpenMs: o.retry.maxDelayMs });
+  }
+
+  /** Attempts, failures, callbacks in flight and circuit state per callback target, since this worker started. */
+  targets(): TargetStats[] {
+    return this.ledger.stats();
   }
 
   start(): void {
@@ -159,26 +171,40 @@ export class TaskWorker {
       }
       if (this.woken || this.stopping) continue;
       this.wakeup = new AbortController();
-      await this.o.clock.sleep(this.o.pollMs, this.wakeup.signal);
+      // Nothing due: sleep until the next poll, or until an open circuit's trial may start if sooner.
+      const trial = this.ledger.nextTrial();
+      const wait = trial === undefined ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(1, trial - this.o.clock.now()));
+      await this.o.clock.sleep(wait, this.wakeup.signal);
     }
   }
 
   private async fill(kind: TaskJob['kind'], state: 'pending' | 'ready', free: number): Promise<void> {
     const operations = this.operations[kind];
     if (free <= 0 || this.stopping || operations.length === 0) return;
+    const now = this.o.clock.now();
+    // Callbacks to a target at its limit or with an open circuit stay in the store, unclaimed.
+    const skipTargets = state === 'ready' ? this.ledger.blocked(now) : undefined;
     const tasks = await this.o.store.claimTasks({
       kind,
       operations,
       states: [state],
+      ...(skipTargets?.length ? { skipTargets } : {}),
       owner: this.o.owner,
-      now: this.o.clock.now(),
+      now,
       leaseMs: this.o.leaseMs,
       limit: free,
     });
+    const over: Promise<boolean>[] = [];
     for (const task of tasks) {
+      const target = state === 'ready' ? (task.target ?? targetOf(task.replyTo)) : '';
+      if (state === 'ready' && !this.ledger.acquire(target, now)) {
+        // Claimed in the same batch as others to its target: given back untouched, not an attempt.
+        over.push(this.o.store.updateTask(task.id, this.o.owner, { release: true }, now));
+        continue;
+      }
       if (state === 'pending') this.handlers++;
       else this.deliveries++;
-      const work = (state === 'pending' ? this.handle(task) : this.deliver(task))
+      const work = (state === 'pending' ? this.handle(task) : this.deliver(task, target))
         .catch((e) => this.o.log.error({ err: e, correlationId: task.id }, 'task worker: could not record the outcome; the task is retried when its lease lapses'))
         .finally(() => {
           if (state === 'pending') this.handlers--;
@@ -188,13 +214,17 @@ export class TaskWorker {
         });
       this.active.add(work);
     }
+    await Promise.all(over);
   }
 
   /** Keeps the lease alive while `fn` runs. */
   private async leased<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const renew = setInterval(() => {
-      this.o.store.updateTask(id, this.o.owner, { leaseUntil: this.o.clock.now() + this.o.leaseMs }, this.o.clock.now()).catch(() => {});
-    }, Math.max(10, Math.floor(this.o.leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        this.o.store.updateTask(id, this.o.owner, { leaseUntil: this.o.clock.now() + this.o.leaseMs }, this.o.clock.now()).catch(() => {});
+      },
+      Math.max(10, Math.floor(this.o.leaseMs / 3)),
+    );
     try {
       return await fn();
     } finally {
@@ -248,23 +278,40 @@ export class TaskWorker {
     }
   }
 
-  private async deliver(task: TaskRecord): Promise<void> {
+  /** One callback attempt to `target`, whose ledger slot the caller acquired: released here with what it came to. */
+  private async deliver(task: TaskRecord, target: string): Promise<void> {
+    let outcome: TargetOutcome = 'abandoned';
+    try {
+      outcome = await this.attempt(task, target);
+    } finally {
+      this.ledger.release(target, outcome, this.o.clock.now());
+    }
+    if (outcome === 'failed') {
+      const stats = this.ledger.of(target);
+      if (stats?.openUntil !== undefined && stats.consecutiveFailures === this.o.targets.circuitFailures) {
+        this.o.log.warn({ ...stats }, 'callback target failing: its callbacks are parked until a trial attempt succeeds');
+      }
+    }
+  }
+
+  private async attempt(task: TaskRecord, target: string): Promise<TargetOutcome> {
     const job = this.jobs.get(task.operation) as PushJob;
-    const log = this.o.log.child({ correlationId: task.id, operation: task.operation });
+    const log = this.o.log.child({ correlationId: task.id, operation: task.operation, target });
     const attempts = task.attempts + 1;
     const body = task.result;
     const { store, owner, clock } = this.o;
     const held = await job.heldUntil?.(task, clock.now());
     if (held !== undefined) {
+      // Not an attempt: the target's ledger does not count it.
       await store.updateTask(task.id, owner, { dueAt: held, release: true }, clock.now());
-      return;
+      return 'abandoned';
     }
     let r;
     try {
       r = await this.leased(task.id, () =>
         job.attempt(
           { url: task.replyTo ?? '', correlationId: task.id, body, meta: task.meta },
-          { timeoutMs: this.o.retry.timeoutMs, outbound: { ...this.o.outbound, signal: this.shutdown.signal }, replyTo: this.o.replyTo },
+          { timeoutMs: this.o.retry.timeoutMs, maxAnswerBytes: this.o.maxAnswerBytes, outbound: { ...this.o.outbound, signal: this.shutdown.signal }, replyTo: this.o.replyTo },
           log,
         ),
       );
@@ -272,7 +319,7 @@ export class TaskWorker {
       if (!this.shutdown.signal.aborted) throw e;
       log.info('shutting down: callback attempt abandoned, task released');
       await store.updateTask(task.id, owner, { release: true }, clock.now());
-      return;
+      return 'abandoned';
     }
     const now = clock.now();
     if (r.kind === 'delivered') {
@@ -280,19 +327,25 @@ export class TaskWorker {
         log.info({ status: r.status, attempts }, 'callback delivered');
         this.o.onDelivery?.(task.operation, task.id, { state: 'delivered', status: r.status, attempts, ack: r.ack });
       }
-      return;
+      return 'delivered';
     }
-    const last = { attempts, lastStatus: r.status ?? null, lastResponse: r.body ?? null, lastError: r.reason, release: true } as const;
+    // Only an excerpt of what a failing target answered is kept: it is the target's to choose.
+    const lastResponse = responseExcerpt(r.body) ?? null;
+    const last = { attempts, lastStatus: r.status ?? null, lastResponse, lastError: r.reason, release: true } as const;
+    // Only attempts that got no answer count against the target's circuit: one that answers 503 is alive and paces itself with Retry-After.
+    const outcome: TargetOutcome = r.kind === 'temporary' && r.status === undefined ? 'failed' : 'answered';
     if (r.kind === 'temporary' && attempts < this.o.retry.maxAttempts) {
       const wait = backoff(this.o.retry, attempts, r.retryAfter, now);
       await store.updateTask(task.id, owner, { ...last, dueAt: now + wait }, now);
-      log.info({ attempt: attempts, reason: r.reason, retryInMs: wait }, 'callback delivery failed, retrying');
-      return;
+      log.info({ attempt: attempts, reason: r.reason, retryInMs: wait, targetAttempts: this.ledger.of(target)?.attempts }, 'callback delivery failed, retrying');
+      return outcome;
     }
-    if (await store.updateTask(task.id, owner, { ...last, state: 'dead' }, now)) {
-      log.error({ attempts, status: r.status, reason: r.reason }, 'callback not delivered (dead letter)');
-      this.o.onDelivery?.(task.operation, task.id, { state: 'dead', status: r.status, attempts, reason: r.reason, lastBody: r.body });
+    const reason = r.kind === 'temporary' ? `${r.reason} (attempt ${attempts}, the last one allowed)` : r.reason;
+    if (await store.updateTask(task.id, owner, { ...last, lastError: reason, state: 'dead' }, now)) {
+      log.error({ attempts, status: r.status, reason, targetAttempts: this.ledger.of(target)?.attempts }, 'callback not delivered (dead letter)');
+      this.o.onDelivery?.(task.operation, task.id, { state: 'dead', status: r.status, attempts, reason, lastBody: lastResponse ?? undefined });
     }
+    return outcome;
   }
 
   /** Expires what the retention period ended, and forgets delivered callbacks as old. */
@@ -314,9 +367,9 @@ export class TaskWorker {
         this.o.onDelivery?.(t.operation, t.id, { state: 'expired', status: t.lastStatus, attempts: t.attempts, reason, lastBody: t.lastResponse });
       }
     }
-    // Delivered callbacks and handed-over pull results are kept for the retention period, then forgotten.
+    // Finished tasks (delivered, dead letters, expired) are kept for the retention period after their last change, then forgotten.
     for (const kind of ['push', 'pull'] as const) {
-      if (this.operations[kind].length) await this.o.store.purgeTasks({ kind, states: ['delivered'], updatedBefore: now - this.o.retentionMs }, now);
+      if (this.operations[kind].length) await this.o.store.purgeTasks({ kind, states: ['delivered', 'dead', 'expired'], updatedBefore: now - this.o.retentionMs }, now);
     }
   }
 }

@@ -14,23 +14,38 @@ export interface WriteResult {
   kept: string[];
   /** Generated files no longer produced by the specs, removed (or, with check, reported). */
   removed: string[];
-  /** With check: the owned files that differ from what the specs give, are missing, or are left over. */
+  /** With check: the owned files that differ from what the specs give, are missing, or are left over; handler files that lack handlers. */
   stale: string[];
+  /** Handler files that got stubs for the handlers they lacked (with check: that lack them). */
+  stubbed: StubReport[];
+  /** Handler files whose handler object could not be edited safely: the stubs to add by hand, and where. */
+  unplaced: (StubReport & { reason: string; stubs: string })[];
+  /** Handlers whose operation is gone from the specs: kept in the user's file, reported. */
+  orphans: { path: string; handlers: string[] }[];
+}
+
+export interface StubReport {
+  path: string;
+  handlers: string[];
+  /** The line of the stubs (1-based) in the file. */
+  line: number;
 }
 
 /**
  * Writes generated files under `outDir`. Owned files are rewritten only when their content
- * changes; scaffolds only when absent; files in `generated/` or `gateway/` that carry Accordo's mark but are no
+ * changes; scaffolds are created when absent, and get stubs for the handlers they lack (every other byte stays); files in `generated/` or `gateway/` that carry Accordo's mark but are no
  * longer produced are deleted. With `check`, nothing is written and the differences are reported.
  */
 export async function writeOutput(files: GeneratedFile[], outDir: string, options: { check?: boolean } = {}): Promise<WriteResult> {
-  const result: WriteResult = { written: [], unchanged: [], created: [], kept: [], removed: [], stale: [] };
+  const result: WriteResult = { written: [], unchanged: [], created: [], kept: [], removed: [], stale: [], stubbed: [], unplaced: [], orphans: [] };
   for (const file of files) {
     const target = join(outDir, file.path);
     const current = await readFile(target, 'utf8').catch(() => undefined);
     if (!file.owned) {
-      if (current !== undefined) result.kept.push(file.path);
-      else {
+      if (current !== undefined) {
+        result.kept.push(file.path);
+        await mergeInto(file, current, target, result, options.check);
+      } else {
         result.created.push(file.path);
         if (!options.check) await put(target, file.contents);
       }
@@ -51,6 +66,20 @@ export async function writeOutput(files: GeneratedFile[], outDir: string, option
   return result;
 }
 
+/** Stubs for the handlers a user's handler file lacks (write/stubs.ts); ts-morph is loaded only when such a file exists. */
+async function mergeInto(file: GeneratedFile, current: string, target: string, result: WriteResult, check?: boolean): Promise<void> {
+  const { mergeStubs } = await import('./stubs.js');
+  const merge = mergeStubs(current, file.contents);
+  if (merge.orphans.length) result.orphans.push({ path: file.path, handlers: merge.orphans });
+  if (!merge.added.length) return;
+  if (check) result.stale.push(file.path);
+  if (merge.unplaced) result.unplaced.push({ path: file.path, handlers: merge.added, line: merge.line, ...merge.unplaced });
+  else {
+    result.stubbed.push({ path: file.path, handlers: merge.added, line: merge.line });
+    if (!check) await writeFile(target, merge.text!);
+  }
+}
+
 async function put(path: string, contents: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, contents);
@@ -69,7 +98,13 @@ async function ownedFiles(outDir: string): Promise<string[]> {
       const path = join(e.parentPath ?? dir, e.name);
       const lines = (await readFile(path, 'utf8')).slice(0, 400).split('\n');
       const marked = lines[0].includes(GENERATED_MARK) || (e.name.endsWith('.json') && lines[0] === '{' && lines[1]?.startsWith(`  "${JSON_MARK_KEY}": "${GENERATED_MARK}`));
-      if (marked) out.push(path.slice(outDir.length + 1).split('\\').join('/'));
+      if (marked)
+        out.push(
+          path
+            .slice(outDir.length + 1)
+            .split('\\')
+            .join('/'),
+        );
     }
   }
   return out.sort();

@@ -5,20 +5,21 @@
 // runs with `npm run test:corpus`, not `npm test`.
 import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { generate } from '../../src/generate.js';
+import { CORPUS, corpusMissing } from '../support/corpus.js';
 import { ROOT, tempDir } from '../support/tmp.js';
 
-const SHARED = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared');
-const REFERENCE = join(SHARED, 'fixtures', 'govway', 'reference');
+const REFERENCE = join(CORPUS, 'govway', 'reference');
 const TESTSUITE = join(REFERENCE, 'tools/rs/config/server/testsuite/src/org/openspcoop2/core/config/rs/testsuite');
 const URL_DOC = join(REFERENCE, 'resources/doc/src/manuali/console/configurazione/generale/urlInvocazione/urlInterna.rst');
 
-if (!existsSync(TESTSUITE)) {
-  throw new Error(`GovWay's reference files are missing: ${REFERENCE} (the shared folder next to the repository, with fixtures/govway/reference copied from link-it/govway as its SOURCE.md says). This corpus test compares the generated requests with them and cannot run without them.`);
+// Skipped (printed) without the corpus, failed under CI; within the corpus, its reference files must be there.
+const skip = corpusMissing();
+if (!skip && !existsSync(TESTSUITE)) {
+  throw new Error(`GovWay's reference files are missing: ${REFERENCE} (fixtures/govway/reference copied from link-it/govway as its SOURCE.md says). This corpus test compares the generated requests with them and cannot run without them.`);
 }
 
 type Json = Record<string, any>;
@@ -106,7 +107,7 @@ beforeAll(async () => {
 
 const all = (operation: string) => generated.flatMap((g) => g.steps.filter((s) => s.operation === operation).map((s) => ({ g, s })));
 
-describe("the generated GovWay requests, field by field against GovWay's own Config API tests", () => {
+describe.skipIf(skip)("the generated GovWay requests, field by field against GovWay's own Config API tests", () => {
   it('APIs: as api_modi_rest.json / api_modi_soap.json', async () => {
     const rest = await reference('api/api_modi_rest.json');
     const soap = await reference('api/api_modi_soap.json');

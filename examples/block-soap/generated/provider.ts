@@ -4,12 +4,12 @@
 import {
   createServer,
   registerSoapProvider,
+  type BlockingHandler,
   type FastifyInstance,
   type FastifyPluginAsync,
-  type ServerOptions,
-  type SoapHandler,
-  type SoapProviderOptions,
   type SoapServiceDefinition,
+  type SoapProviderOptions,
+  type ServerOptions,
 } from 'accordo/runtime';
 import { operations } from './operations.js';
 import { defs } from './schemas.js';
@@ -21,16 +21,16 @@ export interface ProviderHandlers {
    * SOAP 1.2 document operation MRequest at /soap/nome-api/v1: BLOCK_SOAP.
    * Pattern decided by shape: request/response operation; no X-ReplyTo or X-Correlation-ID soap:header.
    */
-  mRequest: SoapHandler<MRequestRequest, MRequestOutput>;
+  mRequest: BlockingHandler<MRequestRequest, MRequestOutput>;
 }
 
-/** The WSDL served at `?wsdl` (its `soap:address` rewritten to the live endpoint). */
+/** The WSDL served at `?wsdl` (its `soap:address` rewritten to the live endpoint), with what it imports. */
 const wsdl = {
   main: '<?xml version="1.0" encoding="UTF-8"?>\n<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"\n  xmlns:tns="http://ente.example/nome-api"\n  xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap12/" name="SOAPBlockingImplService" targetNamespace="http://ente.example/nome-api">\n  <wsdl:types>\n    <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"\n      xmlns:tns="http://ente.example/nome-api" attributeFormDefault="unqualified" elementFormDefault="unqualified" targetNamespace="http://ente.example/nome-api">\n      <xs:element name="MRequest" type="tns:MRequest"/>\n      <xs:element name="MRequestResponse" type="tns:MRequestResponse"/>\n      <xs:complexType name="MRequest">\n        <xs:sequence>\n          <xs:element minOccurs="0" name="M" type="tns:mType"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:complexType name="mType">\n        <xs:sequence>\n          <xs:element minOccurs="0" name="oId" type="xs:int"/>\n          <xs:element minOccurs="0" name="a" type="tns:aComplexType"/>\n          <xs:element minOccurs="0" name="b" type="xs:string"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:complexType name="aComplexType">\n        <xs:sequence>\n          <xs:element minOccurs="0" name="a1s" type="tns:a1ComplexType"/>\n          <xs:element minOccurs="0" name="a2" type="xs:string"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:complexType name="a1ComplexType">\n        <xs:sequence>\n          <xs:element maxOccurs="unbounded" minOccurs="0" name="a1" nillable="true" type="xs:string"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:complexType name="MRequestResponse">\n        <xs:sequence>\n          <xs:element minOccurs="0" name="return" type="tns:mResponseType"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:complexType name="mResponseType">\n        <xs:sequence>\n          <xs:element minOccurs="0" name="c" type="xs:string"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:complexType name="errorMessageFault">\n        <xs:sequence>\n          <xs:element minOccurs="0" name="customFaultCode" type="xs:string"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:element name="ErrorMessageFault" nillable="true" type="tns:errorMessageFault"/>\n    </xs:schema>\n  </wsdl:types>\n  <wsdl:message name="MRequest">\n    <wsdl:part element="tns:MRequest" name="parameters"/>\n  </wsdl:message>\n  <wsdl:message name="MRequestResponse">\n    <wsdl:part element="tns:MRequestResponse" name="parameters"/>\n  </wsdl:message>\n  <wsdl:message name="ErrorMessageException">\n    <wsdl:part element="tns:ErrorMessageFault" name="ErrorMessageException"/>\n  </wsdl:message>\n  <wsdl:portType name="SOAPBlockingImpl">\n    <wsdl:operation name="MRequest">\n      <wsdl:input message="tns:MRequest" name="MRequest"/>\n      <wsdl:output message="tns:MRequestResponse" name="MRequestResponse"/>\n      <wsdl:fault message="tns:ErrorMessageException" name="ErrorMessageException"/>\n    </wsdl:operation>\n  </wsdl:portType>\n  <wsdl:binding name="SOAPBlockingImplServiceSoapBinding" type="tns:SOAPBlockingImpl">\n    <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>\n    <wsdl:operation name="MRequest">\n      <soap:operation soapAction="" style="document"/>\n      <wsdl:input name="MRequest">\n        <soap:body use="literal"/>\n      </wsdl:input>\n      <wsdl:output name="MRequestResponse">\n        <soap:body use="literal"/>\n      </wsdl:output>\n      <wsdl:fault name="ErrorMessageException">\n        <soap:fault name="ErrorMessageException" use="literal"/>\n      </wsdl:fault>\n    </wsdl:operation>\n  </wsdl:binding>\n  <wsdl:service name="SOAPBlockingImplService">\n    <wsdl:port binding="tns:SOAPBlockingImplServiceSoapBinding" name="SOAPBlockingImplPort">\n      <soap:address location="https://api.ente.example/soap/nome-api/v1"/>\n    </wsdl:port>\n  </wsdl:service>\n</wsdl:definitions>\n',
   files: {},
 };
 
-/** The operations as the runtime serves them. */
+/** The agreement as the runtime serves it. */
 export const definition: SoapServiceDefinition = {
   defs,
   operations,
@@ -45,7 +45,7 @@ export function providerPlugin(handlers: ProviderHandlers, options: SoapProvider
   return async (app) => registerSoapProvider(app, definition, handlers, options);
 }
 
-/** A Fastify server with the SOAP endpoints mounted at `prefix` (default: `basePath`). Call `listen()` on it. */
+/** A Fastify server with the provider mounted at `prefix` (default: `basePath`). Call `listen()` on it. */
 export async function createProviderServer(
   handlers: ProviderHandlers,
   options: SoapProviderOptions & { prefix?: string; server?: ServerOptions } = {},

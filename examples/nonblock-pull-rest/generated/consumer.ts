@@ -51,18 +51,26 @@ export class ProviderClient {
 
   /** One status check: running (with the status body), or done with the URL of the result. */
   async pushMessageStatus(statusUrl: string): Promise<PullCheck<PushMessageStatus>> {
-    return (await checkPull(statusUrl, this.options)) as PullCheck<PushMessageStatus>;
+    return (await checkPull(
+      statusUrl,
+      this.options,
+      operations.pushMessage.pull.status.security,
+    )) as PullCheck<PushMessageStatus>;
   }
 
   /** Fetches the result of a done task (the URL of the status check's 303). */
   async pushMessageResult(resultUrl: string): Promise<PushMessageResult> {
-    return (await fetchPullResult(resultUrl, this.options)) as PushMessageResult;
+    return (await fetchPullResult(
+      resultUrl,
+      this.options,
+      operations.pushMessage.pull.result.security,
+    )) as PushMessageResult;
   }
 
   /** Submits, polls the status until done (honouring Retry-After), follows the 303 and returns the result. */
   async pushMessageAwait(input: PushMessageInput, poll: PollOptions = {}): Promise<PushMessageResult> {
     const { statusUrl } = await this.pushMessage(input);
-    return (await awaitPull(statusUrl, this.options, poll)) as PushMessageResult;
+    return (await awaitPull(statusUrl, this.options, poll, operations.pushMessage.pull)) as PushMessageResult;
   }
 }
 

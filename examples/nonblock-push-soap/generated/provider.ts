@@ -6,10 +6,10 @@ import {
   registerSoapProvider,
   type FastifyInstance,
   type FastifyPluginAsync,
+  type SoapServiceDefinition,
+  type SoapProviderOptions,
   type PushHandler,
   type ServerOptions,
-  type SoapProviderOptions,
-  type SoapServiceDefinition,
 } from 'accordo/runtime';
 import { operations } from './operations.js';
 import { defs } from './schemas.js';
@@ -24,13 +24,13 @@ export interface ProviderHandlers {
   mRequest: PushHandler<MRequestRequest, MRequestAck, MRequestResult>;
 }
 
-/** The WSDL served at `?wsdl` (its `soap:address` rewritten to the live endpoint). */
+/** The WSDL served at `?wsdl` (its `soap:address` rewritten to the live endpoint), with what it imports. */
 const wsdl = {
   main: '<?xml version="1.0"?>\n<wsdl:definitions\n    xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"\n    xmlns:tns="http://ente.example/nome-api"\n    xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap12/"\n    name="SOAPCallbackServerService"\n    targetNamespace="http://ente.example/nome-api">\n  <wsdl:types>\n    <xs:schema\n        xmlns:xs="http://www.w3.org/2001/XMLSchema"\n        xmlns:tns="http://ente.example/nome-api"\n        attributeFormDefault="unqualified" elementFormDefault="unqualified"\n        targetNamespace="http://ente.example/nome-api">\n      <xs:element name="MRequest" type="tns:MRequest"/>\n      <xs:element name="MRequestResponse" type="tns:MRequestResponse"/>\n      <xs:element name="ErrorMessageFault" nillable="true" type="tns:errorMessageFault"/>\n      <xs:element name="X-ReplyTo" nillable="true" type="xs:string"/>\n      <xs:element name="X-Correlation-ID" nillable="true" type="xs:string"/>\n      <xs:complexType name="MRequest">\n        <xs:sequence>\n          <xs:element minOccurs="0" name="M" type="tns:mType"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:complexType name="mType">\n        <xs:sequence>\n          <xs:element minOccurs="0" name="o_id" type="xs:int"/>\n          <xs:element minOccurs="0" name="a" type="tns:aComplexType"/>\n          <xs:element minOccurs="0" name="b" type="xs:string"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:complexType name="aComplexType">\n        <xs:sequence>\n          <xs:element maxOccurs="unbounded" minOccurs="0" name="a1s" nillable="true" type="xs:string"/>\n          <xs:element minOccurs="0" name="a2" type="xs:string"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:complexType name="MRequestResponse">\n        <xs:sequence>\n          <xs:element minOccurs="0" name="return" type="tns:ackMessage"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:complexType name="ackMessage">\n        <xs:sequence>\n          <xs:element minOccurs="0" name="outcome" type="xs:string"/>\n        </xs:sequence>\n      </xs:complexType>\n      <xs:complexType name="errorMessageFault">\n        <xs:sequence>\n          <xs:element minOccurs="0" name="customFaultCode" type="xs:string"/>\n        </xs:sequence>\n      </xs:complexType>\n    </xs:schema>\n  </wsdl:types>\n  <wsdl:message name="MRequest">\n    <wsdl:part element="tns:MRequest" name="parameters"/>\n    <wsdl:part element="tns:X-ReplyTo" name="X-ReplyTo"/>\n  </wsdl:message>\n  <wsdl:message name="MRequestResponse">\n    <wsdl:part element="tns:MRequestResponse" name="result"/>\n    <wsdl:part element="tns:X-Correlation-ID" name="X-Correlation-ID"/>\n  </wsdl:message>\n  <wsdl:message name="ErrorMessageException">\n    <wsdl:part element="tns:ErrorMessageFault" name="ErrorMessageException"/>\n  </wsdl:message>\n  <wsdl:portType name="SOAPCallback">\n    <wsdl:operation name="MRequest">\n      <wsdl:input message="tns:MRequest" name="MRequest"/>\n      <wsdl:output message="tns:MRequestResponse" name="MRequestResponse"/>\n      <wsdl:fault message="tns:ErrorMessageException" name="ErrorMessageException"/>\n    </wsdl:operation>\n  </wsdl:portType>\n  <wsdl:binding name="SOAPCallbackServiceSoapBinding" type="tns:SOAPCallback">\n    <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>\n    <wsdl:operation name="MRequest">\n      <soap:operation soapAction="" style="document"/>\n      <wsdl:input name="MRequest">\n        <soap:header message="tns:MRequest" part="X-ReplyTo" use="literal"/>\n        <soap:body parts="parameters" use="literal"/>\n      </wsdl:input>\n      <wsdl:output name="MRequestResponse">\n        <soap:header message="tns:MRequestResponse" part="X-Correlation-ID" use="literal"/>\n        <soap:body parts="result" use="literal"/>\n      </wsdl:output>\n      <wsdl:fault name="ErrorMessageException">\n        <soap:fault name="ErrorMessageException" use="literal"/>\n      </wsdl:fault>\n    </wsdl:operation>\n  </wsdl:binding>\n  <wsdl:service name="SOAPCallbackService">\n    <wsdl:port name="SOAPCallbackPort" binding="tns:SOAPCallbackServiceSoapBinding">\n      <soap:address location="https://api.ente.example/soap/nome-api/v1"/>\n    </wsdl:port>\n  </wsdl:service>\n</wsdl:definitions>\n',
   files: {},
 };
 
-/** The operations as the runtime serves them. */
+/** The agreement as the runtime serves it. */
 export const definition: SoapServiceDefinition = {
   defs,
   operations,
@@ -45,7 +45,7 @@ export function providerPlugin(handlers: ProviderHandlers, options: SoapProvider
   return async (app) => registerSoapProvider(app, definition, handlers, options);
 }
 
-/** A Fastify server with the SOAP endpoints mounted at `prefix` (default: `basePath`). Call `listen()` on it. */
+/** A Fastify server with the provider mounted at `prefix` (default: `basePath`). Call `listen()` on it. */
 export async function createProviderServer(
   handlers: ProviderHandlers,
   options: SoapProviderOptions & { prefix?: string; server?: ServerOptions } = {},

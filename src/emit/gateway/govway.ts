@@ -1,8 +1,5 @@
-import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { apiMessageSecurity, routeMessageSecurity } from './govway-security.js';
 import type { GovWaySideConfig, StoreReference } from '../../config/gateway.js';
-import { SpecError } from '../../load/errors.js';
 import { inboundUrl, outboundUrl, resourceName, type GatewayApi, type Route, type Topology } from './topology.js';
 
 /**
@@ -73,8 +70,10 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
   const consumer = config.consumer.organisation;
   const apis = [request, ...(callback ? [callback] : [])];
   const documents = new Map<GatewayApi, string>();
-  for (const api of apis) documents.set(api, await interfaceDocument(api, config.file));
-  const messageSecurity = gw.messageSecurity !== 'disabilitato';
+  for (const api of apis) documents.set(api, interfaceDocument(api));
+  // The config's pattern when it names one, else what the agreement declares, per API and per operation.
+  const apiSecurity = new Map(apis.map((api) => [api, apiMessageSecurity(api, gw.messageSecurity)] as const));
+  const messageSecurity = [...apiSecurity.values()].some((s) => s.pattern !== 'disabilitato') || apis.some((api) => api.routes.some((r) => r.security));
 
   const steps: GovWayStep[] = [];
   const notes: GovWayPlan['sides'] = {};
@@ -92,7 +91,7 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
     for (const api of apis) {
       const base = `/api/${api.name}/${api.version}`;
       const descrizione = api.iface?.description?.slice(0, 4000);
-      const modi = { sicurezza_canale: { pattern: gw.channelSecurity }, sicurezza_messaggio: { pattern: gw.messageSecurity } };
+      const modi = { sicurezza_canale: { pattern: gw.channelSecurity }, sicurezza_messaggio: apiSecurity.get(api)! };
       step(
         PHASE.api,
         `api-${api.name}`,
@@ -123,11 +122,11 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
         const phase = r.role.pattern === 'non-bloccante' && r.role.correlated ? PHASE.correlated : PHASE.operation;
         if (api.protocol === 'soap') {
           const path = `/api/${api.name}/${api.version}/servizi/${encodeURIComponent(r.service!)}/azioni/${encodeURIComponent(r.id)}`;
-          step(phase, `azione-${api.name}-${r.service}.${r.id}`, { operation: 'updateApiAzione', method: 'PUT', path, body: actionBody(r) });
+          step(phase, `azione-${api.name}-${r.service}.${r.id}`, { operation: 'updateApiAzione', method: 'PUT', path, body: actionBody(r, routeMessageSecurity(r, apiSecurity.get(api)!, gw.messageSecurity)) });
         } else {
           const name = resourceName(r.method, r.path);
           const path = `/api/${api.name}/${api.version}/risorse/${encodeURIComponent(name)}`;
-          step(phase, `risorsa-${api.name}-${name}`, { operation: 'updateApiRisorsa', method: 'PUT', path, body: resourceBody(r, name) });
+          step(phase, `risorsa-${api.name}-${name}`, { operation: 'updateApiRisorsa', method: 'PUT', path, body: resourceBody(r, name, routeMessageSecurity(r, apiSecurity.get(api)!, gw.messageSecurity)) });
         }
       }
     }
@@ -137,10 +136,10 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
     const application = side === 'provider' ? config.provider.application : config.consumer.application;
     const applicativo = fruizioni.length && gw.fruizioneAuthentication !== 'disabilitato' ? application : undefined;
     if (fruizioni.length && gw.fruizioneAuthentication !== 'disabilitato' && !applicativo) {
-      throw new SpecError(`gateway.provider.application is needed: with fruizioneAuthentication ${gw.fruizioneAuthentication}, the provider's backend calls the fruizione of the callback API as a GovWay applicativo`, config.file, '/gateway/provider');
+      throw new Error('gateway.provider.application is missing: gatewayFindings checks it before emitting');
     }
     if (applicativo) {
-      const body = { nome: applicativo, credenziali: await credentials(gw.fruizioneAuthentication, applicativo, sideConfig, side, config.file) };
+      const body = { nome: applicativo, credenziali: credentials(gw.fruizioneAuthentication, applicativo, sideConfig) };
       if (gw.fruizioneAuthentication === 'http-basic') needSecret(SECRETS.application);
       step(PHASE.applicativo, `applicativo-${applicativo}`, { operation: 'createApplicativo', method: 'POST', path: '/applicativi', body }, [
         { operation: 'updateApplicativo', method: 'PUT', path: `/applicativi/${applicativo}`, body },
@@ -239,7 +238,7 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
     } else {
       fruizione(request, (service) => inboundUrl(config.provider.gatewayUrl, provider, request, service));
       if (callback) {
-        if (!config.consumer.callbackBackend) throw new SpecError('gateway.consumer.callbackBackend is needed: the agreement has push operations, whose callbacks GovWay delivers there', config.file, '/gateway/consumer');
+        if (!config.consumer.callbackBackend) throw new Error('gateway.consumer.callbackBackend is missing: gatewayFindings checks it before emitting');
         erogazione(callback, config.consumer.callbackBackend);
       }
     }
@@ -264,6 +263,11 @@ function leftToDo(t: Topology, side: GatewaySide, soggetto: string, peer: string
     `Applying: \`GOVWAY_CONFIG_URL\` is this gateway's Config API, \`https://<host>/govway/${soggetto}/api-config/v1\` (or \`.../govway/api-config/v1\`), and \`${own.gatewayUrl}\` (the \`gatewayUrl\` of the config) must be this GovWay's public base URL, with its \`/govway\` context: the invocation URLs below are built on it.`,
   ];
   if (secrets) todo.push('Applying: set the environment variables listed under "Secrets" (apply.mjs puts them into the requests; the files never hold them).');
+  if (gw.messageSecurity === 'disabilitato' && [request, ...(callback ? [callback] : [])].some((api) => api.routes.some((r) => r.security))) {
+    todo.push(
+      `PDND vouchers: the agreement declares them, so the APIs' message security is the declared ModI profile (generazione_token pdnd). Enable PDND on this GovWay (the token policy that ${side === 'provider' ? 'validates the vouchers of the erogazioni' : 'obtains vouchers for the fruizioni with the client key deposited on PDND'}), and start the generated ${side} with \`security: false\`: the gateway makes the checks.`,
+    );
+  }
   if (gw.messageSecurity !== 'disabilitato') {
     const k = gw[side];
     todo.push(
@@ -301,16 +305,9 @@ const erogazioneAuthentication = (choice: string) =>
 const fruizioneAuthentication = (choice: string) => (choice === 'disabilitato' ? { tipo: 'disabilitato' } : { tipo: choice, opzionale: false });
 
 /** The applicativo's credentials, of the kind its fruizione authenticates: a password from the environment, or the certificate itself. */
-async function credentials(kind: string, username: string, sideConfig: GovWaySideConfig, side: GatewaySide, configFile: string): Promise<Record<string, unknown>> {
+function credentials(kind: string, username: string, sideConfig: GovWaySideConfig): Record<string, unknown> {
   if (kind === 'http-basic') return { modalita_accesso: 'http-basic', username, password: secret(SECRETS.application) };
-  const file = resolve(dirname(configFile), sideConfig.applicationCertificate!);
-  let der: Buffer;
-  try {
-    der = new X509Certificate(await readFile(file)).raw;
-  } catch (e) {
-    throw new SpecError(`gateway govway: ${side}.applicationCertificate ${file} is not a readable PEM or DER certificate (${(e as Error).message})`, configFile, `/gateway/govway/${side}/applicationCertificate`);
-  }
-  return { modalita_accesso: 'https', certificato: { tipo: 'certificato', archivio: der.toString('base64'), tipo_certificato: 'CER' } };
+  return { modalita_accesso: 'https', certificato: { tipo: 'certificato', archivio: sideConfig.applicationCertificateDer, tipo_certificato: 'CER' } };
 }
 
 const keystoreSetting = (k?: StoreReference) =>
@@ -349,30 +346,22 @@ function interaction(r: Route): Record<string, unknown> {
 const CORRELATION_FLAGS = { id_collaborazione: false, riferimento_id_richiesta: false } as const;
 
 /** The body of `PUT /api/{nome}/{versione}/risorse/{nome_risorsa}`: the resource as imported, with its ModI interaction. */
-function resourceBody(r: Route, name: string): Record<string, unknown> {
+function resourceBody(r: Route, name: string, security: Record<string, unknown>): Record<string, unknown> {
   // Sent again, or the PUT blanks the description GovWay imported (ApiRisorsa.descrizione: at most 255 characters).
   const descrizione = (r.op?.description ?? r.op?.summary)?.trim().slice(0, 255);
-  return { http_method: r.method, path: r.path, nome: name, ...(descrizione ? { descrizione } : {}), ...CORRELATION_FLAGS, modi: { interazione: interaction(r), sicurezza_messaggio: { stato: 'api' } } };
+  return { http_method: r.method, path: r.path, nome: name, ...(descrizione ? { descrizione } : {}), ...CORRELATION_FLAGS, modi: { interazione: interaction(r), sicurezza_messaggio: security } };
 }
 
 /** The body of `PUT /api/{nome}/{versione}/servizi/{nome_servizio}/azioni/{nome_azione}`. */
-function actionBody(r: Route): Record<string, unknown> {
-  return { nome: r.id, profilo_ridefinito: false, ...CORRELATION_FLAGS, modi: { interazione: interaction(r), sicurezza_messaggio: { stato: 'api' } } };
+function actionBody(r: Route, security: Record<string, unknown>): Record<string, unknown> {
+  return { nome: r.id, profilo_ridefinito: false, ...CORRELATION_FLAGS, modi: { interazione: interaction(r), sicurezza_messaggio: security } };
 }
 
 /** The API's interface document, base64 (`format: byte`), as GovWay imports it. */
-async function interfaceDocument(api: GatewayApi, configFile: string): Promise<string> {
+function interfaceDocument(api: GatewayApi): string {
   const source = api.iface?.source;
-  if (!source) {
-    throw new SpecError(
-      `gateway govway: the callback API ${api.name} needs its own OpenAPI document (GovWay registers it as an API): give the callback spec with --callback or "callback:"`,
-      configFile,
-      '/gateway/targets',
-    );
-  }
-  if (source.format === 'openapi' && !source.version.startsWith('3.0')) {
-    throw new SpecError(`gateway govway: GovWay imports OpenAPI 3.0 and WSDL 1.1 documents, and this is OpenAPI ${source.version}`, source.file);
-  }
+  // gatewayFindings has checked that the API has its document, in a format GovWay imports.
+  if (!source) throw new Error(`the callback API ${api.name} has no document: gatewayFindings checks it before emitting`);
   const text = api.iface?.documents?.main;
   if (text === undefined) throw new Error(`no document of ${source.file} was carried from load`);
   // The loader decoded the text; it goes out as UTF-8, so an XML declaration must say so.

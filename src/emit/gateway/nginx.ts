@@ -1,4 +1,3 @@
-import { SpecError } from '../../load/errors.js';
 import type { GatewaySide } from './govway.js';
 import { inboundUrl, outboundUrl, type Route, type Topology } from './topology.js';
 
@@ -53,7 +52,7 @@ export function nginxView(t: Topology, side: GatewaySide): NginxView {
   const { config, request, callback } = t;
   if (request.protocol === 'soap' || callback?.protocol === 'soap') {
     // SOAP's X-ReplyTo and X-Correlation-ID are SOAP headers: rewriting them needs the body, which plain nginx does not touch.
-    throw new SpecError('gateway nginx: only REST agreements are supported; use the govway target for SOAP', request.iface!.source.file);
+    throw new Error('a SOAP agreement reached the nginx target: gatewayFindings checks it before emitting');
   }
   const provider = config.provider.organisation;
   const consumer = config.consumer.organisation;
@@ -94,7 +93,7 @@ export function nginxView(t: Topology, side: GatewaySide): NginxView {
         if (push && value) {
           const header = push.replyToHeader ?? 'X-ReplyTo';
           if (!/^[A-Za-z0-9_-]+$/.test(header)) {
-            throw new SpecError(`gateway nginx: the callback header name ${JSON.stringify(header)} of ${push.id} is not a plain HTTP header name`, push.op!.location.file, push.op!.location.pointer, push.op!.location.line);
+            throw new Error(`the callback header ${JSON.stringify(header)} reached the nginx target: gatewayFindings checks it before emitting`);
           }
           location.replyTo = { header, method: push.method, value, variable: `$accordo_reply_to_${++counter}` };
         }
@@ -135,7 +134,7 @@ export function nginxView(t: Topology, side: GatewaySide): NginxView {
     );
     if (callback) {
       if (!config.consumer.callbackBackend) {
-        throw new SpecError('gateway.consumer.callbackBackend is needed: the agreement has push operations, whose callbacks the gateway delivers there', config.file, '/gateway/consumer');
+        throw new Error('gateway.consumer.callbackBackend is missing: gatewayFindings checks it before emitting');
       }
       channel(
         `erogazione of ${callback.name} v${callback.version} (organisation ${consumer}) -> the consumer's callback endpoints`,

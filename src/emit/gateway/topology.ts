@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../../config/gateway.js';
-import type { ClassifiedAgreement, Receiver } from '../../classify/index.js';
+import type { ClassifiedAgreement, Receiver, SecurityProfile } from '../../classify/index.js';
 import type { Interface, Operation } from '../../model/agreement.js';
 import { pascalCase } from '../../model/names.js';
 
@@ -40,6 +40,8 @@ export interface Route {
   service?: string;
   /** Where the spec says this operation is, for errors. */
   op?: Operation;
+  /** The security its messages must carry, as the classify stage decided it. */
+  security?: SecurityProfile;
 }
 
 export interface Topology {
@@ -60,7 +62,7 @@ export function topology(classified: ClassifiedAgreement, config: GatewayConfig)
     if (named.name === request.name && callbackSpec !== agreement.provider) named.name = `${named.name}Callback`;
     const api: GatewayApi = { ...named, kind: 'callback', protocol: callbackSpec ? protocolOf(callbackSpec) : 'rest', iface: callbackSpec, routes: [] };
     for (const r of classified.receivers) {
-      const route: Route = { api, id: r.op.id, method: r.op.method.toUpperCase(), path: r.path, role: { pattern: 'crud' }, service: callbackSpec ? soapService(api, r.op) : undefined, op: r.op };
+      const route: Route = { api, id: r.op.id, method: r.op.method.toUpperCase(), path: r.path, role: { pattern: 'crud' }, service: callbackSpec ? soapService(api, r.op) : undefined, op: r.op, ...(r.security ? { security: r.security } : {}) };
       api.routes.push(route);
       receiverRoutes.set(r, route);
     }
@@ -77,6 +79,9 @@ export function topology(classified: ClassifiedAgreement, config: GatewayConfig)
   for (const op of served) {
     const route = routeOf.get(op)!;
     const interaction = classified.interactionOf(op);
+    const security =
+      interaction?.kind === 'pull' ? (op === interaction.request ? interaction.security : op === interaction.status ? interaction.statusSecurity : interaction.resultSecurity) : interaction?.security;
+    if (security) route.security = security;
     if (interaction?.kind === 'push') {
       route.role = { pattern: 'non-bloccante', tipo: 'push', funzione: 'richiesta' };
       route.replyToHeader = interaction.replyTo.in === 'header' ? interaction.replyTo.name : undefined;

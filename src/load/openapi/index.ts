@@ -76,7 +76,7 @@ export async function loadOpenApi(file: string, registry: SchemaRegistry): Promi
     // Schema errors point into the dereferenced document swagger-parser validated.
     const details = (e as { details?: AjvError[] }).details;
     const blocking = details?.length ? blockingErrors(details, validator.api) : undefined;
-    if (!blocking || blocking.length) throw validationError(e, blocking, text, raw);
+    if (!blocking || blocking.length) throw validationError(e, blocking, text, raw, docs);
   }
   const iface = new OpenApiReader(raw, path, docs, registry, version.startsWith('3.0')).read(version);
   // Outputs that carry the spec (GovWay imports the document) take it from here, not from the disk.
@@ -106,8 +106,7 @@ function refError(e: unknown, text: SourceText, raw: unknown): SpecError {
   if (err.name === 'MissingPointerError' || err.name === 'ResolverError' || err.name === 'InvalidPointerError') {
     // Find the $ref in the root document that leads there, to point at it.
     const wanted = (ref: string) =>
-      (err.targetRef && (ref === err.targetRef || err.targetRef.endsWith(ref))) ||
-      (source && source !== text.file && resolvePath(text.file, '..', ref.split('#')[0]) === source);
+      (err.targetRef && (ref === err.targetRef || err.targetRef.endsWith(ref))) || (source && source !== text.file && resolvePath(text.file, '..', ref.split('#')[0]) === source);
     const where = findRef(raw, [], (ref) => !!wanted(ref));
     const what = err.name === 'ResolverError' ? `cannot resolve $ref: ${message.replace(/^Error opening file /, 'cannot open ')}` : `unresolvable $ref: ${message}`;
     if (where) return at(text, what, where);
@@ -184,8 +183,29 @@ function blockingErrors(details: AjvError[], validated: unknown): AjvError[] {
   return details.filter((d) => !harmless(d) && !caused(d));
 }
 
-/** Schema validation errors: report the most specific one, with its pointer and line. */
-function validationError(e: unknown, details: AjvError[] | undefined, text: SourceText, raw: unknown): SpecError {
+/**
+ * Where a pointer into the dereferenced document (what the validator saw) was written: `$ref`s
+ * followed across files, so an invalid value is reported at its own line, not at a `$ref` to it.
+ */
+function sourcePlace(docs: Documents, raw: unknown, file: string, pointer: string): Place {
+  let value = raw;
+  let place: Place = { file, pointer: '' };
+  try {
+    for (const token of parsePointer(pointer)) {
+      ({ value, at: place } = docs.deref(value, place));
+      if (!value || typeof value !== 'object') return place;
+      value = (value as Obj)[token];
+      place = { file: place.file, pointer: `${place.pointer}/${pointerToken(token)}` };
+    }
+  } catch {
+    return { file, pointer };
+  }
+  return place;
+}
+
+/** Schema validation errors: report the most specific one, with its pointer and the line of the value. */
+function validationError(e: unknown, details: AjvError[] | undefined, text: SourceText, raw: unknown, docs: Documents): SpecError {
+  const at = (_text: SourceText, message: string, pointer: string) => docs.error(message, sourcePlace(docs, raw, text.file, pointer));
   if (!details?.length) {
     if (['MissingPointerError', 'ResolverError', 'InvalidPointerError', 'ParserError'].includes((e as Error).name)) return refError(e, text, raw);
     const message = ((e as Error).message ?? String(e)).split('\n')[0];
@@ -228,6 +248,7 @@ class OpenApiReader {
     const info = isObj(this.doc.info) ? this.doc.info : {};
     const operations: Operation[] = [];
     const paths = isObj(this.doc.paths) ? this.doc.paths : {};
+    const schemes = this.securitySchemes();
     for (const [path, item] of Object.entries(paths)) {
       operations.push(...this.pathItem(path, this.deref(item, { file: this.file, pointer: `/paths/${pointerToken(path)}` }), undefined));
     }
@@ -237,8 +258,22 @@ class OpenApiReader {
       description: typeof info.description === 'string' ? info.description : undefined,
       source: { file: this.file, format: 'openapi', version },
       basePath: basePathOf(this.doc.servers),
+      ...(Object.keys(schemes).length ? { securitySchemes: schemes } : {}),
       operations,
     };
+  }
+
+  /** `components.securitySchemes`: type, http scheme, apiKey location and name. */
+  private securitySchemes(): Record<string, SecurityScheme> {
+    const components = isObj(this.doc.components) ? this.doc.components : {};
+    const raw = isObj(components.securitySchemes) ? components.securitySchemes : {};
+    const schemes: Record<string, SecurityScheme> = {};
+    for (const [name, value] of Object.entries(raw)) {
+      const { value: s, at } = this.deref(value, { file: this.file, pointer: `/components/securitySchemes/${pointerToken(name)}` });
+      const str = (k: string) => (typeof s[k] === 'string' ? { [k]: s[k] as string } : {});
+      schemes[name] = { type: String(s.type ?? ''), ...str('scheme'), ...str('in'), ...str('name'), location: this.docs.location(at) };
+    }
+    return schemes;
   }
 
   private pathItem(path: string, item: { value: Obj; at: Place }, parent: { id: string; callback: string } | undefined): Operation[] {
@@ -263,40 +298,14 @@ class OpenApiReader {
         responses: this.responses(isObj(raw.responses) ? raw.responses : {}, under(at, 'responses')),
         callbacks: [] as Callback[],
         extensions: Object.fromEntries(Object.entries(raw).filter(([k]) => k.startsWith('x-'))),
-        ...this.security(raw.security),
+        // A callback is the consumer's endpoint: the document's security is the provider's, not its.
+        ...securityOf(Array.isArray(raw.security) ? raw.security : parent ? undefined : this.doc.security),
         location: this.docs.location(at),
       };
       shape.callbacks = this.callbacks(isObj(raw.callbacks) ? raw.callbacks : {}, under(at, 'callbacks'), shape.id);
       ops.push({ ...shape, pattern: UNCLASSIFIED });
     }
     return ops;
-  }
-
-  /**
-   * The schemes an operation's security requirements name (its own, else the document's), each
-   * once; `{}` (anonymous) names none. Names the components do not declare are left out: the
-   * schema validation of the document reports them.
-   */
-  private security(own: unknown): { security?: SecurityScheme[] } {
-    const requirements = Array.isArray(own) ? own : Array.isArray(this.doc.security) ? this.doc.security : undefined;
-    if (!requirements) return {};
-    const declared = isObj(this.doc.components) && isObj(this.doc.components.securitySchemes) ? this.doc.components.securitySchemes : {};
-    const schemes = new Map<string, SecurityScheme>();
-    for (const requirement of requirements) {
-      if (!isObj(requirement)) continue;
-      for (const name of Object.keys(requirement)) {
-        const { value } = this.docs.deref(declared[name], { file: this.file, pointer: `/components/securitySchemes/${pointerToken(name)}` });
-        if (schemes.has(name) || !isObj(value) || typeof value.type !== 'string') continue;
-        schemes.set(name, {
-          name,
-          type: value.type,
-          ...(typeof value.scheme === 'string' ? { scheme: value.scheme.toLowerCase() } : {}),
-          ...(typeof value.in === 'string' ? { in: value.in } : {}),
-          ...(typeof value.name === 'string' ? { paramName: value.name } : {}),
-        });
-      }
-    }
-    return { security: [...schemes.values()] };
   }
 
   /** Path-level then operation-level parameters; an operation parameter replaces a path one of the same name and location. */
@@ -390,6 +399,13 @@ class OpenApiReader {
 }
 
 /** The place of a child of a place. */
+/** The `security` requirements as the model keeps them (`{}` entries, "no security needed", kept too). */
+function securityOf(raw: unknown): { security?: Record<string, string[]>[] } {
+  if (!Array.isArray(raw)) return {};
+  const requirements = raw.filter(isObj).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : []])));
+  return requirements.length ? { security: requirements } : {};
+}
+
 function under(at: Place, ...tokens: (string | number)[]): Place {
   return { file: at.file, pointer: at.pointer + tokens.map((t) => `/${pointerToken(t)}`).join('') };
 }

@@ -53,7 +53,7 @@ export async function attemptCallback(delivery: CallbackDelivery, validators: Va
   for (let hop = 0; ; hop++) {
     let res;
     try {
-      res = await send(callback.method, url, { ...headers }, delivery.body, { ...options.outbound, timeoutMs: options.timeoutMs });
+      res = await send(callback.method, url, { ...headers }, delivery.body, { ...options.outbound, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxAnswerBytes }, callback.security);
     } catch (e) {
       return unanswered(e, options);
     }
@@ -81,7 +81,7 @@ export async function attemptCallback(delivery: CallbackDelivery, validators: Va
       url = next.href;
       continue;
     }
-    return classifyAnswer({ status, body, retryAfter: res.headers.get('retry-after'), limitExceeded: isLimitExceeded(body) });
+    return classifyAnswer({ status, body, retryAfter: res.headers.get('retry-after'), limitExceeded: isLimitExceeded(body), oversize: res.oversize });
   }
 }
 

@@ -52,14 +52,15 @@ export async function attemptSoapCallback(d: SoapCallbackDelivery, options: Atte
   const payload = buildEnvelope(d.callback.version, headerXml, bodyXml, px);
   let res;
   try {
-    res = await send('POST', d.url, soapHeaders(d.callback.version, d.callback.soapAction), payload, { ...options.outbound, timeoutMs: options.timeoutMs });
+    res = await send('POST', d.url, soapHeaders(d.callback.version, d.callback.soapAction), payload, { ...options.outbound, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxAnswerBytes });
   } catch (e) {
     return unanswered(e, options);
   }
   const { status, body } = res;
-  if (status >= 200 && status < 300) return { kind: 'delivered', status, ack: readAck(d, body, log) };
+  // A Fault decides by its code whatever the status: some SOAP 1.1 stacks answer their Faults with 200.
   const fault = typeof body === 'string' && body.length ? safeFault(body) : undefined;
-  return classifyAnswer({ status, body, retryAfter: res.headers.get('retry-after'), fault });
+  if (status >= 200 && status < 300 && !res.oversize && !fault) return { kind: 'delivered', status, ack: readAck(d, body, log) };
+  return classifyAnswer({ status, body, retryAfter: res.headers.get('retry-after'), fault, oversize: res.oversize });
 }
 
 function readAck(d: SoapCallbackDelivery, body: unknown, log: FastifyBaseLogger): unknown {

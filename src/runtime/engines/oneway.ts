@@ -3,12 +3,21 @@
  * spec declares; SOAP: 202), then the handler runs; its failures are logged, never sent.
  */
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import { verifiedSecurity, type VerifiedSecurity } from '../security/inbound.js';
 
 /** What every handler of a request gets besides the request. */
 export interface RequestContext {
   log: FastifyBaseLogger;
   /** The raw Fastify request, for what the spec or WSDL does not describe (auth, tracing). */
   raw: FastifyRequest;
+  /** What the operation's declared security established: client, purpose, voucher, signature and audit claims. */
+  security?: VerifiedSecurity;
+}
+
+/** The context of a request's handler. */
+export function requestContext(req: FastifyRequest): RequestContext {
+  const security = verifiedSecurity(req);
+  return security ? { log: req.log, raw: req, security } : { log: req.log, raw: req };
 }
 
 /** A one-way operation's handler: it runs after the provider has answered. */
@@ -41,7 +50,7 @@ export async function runOneWay<Req>(answer: () => unknown, handler: OneWayHandl
   pending.track(
     (async () => {
       try {
-        await handler(request, { log: req.log, raw: req });
+        await handler(request, requestContext(req));
       } catch (e) {
         req.log.error({ err: e }, 'one-way handler failed');
       }

@@ -23,6 +23,7 @@ import { checkReplyTo } from '../reply-to.js';
 import type { TaskRecord } from '../store/types.js';
 import type { Validators } from '../validation.js';
 import type { PushJob } from '../worker.js';
+import { verifiedSecurity, type VerifiedSecurity } from '../security/inbound.js';
 import { RETRY_LATER } from './push.js';
 import type { TaskOptions, TaskRuntime } from './tasks.js';
 
@@ -43,6 +44,8 @@ export interface SubscriptionContext<Events> {
   emit<K extends keyof Events & string>(callback: K, event: Events[K]): Promise<boolean>;
   log: FastifyBaseLogger;
   raw: FastifyRequest;
+  /** What the request's declared security established (as a blocking handler's context has it). */
+  security?: VerifiedSecurity;
 }
 
 /** A subscription request's handler: returns the request's own answer (`{ status: 201, body }`). */
@@ -363,6 +366,8 @@ export function subscriptionRoute(
       log,
       raw: req,
     };
+    const security = verifiedSecurity(req);
+    if (security) ctx.security = security;
     let res;
     try {
       res = await handler(request, ctx);

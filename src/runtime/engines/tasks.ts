@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from '../delivery.js';
 import type { OutboundOptions } from '../outbound.js';
 import { guardedFetch, type Connector, type ReplyToPolicy } from '../reply-to.js';
+import { DEFAULT_TARGET_POLICY, targetOf } from '../targets.js';
 import { DEFAULT_STORE, openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { TaskWorker, type TaskJob } from '../worker.js';
@@ -19,6 +20,16 @@ export interface DeliveryOptions {
   enabled?: boolean;
   /** Callbacks sent at once (default 8). */
   concurrency?: number;
+  /** Callbacks sent at once to one target, its URL's host and port (default 2): a slow target cannot take every slot. */
+  perTargetConcurrency?: number;
+  /** Temporary failures in a row after which a target's callbacks are parked (its circuit opens; default 5). */
+  circuitFailures?: number;
+  /** How long an opened circuit parks them before one trial attempt (default 30 s, doubled while trials fail, up to `retry.maxDelayMs`). */
+  circuitOpenMs?: number;
+  /** Time allowed to open a connection to a callback target (default 5 s), shorter than the attempt's `retry.timeoutMs`. */
+  connectTimeoutMs?: number;
+  /** Bytes of a callback target's answer read at most (default 64 KiB): the rest is not read, and a longer ACK fails the attempt for good. */
+  maxAnswerBytes?: number;
   /** Handlers run at once (default 4). */
   handlerConcurrency?: number;
   /** How long a claimed task stays with this instance without a renewal (default 60 s). */
@@ -64,6 +75,11 @@ export interface TaskOptions {
   admin?: AdminOptions;
 }
 
+/** What is read of a callback target's answer at most: an ACK is a few fields. */
+export const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024;
+/** Time allowed to connect to a callback target: an unreachable one frees its slot long before the attempt's timeout. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
 /** Opens the configured store; one opened from a setting is closed with the server. */
 export async function ownedStore(options: Pick<TaskOptions, 'store'>): Promise<{ store: Store; owned: boolean }> {
   const setting = options.store ?? DEFAULT_STORE;
@@ -90,7 +106,7 @@ export async function startTaskRuntime(app: FastifyInstance, jobs: Map<string, T
   const d = options.delivery ?? {};
   // Callbacks go through a fetch that dials only checked addresses, unless the caller brought its own.
   const pushes = [...jobs.values()].some((job) => job.kind === 'push');
-  const guarded = options.outbound?.fetch || !pushes ? undefined : guardedFetch(options.replyTo, d.connect);
+  const guarded = options.outbound?.fetch || !pushes ? undefined : guardedFetch(options.replyTo, d.connect, d.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   const worker =
     d.enabled === false
       ? undefined
@@ -106,6 +122,12 @@ export async function startTaskRuntime(app: FastifyInstance, jobs: Map<string, T
           sweepMs: d.sweepMs ?? 60_000,
           handlerConcurrency: d.handlerConcurrency ?? 4,
           deliveryConcurrency: d.concurrency ?? 8,
+          targets: {
+            perTarget: d.perTargetConcurrency ?? DEFAULT_TARGET_POLICY.perTarget,
+            circuitFailures: d.circuitFailures ?? DEFAULT_TARGET_POLICY.circuitFailures,
+            circuitOpenMs: d.circuitOpenMs ?? DEFAULT_TARGET_POLICY.circuitOpenMs,
+          },
+          maxAnswerBytes: d.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES,
           outbound: { ...options.outbound, ...(guarded ? { fetch: guarded.fetch } : {}) },
           replyTo: options.replyTo ?? {},
           onDelivery: options.onDelivery,
@@ -135,7 +157,7 @@ export async function storeTask(
   const now = tasks.clock.now();
   let stored: boolean;
   try {
-    stored = await tasks.store.createTask({ ...task, now, expiresAt: now + tasks.retentionMs });
+    stored = await tasks.store.createTask({ ...task, ...(task.replyTo ? { target: targetOf(task.replyTo) } : {}), now, expiresAt: now + tasks.retentionMs });
   } catch (e) {
     log.error({ err: e }, `${task.kind} request could not be stored; not accepted`);
     return 'unavailable';

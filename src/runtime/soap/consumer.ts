@@ -84,7 +84,8 @@ export class SoapClient {
   async push(handler: string, input: SoapInput, replyTo: string, registry: CorrelationRegistry): Promise<PushAccepted<unknown>> {
     const c = this.operation(handler);
     if (!isSoapPush(c.op)) throw new TypeError(`${c.op.id} is not a push operation`);
-    const done = registry.beginRequest();
+    // Recorded before the request leaves, for every instance sharing the registry (see sendPush).
+    const done = await registry.beginSend(this.options.timeoutMs);
     try {
       const values = await this.call(handler, { ...input, headers: { ...input.headers, [c.op.replyToPart]: replyTo } });
       const correlationId = values.headers[c.op.correlationPart];
@@ -92,7 +93,7 @@ export class SoapClient {
       await registry.expect(correlationId, c.op.id);
       return { correlationId, ack: values.body };
     } finally {
-      done();
+      await done();
     }
   }
 
@@ -175,13 +176,7 @@ export interface SoapCallbackDefinition {
  * `X-Correlation-ID` is one of ours (a Fault naming it otherwise, HTTP 500), run the handler once
  * per CorrelationID and answer 200 with the callback ACK; a repeated callback gets the same ACK.
  */
-export async function registerSoapCallbacks(
-  app: FastifyInstance,
-  def: SoapCallbackDefinition,
-  handlers: object,
-  registry: CorrelationRegistry,
-  options: CallbackOptions = {},
-): Promise<void> {
+export async function registerSoapCallbacks(app: FastifyInstance, def: SoapCallbackDefinition, handlers: object, registry: CorrelationRegistry, options: CallbackOptions = {}): Promise<void> {
   const validators = new Validators(def.defs);
   const codec = new XmlCodec(def.defs);
   const limits = inputLimits(options.limits);
@@ -195,7 +190,10 @@ export async function registerSoapCallbacks(
     byPath.set(op.path, [...(byPath.get(op.path) ?? []), entry]);
   }
   for (const [path, entries] of byPath) {
-    const versions = endpointVersions(path, entries.map((e) => e.op));
+    const versions = endpointVersions(
+      path,
+      entries.map((e) => e.op),
+    );
     app.post(path, async (req, reply) => {
       const env = parseEnvelope(typeof req.body === 'string' ? req.body : '', limits);
       checkEnvelopeVersion(env.version, versions);
@@ -205,7 +203,13 @@ export async function registerSoapCallbacks(
       const values = e.input.read(env);
       const correlationId = values.headers[e.op.correlationPart];
       if (typeof correlationId !== 'string' || correlationId.length === 0) throw new SoapInputError(`missing ${e.op.correlationPart} SOAP header`);
-      if (!(await registry.isKnown(correlationId, options.unknownGraceMs))) throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(correlationId)}`);
+      const known = await registry.recognise(correlationId, options.unknownGraceMs);
+      if (known === 'unknown') throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(correlationId)}`);
+      if (known === 'later') {
+        // It may belong to a request whose ACK is still on its way: a Receiver fault, which the provider retries.
+        reply.header('retry-after', '1');
+        return sendFault(reply, env.version, 503, 'Receiver', `CorrelationID ${JSON.stringify(correlationId)} is not known yet; try again later`);
+      }
       const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req };
       const answer = (ack: unknown) => {
         const px = new PrefixMap();
@@ -236,7 +240,8 @@ export async function registerSoapCallbacks(
       const wsdl = def.wsdl;
       app.get(path, async (req, reply) => {
         const query = req.query as Record<string, unknown>;
-        if (!('wsdl' in query) && !('xsd' in query)) return sendFault(reply.header('allow', 'POST, GET'), def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        if (!('wsdl' in query) && !('xsd' in query))
+          return sendFault(reply.header('allow', 'POST, GET'), def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
         const origin = `${req.protocol}://${req.host}`;
         const served = serveWsdl(wsdl, query, origin + app.prefix, origin + req.url.split('?')[0]);
         if (served === undefined) return sendFault(reply, def.callbacks[0].version, 404, 'Sender', `no document ${JSON.stringify(query.xsd ?? query.wsdl)}`);

@@ -11,6 +11,7 @@ export class MemoryStore implements Store {
   readonly description = 'memory';
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly correlations = new Map<string, CorrelationRecord>();
+  private readonly sends = new Map<string, number>();
 
   async createTask(t: NewTask): Promise<boolean> {
     if (this.tasks.has(t.id)) return false;
@@ -21,6 +22,7 @@ export class MemoryStore implements Store {
       state: 'pending',
       request: copy(t.request),
       ...(t.replyTo !== undefined ? { replyTo: t.replyTo } : {}),
+      ...(t.target !== undefined ? { target: t.target } : {}),
       ...(t.meta !== undefined ? { meta: copy(t.meta) } : {}),
       runs: 0,
       attempts: 0,
@@ -40,6 +42,7 @@ export class MemoryStore implements Store {
           (q.id === undefined || t.id === q.id) &&
           q.operations.includes(t.operation) &&
           q.states.includes(t.state) &&
+          !(t.target !== undefined && q.skipTargets?.includes(t.target)) &&
           t.dueAt <= q.now &&
           t.expiresAt > q.now &&
           (t.leaseUntil === undefined || t.leaseUntil <= q.now),
@@ -172,6 +175,38 @@ export class MemoryStore implements Store {
         this.correlations.delete(c.id);
         n++;
       }
+    }
+    return n;
+  }
+
+  private readonly nonces = new Map<string, number>();
+
+  async recordNonce(id: string, expiresAt: number, now: number): Promise<boolean> {
+    const until = this.nonces.get(id);
+    if (until !== undefined && until > now) return false;
+    this.nonces.set(id, expiresAt);
+    return true;
+  }
+
+  async purgeNonces(now: number): Promise<number> {
+    let n = 0;
+    for (const [id, until] of this.nonces) if (until <= now) this.nonces.delete(id), n++;
+    return n;
+  }
+
+  async beginSend(id: string, _now: number, until: number): Promise<void> {
+    this.sends.set(id, until);
+  }
+
+  async endSend(id: string): Promise<void> {
+    this.sends.delete(id);
+  }
+
+  async sendsInFlight(now: number): Promise<number> {
+    let n = 0;
+    for (const [id, until] of this.sends) {
+      if (until > now) n++;
+      else this.sends.delete(id);
     }
     return n;
   }

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { schema, SqlStore, type Row } from './sql.js';
+import { ADDED_COLUMNS, schema, SqlStore, type Row } from './sql.js';
 
 /**
  * The shared store: several provider instances on one PostgreSQL database share the work.
@@ -31,6 +31,7 @@ export class PostgresStore extends SqlStore {
       // Instances starting together must not race on CREATE TABLE IF NOT EXISTS.
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('accordo_schema'))`);
       for (const statement of schema('BIGINT')) await client.query(statement);
+      for (const [table, column, type] of ADDED_COLUMNS) await client.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} ${type}`);
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});

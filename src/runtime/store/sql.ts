@@ -30,6 +30,7 @@ export function rowToTask(r: Row): TaskRecord {
   const optional: Partial<TaskRecord> = {
     result: dec(r.result),
     replyTo: r.reply_to === null ? undefined : (r.reply_to as string | undefined),
+    target: r.target === null ? undefined : (r.target as string | undefined),
     meta: dec(r.meta),
     leaseOwner: r.lease_owner === null ? undefined : (r.lease_owner as string | undefined),
     leaseUntil: num(r.lease_until),
@@ -83,6 +84,7 @@ export function schema(big: string): string[] {
       request TEXT,
       result TEXT,
       reply_to TEXT,
+      target TEXT,
       meta TEXT,
       runs INTEGER NOT NULL DEFAULT 0,
       attempts INTEGER NOT NULL DEFAULT 0,
@@ -109,8 +111,22 @@ export function schema(big: string): string[] {
       created_at ${big} NOT NULL,
       updated_at ${big} NOT NULL
     )`,
+    `CREATE TABLE IF NOT EXISTS accordo_nonces (
+      id TEXT PRIMARY KEY,
+      expires_at ${big} NOT NULL
+    )`,
+    // A consumer's push requests on their way (their CorrelationID still unknown), shared by its instances.
+    `CREATE TABLE IF NOT EXISTS accordo_sends (
+      id TEXT PRIMARY KEY,
+      started_at ${big} NOT NULL,
+      until ${big} NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS accordo_sends_until ON accordo_sends (until)`,
   ];
 }
+
+/** Columns added since the first schema, as `[table, column, type]`: each store adds those its tables lack. */
+export const ADDED_COLUMNS: readonly [string, string, string][] = [['accordo_tasks', 'target', 'TEXT']];
 
 /** Collects query parameters and writes the dialect's placeholders. */
 export class Params {
@@ -158,9 +174,9 @@ export abstract class SqlStore implements Store {
 
   async createTask(t: NewTask): Promise<boolean> {
     const p = this.params();
-    const values = [t.id, t.kind, t.operation, 'pending', enc(t.request), t.replyTo ?? null, enc(t.meta), t.now, t.now, t.now, t.expiresAt].map((v) => p.add(v));
+    const values = [t.id, t.kind, t.operation, 'pending', enc(t.request), t.replyTo ?? null, t.target ?? null, enc(t.meta), t.now, t.now, t.now, t.expiresAt].map((v) => p.add(v));
     const { changes } = await this.run(
-      `INSERT INTO accordo_tasks (id, kind, operation, state, request, reply_to, meta, due_at, created_at, updated_at, expires_at)
+      `INSERT INTO accordo_tasks (id, kind, operation, state, request, reply_to, target, meta, due_at, created_at, updated_at, expires_at)
        VALUES (${values.join(', ')}) ON CONFLICT (id) DO NOTHING`,
       p.values,
     );
@@ -176,6 +192,7 @@ export abstract class SqlStore implements Store {
       `UPDATE accordo_tasks SET ${set}
        WHERE id IN (SELECT id FROM accordo_tasks
          WHERE kind = ${p.add(q.kind)} ${q.id !== undefined ? `AND id = ${p.add(q.id)}` : ''} AND ${p.in('operation', q.operations)} AND ${p.in('state', q.states)}
+           ${q.skipTargets?.length ? `AND (target IS NULL OR NOT ${p.in('target', q.skipTargets)})` : ''}
            AND due_at <= ${now} AND expires_at > ${now} AND (lease_until IS NULL OR lease_until <= ${now})
          ORDER BY due_at LIMIT ${p.add(q.limit)} ${lock})
        RETURNING *`,
@@ -288,9 +305,45 @@ export abstract class SqlStore implements Store {
     );
   }
 
+  async beginSend(id: string, now: number, until: number): Promise<void> {
+    const p = this.params();
+    await this.run(`INSERT INTO accordo_sends (id, started_at, until) VALUES (${p.add(id)}, ${p.add(now)}, ${p.add(until)})`, p.values);
+    // Sends of a consumer that died are never ended: they lapse at their `until`, and are dropped here.
+    const q = this.params();
+    await this.run(`DELETE FROM accordo_sends WHERE until <= ${q.add(now)}`, q.values);
+  }
+
+  async endSend(id: string): Promise<void> {
+    const p = this.params();
+    await this.run(`DELETE FROM accordo_sends WHERE id = ${p.add(id)}`, p.values);
+  }
+
+  async sendsInFlight(now: number): Promise<number> {
+    const q = this.params();
+    const { rows } = await this.run(`SELECT COUNT(*) AS n FROM accordo_sends WHERE until > ${q.add(now)}`, q.values);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async purgeCorrelations(updatedBefore: number): Promise<number> {
     const p = this.params();
     const { changes } = await this.run(`DELETE FROM accordo_correlations WHERE updated_at < ${p.add(updatedBefore)} AND state <> 'handling'`, p.values);
+    return changes;
+  }
+
+  async recordNonce(id: string, expiresAt: number, now: number): Promise<boolean> {
+    const p = this.params();
+    // One statement: of two instances racing on the same value, exactly one inserts (or takes over an expired record).
+    const { changes } = await this.run(
+      `INSERT INTO accordo_nonces (id, expires_at) VALUES (${p.add(id)}, ${p.add(expiresAt)})
+       ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE accordo_nonces.expires_at <= ${p.add(now)}`,
+      p.values,
+    );
+    return changes === 1;
+  }
+
+  async purgeNonces(now: number): Promise<number> {
+    const p = this.params();
+    const { changes } = await this.run(`DELETE FROM accordo_nonces WHERE expires_at <= ${p.add(now)}`, p.values);
     return changes;
   }
 }

@@ -31,6 +31,8 @@ export interface TaskRecord {
   result?: unknown;
   /** The callback URL of a push task. */
   replyTo?: string;
+  /** Where that URL points (its host and port, see targets.ts): the worker's per-target limits key on it. */
+  target?: string;
   /** What else the owning pattern keeps with the task (pull: its status and result URLs). */
   meta?: unknown;
   /** How many times the handler was started (above 1 only when a crash interrupted it). */
@@ -58,6 +60,7 @@ export interface NewTask {
   operation: string;
   request: unknown;
   replyTo?: string;
+  target?: string;
   meta?: unknown;
   now: number;
   expiresAt: number;
@@ -84,6 +87,8 @@ export interface ClaimQuery {
   states: TaskState[];
   /** Only this task. */
   id?: string;
+  /** None of the tasks whose `target` is one of these (targets at their limit, or with an open circuit). */
+  skipTargets?: string[];
   owner: string;
   now: number;
   leaseMs: number;
@@ -152,6 +157,24 @@ export interface Store {
   releaseCorrelation(id: string, owner: string, now: number): Promise<void>;
   /** Deletes correlation records last changed before `updatedBefore`; returns how many. */
   purgeCorrelations(updatedBefore: number): Promise<number>;
+  /**
+   * Records a push request about to be sent (its CorrelationID is not known until the 202), until
+   * `until` at the latest: while any is recorded, a callback with an unknown CorrelationID may be
+   * one of them, on any consumer instance sharing the store.
+   */
+  beginSend(id: string, now: number, until: number): Promise<void>;
+  /** The request's 202 was read (and its CorrelationID recorded) or it failed. */
+  endSend(id: string): Promise<void>;
+  /** How many sends are recorded and not past their `until`. */
+  sendsInFlight(now: number): Promise<number>;
+
+  /**
+   * Records a one-time value (a token's `jti`, ID_AUTH_REST_02) until `expiresAt`: `true` the first
+   * time, `false` while a record of it lives, in every instance sharing the store.
+   */
+  recordNonce(id: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Deletes the nonce records that expired; returns how many. */
+  purgeNonces(now: number): Promise<number>;
 
   close(): Promise<void>;
 }
