@@ -46,9 +46,7 @@ describe('what an answer means (docs/delivery.md table)', () => {
     for (const status of [500, 503, 400]) {
       const r = classifyAnswer({ status, body: '<Fault/>', retryAfter: '3', fault: { code, reason: 'why' } });
       expect(r, `${code} with HTTP ${status}`).toEqual(
-        kind === 'temporary'
-          ? { kind, status, body: '<Fault/>', retryAfter: '3', reason: `SOAP Fault ${code}: why` }
-          : { kind, status, body: '<Fault/>', reason: `SOAP Fault ${code}: why` },
+        kind === 'temporary' ? { kind, status, body: '<Fault/>', retryAfter: '3', reason: `SOAP Fault ${code}: why` } : { kind, status, body: '<Fault/>', reason: `SOAP Fault ${code}: why` },
       );
     }
   });
@@ -95,9 +93,18 @@ describe('backoff', () => {
   it('doubles from baseDelayMs up to maxDelayMs, with jitter in [cap/2, cap]', () => {
     const caps = [1000, 2000, 4000, 8000, 8000, 8000];
     caps.forEach((cap, i) => {
-      expect(backoff(policy, i + 1, undefined, 0, () => 0), `attempt ${i + 1}, least jitter`).toBe(cap / 2);
-      expect(backoff(policy, i + 1, undefined, 0, () => 0.5), `attempt ${i + 1}, middle`).toBe((3 * cap) / 4);
-      expect(backoff(policy, i + 1, undefined, 0, () => 0.999999), `attempt ${i + 1}, most jitter`).toBe(cap);
+      expect(
+        backoff(policy, i + 1, undefined, 0, () => 0),
+        `attempt ${i + 1}, least jitter`,
+      ).toBe(cap / 2);
+      expect(
+        backoff(policy, i + 1, undefined, 0, () => 0.5),
+        `attempt ${i + 1}, middle`,
+      ).toBe((3 * cap) / 4);
+      expect(
+        backoff(policy, i + 1, undefined, 0, () => 0.999999),
+        `attempt ${i + 1}, most jitter`,
+      ).toBe(cap);
     });
   });
 
@@ -121,6 +128,10 @@ describe('backoff', () => {
   });
 
   it('an unreadable or empty Retry-After falls back to the backoff', () => {
-    for (const value of ['soon', '', '   ', null]) expect(backoff(policy, 2, value, 0, () => 0), String(value)).toBe(1000);
+    for (const value of ['soon', '', '   ', null])
+      expect(
+        backoff(policy, 2, value, 0, () => 0),
+        String(value),
+      ).toBe(1000);
   });
 });

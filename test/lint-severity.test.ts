@@ -60,7 +60,10 @@ describe('lint severities, from the guideline', () => {
     for (const [, pattern, numbers, section] of cited) {
       expect(SECTIONS[pattern], `${id}: ${pattern} is section ${section}`).toBe(section);
       const rules = sectionRules(section);
-      for (const n of numbers.split(/,|and/).map((s) => Number(s.trim())).filter(Boolean)) {
+      for (const n of numbers
+        .split(/,|and/)
+        .map((s) => Number(s.trim()))
+        .filter(Boolean)) {
         expect(rules.has(n), `${id}: ${pattern} has no rule ${n}`).toBe(true);
         must ||= rules.get(n)!.must;
       }
@@ -75,7 +78,7 @@ describe('lint severities, from the guideline', () => {
     expect(RULES[id].severity).toBe('warning');
   });
 
-  it.each(OWN)('%s: Accordo\'s own rule, an error', (id) => {
+  it.each(OWN)("%s: Accordo's own rule, an error", (id) => {
     expect(RULES[id as keyof typeof RULES].severity).toBe('error');
   });
 
