@@ -146,11 +146,14 @@ describe.each(BINDINGS)('$name push provider', (binding) => {
 
     it('treats an attempt that timed out as temporary: tried again, and delivered', async () => {
       const t = await target((_hit, count) => (count === 1 ? 'hang' : binding.ack));
-      // timeoutMs is real time (the attempt's own timer); the hanging answer never comes.
-      const p = await provider({ ...retried, clock: virtualClock(), retry: { timeoutMs: 300 } });
+      // timeoutMs is real time (the attempt's own timer); the hanging answer never comes. A loaded
+      // machine may time out a later attempt too: what matters is that a timeout is tried again.
+      const p = await provider({ ...retried, clock: virtualClock(), retry: { timeoutMs: 1000, maxAttempts: 5 } });
       const id = await p.accept(`${t.url}/cb`);
-      expect(await p.outcome(id)).toMatchObject({ state: 'delivered', attempts: 2 });
-      expect(t.hits).toHaveLength(2);
+      const outcome = await p.outcome(id);
+      expect(outcome).toMatchObject({ state: 'delivered', status: 200 });
+      expect(outcome.attempts).toBeGreaterThanOrEqual(2);
+      expect(t.hits.length).toBe(outcome.attempts);
     });
 
     it('a permanent failure (400) is tried once', async () => {
