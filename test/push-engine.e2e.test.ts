@@ -6,7 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../src/runtime/clock.js';
 import type { Connector } from '../src/runtime/reply-to.js';
 import { MemoryStore } from '../src/runtime/store/index.js';
-import { BINDINGS, SOAP12 } from './support/bindings.js';
+import { CorrelationRegistry } from '../src/runtime/correlation.js';
+import { createConsumerServer } from '../examples/nonblock-push-soap/generated/consumer.js';
+import { BINDINGS, faultOf, SOAP12 } from './support/bindings.js';
 import { startTarget, until, type Answer, type Hit } from './support/push.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -204,5 +206,40 @@ describe('SOAP callback answers', () => {
     expect(await p.outcome(busy)).toMatchObject({ state: 'delivered', attempts: 2 });
     const wrong = await p.accept(`${t.url}/wrong`);
     expect(await p.outcome(wrong)).toMatchObject({ state: 'dead', status: 500, attempts: 1, reason: 'SOAP Fault Sender: Sender said no' });
+  });
+
+  it('the SOAP consumer answers a copy that arrives while the first is handled with 503 + Receiver, and the provider tries again', async () => {
+    // The first attempt times out while the consumer's handler still runs; the retry finds it
+    // busy (503, a Receiver fault: temporary); the next one gets the stored ACK.
+    const registry = new CorrelationRegistry();
+    const statuses: number[] = [];
+    let busyFault: { code: string; reason: string } | undefined;
+    let runs = 0;
+    const consumer = await createConsumerServer(
+      {
+        mRequestResponse: async () => {
+          runs++;
+          await until(() => statuses.includes(503), 20_000, 'the consumer to answer a second copy with 503');
+          return { return: { outcome: 'OK' } };
+        },
+      },
+      registry,
+    );
+    consumer.addHook('onSend', async (_req, reply, payload) => {
+      statuses.push(reply.statusCode);
+      if (reply.statusCode === 503) busyFault = faultOf(String(payload));
+      return payload;
+    });
+    cleanup.push(() => consumer.close());
+    const consumerUrl = `${await consumer.listen({ host: '127.0.0.1', port: 0 })}/soap/nome-api/v1`;
+    const p = await SOAP.start({ replyTo: { allowLoopback: true }, clock: virtualClock(), retry: { timeoutMs: 1000 } });
+    cleanup.push(p.close);
+    const id = await p.accept(consumerUrl);
+    await registry.expect(id, 'MRequest');
+    const outcome = await p.outcome(id);
+    expect(outcome).toMatchObject({ state: 'delivered', status: 200, ack: { return: { outcome: 'OK' } } });
+    expect(outcome.attempts).toBeGreaterThanOrEqual(3);
+    expect(busyFault).toEqual({ code: `{${SOAP12}}Receiver`, reason: `callback for CorrelationID "${id}" is being handled; try again later` });
+    expect(runs).toBe(1);
   });
 });
