@@ -9,6 +9,7 @@ import { MemoryStore } from '../src/runtime/store/index.js';
 import { CorrelationRegistry } from '../src/runtime/correlation.js';
 import { createConsumerServer } from '../examples/nonblock-push-soap/generated/consumer.js';
 import { BINDINGS, faultOf, SOAP12 } from './support/bindings.js';
+import { UUID_V4 } from './support/ids.js';
 import { startTarget, until, type Answer, type Hit } from './support/push.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -100,6 +101,63 @@ describe.each(BINDINGS)('$name push provider', (binding) => {
       expect(await dev.outcome(id)).toMatchObject({ state: 'delivered', status: 200, attempts: 1 });
       expect(t.hits).toHaveLength(1);
       expect(binding.correlationOf(t.hits[0])).toBe(id);
+    });
+  });
+
+  describe('what step 1 answers when it cannot accept (push.ts: 503 may pass, 409 will not)', () => {
+    // REST: 503 with Retry-After. SOAP: a Receiver fault (the provider's failure, worth trying
+    // again), HTTP 500 as the SOAP processing rules allow for errors not the consumer's.
+    const busy = binding.name === 'REST' ? { status: 503, code: '503' } : { status: 500, code: `{${SOAP12}}Receiver` };
+
+    it('a resolver that fails for now: 503 with Retry-After (REST), nothing acknowledged or stored', async () => {
+      const store = new MemoryStore();
+      const lookup = async () => {
+        throw Object.assign(new Error('getaddrinfo EAI_AGAIN cb.example'), { code: 'EAI_AGAIN' });
+      };
+      const p = await provider({ store, replyTo: { lookup } });
+      const res = await p.send('https://cb.example/cb');
+      if (binding.name === 'REST') expect(res.headers.get('retry-after')).toBe('5');
+      expect(await binding.refusal(res)).toEqual({ ...busy, detail: 'X-ReplyTo host could not be resolved now; try again later' });
+      expect(p.acknowledged()).toBe(0);
+      expect(await store.listTasks()).toEqual([]);
+    });
+
+    it('a store that fails: 503, the request not accepted', async () => {
+      const store = new MemoryStore();
+      store.createTask = async () => {
+        throw new Error('disk full');
+      };
+      const t = await target(() => binding.ack);
+      const p = await provider({ store, replyTo: { allowLoopback: true } });
+      const res = await p.send(`${t.url}/cb`);
+      if (binding.name === 'REST') expect(res.headers.get('retry-after')).toBe('5');
+      expect(await binding.refusal(res)).toEqual({ ...busy, detail: 'the request could not be taken in charge; try again later' });
+      expect(t.hits).toEqual([]);
+    });
+
+    it('a CorrelationID the supplier gives twice: the second request is refused (409), the first delivered once', async () => {
+      const t = await target(() => binding.ack);
+      const p = await provider({ replyTo: { allowLoopback: true }, clock: virtualClock(), correlationId: (operation) => `fixed-${operation}` });
+      const id = await p.accept(`${t.url}/cb`);
+      expect(id).toMatch(/^fixed-(submit|MRequest)$/);
+      const again = await p.send(`${t.url}/cb`);
+      const refusal = await binding.refusal(again);
+      expect(refusal).toEqual({
+        status: binding.name === 'REST' ? 409 : 500,
+        code: binding.name === 'REST' ? '409' : `{${SOAP12}}Sender`,
+        detail: `a request with CorrelationID "${id}" was already accepted`,
+      });
+      expect(await p.outcome(id)).toMatchObject({ state: 'delivered', attempts: 1 });
+      expect(t.hits).toHaveLength(1);
+      expect(p.processed()).toBe(1);
+    });
+
+    it('without a supplier, each request gets a new random UUID v4', async () => {
+      const t = await target(() => binding.ack);
+      const p = await provider({ replyTo: { allowLoopback: true }, clock: virtualClock() });
+      const ids = [await p.accept(`${t.url}/cb`), await p.accept(`${t.url}/cb`)];
+      for (const id of ids) expect(id).toMatch(UUID_V4);
+      expect(ids[0]).not.toBe(ids[1]);
     });
   });
 
