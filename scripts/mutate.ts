@@ -118,7 +118,7 @@ function mutatedText(source: string, m: Mutant): string {
   return [lines[start.line - 1].slice(start.column - 1), ...lines.slice(start.line, end.line - 1), lines[end.line - 1].slice(0, end.column - 1)].join('\n');
 }
 
-const oneLine = (s: string, max = 80) => {
+const oneLine = (s: string, max = 200) => {
   const flat = s.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
