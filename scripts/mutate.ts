@@ -5,11 +5,12 @@
  * Each group keeps its own incremental file, mutation/<group>.json (committed): Stryker re-tests
  * only the mutants whose code or covering tests changed since, and the file is also what
  * MUTATION.md is written from. `--changed` runs only the groups whose source files differ from
- * what their incremental file recorded (what CI runs, with a time budget: no group starts once
- * N minutes are spent); `--report` only rewrites MUTATION.md.
+ * what their incremental file recorded (what CI runs; groups never run are left to a developer);
+ * `--budget-minutes=N` runs each group in a child process stopped when N minutes are spent (its
+ * incremental file is then left as it was); `--report` only rewrites MUTATION.md.
  * Survivors are explained in mutation/notes.json (equivalent mutants, and why).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Stryker } from '@stryker-mutator/core';
@@ -206,31 +207,67 @@ function strykerVersion(): string {
   return (JSON.parse(readFileSync('node_modules/@stryker-mutator/core/package.json', 'utf8')) as { version: string }).version;
 }
 
+/**
+ * Runs a group in a child process (this script with that group alone) that is stopped, with all
+ * it started, when `deadline` passes: its incremental file then stays as it was.
+ */
+function runGroupBounded(group: Group, deadline: number): Promise<'done' | 'cut'> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/mutate.ts', group.name, '--no-report'], { stdio: 'inherit', detached: true });
+    let cut = false;
+    const timer = setTimeout(
+      () => {
+        cut = true;
+        process.kill(-child.pid!, 'SIGTERM');
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (cut) resolve('cut');
+      else if (code === 0) resolve('done');
+      else reject(new Error(`mutate ${group.name} exited with ${code}`));
+    });
+  });
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const runs = readJson<Runs>(RUNS_FILE, {});
   const unknown = args.filter((a) => !a.startsWith('--') && !GROUPS.some((g) => g.name === a));
   if (unknown.length) throw new Error(`unknown group(s) ${unknown.join(', ')}; groups: ${GROUPS.map((g) => g.name).join(', ')}`);
   let groups = args.some((a) => !a.startsWith('--')) ? GROUPS.filter((g) => args.includes(g.name)) : GROUPS;
-  if (args.includes('--changed')) groups = groups.filter(changed);
-  if (args.includes('--report')) groups = [];
-  if (groups.length === 0 && !args.includes('--report')) console.log('mutate: no group changed since its incremental file');
-  // --budget-minutes=N: start no further group once N minutes are spent (CI's time is bounded).
-  const budget = Number(/^--budget-minutes=(\d+)$/.exec(args.find((a) => a.startsWith('--budget-minutes=')) ?? '')?.[1] ?? Infinity) * 60_000;
-  const started = Date.now();
-  for (const group of groups) {
-    if (Date.now() - started > budget) {
-      console.log(
-        `mutate: budget spent; not run: ${groups
-          .slice(groups.indexOf(group))
-          .map((g) => g.name)
-          .join(', ')}`,
-      );
-      break;
-    }
-    await runGroup(group, runs);
+  if (args.includes('--changed')) {
+    // A group never run has no baseline: a first run is a developer's `npm run mutate -- GROUP`.
+    const never = groups.filter((g) => !existsSync(incrementalFile(g)));
+    if (never.length) console.log(`mutate: never run, skipped: ${never.map((g) => g.name).join(', ')}`);
+    groups = groups.filter((g) => !never.includes(g) && changed(g));
+    if (groups.length === 0) console.log('mutate: no group changed since its incremental file');
   }
-  writeFileSync(MUTATION_MD, report(runs));
+  if (args.includes('--report')) groups = [];
+  const budget = /^--budget-minutes=(\d+)$/.exec(args.find((a) => a.startsWith('--budget-minutes=')) ?? '');
+  if (budget) {
+    // CI's time is bounded: each group in a child process, stopped at the deadline.
+    const deadline = Date.now() + Number(budget[1]) * 60_000;
+    for (const group of groups) {
+      if ((await runGroupBounded(group, deadline)) === 'cut') {
+        console.log(
+          `mutate: ${budget[1]} minutes spent; ${group.name} stopped, not run: ${
+            groups
+              .slice(groups.indexOf(group) + 1)
+              .map((g) => g.name)
+              .join(', ') || 'none'
+          }`,
+        );
+        break;
+      }
+    }
+  } else {
+    const runs = readJson<Runs>(RUNS_FILE, {});
+    for (const group of groups) await runGroup(group, runs);
+  }
+  if (args.includes('--no-report')) return;
+  writeFileSync(MUTATION_MD, report(readJson<Runs>(RUNS_FILE, {})));
   console.log(`mutate: wrote ${MUTATION_MD}`);
 }
 
