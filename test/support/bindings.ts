@@ -58,7 +58,13 @@ export interface BoundProvider {
 
 export interface PushBinding {
   name: string;
-  start(options: TaskOptions & { delivery?: TaskOptions['delivery'] & { connect?: Connector } }): Promise<BoundProvider>;
+  start(
+    options: TaskOptions & {
+      delivery?: TaskOptions['delivery'] & { connect?: Connector };
+      /** Supplies the CorrelationID (both bindings' provider option). */
+      correlationId?: (operationId: string) => string;
+    },
+  ): Promise<BoundProvider>;
   /** How a refusal at step 1 is answered: status and the error's code (problem: the status; SOAP: the fault code). */
   refusal(res: Response): Promise<{ status: number; code: string; detail: string }>;
   /** What the binding expects of a refusal of the callback URL at step 1. */
