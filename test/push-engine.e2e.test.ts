@@ -92,6 +92,13 @@ describe.each(BINDINGS)('$name push provider', (binding) => {
       expect(dialled).toEqual([]);
     });
 
+    it('an empty X-ReplyTo is a missing one', async () => {
+      const p = await provider({});
+      const refusal = await binding.refusal(await p.send(''));
+      expect(refusal).toEqual({ ...binding.refused, detail: binding.name === 'REST' ? 'missing X-ReplyTo header' : 'missing X-ReplyTo SOAP header' });
+      expect(p.acknowledged()).toBe(0);
+    });
+
     it('accepts loopback only with allowLoopback, and delivers there', async () => {
       const t = await target(() => binding.ack);
       const strict = await provider({});
