@@ -1,9 +1,10 @@
 // BLOCK_REST end to end over loopback: the guideline's exchanges, declared errors as
 // problem+json, and nothing internal leaking from unexpected failures.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProblemError, UnexpectedResponseError, type FastifyInstance } from 'accordo/runtime';
+import { ProblemError, sendRequest, UnexpectedResponseError, type FastifyInstance } from 'accordo/runtime';
 import { runDemo } from '../examples/block-rest/demo.js';
 import { ProviderClient } from '../examples/block-rest/generated/consumer.js';
+import { operations } from '../examples/block-rest/generated/operations.js';
 import { createProviderServer } from '../examples/block-rest/generated/provider.js';
 import { handlers } from '../examples/block-rest/provider.handlers.js';
 import { WireLog } from '../examples/shared/wire.js';
@@ -59,16 +60,21 @@ describe('BLOCK_REST', () => {
       }
     });
 
-    it('the client refuses a status the spec does not declare for it', async () => {
+    it('the client takes a status declared only through `default` and refuses one the spec does not declare', async () => {
       const other = await createProviderServer({ m: async () => { throw new ProblemError(409, 'busy'); } });
       try {
-        const client = new ProviderClient({ baseUrl: await other.listen({ host: '127.0.0.1', port: 0 }) });
-        // 409 is not declared, but "default" is: it is a declared response.
-        await expect(client.m({ path: { id_resource: 1 } })).resolves.toMatchObject({ status: 409 });
+        const baseUrl = await other.listen({ host: '127.0.0.1', port: 0 });
+        const client = new ProviderClient({ baseUrl });
+        // specs/server.yaml lists 200, 400, 404 and `default`: in OpenAPI, `default` declares every other status.
+        await expect(client.m({ path: { id_resource: 1 } })).resolves.toMatchObject({ status: 409, body: { status: 409, detail: 'busy' } });
+        // The same operation without `default`: 409 is not declared, and the client refuses it.
+        const strict = { ...operations.m, responses: operations.m.responses.filter((r) => r.status !== 'default') };
+        const refused = await sendRequest(strict, { path: { id_resource: 1 } }, { baseUrl }).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(UnexpectedResponseError);
+        expect(refused).toMatchObject({ operation: 'M', status: 409, message: 'M: unexpected HTTP 409: busy' });
       } finally {
         await other.close();
       }
-      expect(UnexpectedResponseError).toBeTypeOf('function');
     });
   });
 });

@@ -14,6 +14,7 @@ import { handlers } from '../examples/nonblock-push-soap/provider.handlers.js';
 import { generate } from '../src/generate.js';
 import { skipWithout } from './support/ci.js';
 import { ROOT, tempDir } from './support/tmp.js';
+import { UUID_V4 } from './support/ids.js';
 
 const run = promisify(execFile);
 
@@ -59,7 +60,7 @@ describe.skipIf(!python && skipWithout('python3 with zeep is not installed', 'py
 
     expect(answer.address).toBe(`${providerUrl}/soap/nome-api/v1`);
     expect(answer.body).toEqual({ return: { outcome: 'ACCEPTED' } });
-    expect(correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(correlationId).toMatch(UUID_V4);
     expect(await registry.waitFor(correlationId, { timeoutMs: 10_000 })).toEqual({ return: { c: 'OK' } });
     expect(await delivered).toEqual({ url: '/soap/nome-api/v1', status: 200 });
     expect(received).toEqual([{ return: { c: 'OK' } }]);

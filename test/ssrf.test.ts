@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProblemError } from '../src/runtime/problem.js';
-import { addressRefusal, checkReplyTo, guardedFetch, refusalOf, resolveChecked, urlRefusal, type Connector, type ReplyToPolicy } from '../src/runtime/reply-to.js';
+import { addressRefusal, checkReplyTo, guardedFetch, refusalOf, ReplyToRefusedError, resolveChecked, urlRefusal, type Connector, type ReplyToPolicy } from '../src/runtime/reply-to.js';
 import { MemoryStore } from '../src/runtime/store/index.js';
 import { startProvider } from './support/provider.js';
 import { push, startTarget, until, type Hit } from './support/push.js';
@@ -109,6 +109,19 @@ describe('address check', () => {
     expect(() => addressRefusal('10.0.0.1', { allowNetworks: ['10.0.0.0/99'] })).toThrow(/invalid network/);
   });
 
+  it('takes only what node:net calls an IP address (not the inet_aton forms ipaddr.js also reads)', () => {
+    for (const s of ['127.1', '0x7f000001', '2130706433', '017700000001', 'example.org', '']) expect(addressRefusal(s), s).toBe('not an IP address');
+    expect(addressRefusal('fe80::1%eth0')).toBe('linkLocal address');
+  });
+
+  it('takes a bare address in allowNetworks as that one address', () => {
+    const one = { allowNetworks: ['10.20.9.9', 'fd12::7'] };
+    expect(addressRefusal('10.20.9.9', one)).toBeUndefined();
+    expect(addressRefusal('10.20.9.10', one)).toBe('private address');
+    expect(addressRefusal('fd12::7', one)).toBeUndefined();
+    expect(addressRefusal('fd12::8', one)).toBe('uniqueLocal address');
+  });
+
   it('allows the IPv4-embedding ranges only when listed, and a mapped address as the IPv4 address it is', () => {
     expect(addressRefusal('::ffff:10.20.0.5', { allowNetworks: ['10.20.0.0/16'] })).toBeUndefined();
     expect(addressRefusal('::ffff:10.21.0.5', { allowNetworks: ['10.20.0.0/16'] })).toBe('ipv4Mapped address');
@@ -127,6 +140,8 @@ describe('URL check', () => {
     ['ftp://example.org/x', 'must be an http or https URL'],
     ['data:text/plain,hi', 'must be an http or https URL'],
     ['https://user:pw@example.org/cb', 'must not carry credentials'],
+    ['https://user@example.org/cb', 'must not carry credentials'],
+    ['https://:pw@example.org/cb', 'must not carry credentials'],
     ['http://169.254.169.254/latest/meta-data/', 'names a refused linkLocal address'],
     ['http://[::ffff:169.254.169.254]/', 'names a refused ipv4Mapped address'],
     ['http://[::ffff:0:a00:1]/', 'names a refused rfc6145 address'],
@@ -146,12 +161,41 @@ describe('URL check', () => {
     expect(urlRefusal(new URL(url))).toBe(why);
   });
 
+  it('refuses the local and metadata names as whole names only', () => {
+    for (const u of ['http://notmetadata/', 'http://metadata.example.org/', 'http://localhost.example.org/', 'http://instance-data.example/']) expect(urlRefusal(new URL(u)), u).toBeUndefined();
+    for (const u of ['http://metadata./', 'http://instance-data/', 'http://instance-data.ec2.internal/', 'http://a.b.localhost/'])
+      expect(urlRefusal(new URL(u)), u).toBe('names a local or metadata host');
+    // allowLoopback lets `localhost` names through, not the metadata ones.
+    expect(urlRefusal(new URL('http://api.localhost/'), { allowLoopback: true })).toBeUndefined();
+    expect(urlRefusal(new URL('http://metadata/'), { allowLoopback: true })).toBe('names a local or metadata host');
+  });
+
   it('applies an allow-list of hosts, domains, addresses and URL prefixes', () => {
     const policy: ReplyToPolicy = { allow: ['cb.ente.example', '*.comune.example', '93.184.216.34', 'https://hooks.example/accordo/'] };
-    const ok = ['https://cb.ente.example/x', 'https://CB.ENTE.EXAMPLE:8443/x', 'https://a.comune.example/', 'https://b.a.comune.example/', 'http://93.184.216.34/', 'https://hooks.example/accordo/r/1'];
-    const refused = ['https://cb.ente.example.evil.example/', 'https://comune.example/', 'https://evilcomune.example/', 'https://hooks.example/other', 'http://hooks.example/accordo/', 'https://hooks.example.evil/accordo/', 'http://93.184.216.35/'];
+    const ok = [
+      'https://cb.ente.example/x',
+      'https://CB.ENTE.EXAMPLE:8443/x',
+      'https://a.comune.example/',
+      'https://b.a.comune.example/',
+      'http://93.184.216.34/',
+      'https://hooks.example/accordo/r/1',
+    ];
+    const refused = [
+      'https://cb.ente.example.evil.example/',
+      'https://comune.example/',
+      'https://evilcomune.example/',
+      'https://hooks.example/other',
+      'http://hooks.example/accordo/',
+      'https://hooks.example.evil/accordo/',
+      'http://93.184.216.35/',
+    ];
     for (const u of ok) expect(urlRefusal(new URL(u), policy), u).toBeUndefined();
     for (const u of refused) expect(urlRefusal(new URL(u), policy), u).toBe('is not on the allow-list');
+    // A name or address matches whole: no suffix of it (a domain wildcard is written `*.`).
+    for (const u of ['https://xcb.ente.example/', 'http://193.184.216.34/']) expect(urlRefusal(new URL(u), policy), u).toBe('is not on the allow-list');
+    // Entries are trimmed and case-blind; an entry that is not a URL matches nothing.
+    expect(urlRefusal(new URL('https://cb.ente.example/'), { allow: [' CB.Ente.Example '] })).toBeUndefined();
+    expect(urlRefusal(new URL('https://cb.ente.example/'), { allow: ['https://[cb.ente.example/'] })).toBe('is not on the allow-list');
     expect(urlRefusal(new URL('http://10.0.0.1/'), { allow: ['10.0.0.1'] })).toBe('names a refused private address');
     expect(urlRefusal(new URL('http://localhost:1/'), { allowLoopback: true })).toBeUndefined();
     expect(urlRefusal(new URL('https://x.example/'), { schemes: ['https:', 'file:'] })).toBeUndefined();
@@ -159,8 +203,15 @@ describe('URL check', () => {
   });
 
   it('resolves names and refuses one that has any refused address', async () => {
-    const lookup = table({ 'public.example': ['93.184.216.34'], 'inside.example': ['10.9.8.7'], 'mixed.example': ['93.184.216.34', '169.254.169.254'], 'v6.example': ['fe80::7'],
-      'nat64.example': ['64:ff9b:1::a9fe:a9fe'], 'mapped.example': ['::ffff:0:a00:1'], 'teredo.example': ['2001::a9fe:a9fe'] });
+    const lookup = table({
+      'public.example': ['93.184.216.34'],
+      'inside.example': ['10.9.8.7'],
+      'mixed.example': ['93.184.216.34', '169.254.169.254'],
+      'v6.example': ['fe80::7'],
+      'nat64.example': ['64:ff9b:1::a9fe:a9fe'],
+      'mapped.example': ['::ffff:0:a00:1'],
+      'teredo.example': ['2001::a9fe:a9fe'],
+    });
     expect(await resolveChecked('public.example', { lookup })).toEqual({ address: '93.184.216.34', family: 4 });
     await expect(resolveChecked('inside.example', { lookup })).rejects.toThrow('callback target inside.example refused: resolves to a private address');
     await expect(resolveChecked('mixed.example', { lookup })).rejects.toThrow('resolves to a linkLocal address');
@@ -169,6 +220,10 @@ describe('URL check', () => {
     await expect(resolveChecked('mapped.example', { lookup })).rejects.toThrow('resolves to a rfc6145 address');
     await expect(resolveChecked('teredo.example', { lookup })).rejects.toThrow('resolves to a teredo address');
     await expect(resolveChecked('[::1]', { lookup })).rejects.toThrow('loopback');
+    const refused = await resolveChecked('inside.example', { lookup }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ReplyToRefusedError);
+    expect(refused).toMatchObject({ name: 'ReplyToRefusedError', target: 'inside.example', reason: 'resolves to a private address' });
+    await expect(resolveChecked('empty.example', { lookup: async () => [] })).rejects.toMatchObject({ code: 'ENODATA', message: 'empty.example has no address' });
   });
 
   it('answers a refused X-ReplyTo with a 400 problem that does not reveal the resolved address', async () => {
@@ -190,6 +245,9 @@ describe('URL check', () => {
     };
     const e = await checkReplyTo('https://cb.example/', 'X-ReplyTo', { lookup: flaky }).catch((err: unknown) => err);
     expect((e as ProblemError).problem).toMatchObject({ status: 503, detail: 'X-ReplyTo host could not be resolved now; try again later' });
+    // A resolver error that says nothing (no code) is taken as a name that does not resolve.
+    const silent = await checkReplyTo('https://cb.example/', 'X-ReplyTo', { lookup: async () => Promise.reject(new Error('no answer')) }).catch((err: unknown) => err);
+    expect((silent as ProblemError).problem).toMatchObject({ status: 400, detail: 'X-ReplyTo host cannot be resolved' });
     const none = await checkReplyTo('https://cb.example/', 'X-ReplyTo', { lookup: async () => [] }).catch((err: unknown) => err);
     expect((none as ProblemError).problem).toMatchObject({ status: 400, detail: 'X-ReplyTo host cannot be resolved' });
   });

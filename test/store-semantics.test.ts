@@ -42,6 +42,46 @@ describe.each(kinds)('%s store', (_name, enabled, open) => {
     return () => store.close();
   });
 
+  it.skipIf(!enabled)('reads optional fields back exactly: present once set, kept by a patch that leaves them out, absent (not null) when cleared', async () => {
+    await store.createTask(task('o'));
+    const [claimed] = await claim(store, 'w1');
+    expect(claimed).toMatchObject({ leaseOwner: 'w1', leaseUntil: T0 + 1000 });
+    expect(await store.getTask('o')).toMatchObject({ leaseOwner: 'w1', leaseUntil: T0 + 1000 });
+    // A renewal moves the lease only.
+    expect(await store.updateTask('o', 'w1', { leaseUntil: T0 + 5000 }, T0 + 10)).toBe(true);
+    expect(await store.getTask('o')).toMatchObject({ leaseOwner: 'w1', leaseUntil: T0 + 5000, updatedAt: T0 + 10 });
+    await store.updateTask('o', 'w1', { attempts: 1, lastStatus: 503, lastResponse: { busy: true }, lastError: 'HTTP 503', dueAt: T0 + 20 }, T0 + 11);
+    await store.updateTask('o', 'w1', { state: 'ready', release: true }, T0 + 12);
+    const released = (await store.getTask('o'))!;
+    expect(released).toMatchObject({ state: 'ready', attempts: 1, lastStatus: 503, lastResponse: { busy: true }, lastError: 'HTTP 503', dueAt: T0 + 20 });
+    expect('leaseOwner' in released).toBe(false);
+    expect('leaseUntil' in released).toBe(false);
+    expect('result' in released).toBe(false);
+
+    await store.addCorrelation('c', 'op', T0);
+    const waiting = (await store.getCorrelation('c'))!;
+    expect(waiting).toEqual({ id: 'c', operation: 'op', state: 'waiting', createdAt: T0, updatedAt: T0 });
+    expect(await store.claimCorrelation('c', 'h1', T0 + 1, 1000)).toBe(true);
+    expect(await store.getCorrelation('c')).toEqual({ id: 'c', operation: 'op', state: 'handling', leaseOwner: 'h1', leaseUntil: T0 + 1001, createdAt: T0, updatedAt: T0 + 1 });
+    expect(await store.completeCorrelation('c', 'h1', { c: 'OK' }, { outcome: 'ACK' }, T0 + 2)).toBe(true);
+    const done = (await store.getCorrelation('c'))!;
+    expect(done).toMatchObject({ id: 'c', state: 'done', result: { c: 'OK' }, ack: { outcome: 'ACK' } });
+    expect('leaseOwner' in done).toBe(false);
+    expect('leaseUntil' in done).toBe(false);
+  });
+
+  it.skipIf(!enabled)('claims due tasks earliest first', async () => {
+    for (const [id, due] of [
+      ['late', T0 + 30],
+      ['early', T0 + 10],
+      ['middle', T0 + 20],
+    ] as const) {
+      await store.createTask({ ...task(id), now: due });
+    }
+    const claimed = await claim(store, 'w', T0 + 100);
+    expect(claimed.map((t) => t.id)).toEqual(['early', 'middle', 'late']);
+  });
+
   it.skipIf(!enabled)('creates a task once and gives it back as written', async () => {
     expect(await store.createTask(task('a'))).toBe(true);
     expect(await store.createTask(task('a'))).toBe(false);

@@ -59,8 +59,11 @@ export interface Hit {
   body: unknown;
 }
 
-/** What a scripted callback target answers; `drop` closes the connection without an answer. */
-export type Answer = { status: number; headers?: Record<string, string>; body?: unknown } | 'drop' | 'hang';
+/**
+ * What a scripted callback target answers: JSON `body`, or `text` as it is (a SOAP envelope);
+ * `drop` closes the connection without an answer; `hang` never answers.
+ */
+export type Answer = { status: number; headers?: Record<string, string>; body?: unknown; text?: string } | 'drop' | 'hang';
 
 /** A callback target on loopback answering from a script; keeps every request it got. */
 export async function startTarget(script: (hit: Hit, count: number) => Answer, host = '127.0.0.1'): Promise<{ url: string; hits: Hit[]; server: Server; close: () => Promise<void> }> {
@@ -86,7 +89,7 @@ export async function startTarget(script: (hit: Hit, count: number) => Answer, h
       if (answer === 'drop') return req.socket.destroy();
       if (answer === 'hang') return;
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-      res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+      res.end(answer.text ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));

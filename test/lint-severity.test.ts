@@ -1,0 +1,91 @@
+// Lint severities against the guideline's own words (test/fixtures/lint/guideline-rules.md, a
+// verbatim excerpt of the project's digest of the AgID text), not against the RULES table: each
+// rule names the guideline rules it enforces; those say MUST, so the rule is an error, unless
+// src/lint/README.md's policy makes it milder, for a reason listed here.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RULES } from '../src/lint/index.js';
+import { FIXTURES, ROOT } from './support/tmp.js';
+
+const guideline = readFileSync(join(FIXTURES, 'lint', 'guideline-rules.md'), 'utf8');
+
+/** The numbered rules of a section (`## 3. …`), each with the modal verb its list promises or it says itself. */
+function sectionRules(section: string): Map<number, { text: string; must: boolean }> {
+  const start = guideline.indexOf(`\n## ${section}. `);
+  if (start < 0) throw new Error(`no section ${section} in the guideline excerpt`);
+  const end = guideline.indexOf('\n## ', start + 1);
+  const text = guideline.slice(start, end < 0 ? undefined : end);
+  // "**Rules** (MUST be respected):", "Provider and consumer MUST:": the list's own modal.
+  const listMust = /(\*\*Rules\*\*[^\n]*MUST|MUST:\s*$)/m.test(text);
+  const rules = new Map<number, { text: string; must: boolean }>();
+  for (const m of text.matchAll(/^(\d+)\. ([\s\S]*?)(?=^\d+\. |^\s*$|^\S)/gm)) {
+    rules.set(Number(m[1]), { text: m[2], must: listMust || /\bMUST\b|\bmust\b/.test(m[2]) });
+  }
+  return rules;
+}
+
+const SECTIONS: Record<string, string> = { BLOCK_REST: '1', NONBLOCK_PUSH_REST: '3', NONBLOCK_PUSH_SOAP: '4', NONBLOCK_PULL_REST: '5', NONBLOCK_PULL_SOAP: '6' };
+
+/**
+ * Where src/lint/README.md makes a MUST milder, and why: the AgID examples themselves leave out
+ * an ACK body or a status/result operation (the generated code has a default), and a non-POST
+ * BLOCK_REST operation may be a resource update rather than a procedure call.
+ */
+const MILDER: Record<string, string> = {
+  'push-rest/ack-body': 'an ACK body the spec leaves out: the generated code has a default',
+  'pull-rest/ack-body': 'an ACK body the spec leaves out (the AgID PULL example declares none): the generated code has a default',
+  'pull-rest/status-operation': 'a status operation the spec leaves out: the generated code has a default',
+  'pull-rest/result-operation': 'a result operation the spec leaves out: the generated code has a default',
+  'block-rest/post': 'PUT, PATCH or DELETE on a BLOCK_REST path may be a resource update, not the procedure call rule 3 is about',
+};
+
+/** Rules of Accordo's own (not the guideline's): errors, since what they find makes the agreement unusable. */
+const OWN = ['pattern/unknown-extension', 'pattern/format-mismatch', 'agreement/callback-unused', 'oneway-rest/ack-status'];
+
+describe('lint severities, from the guideline', () => {
+  const ids = Object.keys(RULES) as (keyof typeof RULES)[];
+
+  it('the excerpt holds the numbered rules of each pattern section', () => {
+    expect([...sectionRules('3').keys()]).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(sectionRules('5').get(4)!.text).toContain('status\n   MUST be **202 Accepted**');
+    expect([...sectionRules('6').keys()]).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it.each(ids.filter((id) => !OWN.includes(id) && !String(RULES[id].source).startsWith('RAC_')))('%s: as the guideline rules it cites say', (id) => {
+    const source = String(RULES[id].source);
+    const cited = [...source.matchAll(/([A-Z_]+) rules? ([\d, and]+) \(§(\d)\)/g)];
+    expect(cited.length, `${id} cites no guideline rule: ${source}`).toBeGreaterThan(0);
+    let must = false;
+    for (const [, pattern, numbers, section] of cited) {
+      expect(SECTIONS[pattern], `${id}: ${pattern} is section ${section}`).toBe(section);
+      const rules = sectionRules(section);
+      for (const n of numbers
+        .split(/,|and/)
+        .map((s) => Number(s.trim()))
+        .filter(Boolean)) {
+        expect(rules.has(n), `${id}: ${pattern} has no rule ${n}`).toBe(true);
+        must ||= rules.get(n)!.must;
+      }
+    }
+    expect(must, `${id}: the rules it cites say MUST`).toBe(true);
+    expect(RULES[id].severity).toBe(MILDER[id] ? 'warning' : 'error');
+  });
+
+  it.each(ids.filter((id) => String(RULES[id].source).startsWith('RAC_')))('%s: an implementation recommendation (§8), a warning', (id) => {
+    const rac = /^RAC_[A-Z_]+_\d+/.exec(String(RULES[id].source))![0];
+    expect(guideline).toContain(rac);
+    expect(RULES[id].severity).toBe('warning');
+  });
+
+  it.each(OWN)("%s: Accordo's own rule, an error", (id) => {
+    expect(RULES[id as keyof typeof RULES].severity).toBe('error');
+  });
+
+  it('every milder rule is one the README explains', () => {
+    const readme = readFileSync(join(ROOT, 'src', 'lint', 'README.md'), 'utf8');
+    expect(readme).toMatch(/an ACK\s+body, status or result operation the spec leaves out/);
+    expect(readme).toMatch(/a BLOCK_REST operation\s+using PUT, PATCH or DELETE/);
+    for (const id of Object.keys(MILDER)) expect(RULES[id as keyof typeof RULES].severity, id).toBe('warning');
+  });
+});
