@@ -274,7 +274,7 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
     const seen = new Set<Interaction>();
     for (const op of ops) {
       const i = byOp.get(op)!;
-      if (!seen.has(i)) interactions.push(i), seen.add(i);
+      if (!seen.has(i)) (interactions.push(i), seen.add(i));
     }
 
     // A subscription's events arrive at the endpoints its own declaration describes.
@@ -318,7 +318,9 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
           'agreement/callback-receiver',
           push.request,
           `cannot tell which operation of the callback spec receives the results of ${push.request.id}: ${receivers.length} operations, none ${binding === 'soap' ? `named ${push.request.soap?.name}Response or taking its output's element` : 'taking the body its callback declares'}`,
-          binding === 'soap' ? `name the callback operation ${push.request.soap?.name}Response` : `give the callback operation the body schema of ${push.request.id}'s callback (or keep one operation per result type)`,
+          binding === 'soap'
+            ? `name the callback operation ${push.request.soap?.name}Response`
+            : `give the callback operation the body schema of ${push.request.id}'s callback (or keep one operation per result type)`,
           binding === 'soap',
         );
       }
@@ -357,7 +359,17 @@ function decideAllSecurity(agreement: Agreement, options: ClassifyOptions, findi
     const visit = (op: Operation) => {
       const decision = decideSecurity(op, iface, overrides.get(op.id), (f) => {
         const pointer = f.pointer ?? f.at.pointer;
-        findings.push({ rule: f.rule, severity: SECURITY_RULES[f.rule].severity, file: f.at.file, line: f.at.line ?? 1, column: f.at.column ?? 1, pointer, message: f.message, fix: f.fix, blocking: false });
+        findings.push({
+          rule: f.rule,
+          severity: SECURITY_RULES[f.rule].severity,
+          file: f.at.file,
+          line: f.at.line ?? 1,
+          column: f.at.column ?? 1,
+          pointer,
+          message: f.message,
+          fix: f.fix,
+          blocking: false,
+        });
       });
       if (decision) decisions.set(op, decision);
       // A subscription's events present the sink's own credential (sinkCredential) under its bearer
@@ -407,7 +419,14 @@ function pushOf(op: Operation, binding: Binding): PushInteraction | undefined {
     const replyTo = soapHeader(op.soap?.input, REPLY_TO);
     const correlation = soapHeader(op.soap?.output, CORRELATION_ID);
     if (!replyTo || !correlation) return undefined;
-    return { kind: 'push', binding, request: op, callbackName: `${op.soap?.name ?? op.id}Response`, replyTo: { in: 'soap-header', part: replyTo }, correlation: { in: 'soap-header', part: correlation } };
+    return {
+      kind: 'push',
+      binding,
+      request: op,
+      callbackName: `${op.soap?.name ?? op.id}Response`,
+      replyTo: { in: 'soap-header', part: replyTo },
+      correlation: { in: 'soap-header', part: correlation },
+    };
   }
   const cb = op.callbacks[0];
   const declared = cb?.operations.find((o) => o.method === 'post') ?? cb?.operations[0];
@@ -460,7 +479,11 @@ function pullOf(request: Operation, ops: Operation[], binding: Binding): PullInt
   const result = step('result');
   if (binding === 'soap') {
     if (!request.soap?.output || !status?.soap?.output || !result?.soap?.output) return undefined;
-    const [correlation, statusCorrelation, resultCorrelation] = [soapHeader(request.soap.output, CORRELATION_ID), soapHeader(status.soap.input, CORRELATION_ID), soapHeader(result.soap.input, CORRELATION_ID)];
+    const [correlation, statusCorrelation, resultCorrelation] = [
+      soapHeader(request.soap.output, CORRELATION_ID),
+      soapHeader(status.soap.input, CORRELATION_ID),
+      soapHeader(result.soap.input, CORRELATION_ID),
+    ];
     if (!correlation || !statusCorrelation || !resultCorrelation) return undefined;
     return {
       kind: 'pull',
@@ -479,7 +502,11 @@ function pullOf(request: Operation, ops: Operation[], binding: Binding): PullInt
   // The guideline's layout when the spec declares no status or result: <request>/{id_task} and <status>/result.
   const statusPath = status?.path ?? `${request.path.replace(/\/+$/, '')}/{${DEFAULT_TASK_PARAM}}`;
   const requestParams = new Set([...request.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]));
-  const taskParam = [...statusPath.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).filter((p) => !requestParams.has(p)).pop() ?? DEFAULT_TASK_PARAM;
+  const taskParam =
+    [...statusPath.matchAll(/\{([^}]+)\}/g)]
+      .map((m) => m[1])
+      .filter((p) => !requestParams.has(p))
+      .pop() ?? DEFAULT_TASK_PARAM;
   const resultPath = result?.path ?? `${statusPath.replace(/\/+$/, '')}/result`;
   return { kind: 'pull', binding, request, ...(status ? { status } : {}), ...(result ? { result } : {}), statusPath, resultPath, taskParam };
 }

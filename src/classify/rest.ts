@@ -95,8 +95,7 @@ function taskParamAfter(base: string, path: string): string | undefined {
 
 const isPull = (op: Operation) => op.pattern.pattern === 'NONBLOCK_PULL_REST';
 /** A GET that detection left as BLOCK_REST, or declared PULL by the user: may be a status or result of a group. */
-const groupable = (op: Operation) =>
-  op.method === 'get' && ((op.pattern.pattern === 'BLOCK_REST' && op.pattern.decidedBy === 'shape') || (isPull(op) && op.pattern.decidedBy !== 'shape'));
+const groupable = (op: Operation) => op.method === 'get' && ((op.pattern.pattern === 'BLOCK_REST' && op.pattern.decidedBy === 'shape') || (isPull(op) && op.pattern.decidedBy !== 'shape'));
 
 /**
  * Settles what needs the whole interface: the operations of a NONBLOCK_PULL_REST group (the
@@ -126,8 +125,7 @@ export function classifyInterface(ops: Operation[]): Operation[] {
   for (const request of requests) {
     grouped.add(request);
     // GET <request path>/{task}: the status check when it has the shape (303), or the user declared it PULL.
-    const looksLikeStatus = (op: Operation) =>
-      (isPull(op) && op.pattern.role === 'status') || (groupable(op) && (!!responseOf(op, '303') || op.pattern.decidedBy !== 'shape'));
+    const looksLikeStatus = (op: Operation) => (isPull(op) && op.pattern.role === 'status') || (groupable(op) && (!!responseOf(op, '303') || op.pattern.decidedBy !== 'shape'));
     const status = ops.find((op) => !grouped.has(op) && taskParamAfter(request.path, op.path) && op.method === 'get' && looksLikeStatus(op));
     if (!status) continue;
     const task = taskParamAfter(request.path, status.path);
@@ -187,12 +185,7 @@ function setRole(op: Operation, role: 'status' | 'result', correlatedWith: strin
   let own = op.pattern.decidedBy === 'shape' && isPull(op) ? op.pattern.facts.filter((f) => f !== 'GET') : [];
   if (op.pattern.decidedBy === 'shape' && own.length === 0) {
     // Was BLOCK_REST on its own: say which responses fit the role.
-    own =
-      role === 'status'
-        ? ['200', '303'].filter((s) => responseOf(op, s)).map((s) => `${s} response`)
-        : responseOf(op, '200')
-          ? ['200 response (the result)']
-          : [];
+    own = role === 'status' ? ['200', '303'].filter((s) => responseOf(op, s)).map((s) => `${s} response`) : responseOf(op, '200') ? ['200 response (the result)'] : [];
   }
   op.pattern =
     op.pattern.decidedBy === 'shape'

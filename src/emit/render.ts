@@ -82,7 +82,14 @@ export function pruneImports(source: string): string {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    const kept = names.filter((spec) => used(spec.split(/\s+as\s+/).pop()!.replace(/^type\s+/, '')));
+    const kept = names.filter((spec) =>
+      used(
+        spec
+          .split(/\s+as\s+/)
+          .pop()!
+          .replace(/^type\s+/, ''),
+      ),
+    );
     if (kept.length === names.length) return statement;
     if (kept.length === 0) return '';
     return `import ${typeOnly ?? ''}{ ${kept.join(', ')} } from ${from};\n`;

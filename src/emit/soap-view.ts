@@ -78,25 +78,25 @@ export function buildSoapView(classified: ClassifiedAgreement): SoapView {
   const receiverHandlers = new NameScope();
   const receiverViewOf = new Map<Receiver, SoapReceiverView>();
   const receivers: SoapReceiverView[] = classified.receivers.map((receiver) => {
-      const { op } = receiver;
-      const soap = op.soap!;
-      const base = pascalCase(op.id, 'Callback');
-      const handler = receiverHandlers.claim(camelCase(op.id, 'callback'));
-      const resultType = declare(`${base}Result`, `Body of the callback ${commentText(op.id)}.`, bodyType(soap.input, op.requestBody?.contents[0]?.schema));
-      const outSchema = outputSchema(op);
-      const ackType = declare(`${base}Ack`, `Acknowledgement of the callback ${commentText(op.id)}.`, soap.output ? bodyType(soap.output, outSchema) : UNDEFINED);
-      const view: SoapReceiverView = {
-        id: op.id,
-        handler,
-        doc: operationDoc(op),
-        resultType,
-        ackType,
-        ackCode: soap.output ? sample(outSchema) : 'undefined',
-        descriptor: { ...descriptor(op, handler), correlationPart: partName(receiver.correlation) },
-      };
-      receiverViewOf.set(receiver, view);
-      return view;
-    });
+    const { op } = receiver;
+    const soap = op.soap!;
+    const base = pascalCase(op.id, 'Callback');
+    const handler = receiverHandlers.claim(camelCase(op.id, 'callback'));
+    const resultType = declare(`${base}Result`, `Body of the callback ${commentText(op.id)}.`, bodyType(soap.input, op.requestBody?.contents[0]?.schema));
+    const outSchema = outputSchema(op);
+    const ackType = declare(`${base}Ack`, `Acknowledgement of the callback ${commentText(op.id)}.`, soap.output ? bodyType(soap.output, outSchema) : UNDEFINED);
+    const view: SoapReceiverView = {
+      id: op.id,
+      handler,
+      doc: operationDoc(op),
+      resultType,
+      ackType,
+      ackCode: soap.output ? sample(outSchema) : 'undefined',
+      descriptor: { ...descriptor(op, handler), correlationPart: partName(receiver.correlation) },
+    };
+    receiverViewOf.set(receiver, view);
+    return view;
+  });
 
   const handlers = new NameScope();
   const handlerOf = new Map(agreement.provider.operations.map((op) => [op, handlers.claim(camelCase(op.id, 'operation'))]));
@@ -104,58 +104,65 @@ export function buildSoapView(classified: ClassifiedAgreement): SoapView {
   for (const i of classified.interactions) if (i.kind === 'pull') pulls.set(i.request, i);
   const pullSteps = new Set([...pulls.values()].flatMap((g) => [g.status, g.result]));
   const outputTypes = new Map<Operation, string>();
-  const provider = classified.specRole === 'callback' ? [] : agreement.provider.operations.map((op): SoapOperationView => {
-    const soap = op.soap!;
-    const base = pascalCase(op.id, 'Operation');
-    const handler = handlerOf.get(op)!;
-    const interaction = classified.interactionOf(op);
-    const push = interaction?.kind === 'push' ? interaction : undefined;
-    const isPush = !!push;
-    const isOneWay = interaction?.kind === 'oneway';
-    const replyTo = push?.replyTo.in === 'soap-header' ? push.replyTo.part : undefined;
-    const bodySchema = op.requestBody?.contents[0]?.schema;
-    const requestType = declare(`${base}Request`, `The validated request of ${commentText(op.id)}: the SOAP body and header parts, as its handler receives them.`, objectType([property('body', bodyType(soap.input, bodySchema)), property('headers', headersType(soap.input.headers))]));
-    const clientHeaders = soap.input.headers.filter((h) => h !== replyTo);
-    const inputOptional = soap.input.body.length === 0;
-    const inputType = declare(
-      `${base}Input`,
-      `What a client passes to ${commentText(op.id)}.`,
-      objectType([property('body', bodyType(soap.input, bodySchema), inputOptional), ...(clientHeaders.length ? [property('headers', headersType(clientHeaders), true)] : [])]),
-    );
-    const view: SoapOperationView = {
-      id: op.id,
-      handler,
-      kind: isPush ? 'push' : isOneWay ? 'oneway' : 'blocking',
-      isPush,
-      isOneWay,
-      isPull: pulls.has(op),
-      isPullStep: pullSteps.has(op),
-      doc: operationDoc(op),
-      requestType,
-      inputType,
-      inputOptional,
-      ackCode: null,
-      receiverPath: null,
-      descriptor: descriptor(op, handler),
-    };
-    if (push) {
-      // The classify stage refuses a push without its receiver (a blocking finding): generation never gets here without one.
-      const receiver = receiverViewOf.get(push.receiver!)!;
-      view.ackType = declare(`${base}Ack`, `The ACK body ${commentText(op.id)} answers with (step 2).`, bodyType(soap.output!, outputSchema(op)));
-      view.ackCode = sample(outputSchema(op));
-      view.resultType = declare(`${base}Result`, `The result ${commentText(op.id)} sends to the callback (step 3).`, ref(receiver.resultType));
-      view.receiverPath = push.receiver!.op.path;
-      view.descriptor = { ...view.descriptor, replyToPart: partName(push.replyTo), correlationPart: partName(push.correlation), callback: receiver.descriptor };
-    } else if (!isOneWay) {
-      view.outputType = declare(
-        `${base}Output`,
-        `What ${commentText(op.id)} answers: the SOAP body and header parts.`,
-        objectType([property('body', bodyType(soap.output!, outputSchema(op))), ...(soap.output!.headers.length ? [property('headers', headersType(soap.output!.headers), true)] : [])]),
-      );
-      outputTypes.set(op, view.outputType);
-    }
-    return view;
-  });
+  const provider =
+    classified.specRole === 'callback'
+      ? []
+      : agreement.provider.operations.map((op): SoapOperationView => {
+          const soap = op.soap!;
+          const base = pascalCase(op.id, 'Operation');
+          const handler = handlerOf.get(op)!;
+          const interaction = classified.interactionOf(op);
+          const push = interaction?.kind === 'push' ? interaction : undefined;
+          const isPush = !!push;
+          const isOneWay = interaction?.kind === 'oneway';
+          const replyTo = push?.replyTo.in === 'soap-header' ? push.replyTo.part : undefined;
+          const bodySchema = op.requestBody?.contents[0]?.schema;
+          const requestType = declare(
+            `${base}Request`,
+            `The validated request of ${commentText(op.id)}: the SOAP body and header parts, as its handler receives them.`,
+            objectType([property('body', bodyType(soap.input, bodySchema)), property('headers', headersType(soap.input.headers))]),
+          );
+          const clientHeaders = soap.input.headers.filter((h) => h !== replyTo);
+          const inputOptional = soap.input.body.length === 0;
+          const inputType = declare(
+            `${base}Input`,
+            `What a client passes to ${commentText(op.id)}.`,
+            objectType([property('body', bodyType(soap.input, bodySchema), inputOptional), ...(clientHeaders.length ? [property('headers', headersType(clientHeaders), true)] : [])]),
+          );
+          const view: SoapOperationView = {
+            id: op.id,
+            handler,
+            kind: isPush ? 'push' : isOneWay ? 'oneway' : 'blocking',
+            isPush,
+            isOneWay,
+            isPull: pulls.has(op),
+            isPullStep: pullSteps.has(op),
+            doc: operationDoc(op),
+            requestType,
+            inputType,
+            inputOptional,
+            ackCode: null,
+            receiverPath: null,
+            descriptor: descriptor(op, handler),
+          };
+          if (push) {
+            // The classify stage refuses a push without its receiver (a blocking finding): generation never gets here without one.
+            const receiver = receiverViewOf.get(push.receiver!)!;
+            view.ackType = declare(`${base}Ack`, `The ACK body ${commentText(op.id)} answers with (step 2).`, bodyType(soap.output!, outputSchema(op)));
+            view.ackCode = sample(outputSchema(op));
+            view.resultType = declare(`${base}Result`, `The result ${commentText(op.id)} sends to the callback (step 3).`, ref(receiver.resultType));
+            view.receiverPath = push.receiver!.op.path;
+            view.descriptor = { ...view.descriptor, replyToPart: partName(push.replyTo), correlationPart: partName(push.correlation), callback: receiver.descriptor };
+          } else if (!isOneWay) {
+            view.outputType = declare(
+              `${base}Output`,
+              `What ${commentText(op.id)} answers: the SOAP body and header parts.`,
+              objectType([property('body', bodyType(soap.output!, outputSchema(op))), ...(soap.output!.headers.length ? [property('headers', headersType(soap.output!.headers), true)] : [])]),
+            );
+            outputTypes.set(op, view.outputType);
+          }
+          return view;
+        });
   // Pull request operations: typed with their status and result operations' answers.
   for (const view of provider) {
     const op = agreement.provider.operations.find((o) => handlerOf.get(o) === view.handler)!;

@@ -35,22 +35,20 @@ export async function emitSoap(classified: ClassifiedAgreement, options: EmitOpt
     );
   }
   if (options.side !== 'provider') {
-    files.push(
-      {
-        path: `${GENERATED_DIR}/consumer.ts`,
-        template: 'soap-consumer.ts.hbs',
-        owned: true,
-        data: {
-          ...view,
-          title,
-          hasPush: view.provider.some((o) => o.isPush),
-          callbackBasePath: callbackSpecOf(classified)?.basePath ?? '',
-          typeImports: imports([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.outputType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])]),
-          callbacks: view.receivers.map((r) => r.descriptor),
-          wsdl: callbackSpecOf(classified) && wsdlDocuments(callbackSpecOf(classified)!),
-        },
+    files.push({
+      path: `${GENERATED_DIR}/consumer.ts`,
+      template: 'soap-consumer.ts.hbs',
+      owned: true,
+      data: {
+        ...view,
+        title,
+        hasPush: view.provider.some((o) => o.isPush),
+        callbackBasePath: callbackSpecOf(classified)?.basePath ?? '',
+        typeImports: imports([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.outputType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])]),
+        callbacks: view.receivers.map((r) => r.descriptor),
+        wsdl: callbackSpecOf(classified) && wsdlDocuments(callbackSpecOf(classified)!),
       },
-    );
+    });
     // Callback handlers only where the provider calls back.
     if (view.receivers.length) files.push({ path: 'consumer.handlers.ts', template: 'soap-consumer.handlers.ts.hbs', owned: false, data: { ...view, title } });
   }

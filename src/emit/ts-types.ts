@@ -223,7 +223,7 @@ export function sampleValue(schema: JsonSchema | undefined, defs: Map<string, { 
   if ('const' in schema) return schema.const;
   if (Array.isArray(schema.enum)) return schema.enum[0];
   if (schema.default !== undefined && typeof schema.default !== 'object') return schema.default;
-  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type ?? inferTypes(schema)[0];
+  const type = Array.isArray(schema.type) ? schema.type[0] : (schema.type ?? inferTypes(schema)[0]);
   switch (type) {
     case 'string':
       return 'ACK';

@@ -71,7 +71,18 @@ function bareDoc(type: TsType, place: Place): Doc {
 }
 
 function typeArguments(args: TsType[]): Doc {
-  return group(['<', indent([softline, join([',', line], args.map((a) => typeDoc(a, 'argument')))]), softline, '>']);
+  return group([
+    '<',
+    indent([
+      softline,
+      join(
+        [',', line],
+        args.map((a) => typeDoc(a, 'argument')),
+      ),
+    ]),
+    softline,
+    '>',
+  ]);
 }
 
 /**

@@ -172,7 +172,11 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       view.ackCode = ackCode(accepted, sample);
       const statusResponses = (status?.responses ?? []).filter((r) => r.status === '200' || r.status === '303');
       view.statusType = typeNames.claim(`${base}Status`);
-      types.push({ name: view.statusType, doc: [`The status body of ${commentText(op.id)} (200 while running, 303 once done).`], type: statusResponses.length ? flatUnion(statusResponses.map(bodyType)) : UNKNOWN });
+      types.push({
+        name: view.statusType,
+        doc: [`The status body of ${commentText(op.id)} (200 while running, 303 once done).`],
+        type: statusResponses.length ? flatUnion(statusResponses.map(bodyType)) : UNKNOWN,
+      });
       view.statusCode = status ? ackCode(statusResponses[0], sample) : 'undefined';
       view.resultType = typeNames.claim(`${base}Result`);
       types.push({ name: view.resultType, doc: [`The result of ${commentText(op.id)}.`], type: result ? bodyType(result.responses.find((r) => r.status === '200')) : UNKNOWN });
@@ -201,7 +205,15 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
         callback: {
           ...(callbackOp
             ? descriptor(callbackOp, 'callback', callbackOp.path, push.callbackSecurity)
-            : { id: `${op.id} callback`, handler: 'callback', method: 'POST', path: '', pattern: 'callback', parameters: { path: [], query: [], header: [] }, responses: [{ status: '200', mediaTypes: ['application/json'], headers: [] }] }),
+            : {
+                id: `${op.id} callback`,
+                handler: 'callback',
+                method: 'POST',
+                path: '',
+                pattern: 'callback',
+                parameters: { path: [], query: [], header: [] },
+                responses: [{ status: '200', mediaTypes: ['application/json'], headers: [] }],
+              }),
           name: push.callbackName,
         },
       } as PushDescriptor;
@@ -362,7 +374,17 @@ function responseUnion(responses: Response[]): TsType {
       const content = jsonContent(r);
       const fields = [property('status', status)];
       if (content) fields.push(property('body', tsType(content.schema)));
-      if (r.headers.length) fields.push(property('headers', paramsObject(r.headers.map((h) => ({ ...h, in: 'header' as const })), false), !r.headers.some((h) => h.required)));
+      if (r.headers.length)
+        fields.push(
+          property(
+            'headers',
+            paramsObject(
+              r.headers.map((h) => ({ ...h, in: 'header' as const })),
+              false,
+            ),
+            !r.headers.some((h) => h.required),
+          ),
+        );
       return objectType(fields, false);
     }),
   );

@@ -114,16 +114,7 @@ export type Pattern =
    */
   | 'SUBSCRIPTION_REST';
 
-export const PATTERNS: readonly Pattern[] = [
-  'BLOCK_REST',
-  'NONBLOCK_PUSH_REST',
-  'NONBLOCK_PULL_REST',
-  'BLOCK_SOAP',
-  'NONBLOCK_PUSH_SOAP',
-  'NONBLOCK_PULL_SOAP',
-  'ONEWAY',
-  'SUBSCRIPTION_REST',
-];
+export const PATTERNS: readonly Pattern[] = ['BLOCK_REST', 'NONBLOCK_PUSH_REST', 'NONBLOCK_PULL_REST', 'BLOCK_SOAP', 'NONBLOCK_PUSH_SOAP', 'NONBLOCK_PULL_SOAP', 'ONEWAY', 'SUBSCRIPTION_REST'];
 
 export const isPattern = (value: unknown): value is Pattern => typeof value === 'string' && (PATTERNS as readonly string[]).includes(value);
 

@@ -100,6 +100,8 @@ export function commentText(text: string): string {
 
 /** A JSDoc block of comment-safe lines. */
 export function docComment(text: string): string {
-  const lines = commentText(text).split('\n').map((l) => l.trimEnd());
+  const lines = commentText(text)
+    .split('\n')
+    .map((l) => l.trimEnd());
   return lines.length === 1 ? `/** ${lines[0]} */` : `/**\n${lines.map((l) => ` * ${l}`.trimEnd()).join('\n')}\n */`;
 }

@@ -30,4 +30,3 @@ export interface XmlFacts {
 
 /** The property holding simple content or mixed text: `$` cannot start an XML name, so it never collides. */
 export const TEXT_PROPERTY = '$value';
-

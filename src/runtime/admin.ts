@@ -105,11 +105,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * `POST {prefix}/deliveries/:id/retry`, `DELETE {prefix}/deliveries/:id`,
  * `DELETE {prefix}/deliveries?state=&operation=&before=`.
  */
-export async function registerDeliveryAdmin(
-  app: FastifyInstance,
-  store: Store,
-  options: AdminOptions & { clock?: Clock; retentionMs?: number; onRetry?: () => void },
-): Promise<void> {
+export async function registerDeliveryAdmin(app: FastifyInstance, store: Store, options: AdminOptions & { clock?: Clock; retentionMs?: number; onRetry?: () => void }): Promise<void> {
   checkAdminOptions(options);
   const expected = digest(`Bearer ${options.token}`);
   const clock = options.clock ?? systemClock;

@@ -88,8 +88,7 @@ export function requestParser(validators: Validators, op: OperationDescriptor): 
     if (hasBody) {
       const type = mediaTypeOf(req.headers['content-type']);
       if (accepted.length === 0) throw new ProblemError(415, 'this operation takes no request body');
-      if (!accepted.includes(type))
-        throw new ProblemError(415, `unsupported Content-Type ${JSON.stringify(type)}; expected ${accepted.join(' or ')}`);
+      if (!accepted.includes(type)) throw new ProblemError(415, `unsupported Content-Type ${JSON.stringify(type)}; expected ${accepted.join(' or ')}`);
       if (body && !body(req.body)) throw validationProblem('body', body.errors ?? []);
     } else if (op.body?.required) {
       throw new ProblemError(400, 'request body is required');

@@ -43,29 +43,8 @@ export { UnexpectedResponseError, type OutgoingRequest, type OutboundOptions } f
 export { DEFAULT_RETRY, type RetryPolicy, type DeliveryOutcome } from './delivery.js';
 export { addressRefusal, urlRefusal, ReplyToRefusedError, type Connector, type ReplyToPolicy } from './reply-to.js';
 export { systemClock, type Clock } from './clock.js';
-export {
-  DEFAULT_RETENTION_MS,
-  inspectDelivery,
-  listDeliveries,
-  purgeDeliveries,
-  registerDeliveryAdmin,
-  retryDelivery,
-  type AdminOptions,
-  type DeliveryFilter,
-} from './admin.js';
-export {
-  DEFAULT_STORE,
-  MemoryStore,
-  openStore,
-  PostgresStore,
-  SqliteStore,
-  TASK_STATES,
-  type CorrelationRecord,
-  type Store,
-  type TaskFilter,
-  type TaskRecord,
-  type TaskState,
-} from './store/index.js';
+export { DEFAULT_RETENTION_MS, inspectDelivery, listDeliveries, purgeDeliveries, registerDeliveryAdmin, retryDelivery, type AdminOptions, type DeliveryFilter } from './admin.js';
+export { DEFAULT_STORE, MemoryStore, openStore, PostgresStore, SqliteStore, TASK_STATES, type CorrelationRecord, type Store, type TaskFilter, type TaskRecord, type TaskState } from './store/index.js';
 export {
   awaitPull,
   checkPull,
@@ -87,14 +66,7 @@ export {
 } from './pull.js';
 export * from './soap/index.js';
 // The declared security: the provider's checks (voucher, INTEGRITY, AUDIT) and the consumer's vouchers and signatures.
-export {
-  InboundSecurity,
-  verifiedSecurity,
-  type InboundSecurityOptions,
-  type TrackingEvidenceClaims,
-  type VerifiedSecurity,
-  type VoucherClaims,
-} from './security/inbound.js';
+export { InboundSecurity, verifiedSecurity, type InboundSecurityOptions, type TrackingEvidenceClaims, type VerifiedSecurity, type VoucherClaims } from './security/inbound.js';
 export { KeysUnavailableError, keyResolver, type KeySource } from './security/keys.js';
 export { OutboundSecurity, signerFromFile, signerFromKey, VoucherError, type JwtSigner, type OutboundSecurityOptions } from './security/outbound.js';
 export { digestHeader, trackingDigest } from './security/headers.js';

@@ -9,18 +9,7 @@ import { pullJob, storeOfPullOption, type PullHandler } from './engines/pull.js'
 import { acceptPush, type PushAcceptOptions, type PushHandler } from './engines/push.js';
 import { startSubscriptions, subscriptionJobs, subscriptionRoute, Subscriptions, type SubscriptionHandler, type SubscriptionOptions } from './engines/subscription.js';
 import { ownedStore, startTaskRuntime, type TaskOptions, type TaskRuntime } from './engines/tasks.js';
-import {
-  declaredResponse,
-  isJsonMediaType,
-  routePath,
-  installJsonParsers,
-  installErrorHandler,
-  requestParser,
-  responseChecker,
-  sendBrokenResponse,
-  sendJson,
-  type IncomingRequest,
-} from './http.js';
+import { declaredResponse, isJsonMediaType, routePath, installJsonParsers, installErrorHandler, requestParser, responseChecker, sendBrokenResponse, sendJson, type IncomingRequest } from './http.js';
 import { inputLimits, type InputLimits } from './limits.js';
 import { problem, sendProblem } from './problem.js';
 import { registerPull, type PullDescriptor, type PullProviderOptions } from './pull.js';
@@ -115,7 +104,10 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     if (isPull(op)) jobs.set(op.id, pullJob(handler as PullHandler<IncomingRequest, unknown, unknown, unknown>, jsonFailure));
     else if (isPush(op)) {
       const push = handler as PushHandler<IncomingRequest, unknown, unknown>;
-      jobs.set(op.id, jsonPushJob(op, (request, ctx) => push.process(request as IncomingRequest, ctx), validators));
+      jobs.set(
+        op.id,
+        jsonPushJob(op, (request, ctx) => push.process(request as IncomingRequest, ctx), validators),
+      );
     } else if (isSubscription(op)) for (const [key, job] of subscriptionJobs(op, validators, () => tasks!)) jobs.set(key, job);
   }
   // Only push and pull operations (and the admin routes) need the store: a blocking-only provider opens none.

@@ -21,8 +21,7 @@ const TESTSUITE = 'tools/rs/config/server/testsuite/src/org/openspcoop2/core/con
 const DOC = 'resources/doc/src/manuali/console';
 
 /** Every request of a plan, creations and the updates sent instead when the object exists. */
-const requests = (plan: GovWayPlan): (GovWayRequest & { step: GovWayStep })[] =>
-  plan.steps.flatMap((step) => [{ ...step, step }, ...(step.onConflict ?? []).map((r) => ({ ...r, step }))]);
+const requests = (plan: GovWayPlan): (GovWayRequest & { step: GovWayStep })[] => plan.steps.flatMap((step) => [{ ...step, step }, ...(step.onConflict ?? []).map((r) => ({ ...r, step }))]);
 const where = (r: { step: GovWayStep; operation: string; path: string }) => `${r.step.gateway}/${r.step.name}: ${r.operation} ${r.path}`;
 
 /** The APIs a side's plan creates, by `nome/versione`. */
@@ -64,7 +63,9 @@ export const GOVWAY_RULES: GovWayRule[] = [
         const i = (s.body as Body).modi?.interazione ?? {};
         const c = i.risorsa_correlata ?? i.azione_correlata;
         if (c) {
-          const key = i.risorsa_correlata ? `${s.gateway} ${c.api_nome}/${c.api_versione} ${c.risorsa_http_method} ${c.risorsa_path}` : `${s.gateway} ${c.api_nome}/${c.api_versione} ${c.servizio} ${c.azione}`;
+          const key = i.risorsa_correlata
+            ? `${s.gateway} ${c.api_nome}/${c.api_versione} ${c.risorsa_http_method} ${c.risorsa_path}`
+            : `${s.gateway} ${c.api_nome}/${c.api_versione} ${c.servizio} ${c.azione}`;
           if (!seen.has(key)) out.push(`${s.gateway}/${s.name}: correlated to ${key.slice(s.gateway.length + 1)}, which is not set up as a request before it`);
         }
         if (i.funzione === 'richiesta') {
@@ -94,7 +95,12 @@ export const GOVWAY_RULES: GovWayRule[] = [
       const out: string[] = [];
       for (const { step, body } of implementations(plan).filter((i) => i.step.operation === 'createFruizione')) {
         const tipo = body.autenticazione?.tipo;
-        const grants = plan.steps.filter((s) => s.gateway === step.gateway && s.operation === 'addFruizioneControlloAccessiAutorizzazioneApplicativi' && s.path.startsWith(`/fruizioni/${body.erogatore}/${body.api_soap_servizio ?? body.api_nome}/${body.api_versione}/`));
+        const grants = plan.steps.filter(
+          (s) =>
+            s.gateway === step.gateway &&
+            s.operation === 'addFruizioneControlloAccessiAutorizzazioneApplicativi' &&
+            s.path.startsWith(`/fruizioni/${body.erogatore}/${body.api_soap_servizio ?? body.api_nome}/${body.api_versione}/`),
+        );
         if (!tipo) out.push(`${step.gateway}/${step.name}: no autenticazione (GovWay then requires a TLS client certificate)`);
         if (tipo === 'disabilitato') {
           if (body.autorizzazione?.tipo !== 'disabilitato') out.push(`${step.gateway}/${step.name}: authorises applications it does not authenticate`);
@@ -104,7 +110,8 @@ export const GOVWAY_RULES: GovWayRule[] = [
         for (const g of grants) {
           const app = plan.steps.find((s) => s.gateway === step.gateway && s.operation === 'createApplicativo' && s.body.nome === (g.body as Body).applicativo);
           if (!app) out.push(`${step.gateway}/${g.name}: grants ${(g.body as Body).applicativo}, which this gateway's plan does not create`);
-          else if ((app.body as Body).credenziali?.modalita_accesso !== tipo) out.push(`${step.gateway}/${app.name}: credentials ${(app.body as Body).credenziali?.modalita_accesso} but the fruizione authenticates ${tipo}`);
+          else if ((app.body as Body).credenziali?.modalita_accesso !== tipo)
+            out.push(`${step.gateway}/${app.name}: credentials ${(app.body as Body).credenziali?.modalita_accesso} but the fruizione authenticates ${tipo}`);
         }
       }
       return out;
@@ -118,7 +125,8 @@ export const GOVWAY_RULES: GovWayRule[] = [
       plan.steps.flatMap((s) => {
         const b = s.body as Body;
         if (s.operation === 'createApi' && b.referente !== s.query.soggetto) return [`${s.gateway}/${s.name}: referente ${b.referente}, soggetto ${s.query.soggetto}`];
-        if ((s.operation === 'createErogazione' || s.operation === 'createFruizione') && b.api_referente !== s.query.soggetto) return [`${s.gateway}/${s.name}: api_referente ${b.api_referente}, soggetto ${s.query.soggetto}`];
+        if ((s.operation === 'createErogazione' || s.operation === 'createFruizione') && b.api_referente !== s.query.soggetto)
+          return [`${s.gateway}/${s.name}: api_referente ${b.api_referente}, soggetto ${s.query.soggetto}`];
         return [];
       }),
   },
@@ -140,7 +148,8 @@ export const GOVWAY_RULES: GovWayRule[] = [
         const secured = api?.modi?.sicurezza_messaggio?.pattern !== 'disabilitato';
         if (!api) return [`${step.gateway}/${step.name}: implements ${body.api_nome} v${body.api_versione}, which this gateway's plan does not create`];
         if (!secured && body.modi) return [`${step.gateway}/${step.name}: a modi section, but ${api.nome} has no message security`];
-        if (secured && !(body.modi?.richiesta && body.modi?.risposta)) return [`${step.gateway}/${step.name}: ${api.nome} has message security ${api.modi.sicurezza_messaggio.pattern}, the modi section with richiesta and risposta is missing`];
+        if (secured && !(body.modi?.richiesta && body.modi?.risposta))
+          return [`${step.gateway}/${step.name}: ${api.nome} has message security ${api.modi.sicurezza_messaggio.pattern}, the modi section with richiesta and risposta is missing`];
         return [];
       }),
   },
@@ -173,7 +182,9 @@ export const GOVWAY_RULES: GovWayRule[] = [
         if (api?.tipo_interfaccia.protocollo !== 'soap') return [];
         if (!body.api_soap_servizio) return [`${step.gateway}/${step.name}: a SOAP implementation without api_soap_servizio`];
         const name = body.erogazione_nome ?? body.fruizione_nome ?? body.api_soap_servizio;
-        return (step.onConflict ?? []).filter((r) => r.path.split('/')[step.operation === 'createErogazione' ? 2 : 3] !== name).map((r) => `${step.gateway}/${step.name}: ${r.path} does not address it as ${name}`);
+        return (step.onConflict ?? [])
+          .filter((r) => r.path.split('/')[step.operation === 'createErogazione' ? 2 : 3] !== name)
+          .map((r) => `${step.gateway}/${step.name}: ${r.path} does not address it as ${name}`);
       }),
   },
   {

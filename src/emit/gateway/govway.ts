@@ -122,11 +122,21 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
         const phase = r.role.pattern === 'non-bloccante' && r.role.correlated ? PHASE.correlated : PHASE.operation;
         if (api.protocol === 'soap') {
           const path = `/api/${api.name}/${api.version}/servizi/${encodeURIComponent(r.service!)}/azioni/${encodeURIComponent(r.id)}`;
-          step(phase, `azione-${api.name}-${r.service}.${r.id}`, { operation: 'updateApiAzione', method: 'PUT', path, body: actionBody(r, routeMessageSecurity(r, apiSecurity.get(api)!, gw.messageSecurity)) });
+          step(phase, `azione-${api.name}-${r.service}.${r.id}`, {
+            operation: 'updateApiAzione',
+            method: 'PUT',
+            path,
+            body: actionBody(r, routeMessageSecurity(r, apiSecurity.get(api)!, gw.messageSecurity)),
+          });
         } else {
           const name = resourceName(r.method, r.path);
           const path = `/api/${api.name}/${api.version}/risorse/${encodeURIComponent(name)}`;
-          step(phase, `risorsa-${api.name}-${name}`, { operation: 'updateApiRisorsa', method: 'PUT', path, body: resourceBody(r, name, routeMessageSecurity(r, apiSecurity.get(api)!, gw.messageSecurity)) });
+          step(phase, `risorsa-${api.name}-${name}`, {
+            operation: 'updateApiRisorsa',
+            method: 'PUT',
+            path,
+            body: resourceBody(r, name, routeMessageSecurity(r, apiSecurity.get(api)!, gw.messageSecurity)),
+          });
         }
       }
     }
@@ -150,7 +160,7 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
       if (!messageSecurity) return undefined;
       const keystore = keystoreSetting(sideConfig.keystore);
       const truststore = truststoreSetting(sideConfig.truststore);
-      if (sideConfig.keystore) needSecret(SECRETS.keystore), needSecret(SECRETS.key);
+      if (sideConfig.keystore) (needSecret(SECRETS.keystore), needSecret(SECRETS.key));
       if (sideConfig.truststore) needSecret(SECRETS.truststore);
       // REST: where the signer's certificate travels (x5c, in the token), on the side that verifies it and on the one that signs.
       const x509 = api.protocol === 'rest' ? { riferimento_x509: ['x5c'] } : {};
@@ -179,15 +189,27 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
         step(
           PHASE.erogazione,
           `erogazione-${i.name}`,
-          { operation: 'createErogazione', method: 'POST', path: '/erogazioni', body: { ...i.body, connettore: { endpoint }, autenticazione, autorizzazione: { tipo: 'disabilitato' }, ...(modi ? { modi } : {}) } },
+          {
+            operation: 'createErogazione',
+            method: 'POST',
+            path: '/erogazioni',
+            body: { ...i.body, connettore: { endpoint }, autenticazione, autorizzazione: { tipo: 'disabilitato' }, ...(modi ? { modi } : {}) },
+          },
           [
             { operation: 'updateErogazioneConnettore', method: 'PUT', path: `${base}/connettore`, body: { connettore: { tipo: 'http', endpoint } } },
             { operation: 'updateErogazioneControlloAccessiAutenticazione', method: 'PUT', path: `${base}/configurazioni/controllo-accessi/autenticazione`, body: { autenticazione } },
-            { operation: 'updateErogazioneControlloAccessiAutorizzazione', method: 'PUT', path: `${base}/configurazioni/controllo-accessi/autorizzazione`, body: { autorizzazione: { tipo: 'disabilitato' } } },
+            {
+              operation: 'updateErogazioneControlloAccessiAutorizzazione',
+              method: 'PUT',
+              path: `${base}/configurazioni/controllo-accessi/autorizzazione`,
+              body: { autorizzazione: { tipo: 'disabilitato' } },
+            },
             ...(modi ? [{ operation: 'updateErogazioneModI', method: 'PUT' as const, path: `${base}/modi`, body: { modi } }] : []),
           ],
         );
-        sideNotes.urls.push(`erogazione of ${api.name} v${api.version}${i.service ? ` (port type ${i.service})` : ''}: ${inboundUrl(side === 'provider' ? config.provider.gatewayUrl : config.consumer.gatewayUrl, soggetto, api, i.service)} -> ${endpoint}`);
+        sideNotes.urls.push(
+          `erogazione of ${api.name} v${api.version}${i.service ? ` (port type ${i.service})` : ''}: ${inboundUrl(side === 'provider' ? config.provider.gatewayUrl : config.consumer.gatewayUrl, soggetto, api, i.service)} -> ${endpoint}`,
+        );
       }
     };
     const fruizione = (api: GatewayApi, endpointOf: (service?: string) => string) => {
@@ -204,7 +226,14 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
             operation: 'createFruizione',
             method: 'POST',
             path: '/fruizioni',
-            body: { ...i.body, erogatore: peer, connettore: { endpoint }, autenticazione, autorizzazione: granted ? { tipo: 'abilitato', richiedente: true, ruoli: false } : { tipo: 'disabilitato' }, ...(modi ? { modi } : {}) },
+            body: {
+              ...i.body,
+              erogatore: peer,
+              connettore: { endpoint },
+              autenticazione,
+              autorizzazione: granted ? { tipo: 'abilitato', richiedente: true, ruoli: false } : { tipo: 'disabilitato' },
+              ...(modi ? { modi } : {}),
+            },
           },
           [
             { operation: 'updateFruizioneConnettore', method: 'PUT', path: `${base}/connettore`, body: { connettore: { tipo: 'http', endpoint } } },
@@ -220,12 +249,17 @@ export async function govwayPlan(t: Topology, sides: GatewaySide[]): Promise<Gov
         );
         if (granted) {
           // Already granted on a rerun: the 409 needs no update.
-          step(PHASE.grant, `autorizzazione-${i.name}-${applicativo}`, {
-            operation: 'addFruizioneControlloAccessiAutorizzazioneApplicativi',
-            method: 'POST',
-            path: `${base}/configurazioni/controllo-accessi/autorizzazione/applicativi`,
-            body: { applicativo },
-          }, []);
+          step(
+            PHASE.grant,
+            `autorizzazione-${i.name}-${applicativo}`,
+            {
+              operation: 'addFruizioneControlloAccessiAutorizzazioneApplicativi',
+              method: 'POST',
+              path: `${base}/configurazioni/controllo-accessi/autorizzazione/applicativi`,
+              body: { applicativo },
+            },
+            [],
+          );
         }
         const own = side === 'provider' ? config.provider.gatewayUrl : config.consumer.gatewayUrl;
         sideNotes.urls.push(`fruizione of ${api.name} v${api.version}${i.service ? ` (port type ${i.service})` : ''}: ${outboundUrl(own, soggetto, peer, api, i.service)} -> ${endpoint}`);
@@ -271,7 +305,7 @@ function leftToDo(t: Topology, side: GatewaySide, soggetto: string, peer: string
   if (gw.messageSecurity !== 'disabilitato') {
     const k = gw[side];
     todo.push(
-      `Message security (${gw.messageSecurity}): ${k.keystore ? `the keystore ${k.keystore.path} (key ${k.keystore.alias})` : "the gateway's default ModI keystore (govway_local.properties / modipa_local.properties)"} signs, and ${k.truststore ? `the truststore ${k.truststore.path}` : "the default ModI truststore"} must hold the CA of ${peer}'s signing certificate: install them on this gateway before the first call.`,
+      `Message security (${gw.messageSecurity}): ${k.keystore ? `the keystore ${k.keystore.path} (key ${k.keystore.alias})` : "the gateway's default ModI keystore (govway_local.properties / modipa_local.properties)"} signs, and ${k.truststore ? `the truststore ${k.truststore.path}` : 'the default ModI truststore'} must hold the CA of ${peer}'s signing certificate: install them on this gateway before the first call.`,
     );
   }
   const pullStatus = [request, ...(callback ? [callback] : [])].flatMap((api) =>
@@ -279,9 +313,7 @@ function leftToDo(t: Topology, side: GatewaySide, soggetto: string, peer: string
   );
   for (const { api, r } of pullStatus) {
     const where =
-      api.protocol === 'soap'
-        ? `API ${api.name} v${api.version}, port type ${r.service}, action ${r.id}`
-        : `API ${api.name} v${api.version}, resource ${resourceName(r.method, r.path)} (${r.id})`;
+      api.protocol === 'soap' ? `API ${api.name} v${api.version}, port type ${r.service}, action ${r.id}` : `API ${api.name} v${api.version}, resource ${resourceName(r.method, r.path)} (${r.id})`;
     todo.push(
       `After applying, in the console: ${where}, ModI section: set *Funzione* to "Richiesta Stato" (the Config API only writes "Risposta", which apply.mjs set). Until it is set on **both** gateways, ${api.protocol === 'soap' ? 'GovWay handles the status action as a "Risposta"' : 'GovWay refuses the request\'s 202 ("Resource path della risorsa correlata non trovato") and the status check\'s 303'}.`,
     );
@@ -292,10 +324,14 @@ function leftToDo(t: Topology, side: GatewaySide, soggetto: string, peer: string
     );
   }
   if (gw.erogazioneAuthentication === 'https-optional') {
-    todo.push('Access control: the erogazioni accept callers with or without a TLS client certificate and authorise anyone (`erogazioneAuthentication: https-optional`); to admit only the peer, set `erogazioneAuthentication: https` and restrict the authorisation to its soggetto in the console.');
+    todo.push(
+      'Access control: the erogazioni accept callers with or without a TLS client certificate and authorise anyone (`erogazioneAuthentication: https-optional`); to admit only the peer, set `erogazioneAuthentication: https` and restrict the authorisation to its soggetto in the console.',
+    );
   }
   if (!applicativo && (side === 'consumer' || callback)) {
-    todo.push(`Access control: the fruizione authenticates no application (\`fruizioneAuthentication: disabilitato\`), so no applicativo is created: anything that reaches this gateway may call through it. Choose \`http-basic\` or \`https\` to create the applicativo and grant it the fruizione.`);
+    todo.push(
+      `Access control: the fruizione authenticates no application (\`fruizioneAuthentication: disabilitato\`), so no applicativo is created: anything that reaches this gateway may call through it. Choose \`http-basic\` or \`https\` to create the applicativo and grant it the fruizione.`,
+    );
   }
   return todo;
 }

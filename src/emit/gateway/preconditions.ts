@@ -32,7 +32,12 @@ export function gatewayFindings(classified: ClassifiedAgreement, config: Gateway
   const specs = [agreement.provider, ...(agreement.callback ? [agreement.callback] : [])];
 
   if (consumerSide && receivers.length && !config.consumer.callbackBackend) {
-    add('gateway/callback-backend', inConfig('/gateway/consumer'), 'gateway.consumer.callbackBackend is needed: the agreement has push operations, whose callbacks the gateway delivers there', 'add consumer.callbackBackend: <URL of the consumer\'s callback endpoints> to the gateway section');
+    add(
+      'gateway/callback-backend',
+      inConfig('/gateway/consumer'),
+      'gateway.consumer.callbackBackend is needed: the agreement has push operations, whose callbacks the gateway delivers there',
+      "add consumer.callbackBackend: <URL of the consumer's callback endpoints> to the gateway section",
+    );
   }
   if (targets.includes('govway')) {
     if (providerSide && receivers.length && config.govway.fruizioneAuthentication !== 'disabilitato' && !config.provider.application) {
@@ -44,22 +49,42 @@ export function gatewayFindings(classified: ClassifiedAgreement, config: Gateway
       );
     }
     if (receivers.length && !agreement.callback && classified.specRole === 'provider') {
-      add('gateway/callback-document', inConfig('/gateway/targets'), 'gateway govway: the callback API needs its own OpenAPI document (GovWay registers it as an API)', 'give the callback spec with --callback or "callback:"');
+      add(
+        'gateway/callback-document',
+        inConfig('/gateway/targets'),
+        'gateway govway: the callback API needs its own OpenAPI document (GovWay registers it as an API)',
+        'give the callback spec with --callback or "callback:"',
+      );
     }
     for (const iface of specs) {
       if (iface.source.format === 'openapi' && !iface.source.version.startsWith('3.0')) {
-        add('gateway/openapi-version', { file: iface.source.file, pointer: '/openapi', line: 1, column: 1 }, `gateway govway: GovWay imports OpenAPI 3.0 and WSDL 1.1 documents, and this is OpenAPI ${iface.source.version}`, 'give GovWay an OpenAPI 3.0 version of the spec, or leave the govway target out');
+        add(
+          'gateway/openapi-version',
+          { file: iface.source.file, pointer: '/openapi', line: 1, column: 1 },
+          `gateway govway: GovWay imports OpenAPI 3.0 and WSDL 1.1 documents, and this is OpenAPI ${iface.source.version}`,
+          'give GovWay an OpenAPI 3.0 version of the spec, or leave the govway target out',
+        );
       }
     }
   }
   if (targets.includes('nginx')) {
     if (specs.some((s) => s.source.format === 'wsdl')) {
-      add('gateway/nginx-rest', { file: agreement.provider.source.file, pointer: '', line: 1, column: 1 }, 'gateway nginx: only REST agreements are supported; use the govway target for SOAP', 'leave nginx out of gateway.targets for a SOAP agreement');
+      add(
+        'gateway/nginx-rest',
+        { file: agreement.provider.source.file, pointer: '', line: 1, column: 1 },
+        'gateway nginx: only REST agreements are supported; use the govway target for SOAP',
+        'leave nginx out of gateway.targets for a SOAP agreement',
+      );
     }
     for (const push of pushes) {
       if (push.kind !== 'push' || push.replyTo.in !== 'header') continue;
       if (!/^[A-Za-z0-9_-]+$/.test(push.replyTo.name)) {
-        add('gateway/nginx-header', push.request.location, `gateway nginx: the callback header name ${JSON.stringify(push.replyTo.name)} of ${push.request.id} is not a plain HTTP header name`, 'name the callback header with letters, digits, "-" and "_" only');
+        add(
+          'gateway/nginx-header',
+          push.request.location,
+          `gateway nginx: the callback header name ${JSON.stringify(push.replyTo.name)} of ${push.request.id} is not a plain HTTP header name`,
+          'name the callback header with letters, digits, "-" and "_" only',
+        );
       }
     }
   }

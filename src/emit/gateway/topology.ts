@@ -22,9 +22,7 @@ export interface GatewayApi {
   routes: Route[];
 }
 
-export type Role =
-  | { pattern: 'crud' | 'bloccante' }
-  | { pattern: 'non-bloccante'; tipo: 'push' | 'pull'; funzione: 'richiesta' | 'richiesta-stato' | 'risposta'; correlated?: Route };
+export type Role = { pattern: 'crud' | 'bloccante' } | { pattern: 'non-bloccante'; tipo: 'push' | 'pull'; funzione: 'richiesta' | 'richiesta-stato' | 'risposta'; correlated?: Route };
 
 export interface Route {
   api: GatewayApi;
@@ -62,7 +60,16 @@ export function topology(classified: ClassifiedAgreement, config: GatewayConfig)
     if (named.name === request.name && callbackSpec !== agreement.provider) named.name = `${named.name}Callback`;
     const api: GatewayApi = { ...named, kind: 'callback', protocol: callbackSpec ? protocolOf(callbackSpec) : 'rest', iface: callbackSpec, routes: [] };
     for (const r of classified.receivers) {
-      const route: Route = { api, id: r.op.id, method: r.op.method.toUpperCase(), path: r.path, role: { pattern: 'crud' }, service: callbackSpec ? soapService(api, r.op) : undefined, op: r.op, ...(r.security ? { security: r.security } : {}) };
+      const route: Route = {
+        api,
+        id: r.op.id,
+        method: r.op.method.toUpperCase(),
+        path: r.path,
+        role: { pattern: 'crud' },
+        service: callbackSpec ? soapService(api, r.op) : undefined,
+        op: r.op,
+        ...(r.security ? { security: r.security } : {}),
+      };
       api.routes.push(route);
       receiverRoutes.set(r, route);
     }

@@ -23,9 +23,24 @@ type Shape = 'object' | 'names' | 'components' | 'literal';
  * discriminator `mapping`, `webhooks`, and `security`, a list of requirement maps).
  */
 const NAME_MAPS = new Set([
-  'properties', 'patternProperties', 'dependentSchemas', 'dependentRequired', '$defs', 'definitions',
-  'callbacks', 'content', 'headers', 'links', 'examples', 'encoding', 'parameters', 'variables', 'scopes', 'mapping',
-  'webhooks', 'security',
+  'properties',
+  'patternProperties',
+  'dependentSchemas',
+  'dependentRequired',
+  '$defs',
+  'definitions',
+  'callbacks',
+  'content',
+  'headers',
+  'links',
+  'examples',
+  'encoding',
+  'parameters',
+  'variables',
+  'scopes',
+  'mapping',
+  'webhooks',
+  'security',
 ]);
 /** Keys whose value is data, not OpenAPI: an extension-looking key there is data too. */
 const LITERALS = new Set(['example', 'default', 'const', 'enum', 'value']);

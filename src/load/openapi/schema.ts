@@ -7,10 +7,35 @@ import type { Documents, Place } from './documents.js';
 
 /** Keywords carried over unchanged (annotations and assertions that mean the same in 3.0, 3.1 and JSON Schema). */
 const PLAIN = new Set([
-  'title', 'description', 'default', 'examples', 'deprecated', 'readOnly', 'writeOnly', 'format', '$comment',
-  'type', 'enum', 'const', 'multipleOf', 'maximum', 'minimum', 'maxLength', 'minLength', 'pattern', 'maxItems',
-  'minItems', 'uniqueItems', 'maxContains', 'minContains', 'maxProperties', 'minProperties', 'required',
-  'dependentRequired', 'contentEncoding', 'contentMediaType',
+  'title',
+  'description',
+  'default',
+  'examples',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  'format',
+  '$comment',
+  'type',
+  'enum',
+  'const',
+  'multipleOf',
+  'maximum',
+  'minimum',
+  'maxLength',
+  'minLength',
+  'pattern',
+  'maxItems',
+  'minItems',
+  'uniqueItems',
+  'maxContains',
+  'minContains',
+  'maxProperties',
+  'minProperties',
+  'required',
+  'dependentRequired',
+  'contentEncoding',
+  'contentMediaType',
 ]);
 /** Keywords whose value is one subschema. */
 const ONE = new Set(['not', 'contains', 'propertyNames', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties', 'additionalItems']);
@@ -64,7 +89,10 @@ export class SchemaConverter {
     }
 
     if (this.openapi30) {
-      for (const [bound, limit] of [['exclusiveMaximum', 'maximum'], ['exclusiveMinimum', 'minimum']] as const) {
+      for (const [bound, limit] of [
+        ['exclusiveMaximum', 'maximum'],
+        ['exclusiveMinimum', 'minimum'],
+      ] as const) {
         if (src[bound] === true && typeof src[limit] === 'number') {
           out[bound] = src[limit];
           delete out[limit];

@@ -197,8 +197,7 @@ export class WsdlSet {
 
   private index(el: XmlElement, schema: SchemaDoc): void {
     if (el.ns !== XSD_NS || el.attrs.name === undefined) return;
-    const kind: XsdKind | undefined =
-      el.local === 'complexType' || el.local === 'simpleType' ? 'type' : (['element', 'group', 'attributeGroup', 'attribute'] as const).find((k) => k === el.local);
+    const kind: XsdKind | undefined = el.local === 'complexType' || el.local === 'simpleType' ? 'type' : (['element', 'group', 'attributeGroup', 'attribute'] as const).find((k) => k === el.local);
     if (!kind) return;
     this.xsd.set(kind + qkey({ namespace: schema.tns, name: el.attrs.name }), { el, schema, tns: schema.tns });
   }

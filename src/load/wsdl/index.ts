@@ -6,17 +6,7 @@
  * 2020-12 with `x-xml` annotations (README.md in this folder).
  */
 import { basename, resolve as resolvePath } from 'node:path';
-import {
-  UNCLASSIFIED,
-  type Interface,
-  type JsonSchema,
-  type Operation,
-  type Response,
-  type SoapEndpoint,
-  type SoapFault,
-  type SoapMessage,
-  type SoapPart,
-} from '../../model/agreement.js';
+import { UNCLASSIFIED, type Interface, type JsonSchema, type Operation, type Response, type SoapEndpoint, type SoapFault, type SoapMessage, type SoapPart } from '../../model/agreement.js';
 
 /** An operation as the loader reads it, before the classify stage decides its pattern. */
 type SoapShape = Omit<Operation, 'pattern'> & { soap: NonNullable<Operation['soap']> };
@@ -230,13 +220,7 @@ class WsdlReader {
   }
 
   /** One direction of an operation: its message's parts split into body and header parts per the binding. */
-  private message(
-    ptIo: XmlElement,
-    bio: XmlElement | undefined,
-    bop: XmlElement,
-    direction: 'input' | 'output',
-    ctx: { binding: string; op: string; style: 'document' | 'rpc' },
-  ): SoapMessage {
+  private message(ptIo: XmlElement, bio: XmlElement | undefined, bop: XmlElement, direction: 'input' | 'output', ctx: { binding: string; op: string; style: 'document' | 'rpc' }): SoapMessage {
     if (!bio) fail(bop, `binding operation "${ctx.op}" has no wsdl:${direction} although its portType operation has one`);
     const msg = this.wsdl('message', ptIo, 'message');
     const parts = childrenOf(msg.el, WSDL_NS, 'part');
@@ -352,4 +336,3 @@ function pathOfAddress(address: string | undefined): string {
 function documentation(el: XmlElement): string | undefined {
   return childOf(el, WSDL_NS, 'documentation')?.text || undefined;
 }
-

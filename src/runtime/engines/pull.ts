@@ -138,7 +138,16 @@ export class StorePullTaskStore implements PullTaskStore {
   async finish(id: string, outcome: { result: unknown } | { failure: string }): Promise<void> {
     const now = this.clock.now();
     const patch = 'result' in outcome ? { state: 'delivered' as const, result: outcome.result ?? null } : { state: 'dead' as const, lastError: outcome.failure };
-    const [claimed] = await this.store.claimTasks({ kind: 'pull', id, operations: [(await this.store.getTask(id))?.operation ?? ''], states: ['pending'], owner: this.owner, now, leaseMs: 60_000, limit: 1 });
+    const [claimed] = await this.store.claimTasks({
+      kind: 'pull',
+      id,
+      operations: [(await this.store.getTask(id))?.operation ?? ''],
+      states: ['pending'],
+      owner: this.owner,
+      now,
+      leaseMs: 60_000,
+      limit: 1,
+    });
     if (claimed) await this.store.updateTask(id, this.owner, { ...patch, release: true }, now);
   }
 }

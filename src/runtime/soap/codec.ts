@@ -9,10 +9,7 @@ import { QNameTable, XmlError, attribute, escapeAttr, escapeText, isNil, type Xm
 
 type ScalarType = 'string' | 'integer' | 'number' | 'boolean';
 
-type Shape =
-  | { kind: 'scalar'; types: ScalarType[]; list: boolean }
-  | { kind: 'object'; elements: QNameTable<Prop>; ordered: Prop[]; attrs: Prop[]; text?: Prop; any: boolean }
-  | { kind: 'any' };
+type Shape = { kind: 'scalar'; types: ScalarType[]; list: boolean } | { kind: 'object'; elements: QNameTable<Prop>; ordered: Prop[]; attrs: Prop[]; text?: Prop; any: boolean } | { kind: 'any' };
 
 interface Prop {
   key: string;
@@ -232,7 +229,11 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Text to a JSON scalar of one of the types; text that fits none stays text, for the validator to name. */
 function scalar(raw: string, types: ScalarType[], list: boolean): unknown {
-  if (list) return raw.split(/\s+/).filter(Boolean).map((item) => scalar(item, types, false));
+  if (list)
+    return raw
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((item) => scalar(item, types, false));
   if (types.length === 1 && types[0] === 'string') return raw;
   const t = raw.trim();
   for (const type of types) {

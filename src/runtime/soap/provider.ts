@@ -147,7 +147,10 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
     else if (isSoapPush(op)) {
       const push = handler as PushHandler<SoapValues, unknown, unknown>;
       const message = (m: SoapOperationDescriptor['input']) => new MessageCodec(m, op.callback.style, codec, validators);
-      jobs.set(op.id, soapPushJob(op, (request, ctx) => push.process(request as SoapValues, ctx), message(op.callback.input), op.callback.output && message(op.callback.output)));
+      jobs.set(
+        op.id,
+        soapPushJob(op, (request, ctx) => push.process(request as SoapValues, ctx), message(op.callback.input), op.callback.output && message(op.callback.output)),
+      );
     }
   }
   const store = options.store ?? storeOfPullOption(options.pullStore);
@@ -179,7 +182,10 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
 
   for (const [path, ops] of endpoints) {
     const dispatch = dispatcher(ops);
-    const versions = endpointVersions(path, ops.map((c) => c.op));
+    const versions = endpointVersions(
+      path,
+      ops.map((c) => c.op),
+    );
     // Not an async function: reading the envelope is synchronous (its errors reach the fault
     // handler as thrown), and the operation's promise is handed to Fastify as it is.
     app.post(path, (req, reply) => {
@@ -375,9 +381,11 @@ export function installFaultHandler(app: FastifyInstance, defaultVersion: SoapVe
     if (error instanceof SoapVersionError) return sendFault(reply, version, 500, 'VersionMismatch', error.message);
     if (error instanceof SoapInputError) return sendFault(reply, version, 500, error.code, error.message);
     if (error instanceof XmlError) return sendFault(reply, version, 500, 'Sender', error.message);
-    if (error instanceof ProblemError) return sendFault(reply, version, error.problem.status >= 500 ? error.problem.status : 500, error.problem.status >= 500 ? 'Receiver' : 'Sender', error.problem.detail ?? error.problem.title);
+    if (error instanceof ProblemError)
+      return sendFault(reply, version, error.problem.status >= 500 ? error.problem.status : 500, error.problem.status >= 500 ? 'Receiver' : 'Sender', error.problem.detail ?? error.problem.title);
     const code = (error as FastifyError).code;
-    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendFault(reply, version, 415, 'Sender', `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; expected text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)`);
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return sendFault(reply, version, 415, 'Sender', `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; expected text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)`);
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendFault(reply, version, 413, 'Sender', 'request body too large');
     const status = (error as FastifyError).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) return sendFault(reply, version, status, 'Sender', 'the request could not be read');

@@ -190,7 +190,7 @@ export class MemoryStore implements Store {
 
   async purgeNonces(now: number): Promise<number> {
     let n = 0;
-    for (const [id, until] of this.nonces) if (until <= now) this.nonces.delete(id), n++;
+    for (const [id, until] of this.nonces) if (until <= now) (this.nonces.delete(id), n++);
     return n;
   }
 
