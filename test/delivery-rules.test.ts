@@ -51,8 +51,9 @@ describe('what an answer means (docs/delivery.md table)', () => {
     }
   });
 
-  it('a 2xx is delivered even with a Fault in it', () => {
-    expect(classifyAnswer({ status: 200, body: 'x', fault: { code: 'Sender', reason: 'r' } })).toMatchObject({ kind: 'delivered' });
+  it('a Fault inside a 2xx is classified by its code, like any other Fault', () => {
+    expect(classifyAnswer({ status: 200, body: 'x', fault: { code: 'Sender', reason: 'r' } })).toMatchObject({ kind: 'permanent' });
+    expect(classifyAnswer({ status: 200, body: 'x', fault: { code: 'Receiver', reason: 'r' } })).toMatchObject({ kind: 'temporary' });
   });
 
   it('a network failure is temporary: isTemporary(undefined)', () => {
@@ -88,7 +89,8 @@ describe('an attempt with no answer', () => {
 });
 
 describe('backoff', () => {
-  const policy = { ...DEFAULT_RETRY, baseDelayMs: 1000, maxDelayMs: 8000 };
+  // No floor here: the floor (minDelayMs) has its own test below.
+  const policy = { ...DEFAULT_RETRY, baseDelayMs: 1000, maxDelayMs: 8000, minDelayMs: 0 };
 
   it('doubles from baseDelayMs up to maxDelayMs, with jitter in [cap/2, cap]', () => {
     const caps = [1000, 2000, 4000, 8000, 8000, 8000];
@@ -108,21 +110,29 @@ describe('backoff', () => {
     });
   });
 
-  it('defaults: attempts unbounded, 1 s doubling to 15 min, 30 s per attempt', () => {
-    expect(DEFAULT_RETRY).toEqual({ maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 1000, maxDelayMs: 900_000, timeoutMs: 30_000 });
+  it('defaults: 500 attempts, 1 s doubling to 15 min, never under 1 s, 30 s per attempt', () => {
+    expect(DEFAULT_RETRY).toEqual({ maxAttempts: 500, baseDelayMs: 1000, maxDelayMs: 900_000, minDelayMs: 1000, timeoutMs: 30_000 });
     expect(backoff(DEFAULT_RETRY, 30, undefined, 0, () => 0.999999)).toBe(900_000);
     const waits = Array.from({ length: 100 }, () => backoff(DEFAULT_RETRY, 1));
-    expect(Math.min(...waits)).toBeGreaterThanOrEqual(500);
-    expect(Math.max(...waits)).toBeLessThanOrEqual(1000);
+    expect(Math.min(...waits)).toBe(1000);
+    expect(Math.max(...waits)).toBe(1000);
   });
 
-  it('Retry-After wins: seconds, or an HTTP date from now; never negative', () => {
+  it('the floor holds against the peer too: Retry-After 0 or in the past waits minDelayMs; a far one is cut to maxDelayMs', () => {
     const now = Date.parse('2026-01-01T00:00:00Z');
-    expect(backoff(policy, 1, '120', now)).toBe(120_000);
+    expect(backoff(DEFAULT_RETRY, 1, '0', now)).toBe(1000);
+    expect(backoff(DEFAULT_RETRY, 1, 'Wed, 31 Dec 2025 23:00:00 GMT', now)).toBe(1000);
+    expect(backoff(DEFAULT_RETRY, 1, String(10 * 24 * 3600), now)).toBe(900_000);
+  });
+
+  it('Retry-After wins: seconds, or an HTTP date from now, held within [minDelayMs, maxDelayMs]', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(backoff(policy, 1, '120', now)).toBe(8000);
+    expect(backoff(policy, 1, '5', now)).toBe(5000);
     expect(backoff(policy, 1, '0', now)).toBe(0);
     expect(backoff(policy, 1, '1.5', now)).toBe(1500);
     expect(backoff(policy, 9, '2', now)).toBe(2000);
-    expect(backoff(policy, 1, 'Thu, 01 Jan 2026 00:01:30 GMT', now)).toBe(90_000);
+    expect(backoff(policy, 1, 'Thu, 01 Jan 2026 00:00:07 GMT', now)).toBe(7000);
     expect(backoff(policy, 1, 'Wed, 31 Dec 2025 23:00:00 GMT', now)).toBe(0);
     expect(backoff(policy, 1, '-5', now)).toBe(0);
   });

@@ -184,7 +184,7 @@ describe.each(BINDINGS)('$name push provider', (binding) => {
       const t = await target(() => ({ status: 503 }));
       const p = await provider({ ...retried, clock: virtualClock(), retry: { maxAttempts: 3 } });
       const id = await p.accept(`${t.url}/cb`);
-      expect(await p.outcome(id)).toMatchObject({ state: 'dead', status: 503, attempts: 3, reason: 'HTTP 503' });
+      expect(await p.outcome(id)).toMatchObject({ state: 'dead', status: 503, attempts: 3, reason: 'HTTP 503 (attempt 3, the last one allowed)' });
       expect(t.hits).toHaveLength(3);
     });
 
