@@ -185,8 +185,6 @@ export const CLASSIFY_RULES = {
   ...SECURITY_RULES,
 } as const satisfies Record<string, { severity: Severity; summary: string; source: string }>;
 
-export const hasBlockingFindings = (classified: ClassifiedAgreement) => classified.findings.some((f) => f.blocking);
-
 /** Loads the specs and classifies them: the front of every command. */
 export async function loadClassified(sources: AgreementSources & ClassifyOptions): Promise<ClassifiedAgreement> {
   return classify(await loadAgreement(sources), sources);
@@ -258,7 +256,9 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
       const interaction: Interaction = oneWay ? { kind: 'oneway', binding, op } : { kind: 'blocking', binding, op };
       byOp.set(op, interaction);
     }
-    for (const i of new Set(byOp.values())) {
+    // Spec order: each interaction where its first operation stands.
+    interactions.push(...new Set(ops.map((op) => byOp.get(op)!)));
+    for (const i of interactions) {
       const declared = security.get(i.kind === 'blocking' || i.kind === 'oneway' ? i.op : i.request);
       if (declared) i.security = declared;
       if (i.kind === 'pull') {
@@ -269,12 +269,6 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
         if (statusSecurity) i.statusSecurity = statusSecurity;
         if (resultSecurity) i.resultSecurity = resultSecurity;
       }
-    }
-    // Spec order.
-    const seen = new Set<Interaction>();
-    for (const op of ops) {
-      const i = byOp.get(op)!;
-      if (!seen.has(i)) (interactions.push(i), seen.add(i));
     }
 
     // A subscription's events arrive at the endpoints its own declaration describes.

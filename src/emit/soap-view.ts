@@ -1,4 +1,4 @@
-import type { ClassifiedAgreement, PullInteraction, Receiver } from '../classify/index.js';
+import type { Carrier, ClassifiedAgreement, PullInteraction, Receiver } from '../classify/index.js';
 import type { Interface, JsonSchema, Operation, SoapMessage, SoapPart } from '../model/agreement.js';
 import { NameScope, camelCase, commentText, pascalCase } from '../model/names.js';
 import type { SoapMessageDescriptor, SoapOperationDescriptor, SoapPartDescriptor, SoapPullDescriptor, SoapPushDescriptor, WsdlDocuments } from '../runtime/soap/descriptors.js';
@@ -55,7 +55,7 @@ export interface SoapReceiverView {
 }
 
 /** A carrier the classify stage found: always a SOAP header part in a SOAP agreement. */
-const partName = (carrier: { in: string; part?: SoapPart } | undefined) => (carrier && 'part' in carrier && carrier.part ? carrier.part.name : '');
+const partName = (carrier: Carrier | undefined) => (carrier?.in === 'soap-header' ? carrier.part.name : '');
 
 export function buildSoapView(classified: ClassifiedAgreement): SoapView {
   const { agreement } = classified;
