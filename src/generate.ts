@@ -4,7 +4,7 @@ import { diffAgreements, parseSnapshot, serializeSnapshot, snapshotOf, SNAPSHOT_
 import type { GatewayConfig } from './config/gateway.js';
 import { emitGateway, JSON_MARK_KEY } from './emit/gateway/index.js';
 import { emit, GENERATED_MARK, specNames, type Side } from './emit/index.js';
-import { lintAgreement, hasErrors, type Finding } from './lint/index.js';
+import { byPosition, lintAgreement, hasErrors, type Finding } from './lint/index.js';
 import { loadClassified } from './classify/index.js';
 import type { SecurityOverride } from './classify/security.js';
 import { gatewayFindings } from './emit/gateway/preconditions.js';
@@ -52,6 +52,7 @@ export class LintFailure extends Error {
 }
 
 export interface GenerateResult extends WriteResult {
+  /** The guideline warnings, in the rules' order (`accordo lint` shows them sorted); their positions are read from the spec when first asked for. */
   findings: Finding[];
   /**
    * What changed in the agreement since the run that wrote the output directory's snapshot
@@ -72,10 +73,12 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns, security: options.security });
   // The gateway targets' preconditions are checked with the rules, so that emitting never fails half-way.
   const gatewayChecks = options.gateway?.targets.length ? gatewayFindings(classified, options.gateway, options.gateway.targets, options.side) : [];
-  const findings = [...lintAgreement(classified), ...gatewayChecks];
+  // Unsorted, so that a spec without errors is never parsed for the positions of its warnings (the CLI counts them).
+  const linted = lintAgreement(classified, { sorted: false });
+  const findings = [...linted, ...gatewayChecks];
   // What the generated code cannot be written without stops generation even with --no-lint.
   const blocking = [...classified.findings, ...gatewayChecks].filter((f) => f.blocking);
-  if (hasErrors(findings) && (!options.ignoreLint || blocking.length)) throw new LintFailure(findings, options.ignoreLint ? blocking : undefined);
+  if (hasErrors(findings) && (!options.ignoreLint || blocking.length)) throw new LintFailure([...linted.sort(byPosition), ...gatewayChecks], options.ignoreLint ? blocking : undefined);
   lap('load');
   const outDir = resolve(options.out);
   const files = await emit(classified, { side: options.side, outDir, onStage: options.onStage });

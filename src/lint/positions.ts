@@ -32,7 +32,7 @@ export class Positions {
 
   /** The document as plain data, made only when a parameter has to be found in it. */
   private value(file: string): unknown {
-    if (!this.values.has(file)) this.values.set(file, this.text(file)?.doc.toJS({ maxAliasCount: 1000 }));
+    if (!this.values.has(file)) this.values.set(file, this.text(file)?.value);
     return this.values.get(file);
   }
 

@@ -10,7 +10,7 @@ import { CORRELATION_ID, REPLY_TO, namesCarrier, responseOf, soapHeader } from '
 import { SINK_CREDENTIAL, undeclaredParts } from '../classify/callbacks.js';
 import { pointerToken } from '../load/errors.js';
 import { PATTERN_EXTENSION, isPattern, type Interface, type JsonSchema, type MediaContent, type Operation, type PatternRole, type Response, type SourceLocation } from '../model/agreement.js';
-import type { Finding, RelatedLocation, Severity } from '../model/finding.js';
+import { byPosition, type Finding, type RelatedLocation, type Severity } from '../model/finding.js';
 import { Positions } from './positions.js';
 
 export interface RuleInfo {
@@ -141,7 +141,8 @@ export class Linter {
 
   constructor(private readonly classified: ClassifiedAgreement) {}
 
-  run(): Finding[] {
+  /** `sorted: false` leaves them in the rules' order, and their positions unread until asked for (see `generate`). */
+  run(sorted = true): Finding[] {
     const { agreement, specRole } = this.classified;
     this.iface(agreement.provider, specRole);
     if (agreement.callback) {
@@ -150,17 +151,33 @@ export class Linter {
     }
     for (const { blocking: _, ...finding } of this.classified.findings) this.findings.push(finding);
     const seen = new Set<string>();
-    return this.findings
-      .filter((f) => {
-        const key = `${f.rule}\0${f.file}\0${f.pointer}\0${f.message}`;
-        return !seen.has(key) && !!seen.add(key);
-      })
-      .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule));
+    const unique = this.findings.filter((f) => {
+      const key = `${f.rule}\0${f.file}\0${f.pointer}\0${f.message}`;
+      return !seen.has(key) && !!seen.add(key);
+    });
+    return sorted ? unique.sort(byPosition) : unique;
   }
 
   private report(rule: RuleId, at: SourceLocation, pointer: string, message: string, fix: string, severity: Severity = RULES[rule].severity, related?: RelatedLocation[]): void {
-    const { line, column } = this.positions.at(at, pointer);
-    this.findings.push({ rule, severity, file: at.file, line, column, pointer, message, fix, ...(related ? { related } : {}) });
+    // Read from the spec text on first use: a spec's text is parsed for positions only when a finding is shown or sorted.
+    let position: { line: number; column: number } | undefined;
+    const positions = this.positions;
+    const lineAndColumn = () => (position ??= positions.at(at, pointer));
+    this.findings.push({
+      rule,
+      severity,
+      file: at.file,
+      get line() {
+        return lineAndColumn().line;
+      },
+      get column() {
+        return lineAndColumn().column;
+      },
+      pointer,
+      message,
+      fix,
+      ...(related ? { related } : {}),
+    });
   }
 
   // --- across the two specs -----------------------------------------------------------------

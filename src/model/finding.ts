@@ -27,6 +27,9 @@ export interface RelatedLocation {
   note: string;
 }
 
+/** By file, then position, then rule: the order findings are shown in. */
+export const byPosition = (a: Finding, b: Finding): number => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.rule.localeCompare(b.rule);
+
 export const hasErrors = (findings: readonly Finding[]): boolean => findings.some((f) => f.severity === 'error');
 
 /**

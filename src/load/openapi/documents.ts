@@ -55,17 +55,35 @@ export class Documents {
     return node;
   }
 
+  /**
+   * Where a place is: its line and column are read on first use (a finding, an error, `inspect`),
+   * so that generating from a spec without problems never parses its text for positions.
+   */
   location(place: Place): SourceLocation {
+    let pos: { line?: number; column?: number } | undefined;
+    const position = () => (pos ??= this.position(place) ?? {});
+    return {
+      ...place,
+      get line() {
+        return position().line;
+      },
+      get column() {
+        return position().column;
+      },
+    };
+  }
+
+  private position(place: Place): { line: number; column: number } | undefined {
     let text = this.texts.get(place.file);
     if (!text) {
       try {
         text = SourceText.of(place.file, readFileSync(place.file, 'utf8'));
       } catch {
-        return { ...place };
+        return undefined;
       }
       this.texts.set(place.file, text);
     }
-    return { ...place, ...text.position(place.pointer) };
+    return text.position(place.pointer);
   }
 
   error(message: string, place: Place): SpecError {

@@ -46,7 +46,7 @@ export async function loadOpenApi(file: string, registry: SchemaRegistry): Promi
   const [syntax] = text.errors;
   if (syntax) throw new SpecError(`invalid YAML/JSON: ${syntax.message}`, path, undefined, syntax.line, syntax.column);
 
-  const raw = text.doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  const raw = text.value;
   if (!isObj(raw)) throw new SpecError('not an OpenAPI document: the top level is not an object', path, '');
   const version = raw.openapi;
   if (typeof version !== 'string') {
