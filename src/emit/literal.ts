@@ -86,6 +86,47 @@ function flat(value: Json): string {
   return entries.length ? `{ ${entries.map(([k, v]) => `${printKey(k)}: ${flat(v)}`).join(', ')} }` : '{}';
 }
 
+/**
+ * The one-line form when it is at most `room` columns wide, else undefined: stops as soon as it is
+ * wider, so that asking at every level of a large literal whether it fits costs the line, not the subtree.
+ */
+function flatWithin(value: Json, room: number): string | undefined {
+  const walk = (v: Json): string | undefined => {
+    if (!v || typeof v !== 'object') {
+      const text = flat(v);
+      room -= width(text);
+      return room < 0 ? undefined : text;
+    }
+    const parts: string[] = [];
+    if (Array.isArray(v)) {
+      room -= 2 + 2 * Math.max(0, v.length - 1);
+      for (const item of v) {
+        if (room < 0) return undefined;
+        const text = walk(item);
+        if (text === undefined) return undefined;
+        parts.push(text);
+      }
+      return room < 0 ? undefined : `[${parts.join(', ')}]`;
+    }
+    const entries = entriesOf(v);
+    if (entries.length === 0) {
+      room -= 2;
+      return room < 0 ? undefined : '{}';
+    }
+    room -= 4 + 2 * (entries.length - 1);
+    for (const [k, item] of entries) {
+      const key = printKey(k);
+      room -= width(key) + 2;
+      if (room < 0) return undefined;
+      const text = walk(item);
+      if (text === undefined) return undefined;
+      parts.push(`${key}: ${text}`);
+    }
+    return room < 0 ? undefined : `{ ${parts.join(', ')} }`;
+  };
+  return walk(value);
+}
+
 const isConcise = (items: Json[]) => items.length > 1 && items.every((i) => typeof i === 'number');
 
 /**
@@ -99,8 +140,8 @@ export function printLiteral(value: unknown, column: number, indent: number, tra
     const entries = Array.isArray(v) ? undefined : entriesOf(v);
     if ((entries ?? (v as Json[])).length === 0) return entries ? '{}' : '[]';
     if (!hasForcedBreak(v, memo)) {
-      const one = flat(v);
-      if (col + width(one) + trail <= WIDTH) return one;
+      const one = flatWithin(v, WIDTH - col - trail);
+      if (one !== undefined) return one;
     }
     const inner = ind + INDENT;
     const pad = ' '.repeat(inner);
@@ -143,5 +184,5 @@ export function printLiteral(value: unknown, column: number, indent: number, tra
 
 /** Whether prettier would break this literal wherever it stands (its one-line form is wider than a line). */
 export function alwaysBreaks(value: unknown): boolean {
-  return !!value && typeof value === 'object' && width(flat(value as Json)) > WIDTH;
+  return !!value && typeof value === 'object' && flatWithin(value as Json, WIDTH) === undefined;
 }

@@ -77,6 +77,8 @@ export function propertyKey(name: string): string {
  */
 export function stringLiteral(value: string): string {
   const raw = JSON.stringify(value).slice(1, -1);
+  // Most texts hold no quote and no escape: then the literal is the text in single quotes.
+  if (!/["'\\]/.test(raw)) return `'${raw}'`;
   const doubles = raw.split('"').length - 1;
   const singles = raw.split("'").length - 1;
   const quote = singles > doubles ? '"' : "'";
