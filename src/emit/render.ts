@@ -76,7 +76,7 @@ const NAMED_IMPORT = /^import\s+(type\s+)?\{([^}]*)\}\s*from\s*(['"][^'"]+['"]);
  */
 export function pruneImports(source: string): string {
   const rest = source.replace(NAMED_IMPORT, '');
-  const used = (name: string) => new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`).test(rest);
+  const used = (name: string) => occursAsWord(rest, name);
   return source.replace(NAMED_IMPORT, (statement: string, typeOnly: string | undefined, list: string, from: string) => {
     const names = list
       .split(',')
@@ -94,6 +94,20 @@ export function pruneImports(source: string): string {
     if (kept.length === 0) return '';
     return `import ${typeOnly ?? ''}{ ${kept.join(', ')} } from ${from};\n`;
   });
+}
+
+const isWordChar = (code: number) => (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 36;
+
+/**
+ * Whether `name` occurs in `text` with no word character (`[\w$]`) on either side. A substring
+ * search, not a regular expression with lookarounds: generated files run to megabytes, and each
+ * imported name is looked for in the whole file.
+ */
+function occursAsWord(text: string, name: string): boolean {
+  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) {
+    if ((at === 0 || !isWordChar(text.charCodeAt(at - 1))) && !isWordChar(text.charCodeAt(at + name.length))) return true;
+  }
+  return false;
 }
 
 // babel-ts rather than typescript: the same output on everything Accordo prints, and on large specs

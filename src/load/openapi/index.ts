@@ -60,16 +60,21 @@ export async function loadOpenApi(file: string, registry: SchemaRegistry): Promi
   // OpenAPI 3.1 allows a document of components alone; swagger-parser wants paths or webhooks.
   if (version.startsWith('3.1') && forParser.paths === undefined && forParser.webhooks === undefined) forParser.paths = {};
   const parser = new SwaggerParser();
-  try {
-    // The options argument is not optional here: given (path, document) alone, swagger-parser takes the document for options.
-    await parser.resolve(path, forParser as never, {});
-  } catch (e) {
-    throw refError(e, text, raw);
+  // Resolving reads the other files a spec refers to, for the reader; the validator resolves again
+  // for itself. A spec of one file has nothing to read: its missing pointers are the validator's errors.
+  if (hasExternalRef(forParser)) {
+    try {
+      // The options argument is not optional here: given (path, document) alone, swagger-parser takes the document for options.
+      await parser.resolve(path, forParser as never, {});
+    } catch (e) {
+      throw refError(e, text, raw);
+    }
   }
   const docs = new Documents(text, (file) => (file === path ? raw : loaded(parser, file)));
   const validator = new SwaggerParser();
   try {
-    await validator.validate(path, structuredClone(forParser) as never, {});
+    // Validation dereferences the document it is given in place: `forParser` is already a copy, read by nothing after.
+    await validator.validate(path, forParser as never, {});
   } catch (e) {
     // swagger-parser overflows the stack on a $ref that leads back to itself (`A: {$ref: B}`, `B: {$ref: A}`).
     if (e instanceof RangeError) throw circularRef(raw, path, docs) ?? new SpecError(`circular $ref (${e.message})`, path);
@@ -82,6 +87,22 @@ export async function loadOpenApi(file: string, registry: SchemaRegistry): Promi
   // Outputs that carry the spec (GovWay imports the document) take it from here, not from the disk.
   iface.documents = { main: text.text, files: {} };
   return iface;
+}
+
+/** Whether a `$ref` anywhere in the document leads out of it (to another file or a URL). */
+function hasExternalRef(document: unknown): boolean {
+  const stack = [document];
+  while (stack.length) {
+    const node = stack.pop();
+    if (!node || typeof node !== 'object') continue;
+    if (Array.isArray(node)) stack.push(...node);
+    else {
+      const ref = (node as Obj).$ref;
+      if (typeof ref === 'string' && !ref.startsWith('#')) return true;
+      for (const key in node) stack.push((node as Obj)[key]);
+    }
+  }
+  return false;
 }
 
 /** A file swagger-parser read; undefined for one it did not (reached only through an extension): the reader reports it as unresolvable. */
