@@ -62,7 +62,20 @@ describe('the fast YAML read', () => {
   });
 
   it('leaves to yaml what js-yaml would read differently or cannot read: anchors, null and complex keys, directives, unknown tags, errors', () => {
-    for (const text of ['a: &x 1\nb: *x', 'null: 1', '~: 1', 'a: {~: 1}', '? [a, b]\n: c', '%YAML 1.1\n---\na: yes', 'x: !custom 1', 'a: 1\n---\nb: 2', 'a: b: c']) {
+    for (const text of [
+      'a: &x 1\nb: *x',
+      'null: 1',
+      '~: 1',
+      'a: {~: 1}',
+      'a: {b: 1, null: 2}',
+      '- null : 1',
+      ': x',
+      '? [a, b]\n: c',
+      '%YAML 1.1\n---\na: yes',
+      'x: !custom 1',
+      'a: 1\n---\nb: 2',
+      'a: b: c',
+    ]) {
       expect(quickYamlData(text), text).toBeUndefined();
     }
   });

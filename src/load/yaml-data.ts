@@ -24,8 +24,13 @@ const yamlCoreSchema = jsYaml.FAILSAFE_SCHEMA.extend({
 
 /** An anchor (`&name`): with aliases, `yaml`'s alias limit guards against expansion bombs, so such texts take its path. */
 const ANCHOR = /(?:^|[\s,[{])&[^\s,[\]{}]/;
-/** A null or empty key, or a complex (`?`) key: `yaml` and js-yaml turn them into different property names. */
-const ODD_KEY = /(?:^[ \t-]*|[{,][ \t]*)(?:(?:~|null|Null|NULL)?[ \t]*:(?:[ \t]|$)|\?(?:[ \t]|$))/m;
+/**
+ * A null or empty key, or a complex (`?`) key, in block or flow style: `yaml` and js-yaml turn them
+ * into different property names. Two expressions, each without overlapping repetitions: a 3 MB
+ * text is scanned in tens of milliseconds.
+ */
+const ODD_BLOCK_KEY = /^[ \t-]*(?:(?:~|null|Null|NULL)[ \t]*:|:|\?)(?:[ \t]|$)/m;
+const ODD_FLOW_KEY = /[{,][ \t]*(?:(?:~|null|Null|NULL)[ \t]*:|:)(?:[ \t]|$)/;
 
 /**
  * The plain data of a YAML/JSON text read the fast way (js-yaml is ~6x faster than `yaml` with
@@ -35,7 +40,7 @@ const ODD_KEY = /(?:^[ \t-]*|[{,][ \t]*)(?:(?:~|null|Null|NULL)?[ \t]*:(?:[ \t]|
  * duplicate keys wins in both): test/source-map.test.ts compares them.
  */
 export function quickYamlData(text: string): { value: unknown } | undefined {
-  if (ANCHOR.test(text) || ODD_KEY.test(text) || /^%YAML/m.test(text)) return undefined;
+  if (ANCHOR.test(text) || ODD_BLOCK_KEY.test(text) || ODD_FLOW_KEY.test(text) || /^%YAML/m.test(text)) return undefined;
   try {
     return { value: jsYaml.load(text, { schema: yamlCoreSchema, json: true }) };
   } catch {
