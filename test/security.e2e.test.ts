@@ -22,6 +22,10 @@ let callbacks: FastifyInstance;
 let client: any;
 const seen: { handler: string; security: any; log?: unknown }[] = [];
 const callbackSeen: any[] = [];
+/** What the push and pull handlers were given as ctx.security, by handler and step. */
+const laterSeen: { step: string; security: any }[] = [];
+/** The provider's log lines (pino JSON). */
+const logs: any[] = [];
 
 function inbound(as: AuthorizationServer, audience: string, purposes?: string[]): InboundSecurityOptions {
   // The authorization server's keys are looked up again on every request here, so that a withdrawn key is seen at once.
@@ -60,8 +64,15 @@ beforeAll(async () => {
     {
       m: (req: any, ctx: any) => (seen.push({ handler: 'm', security: ctx.security }), { status: 200, body: { doubled: req.body.n * 2 } }),
       readOrder: (req: any, ctx: any) => (seen.push({ handler: 'readOrder', security: ctx.security }), { status: 200, body: { doubled: req.path.id } }),
-      pushM: { acknowledge: () => ({ outcome: 'accepted' }), process: (req: any) => ({ doubled: req.body.n * 2 }) },
-      submitTask: { acknowledge: () => ({ outcome: 'accepted' }), process: (req: any) => ({ doubled: req.body.n * 2 }), status: () => ({ outcome: 'running' }) },
+      pushM: {
+        acknowledge: (_req: any, ctx: any) => (laterSeen.push({ step: 'pushM.acknowledge', security: ctx.security }), { outcome: 'accepted' }),
+        process: (req: any, ctx: any) => (laterSeen.push({ step: 'pushM.process', security: ctx.security }), ctx.log.info('pushM processing'), { doubled: req.body.n * 2 }),
+      },
+      submitTask: {
+        acknowledge: (_req: any, ctx: any) => (laterSeen.push({ step: 'submitTask.acknowledge', security: ctx.security }), { outcome: 'accepted' }),
+        process: (req: any, ctx: any) => (laterSeen.push({ step: 'submitTask.process', security: ctx.security }), ctx.log.info('submitTask processing'), { doubled: req.body.n * 2 }),
+        status: (_task: any, ctx: any) => (laterSeen.push({ step: 'submitTask.status', security: ctx?.security }), { outcome: 'running' }),
+      },
       getStatus: () => ({ status: 200, body: { title: 'OK', status: 200 } }),
     },
     {
@@ -69,6 +80,7 @@ beforeAll(async () => {
       store: 'memory:',
       replyTo: { allowLoopback: true },
       security: inbound(as, SERVICE, ['purpose-orders']),
+      server: { logger: { level: 'info', stream: { write: (line: string) => void logs.push(JSON.parse(line)) } } },
       // The provider calls the consumer's callback e-service with a voucher of its own.
       outbound: { security: await outbound(providerClient, 'purpose-callbacks', CALLBACKS) },
     },
@@ -135,6 +147,20 @@ describe('NONBLOCK_PUSH_REST: secured in both directions', () => {
     expect(cb.security.purposeId).toBe('purpose-callbacks');
   });
 
+  it('acknowledge and process (run later by the worker, from the store) get the verified claims, and process logs them', async () => {
+    const { correlationId } = await client.pushM({ path: { id: 11 }, body: { n: 2 } });
+    expect(await client.pushMResult(correlationId, { timeoutMs: 30_000 })).toEqual({ doubled: 4 });
+    for (const step of ['pushM.acknowledge', 'pushM.process']) {
+      const { security } = laterSeen.filter((s) => s.step === step).at(-1)!;
+      expect(security.patterns).toEqual(['ID_AUTH_REST_01', 'INTEGRITY_REST_02']);
+      expect(security.clientId).toBe(consumerClient.clientId);
+      expect(security.purposeId).toBe('purpose-orders');
+      expect(security.signature.signed_headers.map((h: object) => Object.keys(h)[0])).toEqual(['digest', 'content-type']);
+    }
+    const line = logs.filter((l) => l.msg === 'pushM processing' && l.correlationId === correlationId).at(-1);
+    expect(line).toMatchObject({ clientId: consumerClient.clientId, purposeId: 'purpose-orders', security: 'ID_AUTH_REST_01+INTEGRITY_REST_02' });
+  });
+
   it('a callback without the provider voucher is refused by the consumer with 401', async () => {
     const res = await fetch(`${callbacks.listeningOrigin}/cb/callbacks/pushM/completion`, {
       method: 'POST',
@@ -150,6 +176,21 @@ describe('NONBLOCK_PULL_REST: the request signed, status and result read with th
   it('submits, polls and fetches the result through the checks', async () => {
     const result = await client.submitTaskAwait({ body: { n: 4 } }, { initialDelayMs: 20 });
     expect(result).toEqual({ doubled: 8 });
+  });
+
+  it('acknowledge, process (from the store) and status get the verified claims; process logs them', async () => {
+    laterSeen.length = 0;
+    expect(await client.submitTaskAwait({ body: { n: 3 } }, { initialDelayMs: 20 })).toEqual({ doubled: 6 });
+    const steps = laterSeen.map((s) => s.step);
+    expect(steps).toContain('submitTask.acknowledge');
+    expect(steps).toContain('submitTask.process');
+    for (const { step, security } of laterSeen) {
+      expect(security?.clientId, step).toBe(consumerClient.clientId);
+      expect(security.purposeId, step).toBe('purpose-orders');
+    }
+    expect(laterSeen.find((s) => s.step === 'submitTask.process')!.security.patterns).toEqual(['ID_AUTH_REST_01', 'INTEGRITY_REST_02']);
+    const line = logs.filter((l) => l.msg === 'submitTask processing').at(-1);
+    expect(line).toMatchObject({ clientId: consumerClient.clientId, purposeId: 'purpose-orders' });
   });
 
   it('a status read without a voucher is 401', async () => {

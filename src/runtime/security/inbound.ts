@@ -26,6 +26,7 @@ import { ProblemError } from '../problem.js';
 import type { Store } from '../store/types.js';
 import { DIGEST, SIGNATURE, TRACKING, digestAlgorithm, parseDigest, trackingDigest, type DigestAlgorithm } from './headers.js';
 import { keyResolver, KeysUnavailableError, type KeyResolver, type KeySource } from './keys.js';
+import { securityLogFields } from './stored.js';
 
 /** The claims of a verified PDND voucher. */
 export interface VoucherClaims extends JWTPayload {
@@ -194,7 +195,7 @@ export class InboundSecurity {
         }
         verifiedOf.set(req, pending.verified);
         const { clientId, purposeId } = pending.verified;
-        req.log = reply.log = req.log.child({ clientId, purposeId, security: patterns.join('+') });
+        req.log = reply.log = req.log.child(securityLogFields(pending.verified));
         req.log.info({ clientId, purposeId, audit: pending.verified.audit ? auditSummary(pending.verified.audit) : undefined }, 'request authenticated');
       },
     };
