@@ -27,6 +27,7 @@ import type { Store } from '../store/types.js';
 import { DIGEST, SIGNATURE, TRACKING, digestAlgorithm, parseDigest, trackingDigest, type DigestAlgorithm } from './headers.js';
 import { keyResolver, KeysUnavailableError, type KeyResolver, type KeySource } from './keys.js';
 import { securityLogFields } from './stored.js';
+import { CertificateError } from './x509.js';
 
 /** The claims of a verified PDND voucher. */
 export interface VoucherClaims extends JWTPayload {
@@ -373,6 +374,7 @@ export class InboundSecurity {
 /** What jose's error means, in the words of the check. */
 function refusalOf(what: string, e: unknown): Refusal {
   const why = (e as Error).message;
+  if (e instanceof CertificateError) return new Refusal(401, `${what}: ${e.check}`, e.message);
   if (e instanceof KeysUnavailableError) return new Refusal(503, `${what}: keys unavailable`, String((e.cause as Error)?.message ?? why));
   if (e instanceof errors.JWTExpired) return new Refusal(401, e.claim === 'iat' ? `${what}: issued too long ago` : `${what}: expired`, why);
   if (e instanceof errors.JWTClaimValidationFailed) {

@@ -7,12 +7,15 @@
  * the keys (createLocalJWKSet caches each imported key): nothing here parses a key.
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput } from 'jose';
+import { X509Keys, type X509KeySource } from './x509.js';
 
 /** Where the keys come from. */
 export type KeySource =
   | string
   | URL
   | JSONWebKeySet
+  /** Signers' X.509 certificates (`x5c` or `x5t#S256` in the header) trusted from these anchors (x509.ts). */
+  | X509KeySource
   | {
       /** The JWKS URL. */
       url: string | URL;
@@ -50,6 +53,7 @@ export interface KeyResolver {
 }
 
 export function keyResolver(source: KeySource): KeyResolver {
+  if (typeof source === 'object' && 'trustAnchors' in source) return new X509Keys(source);
   if (typeof source === 'object' && 'keys' in source) {
     const local = createLocalJWKSet(source);
     return { key: (h, t) => local(h, t) as Promise<CryptoKey>, version: async () => 0, generation: 0 };
@@ -69,7 +73,7 @@ class RemoteKeys implements KeyResolver {
   private readonly maxAgeMs: number;
   private readonly fetch: typeof fetch;
 
-  constructor(o: Exclude<KeySource, string | URL | JSONWebKeySet>) {
+  constructor(o: Exclude<KeySource, string | URL | JSONWebKeySet | X509KeySource>) {
     this.url = String(o.url);
     this.timeoutMs = o.timeoutMs ?? 2000;
     this.cooldownMs = o.cooldownMs ?? 30_000;
