@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorrelationRegistry, OutboundSecurity, signerFromKey, type FastifyInstance, type InboundSecurityOptions } from 'accordo/runtime';
 import { generate } from '../src/generate.js';
 import { ASSERTION_AUDIENCE, AuthorizationServer, ISSUER, type RegisteredClient } from './support/pdnd.js';
-import { FIXTURES, tempDir } from './support/tmp.js';
+import { FIXTURES, ROOT, tempDir } from './support/tmp.js';
 
 const SERVICE = 'https://api.ente.example/rest/secured/v1';
 const CALLBACKS = 'https://consumer.example/callbacks';
@@ -198,5 +198,40 @@ describe('NONBLOCK_PULL_REST: the request signed, status and result read with th
     const res = await fetch(statusUrl);
     expect(res.status).toBe(401);
     expect(((await res.json()) as { detail: string }).detail).toBe('voucher: missing (Authorization: Bearer)');
+  });
+});
+
+describe('SUBSCRIPTION_REST: the subscription handler gets the verified claims', () => {
+  it('createSession (declared ID_AUTH_REST_01 in the config) is refused without a voucher and sees ctx.security with one', async () => {
+    const out = await tempDir('security-subscription');
+    // The QoD example's spec; the security comes from the config (its notifications keep their own declaration out of this test).
+    await generate({ spec: join(ROOT, 'examples', 'subscription-rest', 'specs', 'qod.yaml'), out, side: 'provider', security: { createSession: ['ID_AUTH_REST_01'], postNotification: 'none' } });
+    const gen = await import(join(out, 'generated', 'provider.ts'));
+    const subscribed: any[] = [];
+    const app: FastifyInstance = await gen.createProviderServer(
+      {
+        createSession: (req: any, ctx: any) => (
+          subscribed.push(ctx.security),
+          { status: 201, body: { sessionId: ctx.subscriptionId, qosProfile: req.body.qosProfile, duration: req.body.duration, qosStatus: 'REQUESTED' } }
+        ),
+        getSession: () => ({ status: 404, body: { status: 404, code: 'NOT_FOUND', message: 'none' } }),
+        deleteSession: () => ({ status: 204 }),
+      },
+      { prefix: '/api', store: 'memory:', security: inbound(as, SERVICE, ['purpose-orders']) },
+    );
+    try {
+      const url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/api/sessions`;
+      const body = JSON.stringify({ applicationServer: { ipv4Address: '198.51.100.10' }, qosProfile: 'QOS_L', duration: 60 });
+      const refused = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(refused.status).toBe(401);
+      const security = await outbound(consumerClient, 'purpose-orders', SERVICE);
+      const headers = await security.headersFor({ method: 'POST', url, contentType: 'application/json', body }, { idAuth: 'ID_AUTH_REST_01' });
+      const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(201);
+      expect(subscribed).toHaveLength(1);
+      expect(subscribed[0]).toMatchObject({ patterns: ['ID_AUTH_REST_01'], clientId: consumerClient.clientId, purposeId: 'purpose-orders' });
+    } finally {
+      await app.close();
+    }
   });
 });
