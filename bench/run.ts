@@ -1,6 +1,6 @@
-// npm run bench [-- --quick] [-- --only gen,rest,push,soap]: Accordo against the tools users would
+// npm run bench [-- --quick] [-- --only gen,rest,soap,security]: Accordo against the tools users would
 // otherwise pick, side by side in one run on this machine (issue 7). Prints median/min/max per row
-// and the ratio per pair, and writes BENCHMARKS.md (--quick writes .tmp/bench/BENCHMARKS.md).
+// and the ratio per pair, and writes BENCHMARKS.md (--quick or --only write .tmp/bench/BENCHMARKS.md).
 // Every server under test and every load generator runs in its own process, on 127.0.0.1.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -186,10 +186,15 @@ interface LoadResult {
  * Loads a server with autocannon, run as its own process (so it never shares the server's event
  * loop or the harness's), while sampling the server's RSS.
  */
-async function load(server: ServerChild, path: string, options: { body: string; headers: Record<string, string>; seconds: number }): Promise<LoadResult> {
-  const autocannon = [join(ROOT, 'node_modules', 'autocannon', 'autocannon.js'), '-j', '-c', String(CONFIG.connections), '-d', String(options.seconds), '-m', 'POST', '-b', options.body];
-  for (const [k, v] of Object.entries(options.headers)) autocannon.push('-H', `${k}=${v}`);
-  autocannon.push(server.url + path);
+async function load(server: ServerChild, path: string, options: { body: string; headers: Record<string, string>; seconds: number; pool?: HeaderPool }): Promise<LoadResult> {
+  const autocannon = options.pool
+    ? // Headers that differ per request (signed ones): autocannon's API cycling through the pool (bench/load-pool.mjs).
+      [join(ROOT, 'bench', 'load-pool.mjs'), server.url + path, String(CONFIG.connections), String(options.seconds), options.pool.bodyFile, options.pool.file]
+    : [join(ROOT, 'node_modules', 'autocannon', 'autocannon.js'), '-j', '-c', String(CONFIG.connections), '-d', String(options.seconds), '-m', 'POST', '-b', options.body];
+  if (!options.pool) {
+    for (const [k, v] of Object.entries(options.headers)) autocannon.push('-H', `${k}=${v}`);
+    autocannon.push(server.url + path);
+  }
   let peakRss = 0;
   const sampler = setInterval(() => void server.rss().then((rss) => (peakRss = Math.max(peakRss, rss))), 500);
   try {
@@ -202,6 +207,12 @@ async function load(server: ServerChild, path: string, options: { body: string; 
   } finally {
     clearInterval(sampler);
   }
+}
+
+/** Header sets a round cycles through, one per request in turn (bench/load-pool.mjs), and the body they were made for. */
+interface HeaderPool {
+  file: string;
+  bodyFile: string;
 }
 
 /** One request before the load, so that a row never measures error responses. */
@@ -350,6 +361,8 @@ interface Contender {
   expect: { status: number; body?: (text: string) => boolean };
   /** Runs after the warm-up and after the round (e.g. waits for a push provider's deliveries). */
   between?: (server: ServerChild) => Promise<void>;
+  /** Headers that change per request (the probe sends `headers`, one of them). */
+  pool?: HeaderPool;
 }
 
 /**
@@ -613,6 +626,76 @@ async function soapSection() {
   });
 }
 
+// ---------------------------------------------------------------- 4. PDND voucher + INTEGRITY
+
+async function securitySection() {
+  const POOL = QUICK ? 500 : 2000;
+  section(
+    '4. PDND voucher + INTEGRITY_REST_02 verification',
+    `The BLOCK_REST provider of section 2 generated with \`security: { M: [ID_AUTH_REST_01, INTEGRITY_REST_02] }\`, verifying every request ` +
+      "(the voucher against the authorization server's JWKS, `Agid-JWT-Signature` against the client's key, its signed headers, the " +
+      '`Digest` of the bytes received), against the same generated code started with `security: false`, in the same run, rounds alternating. ' +
+      "The authorization server is the loopback one of the tests (test/support/pdnd.ts, in the harness's process): the generated consumer's " +
+      `\`OutboundSecurity\` obtains a real voucher from it (client assertion, token endpoint) and signs ${POOL} distinct \`Agid-JWT-Signature\` + \`Digest\` ` +
+      "sets (RS256, a fresh jti each, as PDND's RSA client keys sign) before the rounds; autocannon (bench/load-pool.mjs) sends them in turn, one per " +
+      'request, to both servers (signing at load speed would make the load generator the bottleneck). The provider keeps the voucher it has ' +
+      'verified (a client sends the same one with every message until it expires) and verifies every signature: they are all distinct, so each ' +
+      'request costs a full RS256 verification, its signed headers and the digest of its body.',
+  );
+  const { generate } = (await import(pathToFileURL(join(ROOT, 'dist', 'generate.js')).href)) as typeof import('../src/generate.js');
+  const { OutboundSecurity, signerFromKey } = (await import(pathToFileURL(join(ROOT, 'dist', 'runtime', 'index.js')).href)) as typeof import('../src/runtime/index.js');
+  const { AuthorizationServer, ASSERTION_AUDIENCE, ISSUER } = await import('../test/support/pdnd.js');
+  const dir = join(TMP, 'block-secured');
+  await generate({ spec: join(FIXTURES, 'modi', 'BLOCK_REST', 'server.yaml'), out: dir, side: 'provider', security: { M: ['ID_AUTH_REST_01', 'INTEGRITY_REST_02'] } });
+  const audience = 'https://api.ente.example/rest/block/v1';
+  const as = await AuthorizationServer.start();
+  // The rounds last minutes: the voucher and the signatures must outlive them.
+  as.voucherLifetimeSec = 3600;
+  try {
+    const client = await as.register({ 'purpose-bench': audience }, 'RS256');
+    const outbound = new OutboundSecurity({
+      clientId: client.clientId,
+      purposeId: 'purpose-bench',
+      tokenUrl: as.tokenUrl,
+      assertionAudience: ASSERTION_AUDIENCE,
+      signer: await signerFromKey(client.key.privateJwk, { kid: client.key.kid, alg: client.key.alg }),
+      audience,
+      tokenLifetimeSec: 3600,
+    });
+    const path = '/resources/1234/M';
+    const profile = { idAuth: 'ID_AUTH_REST_01', integrity: 'INTEGRITY_REST_02' } as const;
+    const pool: Record<string, string>[] = [];
+    for (let i = 0; i < POOL; i++) pool.push({ ...JSON_HEADERS, ...(await outbound.headersFor({ method: 'POST', url: path, contentType: JSON_HEADERS['content-type'], body: BLOCK_BODY }, profile)) });
+    if (as.tokensIssued !== 1) throw new Error(`expected one voucher for the ${POOL} signatures, the authorization server issued ${as.tokensIssued}`);
+    const files = { file: join(TMP, 'security-pool.json'), bodyFile: join(TMP, 'security-body.json') };
+    await writeFile(files.file, JSON.stringify(pool));
+    await writeFile(files.bodyFile, BLOCK_BODY);
+    process.env.BENCH_ISSUER = ISSUER;
+    process.env.BENCH_AUDIENCE = audience;
+    const answer = { status: 200, body: (text: string) => JSON.parse(text).c === 'risultato' };
+    const common = { file: 'block-secured.ts', path, body: BLOCK_BODY, headers: pool[0], expect: answer, pool: files };
+    const [secured, open] = await measure([
+      { ...common, name: 'generated BLOCK_REST provider verifying voucher + INTEGRITY_REST_02', argv: [dir, as.url] },
+      { ...common, name: 'the same generated provider, security: false', argv: [dir, 'off'] },
+    ]);
+    table(LOAD_HEAD, [loadRow('the same generated provider, `security: false` (same requests)', open), loadRow('generated provider verifying voucher + INTEGRITY_REST_02', secured, open)]);
+    const cpu = (m: Measured) => stat(m.rounds.map((r) => r.cpuPerRequest)).median;
+    const { rps: ratio, cpu: cpuRatio } = ratios(secured, open);
+    targets.push({
+      what: `BLOCK_REST verifying voucher + INTEGRITY_REST_02 vs the same provider without security (req/s ratio; CPU per request: ${fmt(cpuRatio, 2)}×)`,
+      ratio,
+      goal: '≥ 0.7×',
+      pass: ratio >= 0.7,
+      why:
+        `Per request the verifying provider spends ${fmt(cpu(secured))} µs of CPU, without security ${fmt(cpu(open))} µs: the difference is one RS256 ` +
+        "verification of Agid-JWT-Signature (jose over WebCrypto: the keys are imported once and cached by jose's JWKS sets, the sets fetched once; " +
+        'the voucher is verified once and kept), the claims and signed-header checks, and the SHA-256 of the body as it streams in.',
+    });
+  } finally {
+    await as.close();
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 async function machine(): Promise<string[]> {
@@ -641,6 +724,7 @@ async function main() {
     ['gen', generationSection],
     ['rest', restSection],
     ['soap', soapSection],
+    ['security', securitySection],
   ] as const) {
     if (!wanted(name)) continue;
     try {
@@ -651,7 +735,7 @@ async function main() {
     }
   }
   if (memoryRows.length) {
-    section('4. Memory', 'RSS of each server process as it reports it over IPC: after its warm-up (median over its rounds\' processes), and the largest sample (every 0.5 s) under load.');
+    section('5. Memory', 'RSS of each server process as it reports it over IPC: after its warm-up (median over its rounds\' processes), and the largest sample (every 0.5 s) under load.');
     table(['server', 'RSS after warm-up MB', 'peak RSS under load MB'], memoryRows);
   }
   section('Targets', 'Ratios measured in this run.');
@@ -673,9 +757,10 @@ async function main() {
     'Exact commands: `npm ci && npm run bench` (= `npm run build && tsx bench/run.ts`); one generation is ' +
       '`node bench/gen-child.mjs accordo|openapi-typescript <spec> <out>`; one load round is ' +
       `\`node node_modules/autocannon/autocannon.js -j -c ${CONFIG.connections} -d ${CONFIG.seconds} -m POST -b <body> -H content-type=... <url>\`. ` +
-      '`npm run bench -- --quick` is a shorter run for development; `--only gen,rest,soap` picks sections.',
+      '`npm run bench -- --quick` is a shorter run for development; `--only gen,rest,soap,security` picks sections (and writes .tmp/bench/BENCHMARKS.md).',
   ];
-  const file = QUICK ? join(TMP, 'BENCHMARKS.md') : join(ROOT, 'BENCHMARKS.md');
+  // A quick or partial run (--only) never replaces the full report.
+  const file = QUICK || ONLY ? join(TMP, 'BENCHMARKS.md') : join(ROOT, 'BENCHMARKS.md');
   // BENCH_NOTE: a remark on how the run was taken (e.g. on a machine shared with other work).
   const preamble = process.env.BENCH_NOTE ? `\n${process.env.BENCH_NOTE}\n` : '';
   await writeFile(file, `${head.join('\n')}\n${preamble}${report.join('\n')}\n`);

@@ -44,8 +44,8 @@ function security(keys: InboundSecurityOptions['voucher']['keys']): InboundSecur
   return { voucher: { issuer: ISSUER, audience: SERVICE, keys, purposes: ['purpose-orders'] }, signatureKeys: as.clientKeysUrl };
 }
 
-async function startProvider(store: string, keys: InboundSecurityOptions['voucher']['keys']): Promise<string> {
-  const app: FastifyInstance = await gen.createProviderServer(handlers, { prefix: '/api', store, replyTo: { allowLoopback: true }, security: security(keys) });
+async function startProvider(store: string, keys: InboundSecurityOptions['voucher']['keys'], settings: Partial<InboundSecurityOptions> = {}): Promise<string> {
+  const app: FastifyInstance = await gen.createProviderServer(handlers, { prefix: '/api', store, replyTo: { allowLoopback: true }, security: { ...security(keys), ...settings } });
   started.push(app);
   return `${await app.listen({ host: '127.0.0.1', port: 0 })}/api`;
 }
@@ -197,14 +197,53 @@ describe('the authorization server rotates its keys', () => {
   it('an unknown kid makes one JWKS refresh (rate-limited), then the new key is used or the token refused', async () => {
     expect((await read(urlA, `Bearer ${await as.voucher(voucherClaims())}`)).status).toBe(200);
     await sleep(KEYS_COOLDOWN_MS + 100); // past the cool-down of the fetch above
+    // Made before the refresh: generating RSA keys on a loaded machine can outlast the cool-down.
+    const unknown = await Promise.all([0, 1, 2].map(async () => `Bearer ${await as.voucher(voucherClaims(), {}, await testKey('RS256'))}`));
     await as.rotate(true);
     const fetches = as.jwksFetches;
     // Signed with the new key: unknown to A's cache, found by the one refresh.
     expect((await read(urlA, `Bearer ${await as.voucher(voucherClaims())}`)).status).toBe(200);
     expect(as.jwksFetches - fetches).toBe(1);
     // Unknown kids right after: refused without another fetch.
-    for (let i = 0; i < 3; i++) expect((await read(urlA, `Bearer ${await as.voucher(voucherClaims(), {}, await testKey('RS256'))}`)).detail).toBe('voucher: signed with an unknown key');
+    for (const voucher of unknown) expect((await read(urlA, voucher)).detail).toBe('voucher: signed with an unknown key');
     expect(as.jwksFetches - fetches).toBe(1);
+  });
+});
+
+describe('a voucher kept verified (the client sends the same one with every message)', () => {
+  it('is refused once it expires, though it verified before', async () => {
+    const base = await startProvider('memory:', { url: as.jwksUrl }, { clockSkewSec: 0 });
+    const voucher = `Bearer ${await as.voucher({ ...voucherClaims(), exp: now() + 2 })}`;
+    expect((await read(base, voucher)).status).toBe(200);
+    expect((await read(base, voucher)).status).toBe(200);
+    let last = await read(base, voucher);
+    for (let i = 0; i < 100 && last.status === 200; i++) {
+      await sleep(100);
+      last = await read(base, voucher);
+    }
+    expect(last, 'the voucher was still accepted 10 s after it expired').toMatchObject({ status: 401, detail: 'voucher: expired' });
+  });
+
+  it('is verified again, and refused, once the key that signed it is withdrawn', async () => {
+    const base = await startProvider('memory:', { url: as.jwksUrl, maxAgeMs: 0, cooldownMs: 0 });
+    const voucher = `Bearer ${await as.voucher(voucherClaims())}`;
+    expect((await read(base, voucher)).status).toBe(200);
+    expect((await read(base, voucher)).status).toBe(200);
+    const kept = as.keys;
+    await as.rotate(false);
+    try {
+      expect(await read(base, voucher)).toMatchObject({ status: 401, detail: 'voucher: signed with an unknown key' });
+    } finally {
+      as.keys = [...as.keys, ...kept]; // the other tests' vouchers stay verifiable
+    }
+  });
+
+  it('is checked against the purposes on every request', async () => {
+    const other = `Bearer ${await as.voucher({ ...voucherClaims(), purposeId: 'purpose-other' })}`;
+    const open = await startProvider('memory:', { url: as.jwksUrl }, { voucher: { issuer: ISSUER, audience: SERVICE, keys: { url: as.jwksUrl } } });
+    expect((await read(open, other)).status).toBe(200);
+    expect(await read(urlA, other)).toMatchObject({ status: 403, detail: 'voucher: purpose not allowed' });
+    expect(await read(urlA, other)).toMatchObject({ status: 403, detail: 'voucher: purpose not allowed' });
   });
 });
 

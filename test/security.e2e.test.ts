@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorrelationRegistry, OutboundSecurity, signerFromKey, type FastifyInstance, type InboundSecurityOptions } from 'accordo/runtime';
 import { generate } from '../src/generate.js';
 import { ASSERTION_AUDIENCE, AuthorizationServer, ISSUER, type RegisteredClient } from './support/pdnd.js';
-import { FIXTURES, tempDir } from './support/tmp.js';
+import { FIXTURES, ROOT, tempDir } from './support/tmp.js';
 
 const SERVICE = 'https://api.ente.example/rest/secured/v1';
 const CALLBACKS = 'https://consumer.example/callbacks';
@@ -22,6 +22,10 @@ let callbacks: FastifyInstance;
 let client: any;
 const seen: { handler: string; security: any; log?: unknown }[] = [];
 const callbackSeen: any[] = [];
+/** What the push and pull handlers were given as ctx.security, by handler and step. */
+const laterSeen: { step: string; security: any }[] = [];
+/** The provider's log lines (pino JSON). */
+const logs: any[] = [];
 
 function inbound(as: AuthorizationServer, audience: string, purposes?: string[]): InboundSecurityOptions {
   // The authorization server's keys are looked up again on every request here, so that a withdrawn key is seen at once.
@@ -60,8 +64,15 @@ beforeAll(async () => {
     {
       m: (req: any, ctx: any) => (seen.push({ handler: 'm', security: ctx.security }), { status: 200, body: { doubled: req.body.n * 2 } }),
       readOrder: (req: any, ctx: any) => (seen.push({ handler: 'readOrder', security: ctx.security }), { status: 200, body: { doubled: req.path.id } }),
-      pushM: { acknowledge: () => ({ outcome: 'accepted' }), process: (req: any) => ({ doubled: req.body.n * 2 }) },
-      submitTask: { acknowledge: () => ({ outcome: 'accepted' }), process: (req: any) => ({ doubled: req.body.n * 2 }), status: () => ({ outcome: 'running' }) },
+      pushM: {
+        acknowledge: (_req: any, ctx: any) => (laterSeen.push({ step: 'pushM.acknowledge', security: ctx.security }), { outcome: 'accepted' }),
+        process: (req: any, ctx: any) => (laterSeen.push({ step: 'pushM.process', security: ctx.security }), ctx.log.info('pushM processing'), { doubled: req.body.n * 2 }),
+      },
+      submitTask: {
+        acknowledge: (_req: any, ctx: any) => (laterSeen.push({ step: 'submitTask.acknowledge', security: ctx.security }), { outcome: 'accepted' }),
+        process: (req: any, ctx: any) => (laterSeen.push({ step: 'submitTask.process', security: ctx.security }), ctx.log.info('submitTask processing'), { doubled: req.body.n * 2 }),
+        status: (_task: any, ctx: any) => (laterSeen.push({ step: 'submitTask.status', security: ctx?.security }), { outcome: 'running' }),
+      },
       getStatus: () => ({ status: 200, body: { title: 'OK', status: 200 } }),
     },
     {
@@ -69,6 +80,7 @@ beforeAll(async () => {
       store: 'memory:',
       replyTo: { allowLoopback: true },
       security: inbound(as, SERVICE, ['purpose-orders']),
+      server: { logger: { level: 'info', stream: { write: (line: string) => void logs.push(JSON.parse(line)) } } },
       // The provider calls the consumer's callback e-service with a voucher of its own.
       outbound: { security: await outbound(providerClient, 'purpose-callbacks', CALLBACKS) },
     },
@@ -135,6 +147,20 @@ describe('NONBLOCK_PUSH_REST: secured in both directions', () => {
     expect(cb.security.purposeId).toBe('purpose-callbacks');
   });
 
+  it('acknowledge and process (run later by the worker, from the store) get the verified claims, and process logs them', async () => {
+    const { correlationId } = await client.pushM({ path: { id: 11 }, body: { n: 2 } });
+    expect(await client.pushMResult(correlationId, { timeoutMs: 30_000 })).toEqual({ doubled: 4 });
+    for (const step of ['pushM.acknowledge', 'pushM.process']) {
+      const { security } = laterSeen.filter((s) => s.step === step).at(-1)!;
+      expect(security.patterns).toEqual(['ID_AUTH_REST_01', 'INTEGRITY_REST_02']);
+      expect(security.clientId).toBe(consumerClient.clientId);
+      expect(security.purposeId).toBe('purpose-orders');
+      expect(security.signature.signed_headers.map((h: object) => Object.keys(h)[0])).toEqual(['digest', 'content-type']);
+    }
+    const line = logs.filter((l) => l.msg === 'pushM processing' && l.correlationId === correlationId).at(-1);
+    expect(line).toMatchObject({ clientId: consumerClient.clientId, purposeId: 'purpose-orders', security: 'ID_AUTH_REST_01+INTEGRITY_REST_02' });
+  });
+
   it('a callback without the provider voucher is refused by the consumer with 401', async () => {
     const res = await fetch(`${callbacks.listeningOrigin}/cb/callbacks/pushM/completion`, {
       method: 'POST',
@@ -152,10 +178,60 @@ describe('NONBLOCK_PULL_REST: the request signed, status and result read with th
     expect(result).toEqual({ doubled: 8 });
   });
 
+  it('acknowledge, process (from the store) and status get the verified claims; process logs them', async () => {
+    laterSeen.length = 0;
+    expect(await client.submitTaskAwait({ body: { n: 3 } }, { initialDelayMs: 20 })).toEqual({ doubled: 6 });
+    const steps = laterSeen.map((s) => s.step);
+    expect(steps).toContain('submitTask.acknowledge');
+    expect(steps).toContain('submitTask.process');
+    for (const { step, security } of laterSeen) {
+      expect(security?.clientId, step).toBe(consumerClient.clientId);
+      expect(security.purposeId, step).toBe('purpose-orders');
+    }
+    expect(laterSeen.find((s) => s.step === 'submitTask.process')!.security.patterns).toEqual(['ID_AUTH_REST_01', 'INTEGRITY_REST_02']);
+    const line = logs.filter((l) => l.msg === 'submitTask processing').at(-1);
+    expect(line).toMatchObject({ clientId: consumerClient.clientId, purposeId: 'purpose-orders' });
+  });
+
   it('a status read without a voucher is 401', async () => {
     const { statusUrl } = await client.submitTask({ body: { n: 1 } });
     const res = await fetch(statusUrl);
     expect(res.status).toBe(401);
     expect(((await res.json()) as { detail: string }).detail).toBe('voucher: missing (Authorization: Bearer)');
+  });
+});
+
+describe('SUBSCRIPTION_REST: the subscription handler gets the verified claims', () => {
+  it('createSession (declared ID_AUTH_REST_01 in the config) is refused without a voucher and sees ctx.security with one', async () => {
+    const out = await tempDir('security-subscription');
+    // The QoD example's spec; the security comes from the config (its notifications keep their own declaration out of this test).
+    await generate({ spec: join(ROOT, 'examples', 'subscription-rest', 'specs', 'qod.yaml'), out, side: 'provider', security: { createSession: ['ID_AUTH_REST_01'], postNotification: 'none' } });
+    const gen = await import(join(out, 'generated', 'provider.ts'));
+    const subscribed: any[] = [];
+    const app: FastifyInstance = await gen.createProviderServer(
+      {
+        createSession: (req: any, ctx: any) => (
+          subscribed.push(ctx.security),
+          { status: 201, body: { sessionId: ctx.subscriptionId, qosProfile: req.body.qosProfile, duration: req.body.duration, qosStatus: 'REQUESTED' } }
+        ),
+        getSession: () => ({ status: 404, body: { status: 404, code: 'NOT_FOUND', message: 'none' } }),
+        deleteSession: () => ({ status: 204 }),
+      },
+      { prefix: '/api', store: 'memory:', security: inbound(as, SERVICE, ['purpose-orders']) },
+    );
+    try {
+      const url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/api/sessions`;
+      const body = JSON.stringify({ applicationServer: { ipv4Address: '198.51.100.10' }, qosProfile: 'QOS_L', duration: 60 });
+      const refused = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(refused.status).toBe(401);
+      const security = await outbound(consumerClient, 'purpose-orders', SERVICE);
+      const headers = await security.headersFor({ method: 'POST', url, contentType: 'application/json', body }, { idAuth: 'ID_AUTH_REST_01' });
+      const res = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(201);
+      expect(subscribed).toHaveLength(1);
+      expect(subscribed[0]).toMatchObject({ patterns: ['ID_AUTH_REST_01'], clientId: consumerClient.clientId, purposeId: 'purpose-orders' });
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -68,5 +68,6 @@ export * from './soap/index.js';
 // The declared security: the provider's checks (voucher, INTEGRITY, AUDIT) and the consumer's vouchers and signatures.
 export { InboundSecurity, verifiedSecurity, type InboundSecurityOptions, type TrackingEvidenceClaims, type VerifiedSecurity, type VoucherClaims } from './security/inbound.js';
 export { KeysUnavailableError, keyResolver, type KeySource } from './security/keys.js';
-export { OutboundSecurity, signerFromFile, signerFromKey, VoucherError, type JwtSigner, type OutboundSecurityOptions } from './security/outbound.js';
+export { OutboundSecurity, signerFromFile, signerFromKey, VoucherError, type JwtSigner, type OutboundSecurityOptions, type SignerOptions } from './security/outbound.js';
+export { CertificateError, type X509KeySource } from './security/x509.js';
 export { digestHeader, trackingDigest } from './security/headers.js';

@@ -13,7 +13,7 @@ import { declaredResponse, isJsonMediaType, routePath, installJsonParsers, insta
 import { inputLimits, type InputLimits } from './limits.js';
 import { problem, sendProblem } from './problem.js';
 import { registerPull, type PullDescriptor, type PullProviderOptions } from './pull.js';
-import type { InboundSecurityOptions } from './security/inbound.js';
+import { verifiedSecurity, type InboundSecurityOptions } from './security/inbound.js';
 import { securedRoutes } from './security/routes.js';
 import { Validators } from './validation.js';
 import type { TaskJob } from './worker.js';
@@ -196,7 +196,7 @@ function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unk
     const carrier = op.replyTo
       ? { name: op.replyTo.expression, where: 'in the request', value: resolveAddress(op.replyTo.address, request, req) }
       : { name: op.replyToHeader, where: 'header', value: req.headers[op.replyToHeader.toLowerCase()] };
-    const accepted = await acceptPush(tasks, op.id, request, carrier, handler, req.log, accepting);
+    const accepted = await acceptPush(tasks, op.id, request, carrier, handler, req.log, { ...accepting, security: verifiedSecurity(req) });
     if (accepted.broken !== undefined) return sendBrokenResponse(req, reply, acknowledge, accepted.broken);
     const { correlationId, ack } = accepted;
     return sendJson(reply, 202, ack, { [CORRELATION_HEADER]: correlationId }, ackType);

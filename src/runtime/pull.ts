@@ -5,6 +5,7 @@ import type { TaskRuntime } from './engines/tasks.js';
 import { declaredResponse, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
 import { callOperation, send, UnexpectedResponseError, type OutgoingRequest } from './outbound.js';
 import { ProblemError } from './problem.js';
+import { verifiedSecurity } from './security/inbound.js';
 import type { SecuredRoute } from './security/routes.js';
 import type { Validators } from './validation.js';
 
@@ -79,7 +80,7 @@ export function registerPull(
         const values = { ...request.path, [taskParam]: id };
         return { statusUrl: base + fill(status.path, values), resultUrl: base + fill(result.path, values) };
       };
-      const { ack, statusUrl } = await acceptPull(tasks, op.id, request, handler, req.log, { taskId: options.taskId, urls });
+      const { ack, statusUrl } = await acceptPull(tasks, op.id, request, handler, req.log, { taskId: options.taskId, urls, security: verifiedSecurity(req) });
       return sendJson(reply, 202, ack, { Location: statusUrl }, accepted?.mediaTypes[0]);
     },
   });
@@ -90,7 +91,8 @@ export function registerPull(
     url: routePath(status.path).url,
     handler: async (req, reply) => {
       const task = await taskOf(req, status);
-      const body = await handler.status(task);
+      const security = verifiedSecurity(req);
+      const body = await handler.status(task, { log: req.log, ...(security ? { security } : {}) });
       if (task.state === 'done') {
         return sendJson(reply, 303, body, { Location: task.resultUrl, 'Content-Location': task.statusUrl }, seeOther?.mediaTypes[0] ?? statusOk?.mediaTypes[0]);
       }

@@ -3,6 +3,8 @@ import type { Clock } from './clock.js';
 import { backoff, responseExcerpt, type AttemptOptions, type AttemptResult, type DeliveryOutcome, type RetryPolicy } from './delivery.js';
 import type { OutboundOptions } from './outbound.js';
 import type { ReplyToPolicy } from './reply-to.js';
+import type { VerifiedSecurity } from './security/inbound.js';
+import { securityLogFields, storedSecurity } from './security/stored.js';
 import type { Store, TaskRecord } from './store/types.js';
 import { TargetLedger, targetOf, type TargetOutcome, type TargetPolicy, type TargetStats } from './targets.js';
 
@@ -19,6 +21,8 @@ export interface ProcessContext {
   run: number;
   /** Aborted when the server shuts down and its grace period is over. */
   signal: AbortSignal;
+  /** What the request's declared security established when it was accepted (kept with the task). */
+  security?: VerifiedSecurity;
 }
 
 /** What a pull handler's `process` gets: the task id (the CorrelationID, for SOAP), and the same run count and signal. */
@@ -28,6 +32,8 @@ export interface PullProcessContext {
   /** 1 normally; 2 when the process that ran it first died before storing its result (see docs/delivery.md). */
   run: number;
   signal: AbortSignal;
+  /** What the request's declared security established when it was accepted (kept with the task). */
+  security?: VerifiedSecurity;
 }
 
 /**
@@ -235,9 +241,10 @@ export class TaskWorker {
   private async handle(task: TaskRecord): Promise<void> {
     const job = this.jobs.get(task.operation)!;
     if (job.kind === 'pull') return this.handlePull(task, job);
-    const log = this.o.log.child({ correlationId: task.id, operation: task.operation });
+    const security = storedSecurity(task.meta);
+    const log = this.o.log.child({ correlationId: task.id, operation: task.operation, ...(security ? securityLogFields(security) : {}) });
     if (task.runs > 1) log.warn({ run: task.runs }, 'an earlier run of this handler was interrupted; running it again');
-    const ctx: ProcessContext = { correlationId: task.id, replyTo: task.replyTo ?? '', log, run: task.runs, signal: this.shutdown.signal };
+    const ctx: ProcessContext = { correlationId: task.id, replyTo: task.replyTo ?? '', log, run: task.runs, signal: this.shutdown.signal, ...(security ? { security } : {}) };
     let result: unknown;
     try {
       result = await this.leased(task.id, async () => job.process(task.request, ctx));
@@ -257,7 +264,8 @@ export class TaskWorker {
 
   /** Runs a pull task's handler; its result (or failure) is what the status and result operations answer. */
   private async handlePull(task: TaskRecord, job: PullJob): Promise<void> {
-    const log = this.o.log.child({ taskId: task.id, operation: task.operation });
+    const security = storedSecurity(task.meta);
+    const log = this.o.log.child({ taskId: task.id, operation: task.operation, ...(security ? securityLogFields(security) : {}) });
     const { store, owner, clock } = this.o;
     if (task.runs > MAX_PULL_RUNS) {
       log.error({ run: task.runs }, 'pull handler interrupted twice; the task fails instead of running a third time');
@@ -265,7 +273,7 @@ export class TaskWorker {
       return;
     }
     if (task.runs > 1) log.warn({ run: task.runs }, 'an earlier run of this handler was interrupted; running it again');
-    const ctx: PullProcessContext = { taskId: task.id, log, run: task.runs, signal: this.shutdown.signal };
+    const ctx: PullProcessContext = { taskId: task.id, log, run: task.runs, signal: this.shutdown.signal, ...(security ? { security } : {}) };
     let outcome: { state: 'delivered'; result: unknown } | { state: 'dead'; lastError: string };
     try {
       outcome = { state: 'delivered', result: (await this.leased(task.id, async () => job.process(task.request, ctx))) ?? null };

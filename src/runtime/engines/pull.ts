@@ -11,6 +11,8 @@ import { systemClock, type Clock } from '../clock.js';
 import { ProblemError } from '../problem.js';
 import { MemoryStore } from '../store/memory.js';
 import type { Store, TaskRecord } from '../store/types.js';
+import type { VerifiedSecurity } from '../security/inbound.js';
+import { withSecurity } from '../security/stored.js';
 import type { PullJob, PullProcessContext } from '../worker.js';
 import { RETRY_LATER } from './push.js';
 import { storeTask, type TaskRuntime } from './tasks.js';
@@ -33,6 +35,14 @@ export interface PullTask {
 export interface PullContext {
   taskId: string;
   log: FastifyBaseLogger;
+  /** What the operation's declared security established (as a blocking handler's context has it). */
+  security?: VerifiedSecurity;
+}
+
+/** What a status handler gets besides the task: the status read's own verified security, when it declares one. */
+export interface PullStatusContext {
+  log: FastifyBaseLogger;
+  security?: VerifiedSecurity;
 }
 
 /**
@@ -43,7 +53,7 @@ export interface PullContext {
 export interface PullHandler<Req, Ack, Status, Result> {
   acknowledge(request: Req, ctx: PullContext): Ack | Promise<Ack>;
   process(request: Req, ctx: PullProcessContext): Result | Promise<Result>;
-  status(task: PullTask): Status | Promise<Status>;
+  status(task: PullTask, ctx?: PullStatusContext): Status | Promise<Status>;
 }
 
 /**
@@ -61,13 +71,16 @@ export async function acceptPull<Req>(
     taskId?: (operationId: string, request: Req) => string | Promise<string>;
     /** The status and result URLs of a task id (REST); SOAP has none. */
     urls?: (taskId: string) => { statusUrl: string; resultUrl: string };
+    /** The request's verified security: given to `acknowledge`, and kept with the task for `process`. */
+    security?: VerifiedSecurity;
   },
 ): Promise<{ taskId: string; ack: unknown; statusUrl: string }> {
   const taskId = options.taskId ? await options.taskId(operation, request) : randomUUID();
   const urls = options.urls?.(taskId) ?? { statusUrl: '', resultUrl: '' };
-  const ctx: PullContext = { taskId, log: log.child({ taskId }) };
+  const { security } = options;
+  const ctx: PullContext = { taskId, log: log.child({ taskId }), ...(security ? { security } : {}) };
   const ack = await handler.acknowledge(request, ctx);
-  const refused = await storeTask(tasks, { kind: 'pull', id: taskId, operation, request, meta: urls }, ctx.log);
+  const refused = await storeTask(tasks, { kind: 'pull', id: taskId, operation, request, meta: withSecurity(urls, security) }, ctx.log);
   if (refused === 'unavailable') throw new ProblemError(503, 'the request could not be taken in charge; try again later', {}, RETRY_LATER);
   if (refused === 'duplicate') throw new ProblemError(409, `a task with id ${JSON.stringify(taskId)} exists already`);
   return { taskId, ack, statusUrl: urls.statusUrl };

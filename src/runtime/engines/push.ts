@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { ProblemError } from '../problem.js';
 import { checkReplyTo, type ReplyToPolicy } from '../reply-to.js';
+import type { VerifiedSecurity } from '../security/inbound.js';
+import { withSecurity } from '../security/stored.js';
 import type { ProcessContext } from '../worker.js';
 import { storeTask, type TaskRuntime } from './tasks.js';
 
@@ -16,6 +18,8 @@ export interface PushContext {
   correlationId: string;
   replyTo: string;
   log: FastifyBaseLogger;
+  /** What the operation's declared security established (as a blocking handler's context has it). */
+  security?: VerifiedSecurity;
 }
 
 /**
@@ -40,6 +44,8 @@ export interface PushAcceptOptions<Req> {
    * validation): returns why it breaks the spec, or `undefined`. A broken ACK accepts nothing.
    */
   checkAck?: (ack: unknown) => string | undefined;
+  /** The request's verified security: given to `acknowledge`, and kept with the task for `process`. */
+  security?: VerifiedSecurity;
 }
 
 /** What `acceptPush` gives the binding to answer: the stored request's ACK, or why the handler's ACK was refused. */
@@ -70,11 +76,12 @@ export async function acceptPush<Req>(
     throw e;
   });
   const correlationId = options.correlationId ? await options.correlationId(operation, request) : randomUUID();
-  const ctx: PushContext = { correlationId, replyTo, log: log.child({ correlationId }) };
+  const { security } = options;
+  const ctx: PushContext = { correlationId, replyTo, log: log.child({ correlationId }), ...(security ? { security } : {}) };
   const ack = await handler.acknowledge(request, ctx);
   const broken = options.checkAck?.(ack);
   if (broken !== undefined) return { broken };
-  const refused = await storeTask(tasks, { kind: 'push', id: correlationId, operation, request, replyTo }, ctx.log);
+  const refused = await storeTask(tasks, { kind: 'push', id: correlationId, operation, request, replyTo, ...(security ? { meta: withSecurity({}, security) } : {}) }, ctx.log);
   if (refused === 'unavailable') throw new ProblemError(503, 'the request could not be taken in charge; try again later', {}, RETRY_LATER);
   if (refused === 'duplicate') throw new ProblemError(409, `a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);
   return { correlationId, ack };

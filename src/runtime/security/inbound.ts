@@ -26,6 +26,8 @@ import { ProblemError } from '../problem.js';
 import type { Store } from '../store/types.js';
 import { DIGEST, SIGNATURE, TRACKING, digestAlgorithm, parseDigest, trackingDigest, type DigestAlgorithm } from './headers.js';
 import { keyResolver, KeysUnavailableError, type KeyResolver, type KeySource } from './keys.js';
+import { securityLogFields } from './stored.js';
+import { CertificateError } from './x509.js';
 
 /** The claims of a verified PDND voucher. */
 export interface VoucherClaims extends JWTPayload {
@@ -96,6 +98,9 @@ export interface InboundSecurityOptions {
 const DEFAULT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'];
 const DEFAULT_TYPES = ['at+jwt', 'jwt'];
 
+/** Vouchers kept verified at once (a client reuses its voucher for every message until it expires). */
+const VERIFIED_VOUCHERS = 1024;
+
 const verifiedOf = new WeakMap<FastifyRequest, VerifiedSecurity>();
 
 /** The verified security of a request (for the handler's context). */
@@ -139,6 +144,13 @@ export class InboundSecurity {
   private readonly voucherKeys: KeyResolver;
   private readonly signatureKeys?: KeyResolver;
   private lastPurge = 0;
+  /**
+   * Vouchers already verified, by their exact text: a consumer sends the same voucher with every
+   * message until it expires, and its signature verification is most of what a request costs.
+   * An entry holds while the key set is the one that verified it and until the voucher expires
+   * (or grows too old); the purpose and everything else of the request are checked every time.
+   */
+  private readonly verifiedVouchers = new Map<string, { claims: JWTPayload; keys: number; until: number }>();
 
   constructor(
     private readonly o: InboundSecurityOptions,
@@ -194,7 +206,7 @@ export class InboundSecurity {
         }
         verifiedOf.set(req, pending.verified);
         const { clientId, purposeId } = pending.verified;
-        req.log = reply.log = req.log.child({ clientId, purposeId, security: patterns.join('+') });
+        req.log = reply.log = req.log.child(securityLogFields(pending.verified));
         req.log.info({ clientId, purposeId, audit: pending.verified.audit ? auditSummary(pending.verified.audit) : undefined }, 'request authenticated');
       },
     };
@@ -211,18 +223,21 @@ export class InboundSecurity {
     const bearer = auth && /^Bearer +(\S+)\s*$/i.exec(auth);
     if (!bearer) throw new Refusal(401, 'voucher: missing (Authorization: Bearer)', 'no bearer token');
     const voucherToken = this.sized('voucher', bearer[1]);
-    const voucher = await this.verifyJwt(
-      'voucher',
-      voucherToken,
-      this.voucherKeys,
-      {
-        ...common,
-        issuer: o.voucher.issuer,
-        audience: o.voucher.audience,
-        algorithms: o.voucher.algorithms ?? DEFAULT_ALGORITHMS,
-        requiredClaims: replay && !profile.integrity ? ['exp', 'iat', 'jti'] : ['exp', 'iat'],
-      },
-      o.voucher.types ?? DEFAULT_TYPES,
+    const needsJti = replay && !profile.integrity;
+    const voucher = await this.verifiedVoucher(voucherToken, needsJti, () =>
+      this.verifyJwt(
+        'voucher',
+        voucherToken,
+        this.voucherKeys,
+        {
+          ...common,
+          issuer: o.voucher.issuer,
+          audience: o.voucher.audience,
+          algorithms: o.voucher.algorithms ?? DEFAULT_ALGORITHMS,
+          requiredClaims: needsJti ? ['exp', 'iat', 'jti'] : ['exp', 'iat'],
+        },
+        o.voucher.types ?? DEFAULT_TYPES,
+      ),
     );
     const claims = voucher as VoucherClaims;
     const clientId = String(claims.client_id ?? claims.sub ?? '');
@@ -281,6 +296,32 @@ export class InboundSecurity {
     return pending;
   }
 
+  /** A voucher verified with the current key set and not expired since: its claims; else `verify` runs and its result is kept. */
+  private async verifiedVoucher(token: string, needsJti: boolean, verify: () => Promise<JWTPayload>): Promise<JWTPayload> {
+    // What was required of it is part of what was verified.
+    const key = needsJti ? `jti ${token}` : token;
+    const known = this.verifiedVouchers.get(key);
+    if (known) {
+      let keys: number;
+      try {
+        keys = await this.voucherKeys.version();
+      } catch (e) {
+        throw refusalOf('voucher', e);
+      }
+      if (known.keys === keys && Date.now() < known.until) return known.claims;
+      this.verifiedVouchers.delete(key);
+    }
+    // Read before verifying: a set refreshed meanwhile makes the entry one to verify again, never the reverse.
+    const keys = this.voucherKeys.generation;
+    const claims = await verify();
+    const skew = this.o.clockSkewSec ?? 60;
+    // Valid until jose would call it expired, or too old: exp and iat were required, so both are numbers.
+    const until = Math.min(claims.exp! + skew, claims.iat! + (this.o.maxTokenAgeSec ?? 86_400) + skew) * 1000;
+    if (this.verifiedVouchers.size >= VERIFIED_VOUCHERS) this.verifiedVouchers.delete(this.verifiedVouchers.keys().next().value!);
+    this.verifiedVouchers.set(key, { claims, keys, until });
+    return claims;
+  }
+
   private sized(what: string, token: string): string {
     if (Buffer.byteLength(token) > (this.o.maxTokenBytes ?? 8192)) throw new Refusal(401, `${what}: too large`, `${Buffer.byteLength(token)} bytes`);
     return token;
@@ -333,6 +374,7 @@ export class InboundSecurity {
 /** What jose's error means, in the words of the check. */
 function refusalOf(what: string, e: unknown): Refusal {
   const why = (e as Error).message;
+  if (e instanceof CertificateError) return new Refusal(401, `${what}: ${e.check}`, e.message);
   if (e instanceof KeysUnavailableError) return new Refusal(503, `${what}: keys unavailable`, String((e.cause as Error)?.message ?? why));
   if (e instanceof errors.JWTExpired) return new Refusal(401, e.claim === 'iat' ? `${what}: issued too long ago` : `${what}: expired`, why);
   if (e instanceof errors.JWTClaimValidationFailed) {

@@ -7,12 +7,15 @@
  * the keys (createLocalJWKSet caches each imported key): nothing here parses a key.
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput } from 'jose';
+import { X509Keys, type X509KeySource } from './x509.js';
 
 /** Where the keys come from. */
 export type KeySource =
   | string
   | URL
   | JSONWebKeySet
+  /** Signers' X.509 certificates (`x5c` or `x5t#S256` in the header) trusted from these anchors (x509.ts). */
+  | X509KeySource
   | {
       /** The JWKS URL. */
       url: string | URL;
@@ -39,19 +42,29 @@ type Getter = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise
 export interface KeyResolver {
   /** The key for a JWS header (jose's key-getter form). Throws jose's JWKSNoMatchingKey for an unknown kid. */
   readonly key: Getter;
+  /**
+   * The generation of the set in use, after refreshing it when its age is over: it changes
+   * whenever the set's content does (a key added or withdrawn), so that what was verified with an
+   * earlier set is verified again.
+   */
+  version(): Promise<number>;
+  /** The generation of the set in use now, without refreshing it. */
+  readonly generation: number;
 }
 
 export function keyResolver(source: KeySource): KeyResolver {
+  if (typeof source === 'object' && 'trustAnchors' in source) return new X509Keys(source);
   if (typeof source === 'object' && 'keys' in source) {
     const local = createLocalJWKSet(source);
-    return { key: (h, t) => local(h, t) as Promise<CryptoKey> };
+    return { key: (h, t) => local(h, t) as Promise<CryptoKey>, version: async () => 0, generation: 0 };
   }
   const options = typeof source === 'string' || source instanceof URL ? { url: source } : source;
   return new RemoteKeys(options);
 }
 
 class RemoteKeys implements KeyResolver {
-  private set?: { jwks: Getter; at: number };
+  private set?: { jwks: Getter; at: number; text: string };
+  private gen = 0;
   private lastFetch = Number.NEGATIVE_INFINITY;
   private inflight?: Promise<void>;
   private readonly url: string;
@@ -60,7 +73,7 @@ class RemoteKeys implements KeyResolver {
   private readonly maxAgeMs: number;
   private readonly fetch: typeof fetch;
 
-  constructor(o: Exclude<KeySource, string | URL | JSONWebKeySet>) {
+  constructor(o: Exclude<KeySource, string | URL | JSONWebKeySet | X509KeySource>) {
     this.url = String(o.url);
     this.timeoutMs = o.timeoutMs ?? 2000;
     this.cooldownMs = o.cooldownMs ?? 30_000;
@@ -68,10 +81,24 @@ class RemoteKeys implements KeyResolver {
     this.fetch = o.fetch ?? fetch;
   }
 
-  readonly key: Getter = async (header, token) => {
+  get generation(): number {
+    return this.gen;
+  }
+
+  async version(): Promise<number> {
+    await this.fresh();
+    return this.generation;
+  }
+
+  /** Fetches the set when there is none, or when its age is over (at most once per cool-down). */
+  private async fresh(): Promise<void> {
     const now = Date.now();
     if (!this.set) await this.refresh(true);
     else if (now - this.set.at > this.maxAgeMs && now - this.lastFetch > this.cooldownMs) await this.refresh(false);
+  }
+
+  readonly key: Getter = async (header, token) => {
+    await this.fresh();
     try {
       return await this.set!.jwks(header, token);
     } catch (e) {
@@ -96,7 +123,14 @@ class RemoteKeys implements KeyResolver {
     this.lastFetch = Date.now();
     const res = await this.fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' }, redirect: 'error' });
     if (!res.ok) throw new Error(`JWKS endpoint answered HTTP ${res.status}`);
-    const jwks = (await res.json()) as JSONWebKeySet;
-    this.set = { jwks: createLocalJWKSet(jwks) as Getter, at: Date.now() };
+    const text = await res.text();
+    // The same set again: keep it, and the keys jose imported from it.
+    if (this.set?.text === text) {
+      this.set.at = Date.now();
+      return;
+    }
+    const jwks = JSON.parse(text) as JSONWebKeySet;
+    this.set = { jwks: createLocalJWKSet(jwks) as Getter, at: Date.now(), text };
+    this.gen++;
   }
 }

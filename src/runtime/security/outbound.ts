@@ -18,30 +18,49 @@ import { readFile } from 'node:fs/promises';
 import { importJWK, importPKCS8, SignJWT, type JWK, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { SecurityDescriptor } from '../descriptors.js';
 import { DIGEST, SIGNATURE, TRACKING, digestHeader, trackingDigest } from './headers.js';
+import { pemCertificates, x5cOf, x5tS256Of } from './x509.js';
 
 /** Signs a JWT: jose with a key (signerFromKey), or a KMS/HSM callback returning the compact JWS. */
 export interface JwtSigner {
-  /** The key id registered with the authorization server (PDND: the kid of the deposited public key). */
-  readonly kid: string;
+  /** The key id registered with the authorization server (PDND: the kid of the deposited public key); none when a certificate identifies the key. */
+  readonly kid?: string;
   readonly alg: string;
   sign(header: Omit<JWTHeaderParameters, 'alg' | 'kid'>, claims: JWTPayload): Promise<string>;
 }
 
+export interface SignerOptions {
+  /** The key's id (PDND: the kid of the deposited public key). */
+  kid?: string;
+  alg?: string;
+  /**
+   * The signer's X.509 certificate chain, PEM, leaf first (ModI INTEGRITY_REST_01 / ID_AUTH_REST_01
+   * outside PDND): every JWS then carries it as `x5c`, or only the leaf's `x5t#S256` when the
+   * provider has the certificate configured (`certificateHeader`).
+   */
+  certificates?: string;
+  certificateHeader?: 'x5c' | 'x5t#S256';
+}
+
 /** A signer over a private key: PEM (PKCS#8) text, a private JWK, or a CryptoKey. */
-export async function signerFromKey(key: string | JWK | CryptoKey, options: { kid: string; alg?: string }): Promise<JwtSigner> {
+export async function signerFromKey(key: string | JWK | CryptoKey, options: SignerOptions): Promise<JwtSigner> {
   const alg = options.alg ?? (typeof key === 'object' && 'kty' in key && key.kty === 'EC' ? 'ES256' : 'RS256');
   const imported = typeof key === 'string' ? await importPKCS8(key, alg) : 'kty' in key ? await importJWK(key as JWK, alg) : key;
+  const chain = options.certificates ? pemCertificates(options.certificates) : undefined;
+  const certificate = chain ? (options.certificateHeader === 'x5t#S256' ? { 'x5t#S256': x5tS256Of(chain[0]) } : { x5c: x5cOf(chain) }) : {};
+  if (!options.kid && !chain) throw new Error('a signer needs a kid or a certificate chain: nothing else tells the verifier which key to use');
   return {
-    kid: options.kid,
+    ...(options.kid ? { kid: options.kid } : {}),
     alg,
-    sign: (header, claims) => new SignJWT(claims).setProtectedHeader({ ...header, alg, kid: options.kid }).sign(imported),
+    sign: (header, claims) => new SignJWT(claims).setProtectedHeader({ ...header, alg, ...(options.kid ? { kid: options.kid } : {}), ...certificate }).sign(imported),
   };
 }
 
-/** A signer over a key file: a private JWK (JSON) or a PKCS#8 PEM. */
-export async function signerFromFile(path: string, options: { kid: string; alg?: string }): Promise<JwtSigner> {
+/** A signer over a key file (a private JWK, JSON, or a PKCS#8 PEM) and, when given, a PEM file of its certificate chain. */
+export async function signerFromFile(path: string, options: Omit<SignerOptions, 'certificates'> & { certificatesFile?: string }): Promise<JwtSigner> {
   const text = await readFile(path, 'utf8');
-  return signerFromKey(text.trimStart().startsWith('{') ? (JSON.parse(text) as JWK) : text, options);
+  const { certificatesFile, ...rest } = options;
+  const certificates = certificatesFile ? await readFile(certificatesFile, 'utf8') : undefined;
+  return signerFromKey(text.trimStart().startsWith('{') ? (JSON.parse(text) as JWK) : text, { ...rest, ...(certificates ? { certificates } : {}) });
 }
 
 export interface OutboundSecurityOptions {
