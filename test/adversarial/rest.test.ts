@@ -171,7 +171,7 @@ describe('adversarial REST input', () => {
       headers: { 'x-replyto': `http://${host}/cb` },
       body: '{}',
       status: 400,
-      code: 'reply-address-refused',
+      code: 'reply-address-refused' as const,
       detail: /X-ReplyTo host resolves to a \w+ address/,
     })),
     { name: 'X-ReplyTo [::ffff:0:a00:1] (IPv4-translated)', headers: { 'x-replyto': 'http://[::ffff:0:a00:1]/cb' }, body: '{}', status: 400, code: 'reply-address-refused', detail: /rfc6145 address/ },
