@@ -58,3 +58,14 @@ describe('the OpenAPI loader', () => {
     expect(a.provider.operations[0].pattern).toMatchObject({ pattern: 'BLOCK_REST', decidedBy: 'config' });
   });
 });
+
+describe('OpenAPI 3.1 webhooks', () => {
+  it('are read with where each method is declared, and the operations of the spec stay as they were', async () => {
+    const spec = join(FIXTURES, 'lint', 'agreement', 'webhook-unsupported', 'fail.yaml');
+    const a = await loadAgreement({ spec });
+    expect(a.provider.webhooks).toEqual([{ name: 'newPet', method: 'post', location: { file: spec, pointer: '/webhooks/newPet/post', line: 58, column: 5 } }]);
+    expect(a.provider.operations.map((op) => op.id)).toEqual(['createSession', 'getStatus']);
+    const without = await loadAgreement({ spec: join(FIXTURES, 'lint', 'agreement', 'webhook-unsupported', 'pass.yaml') });
+    expect(without.provider.webhooks).toBeUndefined();
+  });
+});

@@ -278,7 +278,7 @@ describe('SOAP callback answers', () => {
     // busy (503, a Receiver fault: temporary); the next one gets the stored ACK.
     const registry = new CorrelationRegistry();
     const statuses: number[] = [];
-    let busyFault: { code: string; reason: string } | undefined;
+    let busyFault: { code: string; subcode?: string; reason: string } | undefined;
     let runs = 0;
     const consumer = await createConsumerServer(
       {
@@ -304,7 +304,7 @@ describe('SOAP callback answers', () => {
     const outcome = await p.outcome(id);
     expect(outcome).toMatchObject({ state: 'delivered', status: 200, ack: { return: { outcome: 'OK' } } });
     expect(outcome.attempts).toBeGreaterThanOrEqual(3);
-    expect(busyFault).toEqual({ code: `{${SOAP12}}Receiver`, reason: `callback for CorrelationID "${id}" is being handled; try again later` });
+    expect(busyFault).toEqual({ code: `{${SOAP12}}Receiver`, subcode: '{urn:accordo:error}callback-in-progress', reason: `callback for CorrelationID "${id}" is being handled; try again later` });
     expect(runs).toBe(1);
   });
 });

@@ -109,10 +109,11 @@ describe('the provider refuses bad requests with a SOAP 1.2 Fault, and serves it
     const text = await res.text();
     const f = infoset(text).children.find((c) => c.name === `{${SOAP12}}Body`)!.children[0];
     expect(f.name).toBe(`{${SOAP12}}Fault`);
-    const { code } = faultOf(text);
+    const { code, subcode } = faultOf(text);
     const reason = f.children.find((c) => c.name.endsWith('}Reason'))!.children[0];
     expect(reason.attrs['{http://www.w3.org/XML/1998/namespace}lang']).toBe('en');
-    return { code, reason: reason.text!, detail: f.children.find((c) => c.name.endsWith('}Detail')) };
+    const role = f.children.find((c) => c.name === `{${SOAP12}}Role`)?.text;
+    return { code, subcode, role, reason: reason.text!, detail: f.children.find((c) => c.name.endsWith('}Detail')) };
   };
 
   const cases: [string, string, RegExp, string][] = [
@@ -127,6 +128,12 @@ describe('the provider refuses bad requests with a SOAP 1.2 Fault, and serves it
     ['an undeclared prefix', `<s:Envelope xmlns:s="${SOAP12}"><s:Body><q:MRequest/></s:Body></s:Envelope>`, /undeclared namespace prefix "q"/, `{${SOAP12}}Sender`],
     ['a header that must be understood', envelope('<m:MRequest/>', `<m:X-ReplyTo>http://127.0.0.1:9/cb</m:X-ReplyTo><m:Sec s:mustUnderstand="true"/>`), /not understood/, `{${SOAP12}}MustUnderstand`],
   ];
+  const RUNTIME_CODES: Record<string, string> = {
+    'no X-ReplyTo': 'reply-address-missing',
+    'an X-ReplyTo that is not a URL': 'reply-address-refused',
+    'a file: X-ReplyTo': 'reply-address-refused',
+    'a header that must be understood': 'must-understand',
+  };
   it.each(cases)('%s: HTTP 500 and a Sender (or MustUnderstand) fault naming it', async (_, body, reason, code) => {
     const before = seen.length;
     const res = await post(body);
@@ -135,13 +142,20 @@ describe('the provider refuses bad requests with a SOAP 1.2 Fault, and serves it
     const f = await fault(res);
     expect(f.code).toBe(code);
     expect(f.reason).toMatch(reason);
+    // The runtime refused it (docs/errors.md): its code as the Subcode, itself as the Role.
+    expect(f.subcode).toBe(`{urn:accordo:error}${RUNTIME_CODES[_] ?? 'request-invalid'}`);
+    expect(f.role).toBe('urn:accordo:runtime');
     expect(seen.length).toBe(before);
   });
 
   it('a wrong Content-Type: 415 with a Sender fault', async () => {
     const res = await post(envelope('<m:MRequest/>'), 'application/json');
     expect(res.status).toBe(415);
-    expect(await fault(res)).toMatchObject({ code: `{${SOAP12}}Sender`, reason: expect.stringMatching(/unsupported Content-Type "application\/json"/) });
+    expect(await fault(res)).toMatchObject({
+      code: `{${SOAP12}}Sender`,
+      subcode: '{urn:accordo:error}unsupported-media-type',
+      reason: expect.stringMatching(/unsupported Content-Type "application\/json"/),
+    });
   });
 
   it('a SOAP 1.1 envelope on this SOAP 1.2 binding: a SOAP 1.1 VersionMismatch fault, whatever its Content-Type', async () => {
@@ -161,10 +175,11 @@ describe('the provider refuses bad requests with a SOAP 1.2 Fault, and serves it
     expect(res.status).toBe(500);
     const f = await fault(res);
     expect(f.code).toBe(`{${SOAP12}}Sender`);
+    // The service's own fault: no runtime code, no runtime role.
+    expect(f.subcode).toBeUndefined();
+    expect(f.role).toBeUndefined();
     expect(f.reason).toBe('o_id must not be negative');
-    expect(f.detail!.children).toEqual([
-      { name: '{http://ente.example/nome-api}ErrorMessageFault', attrs: {}, children: [{ name: 'customFaultCode', attrs: {}, children: [], text: 'NEGATIVE_ID' }] },
-    ]);
+    expect(f.detail!.children).toEqual([{ name: '{http://ente.example/nome-api}ErrorMessageFault', attrs: {}, children: [{ name: 'customFaultCode', attrs: {}, children: [], text: 'NEGATIVE_ID' }] }]);
   });
 
   it('GET ?wsdl serves the WSDL with soap:address at the live endpoint', async () => {
@@ -189,7 +204,8 @@ describe('the consumer callback endpoint', () => {
       });
       expect(res.status).toBe(500);
       const text = await res.text();
-      expect(faultOf(text)).toEqual({ code: `{${SOAP12}}Sender`, reason: 'unknown CorrelationID "no-such-id"' });
+      // "Async response not correlated to any earlier request" is its own error (the integration guide).
+      expect(faultOf(text)).toEqual({ code: `{${SOAP12}}Sender`, subcode: '{urn:accordo:error}correlation-unknown', reason: 'unknown CorrelationID "no-such-id"' });
       // The callback endpoint serves the callback WSDL, pointing at itself.
       expect(await (await fetch(`${base}/soap/nome-api/v1?wsdl`)).text()).toContain(`<soap:address location="${base}/soap/nome-api/v1"/>`);
     } finally {

@@ -22,13 +22,16 @@ describe('typed error answers of a push request', () => {
   });
   afterAll(() => provider?.close());
 
-  it('a declared 400 reaches the caller as a typed error whose body is the spec\'s ErrorMessage', async () => {
+  it("a declared 400 reaches the caller as a typed error whose body is the spec's ErrorMessage", async () => {
     const error = await client.pushMessage({ path: { id_resource: 1 }, body: { a: { a1s: ['not an integer'] } } as never }).catch((e: unknown) => e);
     expect(error, JSON.stringify(error)).toBeInstanceOf(UnexpectedResponseError);
     expect(isPushMessageError(error)).toBe(true);
     if (!isPushMessageError(error)) return;
     expect(error.status).toBe(400);
     expect(error.body).toMatchObject({ status: 400, title: expect.any(String), detail: expect.stringMatching(/a1s/) });
+    // The runtime refused it (request validation), not the service: the problem type says so and the client reads it back.
+    expect(error.body).toMatchObject({ type: 'urn:accordo:error:request-invalid' });
+    expect(error.code).toBe('request-invalid');
     // Another operation's guard does not claim it.
     expect(isPullError(error)).toBe(false);
   });
@@ -40,16 +43,25 @@ describe('typed error answers of a push request', () => {
       join(dir, 'use.ts'),
       [
         `import { isPushMessageError } from ${JSON.stringify(consumer)};`,
+        "import type { RuntimeErrorCode } from 'accordo/runtime';",
         'export function describe(error: unknown): string {',
         '  if (!isPushMessageError(error)) return "other";',
         '  const status: number = error.status;',
         '  const detail: string | undefined = error.body.detail;',
-        '  return `${status} ${detail}`;',
+        '  const code: RuntimeErrorCode | undefined = error.code;',
+        '  return `${status} ${detail} ${code === "correlation-unknown" ? "not ours" : code}`;',
         '}',
       ].join('\n'),
     );
     expect(typecheck([join(dir, 'use.ts')])).toEqual([]);
-    await writeFile(join(dir, 'misuse.ts'), `import { isPushMessageError } from ${JSON.stringify(consumer)};\nexport const f = (e: unknown) => (isPushMessageError(e) ? e.body.nonexistent : 0);\n`);
-    expect(typecheck([join(dir, 'misuse.ts')]).join('\n')).toMatch(/nonexistent/);
-  });
+    // `code` is the union of the runtime's codes: a code that does not exist is a type error too.
+    await writeFile(
+      join(dir, 'misuse.ts'),
+      `import { isPushMessageError } from ${JSON.stringify(consumer)};\nexport const f = (e: unknown) => (isPushMessageError(e) ? e.body.nonexistent : 0);\nexport const g = (e: unknown) => isPushMessageError(e) && e.code === 'no-such-code';\n`,
+    );
+    const misuse = typecheck([join(dir, 'misuse.ts')]).join('\n');
+    expect(misuse).toMatch(/nonexistent/);
+    expect(misuse).toMatch(/"no-such-code"' have no overlap/);
+    // Two compilations of the generated client: slow on a loaded machine.
+  }, 180_000);
 });

@@ -176,6 +176,11 @@ export const CLASSIFY_RULES = {
     summary: 'each push request has one callback operation that receives its results',
     source: 'NONBLOCK_PUSH_REST rule 3 (§3), NONBLOCK_PUSH_SOAP rule 2 (§4)',
   },
+  'agreement/webhook-unsupported': {
+    severity: 'warning',
+    summary: 'the spec declares no OpenAPI 3.1 webhook: Accordo generates no sender or receiver for one yet',
+    source: 'accordo (issue 17 item 1)',
+  },
   'push-soap/callback-wsdl': { severity: 'error', summary: 'the agreement includes the callback WSDL', source: 'NONBLOCK_PUSH_SOAP rule 2 (§4)' },
   'push-soap/callback-correlation-id': {
     severity: 'error',
@@ -329,6 +334,23 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
         'leave out the callback spec, or declare the push request in the provider spec',
         false,
       );
+    }
+  }
+
+  // OpenAPI 3.1 webhooks are read, not generated: said once per webhook rather than left out in silence.
+  for (const spec of [provider, callback]) {
+    for (const webhook of spec?.webhooks ?? []) {
+      findings.push({
+        rule: 'agreement/webhook-unsupported',
+        severity: CLASSIFY_RULES['agreement/webhook-unsupported'].severity,
+        file: webhook.location.file,
+        line: webhook.location.line ?? 1,
+        column: webhook.location.column ?? 1,
+        pointer: webhook.location.pointer,
+        message: `webhook ${webhook.name} (${webhook.method.toUpperCase()}) is declared, but Accordo generates no sender or receiver for webhooks yet: it is left out of the generated code`,
+        fix: 'send these events through a callback of the operation that subscribes to them, or write the webhook sender and receiver by hand',
+        blocking: false,
+      });
     }
   }
 

@@ -287,6 +287,17 @@ export interface Interface {
   /** Base path the spec's servers declare (e.g. `/rest/nome-api/v1`), `""` when none. */
   basePath: string;
   operations: Operation[];
+  /**
+   * OpenAPI 3.1 `webhooks`: the requests the provider sends on its own, to a URL no request gives.
+   * Only declared (name, methods, where) so classify can report them: nothing is generated for them yet.
+   */
+  webhooks?: DeclaredWebhook[];
+}
+
+export interface DeclaredWebhook {
+  name: string;
+  method: HttpMethod;
+  location: SourceLocation;
 }
 
 export interface Agreement {

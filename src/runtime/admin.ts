@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
-import { ProblemError } from './problem.js';
+import { RuntimeProblemError } from './problem.js';
 import { FINISHED, TASK_STATES, type Store, type TaskRecord, type TaskState } from './store/types.js';
 
 /**
@@ -75,18 +75,18 @@ function parseFilter(query: Record<string, unknown>): DeliveryFilter {
   if (query.state !== undefined) {
     const states = String(query.state).split(',');
     const wrong = states.find((s) => !TASK_STATES.includes(s as TaskState));
-    if (wrong !== undefined) throw new ProblemError(400, `unknown state ${JSON.stringify(wrong)}; expected ${TASK_STATES.join(', ')}`);
+    if (wrong !== undefined) throw new RuntimeProblemError('request-invalid', `unknown state ${JSON.stringify(wrong)}; expected ${TASK_STATES.join(', ')}`);
     filter.states = states as TaskState[];
   }
   if (query.operation !== undefined) filter.operation = String(query.operation);
   if (query.limit !== undefined) {
     const limit = Number(query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ProblemError(400, 'limit must be an integer from 1 to 1000');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RuntimeProblemError('request-invalid', 'limit must be an integer from 1 to 1000');
     filter.limit = limit;
   }
   if (query.before !== undefined) {
     const before = Date.parse(String(query.before));
-    if (!Number.isFinite(before)) throw new ProblemError(400, 'before must be a date-time such as 2025-01-31T00:00:00Z');
+    if (!Number.isFinite(before)) throw new RuntimeProblemError('request-invalid', 'before must be a date-time such as 2025-01-31T00:00:00Z');
     filter.updatedBefore = before;
   }
   return filter;
@@ -115,7 +115,7 @@ export async function registerDeliveryAdmin(app: FastifyInstance, store: Store, 
         const given = digest(String(req.headers.authorization ?? ''));
         if (!timingSafeEqual(given, expected)) {
           reply.header('www-authenticate', 'Bearer realm="accordo-admin"');
-          throw new ProblemError(401, 'a valid admin bearer token is required');
+          throw new RuntimeProblemError('admin-unauthorized', 'a valid admin bearer token is required');
         }
       });
       admin.get('/deliveries', async (req) => {
@@ -124,26 +124,27 @@ export async function registerDeliveryAdmin(app: FastifyInstance, store: Store, 
       });
       admin.get<{ Params: { id: string } }>('/deliveries/:id', async (req) => {
         const t = await inspectDelivery(store, req.params.id);
-        if (!t) throw new ProblemError(404, `no delivery ${JSON.stringify(req.params.id)}`);
+        if (!t) throw new RuntimeProblemError('delivery-not-found', `no delivery ${JSON.stringify(req.params.id)}`);
         return view(t, true);
       });
       admin.post<{ Params: { id: string } }>('/deliveries/:id/retry', async (req) => {
         const t = await retryDelivery(store, req.params.id, { now: clock.now(), retentionMs: options.retentionMs });
         if (!t) {
-          if (!(await inspectDelivery(store, req.params.id))) throw new ProblemError(404, `no delivery ${JSON.stringify(req.params.id)}`);
-          throw new ProblemError(409, 'only dead or expired deliveries can be retried');
+          if (!(await inspectDelivery(store, req.params.id))) throw new RuntimeProblemError('delivery-not-found', `no delivery ${JSON.stringify(req.params.id)}`);
+          throw new RuntimeProblemError('delivery-conflict', 'only dead or expired deliveries can be retried');
         }
         options.onRetry?.();
         return view(t, false);
       });
       admin.delete<{ Params: { id: string } }>('/deliveries/:id', async (req, reply) => {
-        if (!(await inspectDelivery(store, req.params.id))) throw new ProblemError(404, `no delivery ${JSON.stringify(req.params.id)}`);
-        if ((await purgeDeliveries(store, { id: req.params.id }, clock.now())) === 0) throw new ProblemError(409, 'only finished deliveries (delivered, dead, expired) can be purged');
+        if (!(await inspectDelivery(store, req.params.id))) throw new RuntimeProblemError('delivery-not-found', `no delivery ${JSON.stringify(req.params.id)}`);
+        if ((await purgeDeliveries(store, { id: req.params.id }, clock.now())) === 0)
+          throw new RuntimeProblemError('delivery-conflict', 'only finished deliveries (delivered, dead, expired) can be purged');
         return reply.code(204).send();
       });
       admin.delete('/deliveries', async (req) => {
         const filter = parseFilter(req.query as Record<string, unknown>);
-        if (filter.states?.some((s) => !FINISHED.includes(s))) throw new ProblemError(400, 'only delivered, dead and expired deliveries can be purged');
+        if (filter.states?.some((s) => !FINISHED.includes(s))) throw new RuntimeProblemError('request-invalid', 'only delivered, dead and expired deliveries can be purged');
         return { purged: await purgeDeliveries(store, filter, clock.now()) };
       });
     },

@@ -5,7 +5,7 @@ import { CorrelationRegistry } from './correlation.js';
 import { declaredResponse, installJsonParsers, installErrorHandler, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
 import { inputLimits, type InputLimits } from './limits.js';
 import { callOperation, UnexpectedResponseError, type OutboundOptions, type OutgoingRequest } from './outbound.js';
-import { ProblemError } from './problem.js';
+import { RuntimeProblemError } from './problem.js';
 import { verifiedSecurity, type InboundSecurityOptions, type VerifiedSecurity } from './security/inbound.js';
 import { securedRoutes } from './security/routes.js';
 import { Validators } from './validation.js';
@@ -154,13 +154,13 @@ export async function registerCallbacks(app: FastifyInstance, def: CallbackDefin
       handler: async (req, reply) => {
         const request: IncomingRequest = parse(req);
         // A callback carries the result: one without the declared body has nothing to hand over.
-        if (op.body && request.body === undefined) throw new ProblemError(400, 'callback body is required');
+        if (op.body && request.body === undefined) throw new RuntimeProblemError('request-invalid', 'callback body is required');
         const correlationId = req.headers[CORRELATION_HEADER.toLowerCase()];
-        if (typeof correlationId !== 'string' || correlationId.length === 0) throw new ProblemError(400, `missing ${CORRELATION_HEADER} header`);
+        if (typeof correlationId !== 'string' || correlationId.length === 0) throw new RuntimeProblemError('correlation-missing', `missing ${CORRELATION_HEADER} header`);
         const known = await registry.recognise(correlationId, options.unknownGraceMs);
-        if (known === 'unknown') throw new ProblemError(404, `unknown CorrelationID ${JSON.stringify(correlationId)}`);
+        if (known === 'unknown') throw new RuntimeProblemError('correlation-unknown', `unknown CorrelationID ${JSON.stringify(correlationId)}`);
         // It may belong to a request whose 202 is still on its way (here or at another instance): the provider tries again.
-        if (known === 'later') throw new ProblemError(503, `CorrelationID ${JSON.stringify(correlationId)} is not known yet; try again later`, {}, { 'retry-after': '1' });
+        if (known === 'later') throw new RuntimeProblemError('correlation-pending', `CorrelationID ${JSON.stringify(correlationId)} is not known yet; try again later`, { 'retry-after': '1' });
         const security = verifiedSecurity(req);
         const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req, ...(security ? { security } : {}) };
         if (!(await registry.claim(correlationId))) {
@@ -168,7 +168,7 @@ export async function registerCallbacks(app: FastifyInstance, def: CallbackDefin
           if (!done) {
             // 503, not 409: CART treats 409 as final, and this callback is not handled yet.
             reply.header('retry-after', '5');
-            throw new ProblemError(503, `callback for CorrelationID ${JSON.stringify(correlationId)} is being handled; try again later`);
+            throw new RuntimeProblemError('callback-in-progress', `callback for CorrelationID ${JSON.stringify(correlationId)} is being handled; try again later`);
           }
           ctx.log.info('repeated callback acknowledged again, handler not run');
           return sendJson(reply, 200, done.ack, {}, ok?.mediaTypes[0]);
@@ -198,7 +198,7 @@ function eventRoute(op: OperationDescriptor, parse: (req: FastifyRequest) => Inc
   const status = success && /^\d{3}$/.test(success.status) ? Number(success.status) : 204;
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const request = parse(req);
-    if (op.body?.required && request.body === undefined) throw new ProblemError(400, 'event body is required');
+    if (op.body?.required && request.body === undefined) throw new RuntimeProblemError('request-invalid', 'event body is required');
     const eventId = req.headers[CORRELATION_HEADER.toLowerCase()];
     const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
     const ctx: EventContext = {

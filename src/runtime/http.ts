@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CharsetError, charsetOf, decodeBody } from './charset.js';
 import type { OperationDescriptor, ParameterDescriptor, ResponseDescriptor } from './descriptors.js';
 import { jsonNestsDeeper, type InputLimits } from './limits.js';
-import { ProblemError, sendProblem, toProblem, problem } from './problem.js';
+import { ProblemError, RuntimeProblemError, runtimeProblem, sendProblem, toProblem } from './problem.js';
 import type { Validators } from './validation.js';
 
 /** The validated parts of an incoming request, as typed handlers receive them. */
@@ -52,7 +52,7 @@ function checker(validators: Validators, params: ParameterDescriptor[], where: s
 
 export function validationProblem(where: string, errors: { instancePath: string; message?: string; params?: Record<string, unknown> }[]): ProblemError {
   const p = toProblem(Object.assign(new Error('validation'), { validation: errors, validationContext: where }));
-  return new ProblemError(p.status, p.detail, { invalid_params: p.invalid_params });
+  return new RuntimeProblemError('request-invalid', p.detail, {}, { invalid_params: p.invalid_params });
 }
 
 /**
@@ -87,11 +87,11 @@ export function requestParser(validators: Validators, op: OperationDescriptor): 
     const hasBody = req.body !== undefined && req.body !== null;
     if (hasBody) {
       const type = mediaTypeOf(req.headers['content-type']);
-      if (accepted.length === 0) throw new ProblemError(415, 'this operation takes no request body');
-      if (!accepted.includes(type)) throw new ProblemError(415, `unsupported Content-Type ${JSON.stringify(type)}; expected ${accepted.join(' or ')}`);
+      if (accepted.length === 0) throw new RuntimeProblemError('unsupported-media-type', 'this operation takes no request body');
+      if (!accepted.includes(type)) throw new RuntimeProblemError('unsupported-media-type', `unsupported Content-Type ${JSON.stringify(type)}; expected ${accepted.join(' or ')}`);
       if (body && !body(req.body)) throw validationProblem('body', body.errors ?? []);
     } else if (op.body?.required) {
-      throw new ProblemError(400, 'request body is required');
+      throw new RuntimeProblemError('request-invalid', 'request body is required');
     }
     return { path: pathValues, query: queryValues, headers: headerValues, body: hasBody ? req.body : undefined };
   };
@@ -144,9 +144,9 @@ export function installJsonParsers(app: FastifyInstance, ops: OperationDescripto
       text = decodeBody(body as Buffer, charsetOf(req.headers['content-type']) ?? 'utf-8');
     } catch (e) {
       if (!(e instanceof CharsetError)) throw e;
-      return done(new ProblemError(e.unsupported ? 415 : 400, e.message));
+      return done(new RuntimeProblemError(e.unsupported ? 'unsupported-media-type' : 'request-invalid', e.message));
     }
-    if (jsonNestsDeeper(text, limits.depth)) return done(new ProblemError(400, tooDeep));
+    if (jsonNestsDeeper(text, limits.depth)) return done(new RuntimeProblemError('request-invalid', tooDeep));
     parse(req, text, done);
   };
   for (const m of types) {
@@ -187,7 +187,7 @@ export function responseChecker(validators: Validators, responses: ResponseDescr
  */
 export function sendBrokenResponse(req: FastifyRequest, reply: FastifyReply, op: Pick<OperationDescriptor, 'id' | 'handler'>, why: string): FastifyReply {
   req.log.error({ handler: op.handler, operation: op.id }, `handler ${op.handler} returned a response the spec does not declare: ${why}`);
-  return sendProblem(reply, problem(500, 'the request could not be processed'));
+  return sendProblem(reply, runtimeProblem('response-invalid', 'the request could not be processed'));
 }
 
 export function sendJson(reply: FastifyReply, status: number, body: unknown, headers?: Record<string, string>, mediaType = 'application/json', json = isJsonMediaType(mediaType)): FastifyReply {

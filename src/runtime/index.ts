@@ -4,7 +4,19 @@
  */
 export type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 export * from './descriptors.js';
-export { problem, ProblemError, PROBLEM_JSON, type Problem } from './problem.js';
+export { problem, ProblemError, RuntimeProblemError, PROBLEM_JSON, type Problem } from './problem.js';
+// The errors the runtime itself answers, told apart from the application's (docs/errors.md).
+export {
+  RUNTIME_ACTOR,
+  RUNTIME_ERRORS,
+  RUNTIME_FAULT_NS,
+  RUNTIME_PROBLEM_TYPE_PREFIX,
+  isRuntimeErrorCode,
+  runtimeCodeOfProblem,
+  runtimeProblemType,
+  type RuntimeErrorCode,
+  type RuntimeErrorEntry,
+} from './errors.js';
 export { Validators } from './validation.js';
 export type { IncomingRequest } from './http.js';
 export { createServer, DEFAULT_TRANSACTION_HEADER, type ServerOptions } from './server.js';

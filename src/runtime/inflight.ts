@@ -8,7 +8,7 @@
  */
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ProblemError } from './problem.js';
+import { RuntimeProblemError } from './problem.js';
 
 /** Bytes of request bodies held at once, default: 64 MiB (64 bodies at the default 1 MiB limit). */
 export const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
@@ -17,7 +17,7 @@ export function installBodyBudget(app: FastifyInstance, maxBytes: number): void 
   let inFlight = 0;
   const refuse = (reply: FastifyReply) => {
     reply.header('connection', 'close');
-    return new ProblemError(503, 'too many requests are being received at once; try again later', {}, { 'retry-after': '5' });
+    return new RuntimeProblemError('overloaded', 'too many requests are being received at once; try again later', { 'retry-after': '5' });
   };
   app.addHook('preParsing', async (req, reply, payload) => {
     let held = 0;

@@ -1,3 +1,4 @@
+import { runtimeCodeOfProblem, type RuntimeErrorCode } from './errors.js';
 import type { OperationDescriptor, SecurityDescriptor } from './descriptors.js';
 import { isJsonMediaType } from './http.js';
 import type { OutboundSecurity } from './security/outbound.js';
@@ -118,6 +119,12 @@ export function callOperation(baseUrl: string, op: OperationDescriptor, req: Out
 
 /** Thrown by clients when the other side answers with a status the pattern does not expect. */
 export class UnexpectedResponseError extends Error {
+  /**
+   * The runtime error code when an Accordo runtime refused the request (its problem `type` names
+   * one, docs/errors.md): the infrastructure refused, the service did not answer. `undefined` for
+   * the service's own errors.
+   */
+  readonly code: RuntimeErrorCode | undefined;
   constructor(
     readonly operation: string,
     readonly status: number,
@@ -126,5 +133,6 @@ export class UnexpectedResponseError extends Error {
     const detail = body && typeof body === 'object' && 'detail' in body ? `: ${String((body as { detail: unknown }).detail)}` : '';
     super(`${operation}: unexpected HTTP ${status}${detail}`);
     this.name = 'UnexpectedResponseError';
+    this.code = runtimeCodeOfProblem(body);
   }
 }

@@ -4,7 +4,7 @@ import { acceptPull, findPullTask, type PullHandler, type PullTaskStore } from '
 import type { TaskRuntime } from './engines/tasks.js';
 import { declaredResponse, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
 import { callOperation, send, UnexpectedResponseError, type OutgoingRequest } from './outbound.js';
-import { ProblemError } from './problem.js';
+import { ProblemError, RuntimeProblemError } from './problem.js';
 import { verifiedSecurity } from './security/inbound.js';
 import type { SecuredRoute } from './security/routes.js';
 import type { Validators } from './validation.js';
@@ -66,7 +66,7 @@ export function registerPull(
     const index = routePath(which.path).names.indexOf(taskParam);
     const id = params[`p${index}`];
     const task = id === undefined ? undefined : await findPullTask(tasks, op.id, id);
-    if (!task) throw new ProblemError(404, `unknown task ${JSON.stringify(id ?? '')}`);
+    if (!task) throw new RuntimeProblemError('task-not-found', `unknown task ${JSON.stringify(id ?? '')}`);
     return task;
   };
 
@@ -108,7 +108,7 @@ export function registerPull(
     handler: async (req, reply) => {
       const task = await taskOf(req, result);
       if (task.state === 'failed') throw new ProblemError(422, `task ${JSON.stringify(task.id)} failed: ${task.failure}`);
-      if (task.state !== 'done') throw new ProblemError(409, `the result of task ${JSON.stringify(task.id)} is not ready`);
+      if (task.state !== 'done') throw new RuntimeProblemError('task-not-ready', `the result of task ${JSON.stringify(task.id)} is not ready`);
       return sendJson(reply, 200, task.result, {}, resultOk?.mediaTypes[0]);
     },
   });

@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
-import { ProblemError } from './problem.js';
+import { RuntimeProblemError } from './problem.js';
 
 /**
  * Which callback URLs a provider accepts in `X-ReplyTo` and dials. The URL is chosen by the
@@ -185,18 +185,18 @@ export async function checkReplyTo(value: string, header: string, policy: ReplyT
   try {
     url = new URL(value);
   } catch {
-    throw new ProblemError(400, `${header} is not an absolute URL`);
+    throw new RuntimeProblemError('reply-address-refused', `${header} is not an absolute URL`);
   }
   const why = urlRefusal(url, policy);
-  if (why) throw new ProblemError(400, `${header} ${why}`);
+  if (why) throw new RuntimeProblemError('reply-address-refused', `${header} ${why}`);
   try {
     await resolveChecked(url.hostname, policy);
   } catch (e) {
-    if (e instanceof ReplyToRefusedError) throw new ProblemError(400, `${header} host ${e.reason}`);
+    if (e instanceof ReplyToRefusedError) throw new RuntimeProblemError('reply-address-refused', `${header} host ${e.reason}`);
     // A name that does not exist is the caller's error; a resolver that failed is ours, for now.
     const code = (e as { code?: string }).code;
-    if (code === undefined || code === 'ENOTFOUND' || code === 'ENODATA') throw new ProblemError(400, `${header} host cannot be resolved`);
-    throw new ProblemError(503, `${header} host could not be resolved now; try again later`);
+    if (code === undefined || code === 'ENOTFOUND' || code === 'ENODATA') throw new RuntimeProblemError('reply-address-refused', `${header} host cannot be resolved`);
+    throw new RuntimeProblemError('reply-address-unverifiable', `${header} host could not be resolved now; try again later`);
   }
   return url;
 }

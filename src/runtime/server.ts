@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { installErrorHandler } from './http.js';
 import { DEFAULT_MAX_BODY_BYTES_IN_FLIGHT, installBodyBudget } from './inflight.js';
-import { problem, PROBLEM_JSON } from './problem.js';
+import { RUNTIME_ERRORS, type RuntimeErrorCode } from './errors.js';
+import { PROBLEM_JSON, runtimeProblem } from './problem.js';
 
 export interface ServerOptions {
   /** Largest accepted request body in bytes (default 1 MiB); larger ones get 413. */
@@ -37,11 +38,11 @@ export const DEFAULT_MAX_CONNECTIONS = 1024;
  * whose registration sets a format that writes SOAP faults.
  */
 export interface ErrorFormat {
-  /** The Content-Type and body of an error; `requestContentType` is the request's, when it was read. */
-  write(status: number, detail: string, requestContentType?: string): { contentType: string; body: string };
+  /** The Content-Type and body of a runtime error; `requestContentType` is the request's, when it was read. */
+  write(code: RuntimeErrorCode, detail: string, requestContentType?: string): { contentType: string; body: string };
 }
 
-const problemFormat: ErrorFormat = { write: (status, detail) => ({ contentType: PROBLEM_JSON, body: JSON.stringify(problem(status, detail)) }) };
+const problemFormat: ErrorFormat = { write: (code, detail) => ({ contentType: PROBLEM_JSON, body: JSON.stringify(runtimeProblem(code, detail)) }) };
 
 /** By HTTP server: plugins (SOAP) are registered in child contexts, and all of them share the one server. */
 const formats = new WeakMap<Server, ErrorFormat>();
@@ -55,9 +56,9 @@ function formatOf(app: FastifyInstance): ErrorFormat {
   return formats.get(app.server) ?? problemFormat;
 }
 
-function sendError(reply: FastifyReply, status: number, detail: string): FastifyReply {
-  const { contentType, body } = formatOf(reply.server).write(status, detail, reply.request.headers['content-type']);
-  return reply.code(status).type(contentType).send(body);
+function sendError(reply: FastifyReply, code: RuntimeErrorCode, detail: string): FastifyReply {
+  const { contentType, body } = formatOf(reply.server).write(code, detail, reply.request.headers['content-type']);
+  return reply.code(RUNTIME_ERRORS[code].status).type(contentType).send(body);
 }
 
 /**
@@ -84,10 +85,10 @@ export function createServer(options: ServerOptions = {}): FastifyInstance {
     frameworkErrors: (error, req, reply) => {
       reply.header(header, req.id);
       const code = (error as { code?: string }).code;
-      if (code === 'FST_ERR_BAD_URL') return sendError(reply, 400, 'the URL is not validly percent-encoded');
-      if (code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, 414, 'a path segment is too long');
+      if (code === 'FST_ERR_BAD_URL') return sendError(reply, 'request-invalid', 'the URL is not validly percent-encoded');
+      if (code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, 'uri-too-long', 'a path segment is too long');
       req.log.error({ err: error }, 'request failed before routing');
-      return sendError(reply, 500, 'the request could not be processed');
+      return sendError(reply, 'internal-error', 'the request could not be processed');
     },
     // Answered below as problem+json: Fastify's own 503 while closing is its JSON.
     return503OnClosing: false,
@@ -97,7 +98,7 @@ export function createServer(options: ServerOptions = {}): FastifyInstance {
     reply.header(header, req.id);
     if (closing) {
       reply.header('connection', 'close').header('retry-after', '5');
-      sendError(reply, 503, 'the server is shutting down; try again later');
+      sendError(reply, 'shutting-down', 'the server is shutting down; try again later');
       return;
     }
     done();
@@ -117,17 +118,17 @@ export function createServer(options: ServerOptions = {}): FastifyInstance {
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
     const allowed = [...methods].filter((m) => m !== req.method && app.findRoute({ method: m, url: path }) !== null).sort();
-    if (allowed.length) return sendError(reply.header('allow', allowed.join(', ')), 405, `${req.method} is not allowed at ${path}; allowed: ${allowed.join(', ')}`);
-    return sendError(reply, 404, `no operation at ${req.method} ${path}`);
+    if (allowed.length) return sendError(reply.header('allow', allowed.join(', ')), 'method-not-allowed', `${req.method} is not allowed at ${path}; allowed: ${allowed.join(', ')}`);
+    return sendError(reply, 'not-found', `no operation at ${req.method} ${path}`);
   });
   return app;
 }
 
-/** Status and detail of a request the HTTP parser refused, by Node's error code. */
-function clientErrorStatus(code: string | undefined): [number, string] {
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'the request was not received in time'];
-  if (code === 'HPE_HEADER_OVERFLOW') return [431, 'the request headers are too large'];
-  return [400, 'the request is not valid HTTP'];
+/** Runtime error and detail of a request the HTTP parser refused, by Node's error code. */
+function clientErrorOf(code: string | undefined): [RuntimeErrorCode, string] {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return ['request-timeout', 'the request was not received in time'];
+  if (code === 'HPE_HEADER_OVERFLOW') return ['headers-too-large', 'the request headers are too large'];
+  return ['request-invalid', 'the request is not valid HTTP'];
 }
 
 /**
@@ -137,7 +138,8 @@ function clientErrorStatus(code: string | undefined): [number, string] {
  */
 function answerClientError(app: FastifyInstance, header: string, error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, detail] = clientErrorStatus(error.code);
+  const [errorCode, detail] = clientErrorOf(error.code);
+  const { status } = RUNTIME_ERRORS[errorCode];
   const id = randomUUID();
   app.log.info({ reqId: id, code: error.code }, `request refused by the HTTP parser: ${status}`);
   // Node's own answer checks the same: no response of this connection has started.
@@ -146,7 +148,7 @@ function answerClientError(app: FastifyInstance, header: string, error: Error & 
     socket.destroy();
     return;
   }
-  const { contentType, body } = formatOf(app).write(status, detail);
+  const { contentType, body } = formatOf(app).write(errorCode, detail);
   const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, `Content-Type: ${contentType}`, `Content-Length: ${Buffer.byteLength(body)}`, `${header}: ${id}`, 'Connection: close'];
   socket.write(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
 }

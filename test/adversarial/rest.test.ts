@@ -7,7 +7,7 @@
 import { connect as connectTcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConnector } from 'undici';
-import { CorrelationRegistry, listDeliveries, MemoryStore, type FastifyInstance } from 'accordo/runtime';
+import { CorrelationRegistry, listDeliveries, MemoryStore, type FastifyInstance, type RuntimeErrorCode } from 'accordo/runtime';
 import { createProviderServer as createBlockingServer } from '../../examples/block-rest/generated/provider.js';
 import { createConsumerServer, ProviderClient } from '../../examples/nonblock-push-rest/generated/consumer.js';
 import { createProviderServer } from '../../examples/nonblock-push-rest/generated/provider.js';
@@ -137,30 +137,67 @@ describe('adversarial REST input', () => {
     headers?: Record<string, string>;
     body?: string | Buffer;
     status: number;
+    /** The runtime error code its problem `type` names (docs/errors.md). */
+    code?: RuntimeErrorCode;
     detail: RegExp;
     allow?: string;
   };
   const rows: Row[] = [
     // Item 7: deep JSON is a permanent client error, refused before parsing (it used to be a 503 from the store).
-    { name: 'JSON nested 5 000 levels', body: deep(5000), status: 400, detail: /nests deeper than 256 levels \(the limit\)/ },
-    { name: 'JSON nested 100 000 levels (under the body limit)', body: '['.repeat(30_000), status: 400, detail: /nests deeper than 256 levels/ },
+    { name: 'JSON nested 5 000 levels', body: deep(5000), status: 400, code: 'request-invalid', detail: /nests deeper than 256 levels \(the limit\)/ },
+    { name: 'JSON nested 100 000 levels (under the body limit)', body: '['.repeat(30_000), status: 400, code: 'request-invalid', detail: /nests deeper than 256 levels/ },
     { name: 'brackets inside strings do not count', body: JSON.stringify({ b: 'x', a: { a2: '[{'.repeat(5000) + '\\"' } }), status: 202, detail: /^$/ },
     // Item 9: what is declared is decoded; what cannot be decoded is refused, never replaced.
-    { name: 'UTF-8 body with a byte that is not UTF-8', body: latin1('{"b":"caffè"}'), status: 400, detail: /not valid utf-8/ },
-    { name: 'charset=utf-8 declared, Latin-1 bytes sent', headers: { 'content-type': 'application/json; charset=utf-8' }, body: latin1('{"b":"è"}'), status: 400, detail: /not valid utf-8/ },
-    { name: 'an encoding the runtime does not read', headers: { 'content-type': 'application/json; charset=koi8-r' }, body: '{"b":"x"}', status: 415, detail: /unsupported charset "koi8-r"/ },
+    { name: 'UTF-8 body with a byte that is not UTF-8', body: latin1('{"b":"caffè"}'), status: 400, code: 'request-invalid', detail: /not valid utf-8/ },
+    {
+      name: 'charset=utf-8 declared, Latin-1 bytes sent',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: latin1('{"b":"è"}'),
+      status: 400,
+      code: 'request-invalid',
+      detail: /not valid utf-8/,
+    },
+    {
+      name: 'an encoding the runtime does not read',
+      headers: { 'content-type': 'application/json; charset=koi8-r' },
+      body: '{"b":"x"}',
+      status: 415,
+      code: 'unsupported-media-type',
+      detail: /unsupported charset "koi8-r"/,
+    },
     // Item 6: X-ReplyTo forms that embed IPv4, as literals and through DNS names.
-    ...Object.keys(HOSTILE_NAMES).map((host) => ({ name: `X-ReplyTo host ${host} (resolves to ${HOSTILE_NAMES[host]})`, headers: { 'x-replyto': `http://${host}/cb` }, body: '{}', status: 400, detail: /X-ReplyTo host resolves to a \w+ address/ })),
-    { name: 'X-ReplyTo [::ffff:0:a00:1] (IPv4-translated)', headers: { 'x-replyto': 'http://[::ffff:0:a00:1]/cb' }, body: '{}', status: 400, detail: /rfc6145 address/ },
-    { name: 'X-ReplyTo [64:ff9b:1::a9fe:a9fe] (local-use NAT64)', headers: { 'x-replyto': 'http://[64:ff9b:1::a9fe:a9fe]/latest/meta-data/' }, body: '{}', status: 400, detail: /rfc6052 address/ },
-    { name: 'X-ReplyTo [2001::1] (Teredo)', headers: { 'x-replyto': 'http://[2001::1]/cb' }, body: '{}', status: 400, detail: /teredo address/ },
-    { name: 'X-ReplyTo [::ffff:a9fe:a9fe] (IPv4-mapped link-local)', headers: { 'x-replyto': 'http://[::ffff:a9fe:a9fe]/cb' }, body: '{}', status: 400, detail: /ipv4Mapped address/ },
+    ...Object.keys(HOSTILE_NAMES).map((host) => ({
+      name: `X-ReplyTo host ${host} (resolves to ${HOSTILE_NAMES[host]})`,
+      headers: { 'x-replyto': `http://${host}/cb` },
+      body: '{}',
+      status: 400,
+      code: 'reply-address-refused' as const,
+      detail: /X-ReplyTo host resolves to a \w+ address/,
+    })),
+    { name: 'X-ReplyTo [::ffff:0:a00:1] (IPv4-translated)', headers: { 'x-replyto': 'http://[::ffff:0:a00:1]/cb' }, body: '{}', status: 400, code: 'reply-address-refused', detail: /rfc6145 address/ },
+    {
+      name: 'X-ReplyTo [64:ff9b:1::a9fe:a9fe] (local-use NAT64)',
+      headers: { 'x-replyto': 'http://[64:ff9b:1::a9fe:a9fe]/latest/meta-data/' },
+      body: '{}',
+      status: 400,
+      code: 'reply-address-refused',
+      detail: /rfc6052 address/,
+    },
+    { name: 'X-ReplyTo [2001::1] (Teredo)', headers: { 'x-replyto': 'http://[2001::1]/cb' }, body: '{}', status: 400, code: 'reply-address-refused', detail: /teredo address/ },
+    {
+      name: 'X-ReplyTo [::ffff:a9fe:a9fe] (IPv4-mapped link-local)',
+      headers: { 'x-replyto': 'http://[::ffff:a9fe:a9fe]/cb' },
+      body: '{}',
+      status: 400,
+      code: 'reply-address-refused',
+      detail: /ipv4Mapped address/,
+    },
     // Item 10: what never reaches an operation is problem+json too.
-    { name: 'a URL with bad percent-encoding', path: '/resources/%zz/M', body: '{}', status: 400, detail: /not validly percent-encoded/ },
-    { name: 'a path parameter of 200 characters', path: `/resources/${'1'.repeat(200)}/M`, body: '{}', status: 414, detail: /a path segment is too long/ },
-    { name: 'an unknown path', path: '/nothing/here', body: '{}', status: 404, detail: /no operation at POST \/nothing\/here/ },
-    { name: 'GET on the POST route', method: 'GET', status: 405, detail: /GET is not allowed at \/resources\/1\/M; allowed: POST/, allow: 'POST' },
-    { name: 'DELETE on the POST route', method: 'DELETE', status: 405, detail: /allowed: POST/, allow: 'POST' },
+    { name: 'a URL with bad percent-encoding', path: '/resources/%zz/M', body: '{}', status: 400, code: 'request-invalid', detail: /not validly percent-encoded/ },
+    { name: 'a path parameter of 200 characters', path: `/resources/${'1'.repeat(200)}/M`, body: '{}', status: 414, code: 'uri-too-long', detail: /a path segment is too long/ },
+    { name: 'an unknown path', path: '/nothing/here', body: '{}', status: 404, code: 'not-found', detail: /no operation at POST \/nothing\/here/ },
+    { name: 'GET on the POST route', method: 'GET', status: 405, code: 'method-not-allowed', detail: /GET is not allowed at \/resources\/1\/M; allowed: POST/, allow: 'POST' },
+    { name: 'DELETE on the POST route', method: 'DELETE', status: 405, code: 'method-not-allowed', detail: /allowed: POST/, allow: 'POST' },
   ];
 
   it.each(rows)('$name → $status, problem+json with a transaction id; then an honest request is served and delivered', async (row) => {
@@ -176,7 +213,7 @@ describe('adversarial REST input', () => {
     } else {
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       const problem = JSON.parse(text);
-      expect(problem).toMatchObject({ status: row.status, type: 'about:blank' });
+      expect(problem).toMatchObject({ status: row.status, type: `urn:accordo:error:${row.code}` });
       expect(problem.detail).toMatch(row.detail);
       expect(text).not.toMatch(LIBRARY_NAMES);
       expect(acknowledged.length).toBe(before);
@@ -201,18 +238,25 @@ describe('adversarial REST input', () => {
 
   // Item 10: what Node's HTTP parser refuses, and timeouts, answered as problem+json on the raw socket.
   it.each([
-    ['a request line that is not HTTP', 'GARBAGE\r\n\r\n', 0, 400, /not valid HTTP/],
-    ['a header with a control character', 'POST /resources/1/M HTTP/1.1\r\nHost: x\r\nX-ReplyTo: http://a\u0000b\r\nContent-Length: 2\r\n\r\n{}', 0, 400, /not valid HTTP/],
-    ['a Content-Length that is not a number', 'POST /resources/1/M HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}', 0, 400, /not valid HTTP/],
-    ['20 KB of headers', `GET /status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 0, 431, /headers are too large/],
-    ['a body that never ends (slowloris)', 'POST /resources/1/M HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-ReplyTo: http://127.0.0.1:9/x\r\nContent-Length: 100\r\n\r\n{"b":"', 1, 408, /not received in time/],
-  ])('%s → problem+json with a transaction id on the raw connection', async (_name, bytes, stall, status, detail) => {
+    ['a request line that is not HTTP', 'GARBAGE\r\n\r\n', 0, 400, /not valid HTTP/, 'request-invalid'],
+    ['a header with a control character', 'POST /resources/1/M HTTP/1.1\r\nHost: x\r\nX-ReplyTo: http://a\u0000b\r\nContent-Length: 2\r\n\r\n{}', 0, 400, /not valid HTTP/, 'request-invalid'],
+    ['a Content-Length that is not a number', 'POST /resources/1/M HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}', 0, 400, /not valid HTTP/, 'request-invalid'],
+    ['20 KB of headers', `GET /status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 0, 431, /headers are too large/, 'headers-too-large'],
+    [
+      'a body that never ends (slowloris)',
+      'POST /resources/1/M HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-ReplyTo: http://127.0.0.1:9/x\r\nContent-Length: 100\r\n\r\n{"b":"',
+      1,
+      408,
+      /not received in time/,
+      'request-timeout',
+    ],
+  ] as const)('%s → problem+json with a transaction id on the raw connection', async (_name, bytes, stall, status, detail, code) => {
     const before = acknowledged.length;
     const answer = parseAnswer(await rawExchange(port, bytes, stall));
     expect(answer.status).toBe(status);
     expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(answer.headers['x-transaction-id']).toMatch(UUID_V4);
-    expect(JSON.parse(answer.body)).toMatchObject({ status, detail: expect.stringMatching(detail) });
+    expect(JSON.parse(answer.body)).toMatchObject({ status, type: `urn:accordo:error:${code}`, detail: expect.stringMatching(detail) });
     expect(answer.body).not.toMatch(LIBRARY_NAMES);
     expect(acknowledged.length).toBe(before);
     await stillServesAndLosesNothing();
@@ -220,17 +264,23 @@ describe('adversarial REST input', () => {
 
   it('the callback endpoint refuses deep and undecodable JSON the same way', async () => {
     await registry.expect('known-1', 'PushMessage');
-    for (const [type, body, status, detail] of [
-      ['application/json', `{"c":${'['.repeat(5000)}}`, 400, /nests deeper than 256 levels/],
-      ['application/json; charset=utf-8', latin1('{"c":"è"}'), 400, /not valid utf-8/],
-      ['application/json; charset=ebcdic', '{"c":"x"}', 415, /unsupported charset/],
+    for (const [type, body, status, detail, code] of [
+      ['application/json', `{"c":${'['.repeat(5000)}}`, 400, /nests deeper than 256 levels/, 'request-invalid'],
+      ['application/json; charset=utf-8', latin1('{"c":"è"}'), 400, /not valid utf-8/, 'request-invalid'],
+      ['application/json; charset=ebcdic', '{"c":"x"}', 415, /unsupported charset/, 'unsupported-media-type'],
     ] as const) {
       const res = await fetch(`${consumerUrl}/MResponse`, { method: 'POST', headers: { 'content-type': type, 'x-correlation-id': 'known-1' }, body });
       expect(res.status).toBe(status);
-      expect((await res.json()).detail).toMatch(detail);
+      const problem = await res.json();
+      expect(problem.detail).toMatch(detail);
+      expect(problem.type).toBe(`urn:accordo:error:${code}`);
     }
     expect(received.has('known-1')).toBe(false);
-    const ok = await fetch(`${consumerUrl}/MResponse`, { method: 'POST', headers: { 'content-type': 'application/json; charset=iso-8859-1', 'x-correlation-id': 'known-1' }, body: latin1('{"c":"è"}') });
+    const ok = await fetch(`${consumerUrl}/MResponse`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=iso-8859-1', 'x-correlation-id': 'known-1' },
+      body: latin1('{"c":"è"}'),
+    });
     expect(ok.status).toBe(200);
     expect(received.get('known-1')).toEqual({ c: 'è' });
   });
@@ -267,7 +317,7 @@ describe('response validation', () => {
       const text = await res.text();
       if (status === 500) {
         expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-        expect(JSON.parse(text)).toEqual({ type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'the request could not be processed' });
+        expect(JSON.parse(text)).toEqual({ type: 'urn:accordo:error:response-invalid', title: 'Internal Server Error', status: 500, detail: 'the request could not be processed' });
         expect(text).not.toContain('internal');
         const line = logs.find((l) => l.handler === 'm');
         expect(line?.msg).toMatch(/^handler m returned a response the spec does not declare: /);

@@ -32,12 +32,17 @@ function rawExchange(port: number, bytes: string): Promise<string> {
   });
 }
 
-/** The fault code and reason of a SOAP 1.1 or 1.2 Fault. */
-function faultOf(xml: string): { code: string; reason: string } | undefined {
+/** The fault class, reason, and the runtime's code and actor (docs/errors.md) of a SOAP 1.1 or 1.2 Fault. */
+function faultOf(xml: string): { code: string; reason: string; runtime?: string; actor?: string } | undefined {
   const code = /<faultcode>soap:(\w+)<\/faultcode>|<soap:Value>soap:(\w+)<\/soap:Value>/.exec(xml);
   const reason = /<faultstring>([^<]*)<\/faultstring>|<soap:Text xml:lang="en">([^<]*)<\/soap:Text>/.exec(xml);
-  return code ? { code: code[1] ?? code[2], reason: (reason?.[1] ?? reason?.[2] ?? '').replace(/&quot;/g, '"').replace(/&amp;/g, '&') } : undefined;
+  const runtime = /<(?:faultcode|soap:Value) xmlns:acc="urn:accordo:error">acc:([\w-]+)</.exec(xml)?.[1];
+  const actor = /<(?:faultactor|soap:Role)>([^<]*)</.exec(xml)?.[1];
+  return code ? { code: code[1] ?? code[2], reason: (reason?.[1] ?? reason?.[2] ?? '').replace(/&quot;/g, '"').replace(/&amp;/g, '&'), runtime, actor } : undefined;
 }
+
+/** The runtime error each refused row is answered with: input errors are `request-invalid`. */
+const RUNTIME_CODE: Record<string, string> = { 'a SOAP 1.1 envelope on the 1.2 binding': 'version-mismatch', 'an unknown path': 'not-found' };
 
 describe('adversarial SOAP input', () => {
   let provider: FastifyInstance;
@@ -95,20 +100,42 @@ describe('adversarial SOAP input', () => {
 
   const cb = () => `${consumerUrl}${PATH}`;
   const manyAttrs = (n: number, prefixed: boolean) => Array.from({ length: n }, (_, i) => (prefixed ? ` m:a${i}="1"` : ` a${i}="1"`)).join('');
-  const nestedDeclarations = (levels: number) => (inner: string) => `${Array.from({ length: levels }, (_, i) => `<w xmlns:p${i}="urn:a${i}" xmlns:q${i}="urn:b${i}">`).join('')}${inner}${'</w>'.repeat(levels)}`;
+  const nestedDeclarations = (levels: number) => (inner: string) =>
+    `${Array.from({ length: levels }, (_, i) => `<w xmlns:p${i}="urn:a${i}" xmlns:q${i}="urn:b${i}">`).join('')}${inner}${'</w>'.repeat(levels)}`;
 
   type Row = [name: string, body: () => string | Uint8Array, contentType: string, status: number, fault: string, reason: RegExp];
   const rows: Row[] = [
     // Item 5: the attribute check is linear, and bounded; it was 21.8 s for 60k prefixed attributes.
     ['60 000 prefixed attributes (700 KB)', () => push(cb(), { attrs: manyAttrs(60_000, true) }), 'application/soap+xml', 500, 'Sender', /more than 256 attributes on one element \(the limit\)/],
     ['300 unprefixed attributes', () => push(cb(), { attrs: manyAttrs(300, false) }), 'application/soap+xml', 500, 'Sender', /more than 256 attributes/],
-    ['the same attribute through two prefixes of one namespace', () => push(cb(), { attrs: ` xmlns:n1="urn:x" xmlns:n2="urn:x" n1:a="1" n2:a="2"` }), 'application/soap+xml', 500, 'Sender', /duplicate attribute \{urn:x\}a/],
-    ['260 namespace declarations in scope (130 levels)', () => push(cb(), { wrap: nestedDeclarations(130) }), 'application/soap+xml', 500, 'Sender', /more than 64 namespace declarations in scope \(the limit\)/],
+    [
+      'the same attribute through two prefixes of one namespace',
+      () => push(cb(), { attrs: ` xmlns:n1="urn:x" xmlns:n2="urn:x" n1:a="1" n2:a="2"` }),
+      'application/soap+xml',
+      500,
+      'Sender',
+      /duplicate attribute \{urn:x\}a/,
+    ],
+    [
+      '260 namespace declarations in scope (130 levels)',
+      () => push(cb(), { wrap: nestedDeclarations(130) }),
+      'application/soap+xml',
+      500,
+      'Sender',
+      /more than 64 namespace declarations in scope \(the limit\)/,
+    ],
     // Item 9: undecodable bytes and unread encodings are refused, never replaced.
     ['Latin-1 bytes with no declaration (so UTF-8)', () => Buffer.from(push(cb(), { b: 'caffè' }), 'latin1'), 'application/soap+xml', 500, 'Sender', /not valid utf-8/],
     ['an encoding the runtime does not read', () => push(cb(), { decl: '<?xml version="1.0" encoding="EBCDIC-US"?>' }), 'application/soap+xml', 500, 'Sender', /unsupported charset "EBCDIC-US"/],
     ['UTF-16 declared without a byte order mark', () => push(cb(), { decl: '<?xml version="1.0" encoding="UTF-16"?>' }), 'application/soap+xml', 500, 'Sender', /must start with a byte order mark/],
-    ['UTF-16 with a BOM and a lone surrogate', () => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(push(cb()), 'utf16le'), Buffer.from([0x00, 0xd8])]), 'application/soap+xml', 500, 'Sender', /not valid utf-16le/],
+    [
+      'UTF-16 with a BOM and a lone surrogate',
+      () => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(push(cb()), 'utf16le'), Buffer.from([0x00, 0xd8])]),
+      'application/soap+xml',
+      500,
+      'Sender',
+      /not valid utf-16le/,
+    ],
     // Item 11: a SOAP 1.1 envelope on this SOAP 1.2 binding.
     ['a SOAP 1.1 envelope on the 1.2 binding', () => push(cb(), { ns: SOAP11 }), 'text/xml', 500, 'VersionMismatch', /speaks SOAP 1\.2, not SOAP 1\.1/],
     // Item 10: what never reaches an operation is a Fault too.
@@ -123,6 +150,10 @@ describe('adversarial SOAP input', () => {
     expect(res.status, res.text).toBe(status);
     expect(res.headers.get('x-transaction-id')).toMatch(UUID_V4);
     expect(faultOf(res.text), res.text).toMatchObject({ code: code === 'Sender' && /text\/xml/.test(res.headers.get('content-type')!) ? 'Client' : code, reason: expect.stringMatching(reason) });
+    // The runtime refused it, and says so: its code (a 1.1 VersionMismatch keeps the standard code) and its actor.
+    const fault = faultOf(res.text)!;
+    expect(fault.actor).toBe('urn:accordo:runtime');
+    if (code !== 'VersionMismatch' || /soap\+xml/.test(res.headers.get('content-type')!)) expect(fault.runtime).toBe(RUNTIME_CODE[name] ?? 'request-invalid');
     expect(res.text).not.toMatch(LIBRARY_NAMES);
     expect(acknowledged.length).toBe(before);
     await stillServesAndLosesNothing();
@@ -140,7 +171,11 @@ describe('adversarial SOAP input', () => {
   it.each([
     ['the XML declaration says ISO-8859-1', () => Buffer.from(push(cb(), { b: 'caffè, perché', decl: '<?xml version="1.0" encoding="ISO-8859-1"?>' }), 'latin1'), 'application/soap+xml'],
     ['the Content-Type says charset=iso-8859-1', () => Buffer.from(push(cb(), { b: 'caffè, perché' }), 'latin1'), 'application/soap+xml; charset=iso-8859-1'],
-    ['UTF-16LE with a byte order mark', () => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(push(cb(), { b: 'caffè, perché', decl: '<?xml version="1.0" encoding="UTF-16"?>' }), 'utf16le')]), 'application/soap+xml'],
+    [
+      'UTF-16LE with a byte order mark',
+      () => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(push(cb(), { b: 'caffè, perché', decl: '<?xml version="1.0" encoding="UTF-16"?>' }), 'utf16le')]),
+      'application/soap+xml',
+    ],
     ['UTF-16BE with a byte order mark', () => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(push(cb(), { b: 'caffè, perché' }), 'utf16le').swap16()]), 'application/soap+xml'],
     ['UTF-8 with a byte order mark', () => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(push(cb(), { b: 'caffè, perché' }))]), 'application/soap+xml'],
   ])('%s: decoded as declared, acknowledged and delivered intact', async (_name, body, type) => {
@@ -159,7 +194,7 @@ describe('adversarial SOAP input', () => {
     expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(head).toMatch(/\r\nContent-Type: application\/soap\+xml/);
     expect(head).toMatch(new RegExp(`\r\nX-Transaction-ID: ${UUID}\r\n`));
-    expect(faultOf(body)?.code).toBe('Sender');
+    expect(faultOf(body)).toMatchObject({ code: 'Sender', runtime: status === 431 ? 'headers-too-large' : 'request-invalid', actor: 'urn:accordo:runtime' });
     await stillServesAndLosesNothing();
   });
 
@@ -168,7 +203,7 @@ describe('adversarial SOAP input', () => {
       const res = await fetch(url, { method });
       expect(res.status).toBe(405);
       expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
-      expect(faultOf(await res.text())).toMatchObject({ code: 'Sender', reason: expect.stringMatching(/not allowed/) });
+      expect(faultOf(await res.text())).toMatchObject({ code: 'Sender', reason: expect.stringMatching(/not allowed/), runtime: 'method-not-allowed', actor: 'urn:accordo:runtime' });
     }
     const get = await fetch(url);
     expect(get.status).toBe(405);
@@ -178,7 +213,9 @@ describe('adversarial SOAP input', () => {
   it('the callback endpoint refuses the same input, and a SOAP 1.1 callback on its 1.2 binding', async () => {
     await registry.expect('known-1', 'MRequest');
     const callback = (opts: Parameters<typeof push>[1] = {}) =>
-      push('x', opts).replace('<m:X-ReplyTo>x</m:X-ReplyTo>', '<m:X-Correlation-ID>known-1</m:X-Correlation-ID>').replace(/<m:MRequest([^>]*)><M><b>[^<]*<\/b><\/M><\/m:MRequest>/, '<m:MRequestResponse$1><return><c>ok</c></return></m:MRequestResponse>');
+      push('x', opts)
+        .replace('<m:X-ReplyTo>x</m:X-ReplyTo>', '<m:X-Correlation-ID>known-1</m:X-Correlation-ID>')
+        .replace(/<m:MRequest([^>]*)><M><b>[^<]*<\/b><\/M><\/m:MRequest>/, '<m:MRequestResponse$1><return><c>ok</c></return></m:MRequestResponse>');
     for (const [body, type, code, reason] of [
       [callback({ attrs: manyAttrs(30_000, true) }), 'application/soap+xml', 'Sender', /more than 256 attributes/],
       [callback({ ns: SOAP11 }), 'text/xml', 'VersionMismatch', /speaks SOAP 1\.2, not SOAP 1\.1/],
@@ -186,7 +223,7 @@ describe('adversarial SOAP input', () => {
     ] as const) {
       const res = await fetch(cb(), { method: 'POST', headers: { 'content-type': type }, body });
       expect(res.status).toBe(500);
-      expect(faultOf(await res.text())).toMatchObject({ code, reason: expect.stringMatching(reason) });
+      expect(faultOf(await res.text())).toMatchObject({ code, reason: expect.stringMatching(reason), actor: 'urn:accordo:runtime', ...(code === 'Sender' ? { runtime: 'request-invalid' } : {}) });
     }
     const ok = await fetch(cb(), { method: 'POST', headers: { 'content-type': 'application/soap+xml' }, body: callback() });
     expect(ok.status).toBe(200);
@@ -205,7 +242,7 @@ describe('SOAP push ACK validation (item 13)', () => {
     try {
       const res = await app.inject({ method: 'POST', url: PATH, headers: { 'content-type': 'application/soap+xml' }, payload: push('http://127.0.0.1:9/cb') });
       expect(res.statusCode).toBe(500);
-      expect(faultOf(res.body)).toEqual({ code: 'Receiver', reason: 'the request could not be processed' });
+      expect(faultOf(res.body)).toEqual({ code: 'Receiver', reason: 'the request could not be processed', runtime: 'response-invalid', actor: 'urn:accordo:runtime' });
       expect(res.body).not.toContain('X-Correlation-ID');
       expect(logs.find((l) => l.handler === 'mRequest.acknowledge')?.msg).toMatch(/response body\.return\.outcome must be string/);
       expect(await listDeliveries(store)).toEqual([]);
@@ -230,7 +267,7 @@ describe('SOAP version of the binding (item 11)', () => {
       const text = await wrong.text();
       expect(wrong.status).toBe(500);
       expect(wrong.headers.get('content-type')).toMatch(/^text\/xml/);
-      expect(faultOf(text)).toEqual({ code: 'VersionMismatch', reason: 'this endpoint speaks SOAP 1.1, not SOAP 1.2' });
+      expect(faultOf(text)).toEqual({ code: 'VersionMismatch', reason: 'this endpoint speaks SOAP 1.1, not SOAP 1.2', actor: 'urn:accordo:runtime' });
       expect(text).toContain(`<env:SupportedEnvelope qname="v0:Envelope" xmlns:v0="${SOAP11}"/>`);
       const right = await fetch(`${origin}${PATH}`, { method: 'POST', headers: { 'content-type': 'text/xml', soapaction: '""' }, body: body(SOAP11) });
       expect(right.status).toBe(200);
@@ -248,14 +285,21 @@ describe('SOAP response validation (item 13)', () => {
     ['an element the schema does not have', 500, { body: { return: { c: 'OK', secret: 'internal' } } }],
   ])('%s → %i', async (_name, status, returned) => {
     const logs: { msg: string; handler?: string }[] = [];
-    const app = await createBlockingServer({ mRequest: async () => returned as never }, { server: { logger: { level: 'info', stream: { write: (line: string) => void logs.push(JSON.parse(line)) } } } });
+    const app = await createBlockingServer(
+      { mRequest: async () => returned as never },
+      { server: { logger: { level: 'info', stream: { write: (line: string) => void logs.push(JSON.parse(line)) } } } },
+    );
     try {
       const origin = await app.listen({ host: '127.0.0.1', port: 0 });
-      const res = await fetch(`${origin}${PATH}`, { method: 'POST', headers: { 'content-type': 'application/soap+xml' }, body: `<s:Envelope xmlns:s="${SOAP12}" xmlns:m="${NS}"><s:Body><m:MRequest><M><b>x</b></M></m:MRequest></s:Body></s:Envelope>` });
+      const res = await fetch(`${origin}${PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/soap+xml' },
+        body: `<s:Envelope xmlns:s="${SOAP12}" xmlns:m="${NS}"><s:Body><m:MRequest><M><b>x</b></M></m:MRequest></s:Body></s:Envelope>`,
+      });
       const text = await res.text();
       expect(res.status).toBe(status);
       if (status === 500) {
-        expect(faultOf(text)).toEqual({ code: 'Receiver', reason: 'the request could not be processed' });
+        expect(faultOf(text)).toEqual({ code: 'Receiver', reason: 'the request could not be processed', runtime: 'response-invalid', actor: 'urn:accordo:runtime' });
         expect(text).not.toContain('internal');
         expect(logs.find((l) => l.handler === 'mRequest')?.msg).toMatch(/^handler mRequest returned a response the WSDL does not declare: response body/);
       } else expect(text).toContain('<c>OK</c>');

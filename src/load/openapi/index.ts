@@ -7,6 +7,7 @@ import type {
   Interface,
   JsonSchema,
   MediaContent,
+  DeclaredWebhook,
   Operation,
   Parameter,
   ParameterLocation,
@@ -273,6 +274,7 @@ class OpenApiReader {
     for (const [path, item] of Object.entries(paths)) {
       operations.push(...this.pathItem(path, this.deref(item, { file: this.file, pointer: `/paths/${pointerToken(path)}` }), undefined));
     }
+    const webhooks = this.webhooks();
     return {
       title: typeof info.title === 'string' ? info.title : '',
       version: typeof info.version === 'string' ? info.version : String(info.version ?? ''),
@@ -281,7 +283,19 @@ class OpenApiReader {
       basePath: basePathOf(this.doc.servers),
       ...(Object.keys(schemes).length ? { securitySchemes: schemes } : {}),
       operations,
+      ...(webhooks.length ? { webhooks } : {}),
     };
+  }
+
+  /** OpenAPI 3.1 `webhooks`: each webhook's methods and where they are declared. */
+  private webhooks(): DeclaredWebhook[] {
+    const webhooks = isObj(this.doc.webhooks) ? this.doc.webhooks : {};
+    const out: DeclaredWebhook[] = [];
+    for (const [name, item] of Object.entries(webhooks)) {
+      const found = this.deref(item, { file: this.file, pointer: `/webhooks/${pointerToken(name)}` });
+      for (const method of METHODS) if (isObj(found.value[method])) out.push({ name, method, location: this.docs.location(under(found.at, method)) });
+    }
+    return out;
   }
 
   /** `components.securitySchemes`: type, http scheme, apiKey location and name. */

@@ -5,7 +5,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { classifyAnswer, unanswered, type AttemptOptions, type AttemptResult } from '../delivery.js';
 import { send } from '../outbound.js';
-import { ProblemError } from '../problem.js';
+import { ProblemError, runtimeCodeOf } from '../problem.js';
 import type { SoapOperationDescriptor, SoapPushDescriptor } from '../soap/descriptors.js';
 import { PrefixMap, SoapFaultError, buildEnvelope, parseEnvelope, readFault, soapHeaders } from '../soap/envelope.js';
 import type { MessageCodec } from '../soap/message.js';
@@ -35,9 +35,9 @@ export function soapFailure(error: unknown): string {
   return error instanceof SoapFaultError ? error.reason : 'the request could not be processed';
 }
 
-/** An engine's refusal (a ProblemError) as a Fault: the sender's mistakes (4xx) are Sender faults, the provider's (5xx) Receiver ones. */
+/** An engine's refusal (a ProblemError) as a Fault: the sender's mistakes (4xx) are Sender faults, the provider's (5xx) Receiver ones; a runtime refusal keeps its code. */
 export function problemFault(e: ProblemError): SoapFaultError {
-  return new SoapFaultError(e.problem.status >= 500 ? 'Receiver' : 'Sender', e.problem.detail ?? e.problem.title);
+  return new SoapFaultError(e.problem.status >= 500 ? 'Receiver' : 'Sender', e.problem.detail ?? e.problem.title, undefined, runtimeCodeOf(e));
 }
 
 /**

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from '../clock.js';
-import { ProblemError } from '../problem.js';
+import { RuntimeProblemError } from '../problem.js';
 import { MemoryStore } from '../store/memory.js';
 import type { Store, TaskRecord } from '../store/types.js';
 import type { VerifiedSecurity } from '../security/inbound.js';
@@ -81,8 +81,8 @@ export async function acceptPull<Req>(
   const ctx: PullContext = { taskId, log: log.child({ taskId }), ...(security ? { security } : {}) };
   const ack = await handler.acknowledge(request, ctx);
   const refused = await storeTask(tasks, { kind: 'pull', id: taskId, operation, request, meta: withSecurity(urls, security) }, ctx.log);
-  if (refused === 'unavailable') throw new ProblemError(503, 'the request could not be taken in charge; try again later', {}, RETRY_LATER);
-  if (refused === 'duplicate') throw new ProblemError(409, `a task with id ${JSON.stringify(taskId)} exists already`);
+  if (refused === 'unavailable') throw new RuntimeProblemError('store-unavailable', 'the request could not be taken in charge; try again later', RETRY_LATER);
+  if (refused === 'duplicate') throw new RuntimeProblemError('duplicate', `a task with id ${JSON.stringify(taskId)} exists already`);
   return { taskId, ack, statusUrl: urls.statusUrl };
 }
 
@@ -140,7 +140,7 @@ export class StorePullTaskStore implements PullTaskStore {
     const now = this.clock.now();
     const meta = { statusUrl: task.statusUrl, resultUrl: task.resultUrl };
     const created = await this.store.createTask({ id: task.id, kind: 'pull', operation: task.operation, request: task.request, meta, now, expiresAt: now + this.retentionMs });
-    if (!created) throw new ProblemError(409, `a task with id ${JSON.stringify(task.id)} exists already`);
+    if (!created) throw new RuntimeProblemError('duplicate', `a task with id ${JSON.stringify(task.id)} exists already`);
   }
 
   async get(id: string): Promise<(PullTask & { result?: unknown }) | undefined> {

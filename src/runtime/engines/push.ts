@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { ProblemError } from '../problem.js';
+import { ProblemError, RuntimeProblemError } from '../problem.js';
 import { checkReplyTo, type ReplyToPolicy } from '../reply-to.js';
 import type { VerifiedSecurity } from '../security/inbound.js';
 import { withSecurity } from '../security/stored.js';
@@ -70,9 +70,9 @@ export async function acceptPush<Req>(
   options: PushAcceptOptions<Req>,
 ): Promise<PushAcceptance> {
   const replyTo = carrier.value;
-  if (typeof replyTo !== 'string' || replyTo.length === 0) throw new ProblemError(400, `missing ${carrier.name} ${carrier.where}`);
+  if (typeof replyTo !== 'string' || replyTo.length === 0) throw new RuntimeProblemError('reply-address-missing', `missing ${carrier.name} ${carrier.where}`);
   await checkReplyTo(replyTo, carrier.name, options.replyTo).catch((e: unknown) => {
-    if (e instanceof ProblemError && e.problem.status === 503) throw new ProblemError(503, e.problem.detail, {}, RETRY_LATER);
+    if (e instanceof ProblemError && e.problem.status === 503) throw new RuntimeProblemError('reply-address-unverifiable', e.problem.detail, RETRY_LATER);
     throw e;
   });
   const correlationId = options.correlationId ? await options.correlationId(operation, request) : randomUUID();
@@ -82,8 +82,8 @@ export async function acceptPush<Req>(
   const broken = options.checkAck?.(ack);
   if (broken !== undefined) return { broken };
   const refused = await storeTask(tasks, { kind: 'push', id: correlationId, operation, request, replyTo, ...(security ? { meta: withSecurity({}, security) } : {}) }, ctx.log);
-  if (refused === 'unavailable') throw new ProblemError(503, 'the request could not be taken in charge; try again later', {}, RETRY_LATER);
-  if (refused === 'duplicate') throw new ProblemError(409, `a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);
+  if (refused === 'unavailable') throw new RuntimeProblemError('store-unavailable', 'the request could not be taken in charge; try again later', RETRY_LATER);
+  if (refused === 'duplicate') throw new RuntimeProblemError('duplicate', `a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);
   return { correlationId, ack };
 }
 

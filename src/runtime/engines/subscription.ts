@@ -18,7 +18,7 @@ import { resolveAddress, valueAt } from '../callback-address.js';
 import { attemptCallback } from '../codecs/json.js';
 import type { SubscriptionCallbackDescriptor, SubscriptionDescriptor } from '../descriptors.js';
 import { declaredResponse, isJsonMediaType, sendBrokenResponse, sendJson, validationProblem, type IncomingRequest } from '../http.js';
-import { ProblemError } from '../problem.js';
+import { ProblemError, RuntimeProblemError } from '../problem.js';
 import { checkReplyTo } from '../reply-to.js';
 import type { TaskRecord } from '../store/types.js';
 import type { Validators } from '../validation.js';
@@ -248,7 +248,7 @@ function accessToken(credential: unknown, cb: SubscriptionCallbackDescriptor): s
   if (credential === undefined || credential === null) return undefined;
   const c = credential as { credentialType?: unknown; accessToken?: unknown };
   if (c.credentialType === 'ACCESSTOKEN' && typeof c.accessToken === 'string' && c.accessToken !== '') return c.accessToken;
-  throw new ProblemError(400, `the credential for callback ${cb.name} is of type ${JSON.stringify(c.credentialType)}: this provider presents ACCESSTOKEN credentials only`);
+  throw new RuntimeProblemError('credential-unsupported', `the credential for callback ${cb.name} is of type ${JSON.stringify(c.credentialType)}: this provider presents ACCESSTOKEN credentials only`);
 }
 
 /**
@@ -331,7 +331,7 @@ export function subscriptionRoute(
       const url = resolveAddress(cb.address, request, req);
       if (url === undefined) continue;
       await checkReplyTo(url, `callback ${cb.name} (${cb.expression})`, options.replyTo).catch((e: unknown) => {
-        if (e instanceof ProblemError && e.problem.status === 503) throw new ProblemError(503, e.problem.detail, {}, RETRY_LATER);
+        if (e instanceof ProblemError && e.problem.status === 503) throw new RuntimeProblemError('reply-address-unverifiable', e.problem.detail, RETRY_LATER);
         throw e;
       });
       meta.callbacks[cb.name] = url;
@@ -346,9 +346,9 @@ export function subscriptionRoute(
       created = await store.createTask({ kind: SUBSCRIPTION_KIND, id, operation: op.id, request: null, replyTo: Object.values(meta.callbacks)[0], meta, now, expiresAt: Number.MAX_SAFE_INTEGER });
     } catch (e) {
       req.log.error({ err: e }, 'subscription could not be stored; not accepted');
-      throw new ProblemError(503, 'the request could not be taken in charge; try again later', {}, RETRY_LATER);
+      throw new RuntimeProblemError('store-unavailable', 'the request could not be taken in charge; try again later', RETRY_LATER);
     }
-    if (!created) throw new ProblemError(409, `a subscription with id ${JSON.stringify(id)} exists already`);
+    if (!created) throw new RuntimeProblemError('duplicate', `a subscription with id ${JSON.stringify(id)} exists already`);
     const forget = () => store.purgeTasks({ id, kind: SUBSCRIPTION_KIND, states: ['pending'] }, clock.now()).catch(() => 0);
 
     // Until the answer is known to be a 2xx, events wait here: a refused request sends nothing.
@@ -389,7 +389,7 @@ export function subscriptionRoute(
       } catch (e) {
         log.error({ err: e }, 'subscription events could not be stored; not accepted');
         await forget();
-        throw new ProblemError(503, 'the request could not be taken in charge; try again later', {}, RETRY_LATER);
+        throw new RuntimeProblemError('store-unavailable', 'the request could not be taken in charge; try again later', RETRY_LATER);
       }
       buffered = undefined;
     } else {

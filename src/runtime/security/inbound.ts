@@ -22,7 +22,7 @@ import { Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler, preParsingAsyncHookHandler } from 'fastify';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { SecurityDescriptor } from '../descriptors.js';
-import { ProblemError } from '../problem.js';
+import { ProblemError, RuntimeProblemError } from '../problem.js';
 import type { Store } from '../store/types.js';
 import { DIGEST, SIGNATURE, TRACKING, digestAlgorithm, parseDigest, trackingDigest, type DigestAlgorithm } from './headers.js';
 import { keyResolver, KeysUnavailableError, type KeyResolver, type KeySource } from './keys.js';
@@ -364,10 +364,10 @@ export class InboundSecurity {
     if (!(e instanceof Refusal)) throw e;
     req.log.info({ check: e.check, why: e.why }, `request refused: ${e.check}`);
     const realm = this.o.realm ?? 'accordo';
-    if (e.status === 503) return new ProblemError(503, 'the credentials cannot be checked now; try again later', {}, { 'retry-after': '5' });
+    if (e.status === 503) return new RuntimeProblemError('security-unavailable', 'the credentials cannot be checked now; try again later', { 'retry-after': '5' });
     const error = e.status === 403 ? 'insufficient_scope' : e.check.startsWith('voucher: missing') ? undefined : e.check.startsWith('voucher') ? 'invalid_token' : 'invalid_request';
     const challenge = `Bearer realm="${realm}"${error ? `, error="${error}", error_description="${e.check.replace(/["\\]/g, '')}"` : ''}`;
-    return new ProblemError(e.status, e.check, {}, { 'www-authenticate': challenge });
+    return new RuntimeProblemError(e.status === 403 ? 'forbidden' : 'unauthenticated', e.check, { 'www-authenticate': challenge });
   }
 }
 

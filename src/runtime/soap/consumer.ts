@@ -156,7 +156,7 @@ export class SoapClient {
           detail = undefined;
         }
       }
-      throw new SoapFaultError(fault.code === 'Sender' ? 'Sender' : 'Receiver', fault.reason, detail);
+      throw new SoapFaultError(fault.code === 'Sender' ? 'Sender' : 'Receiver', fault.reason, detail, fault.runtimeCode);
     }
     return { status: res.status, env };
   }
@@ -202,13 +202,13 @@ export async function registerSoapCallbacks(app: FastifyInstance, def: SoapCallb
       if (!e) throw new SoapInputError(`no callback operation takes ${first?.name ?? 'an empty Body'}`);
       const values = e.input.read(env);
       const correlationId = values.headers[e.op.correlationPart];
-      if (typeof correlationId !== 'string' || correlationId.length === 0) throw new SoapInputError(`missing ${e.op.correlationPart} SOAP header`);
+      if (typeof correlationId !== 'string' || correlationId.length === 0) throw new SoapInputError(`missing ${e.op.correlationPart} SOAP header`, 'Sender', 'correlation-missing');
       const known = await registry.recognise(correlationId, options.unknownGraceMs);
-      if (known === 'unknown') throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(correlationId)}`);
+      if (known === 'unknown') throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(correlationId)}`, 'Sender', 'correlation-unknown');
       if (known === 'later') {
         // It may belong to a request whose ACK is still on its way: a Receiver fault, which the provider retries.
         reply.header('retry-after', '1');
-        return sendFault(reply, env.version, 503, 'Receiver', `CorrelationID ${JSON.stringify(correlationId)} is not known yet; try again later`);
+        return sendFault(reply, env.version, 503, 'correlation-pending', `CorrelationID ${JSON.stringify(correlationId)} is not known yet; try again later`);
       }
       const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req };
       const answer = (ack: unknown) => {
@@ -221,7 +221,7 @@ export async function registerSoapCallbacks(app: FastifyInstance, def: SoapCallb
         if (!done) {
           // 503, not a final fault: the first copy is still being handled; the provider retries.
           reply.header('retry-after', '5');
-          return sendFault(reply, env.version, 503, 'Receiver', `callback for CorrelationID ${JSON.stringify(correlationId)} is being handled; try again later`);
+          return sendFault(reply, env.version, 503, 'callback-in-progress', `callback for CorrelationID ${JSON.stringify(correlationId)} is being handled; try again later`);
         }
         ctx.log.info('repeated callback acknowledged again, handler not run');
         return answer(done.ack);
@@ -241,10 +241,10 @@ export async function registerSoapCallbacks(app: FastifyInstance, def: SoapCallb
       app.get(path, async (req, reply) => {
         const query = req.query as Record<string, unknown>;
         if (!('wsdl' in query) && !('xsd' in query))
-          return sendFault(reply.header('allow', 'POST, GET'), def.callbacks[0].version, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+          return sendFault(reply.header('allow', 'POST, GET'), def.callbacks[0].version, 405, 'method-not-allowed', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
         const origin = `${req.protocol}://${req.host}`;
         const served = serveWsdl(wsdl, query, origin + app.prefix, origin + req.url.split('?')[0]);
-        if (served === undefined) return sendFault(reply, def.callbacks[0].version, 404, 'Sender', `no document ${JSON.stringify(query.xsd ?? query.wsdl)}`);
+        if (served === undefined) return sendFault(reply, def.callbacks[0].version, 404, 'not-found', `no document ${JSON.stringify(query.xsd ?? query.wsdl)}`);
         return reply.type('text/xml; charset=utf-8').send(served);
       });
     }

@@ -1,3 +1,4 @@
+import { RUNTIME_ACTOR, RUNTIME_ERRORS, RUNTIME_FAULT_NS, isRuntimeErrorCode, type RuntimeErrorCode } from '../errors.js';
 import type { InputLimits } from '../limits.js';
 import { XmlError, XSI_NS, escapeAttr, escapeText, parseXml, type XmlElement } from './xml.js';
 
@@ -97,7 +98,7 @@ export class SoapVersionMismatchError extends XmlError {
  */
 export function versionMismatchEnvelope(error: SoapVersionMismatchError): string {
   const supported = error.supported.map((v, i) => `<env:SupportedEnvelope qname="v${i}:Envelope" xmlns:v${i}="${envelopeNs(v)}"/>`).join('');
-  return buildEnvelope('1.1', `<env:Upgrade xmlns:env="${SOAP12_NS}">${supported}</env:Upgrade>`, faultBody('1.1', 'VersionMismatch', error.message), new PrefixMap());
+  return buildEnvelope('1.1', `<env:Upgrade xmlns:env="${SOAP12_NS}">${supported}</env:Upgrade>`, faultBody('1.1', 'VersionMismatch', error.message, '', 'version-mismatch'), new PrefixMap());
 }
 
 /** Namespace prefixes of one output document: `soap`, `xsi`, then `ns0`, `ns1`... in order of first use. */
@@ -130,21 +131,38 @@ export type FaultCode = 'Sender' | 'Receiver' | 'MustUnderstand' | 'VersionMisma
 
 const V11_CODES: Record<FaultCode, string> = { Sender: 'Client', Receiver: 'Server', MustUnderstand: 'MustUnderstand', VersionMismatch: 'VersionMismatch' };
 
-/** The `soap:Fault` element in the version's form; `detail` is XML already. */
-export function faultBody(version: SoapVersion, code: FaultCode, reason: string, detail = ''): string {
+/**
+ * The `soap:Fault` element in the version's form; `detail` is XML already. A runtime error (the
+ * integration guide's rule: the infrastructure's faults are told apart by code and actor) carries
+ * its code in the runtime's namespace (SOAP 1.1 `faultcode`, except VersionMismatch and
+ * MustUnderstand, whose standard codes a sender acts on; SOAP 1.2 `Subcode`) and names the runtime
+ * as `faultactor` / `Role`. A handler's fault carries neither.
+ */
+export function faultBody(version: SoapVersion, code: FaultCode, reason: string, detail = '', runtime?: RuntimeErrorCode): string {
+  const detailXml = detail ? (version === '1.1' ? `<detail>${detail}</detail>` : `<soap:Detail>${detail}</soap:Detail>`) : '';
   if (version === '1.1') {
-    return `<soap:Fault><faultcode>soap:${V11_CODES[code]}</faultcode><faultstring>${escapeText(reason)}</faultstring>${detail ? `<detail>${detail}</detail>` : ''}</soap:Fault>`;
+    const standard = !runtime || code === 'VersionMismatch' || code === 'MustUnderstand';
+    const faultcode = standard ? `<faultcode>soap:${V11_CODES[code]}</faultcode>` : `<faultcode xmlns:acc="${RUNTIME_FAULT_NS}">acc:${runtime}</faultcode>`;
+    return `<soap:Fault>${faultcode}<faultstring>${escapeText(reason)}</faultstring>${runtime ? `<faultactor>${RUNTIME_ACTOR}</faultactor>` : ''}${detailXml}</soap:Fault>`;
   }
+  const subcode = runtime ? `<soap:Subcode><soap:Value xmlns:acc="${RUNTIME_FAULT_NS}">acc:${runtime}</soap:Value></soap:Subcode>` : '';
   return (
-    `<soap:Fault><soap:Code><soap:Value>soap:${code}</soap:Value></soap:Code>` +
+    `<soap:Fault><soap:Code><soap:Value>soap:${code}</soap:Value>${subcode}</soap:Code>` +
     `<soap:Reason><soap:Text xml:lang="en">${escapeText(reason)}</soap:Text></soap:Reason>` +
-    (detail ? `<soap:Detail>${detail}</soap:Detail>` : '') +
+    (runtime ? `<soap:Role>${RUNTIME_ACTOR}</soap:Role>` : '') +
+    detailXml +
     '</soap:Fault>'
   );
 }
 
+/** The Fault of a runtime error: its class and code from the table in errors.ts. */
+export const runtimeFaultBody = (version: SoapVersion, runtime: RuntimeErrorCode, reason: string): string => faultBody(version, RUNTIME_ERRORS[runtime].fault, reason, '', runtime);
+
 export interface ParsedFault {
+  /** The fault class: Sender, Receiver (SOAP 1.1 Client, Server), MustUnderstand, VersionMismatch, or another peer's own code. */
   code: string;
+  /** The runtime error code, when the fault names an Accordo runtime as its actor/role (never a handler's fault). */
+  runtimeCode?: RuntimeErrorCode;
   reason: string;
   /** The children of `detail` / `soap:Detail`. */
   detail: XmlElement[];
@@ -157,17 +175,30 @@ export function readFault(env: ParsedEnvelope): ParsedFault | undefined {
   if (!fault || fault.ns !== ns || fault.name !== 'Fault') return undefined;
   const child = (el: XmlElement | undefined, name: string, inNs: string) => el?.children.find((c) => c.name === name && c.ns === inNs);
   if (env.version === '1.1') {
+    const faultcode = localPart(child(fault, 'faultcode', '')?.text.trim() ?? '');
+    const runtimeCode = child(fault, 'faultactor', '')?.text.trim() === RUNTIME_ACTOR ? runtimeCodeOf(faultcode) : undefined;
     return {
-      code: localPart(child(fault, 'faultcode', '')?.text.trim() ?? ''),
+      code: runtimeCode ? RUNTIME_ERRORS[runtimeCode].fault : faultcode,
+      ...(runtimeCode ? { runtimeCode } : {}),
       reason: child(fault, 'faultstring', '')?.text ?? '',
       detail: child(fault, 'detail', '')?.children ?? [],
     };
   }
+  const code = child(fault, 'Code', ns);
+  const runtimeCode = child(fault, 'Role', ns)?.text.trim() === RUNTIME_ACTOR ? runtimeCodeOf(localPart(child(child(code, 'Subcode', ns), 'Value', ns)?.text.trim() ?? '')) : undefined;
   return {
-    code: localPart(child(child(fault, 'Code', ns), 'Value', ns)?.text.trim() ?? ''),
+    code: localPart(child(code, 'Value', ns)?.text.trim() ?? ''),
+    ...(runtimeCode ? { runtimeCode } : {}),
     reason: child(child(fault, 'Reason', ns), 'Text', ns)?.text ?? '',
     detail: child(fault, 'Detail', ns)?.children ?? [],
   };
+}
+
+/** A 1.1 VersionMismatch/MustUnderstand fault of the runtime keeps the standard code: the actor tells it apart. */
+function runtimeCodeOf(code: string): RuntimeErrorCode | undefined {
+  if (code === 'VersionMismatch') return 'version-mismatch';
+  if (code === 'MustUnderstand') return 'must-understand';
+  return isRuntimeErrorCode(code) ? code : undefined;
 }
 
 function localPart(qname: string): string {
@@ -184,6 +215,11 @@ export class SoapFaultError extends Error {
     readonly code: 'Sender' | 'Receiver',
     readonly reason: string,
     readonly detail?: { fault: string; value: unknown },
+    /**
+     * Set by clients on a Fault an Accordo runtime answered (its actor/role is the runtime's): the
+     * infrastructure refused, the service did not answer. `code` stays the fault class.
+     */
+    readonly runtimeCode?: RuntimeErrorCode,
   ) {
     super(reason);
     this.name = 'SoapFaultError';

@@ -1,3 +1,4 @@
+import type { RuntimeErrorCode } from '../errors.js';
 import type { JsonSchema } from '../descriptors.js';
 import { validationProblem } from '../http.js';
 import type { Validators } from '../validation.js';
@@ -18,6 +19,8 @@ export class SoapInputError extends Error {
   constructor(
     message: string,
     readonly code: 'Sender' | 'MustUnderstand' = 'Sender',
+    /** The runtime error it is answered as (errors.ts). */
+    readonly runtime: RuntimeErrorCode = code === 'MustUnderstand' ? 'must-understand' : 'request-invalid',
   ) {
     super(message);
     this.name = 'SoapInputError';

@@ -5,7 +5,8 @@ import { PendingWork, runOneWay, type OneWayHandler, type RequestContext } from 
 import { acceptPull, findPullTask, pullJob, storeOfPullOption, type PullHandler, type PullTaskStore } from '../engines/pull.js';
 import { acceptPush, type PushAcceptOptions, type PushHandler } from '../engines/push.js';
 import { startTaskRuntime, type TaskOptions, type TaskRuntime } from '../engines/tasks.js';
-import { ProblemError } from '../problem.js';
+import { RUNTIME_ERRORS, isRuntimeErrorCode, type RuntimeErrorCode } from '../errors.js';
+import { ProblemError, runtimeCodeOf } from '../problem.js';
 import { Validators } from '../validation.js';
 import type { TaskJob } from '../worker.js';
 import { XmlCodec } from './codec.js';
@@ -201,10 +202,11 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       const wsdl = def.wsdl;
       app.get(path, async (req, reply) => {
         const query = req.query as Record<string, unknown>;
-        if (!('wsdl' in query) && !('xsd' in query)) return sendFault(reply.header('allow', 'POST, GET'), defaultVersion, 405, 'Sender', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
+        if (!('wsdl' in query) && !('xsd' in query))
+          return sendFault(reply.header('allow', 'POST, GET'), defaultVersion, 405, 'method-not-allowed', 'send SOAP requests with POST, or GET ?wsdl for the WSDL');
         const origin = (options.publicUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
         const served = serveWsdl(wsdl, query, origin + app.prefix, origin + req.url.split('?')[0]);
-        if (served === undefined) return sendFault(reply, defaultVersion, 404, 'Sender', `no document ${JSON.stringify(query.xsd ?? query.wsdl)}`);
+        if (served === undefined) return sendFault(reply, defaultVersion, 404, 'not-found', `no document ${JSON.stringify(query.xsd ?? query.wsdl)}`);
         return reply.type('text/xml; charset=utf-8').send(served);
       });
     }
@@ -268,7 +270,7 @@ function responseCheck(c: Compiled, enabled: boolean): (body: unknown) => string
 /** Answers a response the handler got wrong: the log names the handler and what is wrong, the sender gets a Server fault that says no more. */
 function sendBrokenResponse(c: Compiled, handler: string, why: string, version: SoapVersion, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   req.log.error({ handler, operation: c.op.id }, `handler ${handler} returned a response the WSDL does not declare: ${why}`);
-  return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
+  return sendFault(reply, version, 500, 'response-invalid', 'the request could not be processed');
 }
 
 /** ONEWAY: the sender gets 202 at once; the handler runs after. */
@@ -337,7 +339,7 @@ function answering(c: Compiled, run: Compiled['run']): Compiled['run'] {
 /** A SoapFaultError is answered as a Fault with its declared detail; anything else goes on to the fault handler. */
 function answerFault(c: Compiled, e: unknown, version: SoapVersion, req: FastifyRequest, reply: FastifyReply): void {
   if (!(e instanceof SoapFaultError)) throw e;
-  sendFault(reply, version, 500, e.code, e.reason, faultDetail(c, e, req.log));
+  sendFault(reply, version, 500, e.runtimeCode ?? e.code, e.reason, faultDetail(c, e, req.log));
 }
 
 function faultDetail(c: Compiled, e: SoapFaultError, log: FastifyBaseLogger): string {
@@ -358,8 +360,10 @@ export function sendEnvelope(reply: FastifyReply, version: SoapVersion, status: 
   return reply.code(status).header('content-type', contentTypeOf(version)).send(xml);
 }
 
-export function sendFault(reply: FastifyReply, version: SoapVersion, status: number, code: FaultCode, reason: string, detail = ''): FastifyReply {
-  return sendEnvelope(reply, version, status, buildEnvelope(version, '', faultBody(version, code, reason, detail), new PrefixMap()));
+/** A Fault: a handler's (by its class) or the runtime's (by its code in errors.ts, which gives the class). */
+export function sendFault(reply: FastifyReply, version: SoapVersion, status: number, code: FaultCode | RuntimeErrorCode, reason: string, detail = ''): FastifyReply {
+  const fault = isRuntimeErrorCode(code) ? faultBody(version, RUNTIME_ERRORS[code].fault, reason, detail, code) : faultBody(version, code, reason, detail);
+  return sendEnvelope(reply, version, status, buildEnvelope(version, '', fault, new PrefixMap()));
 }
 
 /**
@@ -370,25 +374,37 @@ export function sendFault(reply: FastifyReply, version: SoapVersion, status: num
 export function installFaultHandler(app: FastifyInstance, defaultVersion: SoapVersion): void {
   // What the server answers outside the routes (malformed HTTP, 404, 405...) is a Fault too.
   setErrorFormat(app, {
-    write: (status, detail, contentType) => {
+    write: (code, detail, contentType) => {
       const version = versionOfContentType(contentType).version ?? defaultVersion;
-      return { contentType: contentTypeOf(version), body: buildEnvelope(version, '', faultBody(version, status >= 500 ? 'Receiver' : 'Sender', detail), new PrefixMap()) };
+      return { contentType: contentTypeOf(version), body: buildEnvelope(version, '', faultBody(version, RUNTIME_ERRORS[code].fault, detail, '', code), new PrefixMap()) };
     },
   });
   app.setErrorHandler((error, req, reply) => {
     const version = versionOfContentType(req.headers['content-type']).version ?? defaultVersion;
     if (error instanceof SoapVersionMismatchError) return sendEnvelope(reply, '1.1', 500, versionMismatchEnvelope(error));
-    if (error instanceof SoapVersionError) return sendFault(reply, version, 500, 'VersionMismatch', error.message);
-    if (error instanceof SoapInputError) return sendFault(reply, version, 500, error.code, error.message);
-    if (error instanceof XmlError) return sendFault(reply, version, 500, 'Sender', error.message);
+    if (error instanceof SoapVersionError) return sendFault(reply, version, 500, 'version-mismatch', error.message);
+    if (error instanceof SoapInputError) return sendFault(reply, version, 500, error.runtime, error.message);
+    if (error instanceof XmlError) return sendFault(reply, version, 500, 'request-invalid', error.message);
     if (error instanceof ProblemError)
-      return sendFault(reply, version, error.problem.status >= 500 ? error.problem.status : 500, error.problem.status >= 500 ? 'Receiver' : 'Sender', error.problem.detail ?? error.problem.title);
+      return sendFault(
+        reply,
+        version,
+        error.problem.status >= 500 ? error.problem.status : 500,
+        runtimeCodeOf(error) ?? (error.problem.status >= 500 ? 'Receiver' : 'Sender'),
+        error.problem.detail ?? error.problem.title,
+      );
     const code = (error as FastifyError).code;
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-      return sendFault(reply, version, 415, 'Sender', `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; expected text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)`);
-    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendFault(reply, version, 413, 'Sender', 'request body too large');
+      return sendFault(
+        reply,
+        version,
+        415,
+        'unsupported-media-type',
+        `unsupported Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')}; expected text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)`,
+      );
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendFault(reply, version, 413, 'payload-too-large', 'request body too large');
     const status = (error as FastifyError).statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) return sendFault(reply, version, status, 'Sender', 'the request could not be read');
+    if (typeof status === 'number' && status >= 400 && status < 500) return sendFault(reply, version, status, 'request-invalid', 'the request could not be read');
     req.log.error({ err: error }, 'request failed');
     return sendFault(reply, version, 500, 'Receiver', 'the request could not be processed');
   });
