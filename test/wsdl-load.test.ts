@@ -279,8 +279,11 @@ describe('hostile and broken input', () => {
   const service = (binding: string, op = 'op', body = '<soap:body use="literal"/>') => `
   <wsdl:message name="In"><wsdl:part name="p" element="tns:E"/></wsdl:message>
   <wsdl:portType name="PT"><wsdl:operation name="${op}"><wsdl:input message="tns:In"/></wsdl:operation></wsdl:portType>
-  ${binding || `<wsdl:binding name="B" type="tns:PT"><soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
-    <wsdl:operation name="${op}"><wsdl:input>${body}</wsdl:input></wsdl:operation></wsdl:binding>`}
+  ${
+    binding ||
+    `<wsdl:binding name="B" type="tns:PT"><soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="${op}"><wsdl:input>${body}</wsdl:input></wsdl:operation></wsdl:binding>`
+  }
   <wsdl:service name="S"><wsdl:port name="P" binding="tns:B"><soap:address location="http://127.0.0.1/x"/></wsdl:port></wsdl:service>`;
   const types = '<wsdl:types><xs:schema targetNamespace="urn:t"><xs:element name="E" type="xs:string"/></xs:schema></wsdl:types>';
 
@@ -326,7 +329,12 @@ describe('hostile and broken input', () => {
 
   it.each([
     ['not-wsdl.wsdl', '<root/>', /^not a WSDL 1.1 document: the root element is <root>/, 1],
-    ['encoded.wsdl', wsdl(types + service('', 'op', '<soap:body\n use="encoded"/>')), /^document\/encoded is not supported \(soap:body use="encoded"\)/, 7],
+    [
+      'encoded.wsdl',
+      wsdl(types + service('', 'op', '<soap:body\n use="encoded"/>')),
+      /^document\/encoded is not supported for soap:body \(use="encoded"\); only rpc\/encoded bodies and faults are/,
+      7,
+    ],
     [
       'http-only.wsdl',
       wsdl(
@@ -368,10 +376,10 @@ describe('hostile and broken input', () => {
     [
       'soapenc-array.wsdl',
       wsdl(
-        `<wsdl:types><xs:schema targetNamespace="urn:t" xmlns:enc="http://schemas.xmlsoap.org/soap/encoding/"><xs:element name="E"><xs:complexType><xs:complexContent>\n<xs:restriction base="enc:Array"/></xs:complexContent></xs:complexType></xs:element></xs:schema></wsdl:types>` +
+        `<wsdl:types><xs:schema targetNamespace="urn:t" xmlns:enc="http://schemas.xmlsoap.org/soap/encoding/"><xs:element name="E"><xs:complexType><xs:complexContent><xs:restriction base="enc:Array">\n<xs:attribute ref="enc:arrayType" wsdl:arrayType="xs:string[,]"/></xs:restriction></xs:complexContent></xs:complexType></xs:element></xs:schema></wsdl:types>` +
           service(''),
       ),
-      /^SOAP-encoded array \(xs:restriction of soapenc:Array\) is not supported/,
+      /^wsdl:arrayType="xs:string\[,\]": arrays of arrays and multi-dimensional SOAP arrays are not supported/,
       4,
     ],
   ])('%s fails with a SpecError naming the construct and line', async (name, text, message, line) => {
