@@ -5,6 +5,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import axios from 'axios';
+import * as soap from 'soap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'accordo/runtime';
 import { generate } from '../src/generate.js';
@@ -140,5 +142,38 @@ describe('rpc/encoded: the generated provider', () => {
       },
     ]);
     expect(JSON.parse(stdout)).toEqual({ registrati: 2, codici: ['U-Ada', 'U-Bruno'] });
+  });
+
+  it('the soap npm package calls registraUtenti from ?wsdl, its requests refused anywhere but the provider', async () => {
+    seen.length = 0;
+    const origin = new URL(endpoint).origin;
+    const request = axios.create();
+    request.interceptors.request.use((config) => {
+      if (!String(config.url).startsWith(origin)) throw new Error(`refused to fetch ${config.url}: only the provider is reachable`);
+      return config;
+    });
+    // soap's own axios copy has its own types: the instance is the same API.
+    const client = await soap.createClientAsync(`${endpoint}?wsdl`, { endpoint, request: request as never });
+    const [result] = await client.registraUtentiAsync({
+      utenti: {
+        item: [
+          { nome: 'Ada', eta: 36, email: 'ada@example.it' },
+          { nome: 'Bruno', eta: 41, email: null },
+        ],
+      },
+      note: 'dal pacchetto soap',
+    });
+    expect(seen).toEqual([
+      {
+        utenti: [
+          { nome: 'Ada', eta: 36, email: 'ada@example.it' },
+          { nome: 'Bruno', eta: 41, email: null },
+        ],
+        note: 'dal pacchetto soap',
+      },
+    ]);
+    // soap keeps the xsi:type of encoded values next to them: { $value, attributes: { 'xsi:type' } }.
+    expect(result.registrati).toMatchObject({ $value: 2, attributes: { 'xsi:type': expect.stringMatching(/:int$/) } });
+    expect(JSON.stringify(result.codici)).toMatch(/U-Ada.*U-Bruno/);
   });
 });
