@@ -46,6 +46,15 @@ describe('encoded arrays', () => {
     expect(codec.decode(el, shape, false)).toEqual(['a', 'b', 'c']);
   });
 
+  it('reads the items of an untyped array (plain soapenc:Array) by their xsi:type, prefixes resolved where they are declared', () => {
+    const untyped = codec.shape({ type: 'array', items: {}, 'x-xml': { encodedArray: { itemType: { namespace: 'http://www.w3.org/2001/XMLSchema', name: 'anyType' } } } });
+    const el = parseXml(
+      '<v xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:s="http://www.w3.org/2001/XMLSchema"><i xsi:type="s:int">3</i><i xsi:type="s:boolean">true</i>' +
+        '<i xmlns:q="http://www.w3.org/2001/XMLSchema" xsi:type="q:double">2.5</i><i xsi:type="s:string">007</i><i xmlns:e="http://schemas.xmlsoap.org/soap/encoding/" xsi:type="e:Array"><j xsi:type="s:long">9</j></i><i>plain</i></v>',
+    );
+    expect(codec.decode(el, untyped, false)).toEqual([3, true, 2.5, '007', [9], 'plain']);
+  });
+
   it('writes SOAP 1.1 soapenc:arrayType with the length, SOAP 1.2 enc:itemType and enc:arraySize', () => {
     const px11 = new PrefixMap();
     expect(codec.encode(['a', 'b'], shape, 'codici', false, px11, SOAP11_ENCODING)).toBe(

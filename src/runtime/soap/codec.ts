@@ -1,6 +1,6 @@
 import { TEXT_PROPERTY, XML_KEYWORD, type XmlFacts } from '../../model/xml-facts.js';
 import type { JsonSchema } from '../descriptors.js';
-import { SOAP11_ENCODING, SOAP12_ENCODING, XSD_NS, xsdTypeOf } from './encoded.js';
+import { SOAP11_ENCODING, SOAP12_ENCODING, XSD_NS, valueByXsiType, xsdTypeOf } from './encoded.js';
 import { QNameTable, XmlError, attribute, escapeAttr, escapeText, isNil, type XmlElement } from './xml.js';
 
 /**
@@ -145,8 +145,11 @@ export class XmlCodec {
         const item = (shape.itemShape ??= this.shape(shape.items));
         return el.children.map((c) => this.decode(c, item, true));
       }
-      case 'any':
-        return anyValue(el);
+      case 'any': {
+        // Untyped in the schema: rpc/encoded values say their type in xsi:type.
+        const typed = el.xsiType ? valueByXsiType(el, (c) => this.decode(c, shape, true)) : undefined;
+        return typed !== undefined ? typed : anyValue(el);
+      }
     }
   }
 

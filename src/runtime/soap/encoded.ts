@@ -63,12 +63,14 @@ export function inlineMultiRefs(body: XmlElement, encoding: string): XmlElement 
     const inner = [...within, target];
     const isRefAttr = (a: { ns: string; name: string }) => (soap12 ? a.ns === SOAP12_ENCODING && a.name === 'ref' : a.ns === '' && a.name === 'href');
     const isIdAttr = (a: { ns: string; name: string }) => (soap12 ? a.ns === SOAP12_ENCODING && a.name === 'id' : a.ns === '' && a.name === 'id');
+    const xsiType = target.xsiType ?? el.xsiType;
     return {
       ns: el.ns,
       name: el.name,
       attrs: [...el.attrs.filter((a) => !isRefAttr(a)), ...target.attrs.filter((a) => !isIdAttr(a))],
       children: target.children.map((c) => inline(c, inner)),
       text: target.text,
+      ...(xsiType ? { xsiType } : {}),
     };
   };
   // Serialization roots stay; independent elements (an id, or root="0") only held referenced values.
@@ -78,6 +80,41 @@ export function inlineMultiRefs(body: XmlElement, encoding: string): XmlElement 
   });
   return { ...body, children: roots.map((c) => inline(c, [])) };
 }
+
+/**
+ * The JSON value of an element the schema leaves untyped (`xs:anyType`, the items of a plain
+ * `soapenc:Array`), as its `xsi:type` says: an XSD number or boolean, an encoded array (its
+ * children, each read the same way), else undefined (the caller reads it as any content).
+ */
+export function valueByXsiType(el: XmlElement, untyped: (el: XmlElement) => unknown): unknown {
+  const t = el.xsiType;
+  if (!t || (el.children.length && t.ns === XSD_NS)) return undefined;
+  if ((t.ns === SOAP11_ENCODING || t.ns === SOAP12_ENCODING) && t.name === 'Array') return el.children.map(untyped);
+  if (t.ns !== XSD_NS) return undefined;
+  const text = el.text.trim();
+  if (t.name === 'boolean') return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : el.text;
+  if (NUMERIC.has(t.name) && /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(text)) return Number(text);
+  return el.text;
+}
+
+const NUMERIC = new Set([
+  'int',
+  'integer',
+  'long',
+  'short',
+  'byte',
+  'decimal',
+  'float',
+  'double',
+  'nonNegativeInteger',
+  'positiveInteger',
+  'nonPositiveInteger',
+  'negativeInteger',
+  'unsignedLong',
+  'unsignedInt',
+  'unsignedShort',
+  'unsignedByte',
+]);
 
 /** The XML Schema built-in an encoder names in `xsi:type` for a scalar schema of the agreement. */
 export function xsdTypeOf(schema: Record<string, unknown>): string | undefined {
