@@ -1,7 +1,8 @@
 /**
  * rpc/encoded messages (SOAP 1.1 section 5, SOAP 1.2 part 2 section 3): what differs from literal
  * use once the XML is parsed. Values are still read by their schema (codec.ts): `xsi:type` names
- * the declared type in the messages peers send; an encoded array is one element whose children are
+ * the declared type in the messages peers send, and is followed where the schema leaves a value
+ * untyped (`valueByXsiType`); an encoded array is one element whose children are
  * the items (codec.ts, shape `array`); and a value may be written once and referenced from several
  * accessors (multi-ref: `href="#id"` → `id="id"` in SOAP 1.1, `enc:ref` → `enc:id` in SOAP 1.2),
  * which `inlineMultiRefs` resolves before the codec reads the Body.
