@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { XmlCodec } from '../src/runtime/soap/codec.js';
 import { SOAP11_ENCODING, SOAP12_ENCODING, inlineMultiRefs } from '../src/runtime/soap/encoded.js';
 import { PrefixMap } from '../src/runtime/soap/envelope.js';
+import { rewriteWsdl } from '../src/runtime/soap/wsdl.js';
 import { XmlError, parseXml, type XmlElement } from '../src/runtime/soap/xml.js';
 
 const body = (inner: string, encNs: string) => parseXml(`<Body xmlns:enc="${encNs}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">${inner}</Body>`);
@@ -65,5 +66,28 @@ describe('encoded arrays', () => {
     expect(codec.encode(['a'], shape, 'codici', false, px12, SOAP12_ENCODING)).toBe(
       '<codici xsi:type="ns1:Array" ns1:itemType="ns0:string" ns1:arraySize="1"><item xsi:type="ns0:string">a</item></codici>',
     );
+  });
+});
+
+describe('?wsdl and the well-known copies', () => {
+  const docs = { main: '', files: { 'accordo-well-known/soap-encoding.xsd': '<xs:schema/>' } };
+  const self = 'http://127.0.0.1:8080/x';
+  const served = `${self}?xsd=accordo-well-known%2Fsoap-encoding.xsd`;
+
+  it('points an import by the published address, or by namespace alone, at the served copy; leaves other imports alone', () => {
+    const text =
+      '<xsd:import namespace="http://schemas.xmlsoap.org/soap/encoding/" schemaLocation="http://schemas.xmlsoap.org/soap/encoding/"/>' +
+      '<import namespace="http://schemas.xmlsoap.org/soap/encoding/"/>' +
+      '<xsd:import namespace="urn:other" schemaLocation="http://203.0.113.9/other.xsd"/>';
+    expect(rewriteWsdl(text, '', self, self, docs)).toBe(
+      `<xsd:import namespace="http://schemas.xmlsoap.org/soap/encoding/" schemaLocation="${served}"/>` +
+        `<import namespace="http://schemas.xmlsoap.org/soap/encoding/" schemaLocation="${served}"/>` +
+        '<xsd:import namespace="urn:other" schemaLocation="http://203.0.113.9/other.xsd"/>',
+    );
+  });
+
+  it('adds nothing when the documents carry no copy', () => {
+    const text = '<import namespace="http://schemas.xmlsoap.org/soap/encoding/"/>';
+    expect(rewriteWsdl(text, '', self, self, { main: '', files: {} })).toBe(text);
   });
 });
