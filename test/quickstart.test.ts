@@ -63,6 +63,15 @@ describe('the packed package and the README quickstart', () => {
     expect(existsSync(join(pkg, 'dist', 'accordo.config.schema.json'))).toBe(true);
   });
 
+  it('ships the well-known schemas: the packed CLI loads an rpc/encoded WSDL importing the SOAP encoding by its published address, offline', () => {
+    for (const file of ['soap-encoding.xsd', 'ws-addr.xsd', 'xml.xsd', 'README.md']) expect(files, file).toContain(`src/load/wsdl/well-known/${file}`);
+    const res = spawnSync(process.execPath, [join(project, 'node_modules', 'accordo', 'bin', 'accordo.js'), 'lint', join(ROOT, 'test', 'fixtures', 'wsdl', 'rpc-encoded', 'anagrafe.wsdl')], {
+      encoding: 'utf8',
+    });
+    expect(res.status, res.stderr + res.stdout).toBe(0);
+    expect(res.stdout).toContain('no findings');
+  });
+
   it('runs the quickstart as written: generate, tsc --strict --noUnusedLocals --noUnusedParameters, a push round trip', () => {
     // `npm install` is the one step done beforehand (offline, above); every other line runs as written.
     const script = `set -euo pipefail\nnpm() { if [ "$1" = install ]; then echo "npm install: done offline by the test"; else command npm "$@"; fi; }\n${quickstartScript()}`;

@@ -279,10 +279,37 @@ describe('hostile and broken input', () => {
   const service = (binding: string, op = 'op', body = '<soap:body use="literal"/>') => `
   <wsdl:message name="In"><wsdl:part name="p" element="tns:E"/></wsdl:message>
   <wsdl:portType name="PT"><wsdl:operation name="${op}"><wsdl:input message="tns:In"/></wsdl:operation></wsdl:portType>
-  ${binding || `<wsdl:binding name="B" type="tns:PT"><soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
-    <wsdl:operation name="${op}"><wsdl:input>${body}</wsdl:input></wsdl:operation></wsdl:binding>`}
+  ${
+    binding ||
+    `<wsdl:binding name="B" type="tns:PT"><soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="${op}"><wsdl:input>${body}</wsdl:input></wsdl:operation></wsdl:binding>`
+  }
   <wsdl:service name="S"><wsdl:port name="P" binding="tns:B"><soap:address location="http://127.0.0.1/x"/></wsdl:port></wsdl:service>`;
   const types = '<wsdl:types><xs:schema targetNamespace="urn:t"><xs:element name="E" type="xs:string"/></xs:schema></wsdl:types>';
+
+  it('reads WS-Addressing imported by its published address from the copy it carries, and keeps that copy among the documents', async () => {
+    const withWsa = wsdl(
+      `<wsdl:types><xs:schema targetNamespace="urn:t" xmlns:wsa="http://www.w3.org/2005/08/addressing">
+<xs:import namespace="http://www.w3.org/2005/08/addressing" schemaLocation="http://www.w3.org/2006/03/addressing/ws-addr.xsd"/>
+<xs:element name="E"><xs:complexType><xs:sequence><xs:element ref="wsa:EndpointReference"/></xs:sequence></xs:complexType></xs:element></xs:schema></wsdl:types>` + service(''),
+    );
+    const { provider, schemas } = await loadAgreement({ spec: await write('wsa.wsdl', withWsa) });
+    expect(Object.keys(provider.documents!.files)).toEqual(['accordo-well-known/ws-addr.xsd']);
+    expect(provider.documents!.files['accordo-well-known/ws-addr.xsd']).toContain('targetNamespace="http://www.w3.org/2005/08/addressing"');
+    expect(schemas.get('EndpointReferenceType')!.schema).toMatchObject({ type: 'object', properties: { Address: expect.anything() } });
+  });
+
+  it('does not fetch another remote location: a component it would define is an error naming it, at the reference', async () => {
+    const remote = wsdl(
+      `<wsdl:types><xs:schema targetNamespace="urn:t" xmlns:r="urn:remote">
+<xs:import namespace="urn:remote" schemaLocation="http://203.0.113.9/remote.xsd"/>
+<xs:element name="E"><xs:complexType><xs:sequence>\n<xs:element name="x" type="r:T"/></xs:sequence></xs:complexType></xs:element></xs:schema></wsdl:types>` + service(''),
+    );
+    const path = await write('remote.wsdl', remote);
+    const e = await specError(loadAgreement({ spec: path }));
+    expect(e.message).toMatch(/type="r:T" \(\{urn:remote\}T\) is not defined \(its namespace is imported from "http:\/\/203.0.113.9\/remote.xsd", which is not fetched/);
+    expect([e.file, e.line]).toEqual([path, 6]);
+  });
 
   it('refuses a DOCTYPE with an entity bomb before any expansion', async () => {
     const bomb = `<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">\n]>\n${wsdl(`<wsdl:documentation>&lol3;</wsdl:documentation>${types}${service('')}`)}`;
@@ -326,7 +353,12 @@ describe('hostile and broken input', () => {
 
   it.each([
     ['not-wsdl.wsdl', '<root/>', /^not a WSDL 1.1 document: the root element is <root>/, 1],
-    ['encoded.wsdl', wsdl(types + service('', 'op', '<soap:body\n use="encoded"/>')), /^document\/encoded is not supported \(soap:body use="encoded"\)/, 7],
+    [
+      'encoded.wsdl',
+      wsdl(types + service('', 'op', '<soap:body\n use="encoded"/>')),
+      /^document\/encoded is not supported for soap:body \(use="encoded"\); only rpc\/encoded bodies and faults are/,
+      7,
+    ],
     [
       'http-only.wsdl',
       wsdl(
@@ -368,10 +400,10 @@ describe('hostile and broken input', () => {
     [
       'soapenc-array.wsdl',
       wsdl(
-        `<wsdl:types><xs:schema targetNamespace="urn:t" xmlns:enc="http://schemas.xmlsoap.org/soap/encoding/"><xs:element name="E"><xs:complexType><xs:complexContent>\n<xs:restriction base="enc:Array"/></xs:complexContent></xs:complexType></xs:element></xs:schema></wsdl:types>` +
+        `<wsdl:types><xs:schema targetNamespace="urn:t" xmlns:enc="http://schemas.xmlsoap.org/soap/encoding/"><xs:element name="E"><xs:complexType><xs:complexContent><xs:restriction base="enc:Array">\n<xs:attribute ref="enc:arrayType" wsdl:arrayType="xs:string[,]"/></xs:restriction></xs:complexContent></xs:complexType></xs:element></xs:schema></wsdl:types>` +
           service(''),
       ),
-      /^SOAP-encoded array \(xs:restriction of soapenc:Array\) is not supported/,
+      /^wsdl:arrayType="xs:string\[,\]": arrays of arrays and multi-dimensional SOAP arrays are not supported/,
       4,
     ],
   ])('%s fails with a SpecError naming the construct and line', async (name, text, message, line) => {

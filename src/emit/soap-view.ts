@@ -224,7 +224,13 @@ function part(p: SoapPart): SoapPartDescriptor {
 }
 
 function message(m: SoapMessage, schema: JsonSchema | undefined): SoapMessageDescriptor {
-  return { ...(m.wrapper ? { wrapper: { namespace: m.wrapper.namespace, name: m.wrapper.name } } : {}), body: m.body.map(part), headers: m.headers.map(part), ...(schema ? { schema } : {}) };
+  return {
+    ...(m.wrapper ? { wrapper: { namespace: m.wrapper.namespace, name: m.wrapper.name } } : {}),
+    body: m.body.map(part),
+    headers: m.headers.map(part),
+    ...(schema ? { schema } : {}),
+    ...(m.encoding ? { encoding: m.encoding } : {}),
+  };
 }
 
 /** The runtime's description of a SOAP operation (plain data, printed as JSON). */

@@ -120,6 +120,11 @@ export const RULES = {
     summary: `the pull request's output, and the status and result inputs, have the ${CORRELATION_ID} SOAP header`,
     source: 'NONBLOCK_PULL_SOAP rules 2, 3, 4 and 6 (§6)',
   },
+  'rpc-soap/encoded-cycle': {
+    severity: 'warning',
+    summary: 'an rpc/encoded message has no type that contains itself (a peer may send such a value as a multi-ref graph with a cycle, which has no JSON form)',
+    source: 'accordo: SOAP 1.1 section 5 multi-ref values; the runtime refuses cycles with a Client fault',
+  },
   'pull-soap/three-operations': {
     severity: 'error',
     summary: 'a SOAP pull service has request, status and result operations',
@@ -295,6 +300,7 @@ export class Linter {
       } else if (pattern === 'NONBLOCK_PULL_REST') this.pullOperation(op, role);
     } else if (op.soap) {
       // The callback operations' CorrelationID header is checked by the classify stage, which needs it.
+      if (op.soap.input.encoding || op.soap.output?.encoding) this.encodedCycles(op);
       if (pattern === 'NONBLOCK_PUSH_SOAP' && role !== 'callback') this.pushSoap(op);
       else if (pattern === 'NONBLOCK_PULL_SOAP') this.pullSoap(op, role);
     }
@@ -566,6 +572,40 @@ export class Linter {
       `the ${direction} of ${op.id} has no ${name} SOAP header: ${what}`,
       `add a soap:header part with element ${name} to the ${direction} of ${op.id} in the binding`,
     );
+  }
+
+  /** The named types an rpc/encoded operation's messages reach that reach themselves (soap/encoded-cycle). */
+  private encodedCycles(op: Operation): void {
+    const schemas = this.classified.agreement.schemas;
+    const refsOf = (schema: unknown, into: Set<string>): Set<string> => {
+      if (Array.isArray(schema)) for (const s of schema) refsOf(s, into);
+      else if (schema && typeof schema === 'object') {
+        for (const [k, v] of Object.entries(schema)) {
+          if (k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')) into.add(v.slice('#/$defs/'.length));
+          else refsOf(v, into);
+        }
+      }
+      return into;
+    };
+    const roots = refsOf([op.requestBody?.contents.map((c) => c.schema), op.responses.map((r) => r.contents.map((c) => c.schema))], new Set());
+    const reaches = (from: string, target: string, seen: Set<string>): boolean =>
+      [...refsOf(schemas.get(from)?.schema, new Set())].some((k) => k === target || (!seen.has(k) && (seen.add(k), reaches(k, target, seen))));
+    const reached = new Set<string>();
+    for (const r of roots) {
+      reached.add(r);
+      reaches(r, '', reached);
+    }
+    for (const key of [...reached].sort()) {
+      if (!reaches(key, key, new Set())) continue;
+      const named = schemas.get(key);
+      this.report(
+        'rpc-soap/encoded-cycle',
+        op.location,
+        op.location.pointer,
+        `${op.id} is rpc/encoded and its type ${named?.specName ?? key} contains itself: a peer may send such a value as a multi-ref graph with a cycle, which has no JSON form (the runtime answers a Client fault)`,
+        `make sure the peers send ${named?.specName ?? key} values as trees (no value referenced from inside itself), or bind ${op.id} document/literal`,
+      );
+    }
   }
 
   private pushSoap(op: Operation): void {

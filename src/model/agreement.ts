@@ -205,6 +205,11 @@ export interface SoapMessage {
   wrapper?: XmlQName;
   body: SoapPart[];
   headers: SoapPart[];
+  /**
+   * `use="encoded"`: the encoding's URI (SOAP 1.1 section 5 `http://schemas.xmlsoap.org/soap/encoding/`,
+   * or the SOAP 1.2 encoding): accessors typed with `xsi:type`, encoded arrays, multi-ref values.
+   */
+  encoding?: string;
 }
 
 export interface SoapFault {

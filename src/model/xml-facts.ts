@@ -26,6 +26,11 @@ export interface XmlFacts {
   any?: true;
   /** The object also allows attributes the schema does not name (`xs:anyAttribute`). */
   anyAttribute?: true;
+  /**
+   * A SOAP-encoded array (a type derived from `soapenc:Array`): one element whose children are the
+   * items, whatever their names; `itemType` goes into `soapenc:arrayType`, `type` into `xsi:type`.
+   */
+  encodedArray?: { itemType: { namespace: string; name: string }; type?: { namespace: string; name: string } };
 }
 
 /** The property holding simple content or mixed text: `$` cannot start an XML name, so it never collides. */

@@ -10,6 +10,8 @@ const REAL = join(CORPUS, 'real', 'wsdl');
 
 /** The real WSDLs that load (test/corpus/wsdl-load.test.ts asserts the others' errors): each generates code that type-checks. */
 const REAL_LOADING = [
+  'cxf-basic-callback.wsdl',
+  'nodesoap-rpcexample-soap12.wsdl',
   'cxf-hello-world-soap11.wsdl',
   'cxf-hello-world-soap12.wsdl',
   'cxf-soap-header.wsdl',

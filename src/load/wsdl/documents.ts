@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, posix, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SpecDocuments } from '../../model/agreement.js';
+import { WELL_KNOWN_KEY_PREFIX, type WellKnownSchema, wellKnownSchema } from '../../model/well-known.js';
 import { SpecError } from '../errors.js';
 import { type QName, type XmlElement, childrenOf, decodeXml, parseXml, qkey, resolveQName } from './xml.js';
 
@@ -49,6 +50,8 @@ export class WsdlSet {
   private readonly wsdl = new Map<string, Component>();
   /** Namespaces imported from remote locations we do not fetch, for a better "not found" message. */
   readonly remote = new Map<string, string>();
+  /** The documents' keys that are not their path from the entry: the well-known copies. */
+  private readonly keys = new Map<string, string>();
 
   static async load(file: string): Promise<WsdlSet> {
     const set = new WsdlSet();
@@ -67,7 +70,7 @@ export class WsdlSet {
    */
   documents(entry: string): SpecDocuments {
     const root = dirname(entry);
-    const files = [...this.texts].filter(([path]) => path !== entry).map(([path, text]) => [relativePath(root, path).split(sep).join(posix.sep), text] as const);
+    const files = [...this.texts].filter(([path]) => path !== entry).map(([path, text]) => [this.keys.get(path) ?? relativePath(root, path).split(sep).join(posix.sep), text] as const);
     return { main: this.texts.get(entry) ?? '', files: Object.fromEntries(files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
   }
 
@@ -129,6 +132,8 @@ export class WsdlSet {
   }
 
   private async wsdlImport(imp: XmlElement): Promise<void> {
+    const known = wellKnownSchema(imp.attrs.namespace, imp.attrs.location);
+    if (known) return this.addWellKnown(known, imp, 'location');
     const path = this.locate(imp, 'location');
     if (!path) {
       if (imp.attrs.location && imp.attrs.namespace) this.remote.set(imp.attrs.namespace, imp.attrs.location);
@@ -157,6 +162,11 @@ export class WsdlSet {
       if (child.ns !== XSD_NS) continue;
       switch (child.local) {
         case 'import': {
+          const known = wellKnownSchema(child.attrs.namespace, child.attrs.schemaLocation);
+          if (known) {
+            await this.addWellKnown(known, child, 'schemaLocation');
+            break;
+          }
           const path = this.locate(child, 'schemaLocation');
           if (!path) {
             if (child.attrs.schemaLocation && child.attrs.namespace) this.remote.set(child.attrs.namespace, child.attrs.schemaLocation);
@@ -187,6 +197,15 @@ export class WsdlSet {
           this.index(child, schema);
       }
     }
+  }
+
+  /** A well-known namespace (src/model/well-known.ts): the copy the package carries, never the network. */
+  private async addWellKnown(known: WellKnownSchema, from: XmlElement, attr: string): Promise<void> {
+    // From src/load/wsdl and from dist/load/wsdl alike, the copies are in the package's src/load/wsdl/well-known.
+    const path = fileURLToPath(new URL(`../../../src/load/wsdl/well-known/${known.file}`, import.meta.url));
+    const root = await this.read(path, from, attr);
+    this.keys.set(path, WELL_KNOWN_KEY_PREFIX + known.file);
+    await this.addSchema(root, known.namespace, false);
   }
 
   private expectSchema(root: XmlElement, ref: XmlElement): void {

@@ -16,11 +16,13 @@ import { SpecError } from '../errors.js';
 import { type Component, WSDL_NS, WsdlSet } from './documents.js';
 import { type XmlElement, childOf, childrenOf, pathOf, qkey, resolveQName } from './xml.js';
 import { XML_KEYWORD } from '../../model/xml-facts.js';
-import { XsdConverter } from './xsd.js';
+import { SOAP12_ENCODING_NS, SOAP_ENCODING_NS, XsdConverter } from './xsd.js';
 
 export const SOAP11_NS = 'http://schemas.xmlsoap.org/wsdl/soap/';
 export const SOAP12_NS = 'http://schemas.xmlsoap.org/wsdl/soap12/';
 const SOAP_NS = [SOAP11_NS, SOAP12_NS];
+/** The encodings `use="encoded"` may name (SOAP 1.1 section 5, SOAP 1.2 part 2 section 3). */
+const SOAP_ENCODINGS = [SOAP_ENCODING_NS, SOAP12_ENCODING_NS];
 const HTTP_TRANSPORTS = ['http://schemas.xmlsoap.org/soap/http', 'http://www.w3.org/2003/05/soap/bindings/HTTP/'];
 const BINDING_KINDS: Record<string, string> = {
   'http://schemas.xmlsoap.org/wsdl/http/': 'HTTP GET/POST binding (http:binding)',
@@ -238,8 +240,10 @@ class WsdlReader {
       headers.push(this.part(part!, 'header'));
     }
     let bodyParts: XmlElement[] = [];
+    const encoded = !!body && this.checkUse(body, ctx.style, true);
+    // The encoding the binding names, else the one of its SOAP version.
+    const encoding = encoded ? ((body!.attrs.encodingStyle ?? '').split(/\s+/).find(Boolean) ?? (body!.ns === SOAP12_NS ? SOAP12_ENCODING_NS : SOAP_ENCODING_NS)) : undefined;
     if (body) {
-      this.checkUse(body, ctx.style);
       if (body.attrs.parts !== undefined) {
         bodyParts = body.attrs.parts
           .split(/\s+/)
@@ -251,6 +255,7 @@ class WsdlReader {
       message: { namespace: msg.tns, name: msg.el.attrs.name },
       body: bodyParts.map((p) => this.part(p, ctx.style)),
       headers,
+      ...(encoding ? { encoding } : {}),
     };
     if (ctx.style === 'rpc') out.wrapper = { namespace: body?.attrs.namespace ?? ctx.binding, name: direction === 'input' ? ctx.op : `${ctx.op}Response` };
     return out;
@@ -280,15 +285,25 @@ class WsdlReader {
     const name = ptFault.attrs.name ?? fail(ptFault, 'wsdl:fault without name');
     const bFault = childrenOf(bop, WSDL_NS, 'fault').find((f) => f.attrs.name === name);
     const soapFault = bFault?.children.find((c) => SOAP_NS.includes(c.ns) && c.local === 'fault');
-    if (soapFault) this.checkUse(soapFault, 'document');
+    // An encoded fault's detail is read like a literal one (its xsi:type attributes name the declared types).
+    if (soapFault) this.checkUse(soapFault, 'document', true);
     const msg = this.wsdl('message', ptFault, 'message');
     const parts = childrenOf(msg.el, WSDL_NS, 'part');
     if (parts.length !== 1) fail(msg.el, `fault message "${msg.el.attrs.name}" must have exactly one part (it has ${parts.length})`);
     return { name, message: { namespace: msg.tns, name: msg.el.attrs.name }, part: this.part(parts[0], 'fault') };
   }
 
-  private checkUse(el: XmlElement, style: string): void {
-    if (el.attrs.use === 'encoded') fail(el, `${style}/encoded is not supported (soap:${el.local} use="encoded"); only literal use is`);
+  /**
+   * Whether `use="encoded"`: allowed (with the SOAP 1.1 or 1.2 encoding) where `encodedAllowed`,
+   * for an rpc body or a fault; document/encoded and encoded headers are refused.
+   */
+  private checkUse(el: XmlElement, style: string, encodedAllowed = false): boolean {
+    if (el.attrs.use !== 'encoded') return false;
+    if (!encodedAllowed || (style !== 'rpc' && el.local === 'body')) fail(el, `${style}/encoded is not supported for soap:${el.local} (use="encoded"); only rpc/encoded bodies and faults are`);
+    const styles = (el.attrs.encodingStyle ?? '').split(/\s+/).filter(Boolean);
+    const unknown = styles.find((s) => !SOAP_ENCODINGS.includes(s));
+    if (unknown) fail(el, `encodingStyle="${unknown}" is not supported (only the SOAP 1.1 and 1.2 encodings: ${SOAP_ENCODINGS.join(', ')})`);
+    return true;
   }
 
   /** Binding extensions we cannot honour: attachments, and anything marked wsdl:required. */

@@ -7,7 +7,9 @@ import { type Component, type SchemaDoc, type WsdlSet, type XsdKind, XSD_NS, sch
 import { type QName, type XmlElement, childOf, pathOf, qkey } from './xml.js';
 
 export const SOAP_ENCODING_NS = 'http://schemas.xmlsoap.org/soap/encoding/';
-const SOAP12_ENCODING_NS = 'http://www.w3.org/2003/05/soap-encoding';
+export const SOAP12_ENCODING_NS = 'http://www.w3.org/2003/05/soap-encoding';
+
+const isEncodingNs = (ns: string): boolean => ns === SOAP_ENCODING_NS || ns === SOAP12_ENCODING_NS;
 
 const int = (min: number, max: number, format?: string): JsonSchema => ({ type: 'integer', ...(format ? { format } : {}), minimum: min, maximum: max });
 const BUILTINS: Record<string, JsonSchema> = {
@@ -141,11 +143,7 @@ export class XsdConverter {
     if (comp) return comp;
     const what = kind === 'type' ? 'type' : kind;
     const remote = this.set.remote.get(q.namespace);
-    const hint = remote
-      ? ` (its namespace is imported from "${remote}", which is not fetched: save it next to the WSDL and use a relative location)`
-      : q.namespace === SOAP_ENCODING_NS || q.namespace === SOAP12_ENCODING_NS
-        ? ' (SOAP encoding types are not supported)'
-        : '';
+    const hint = remote ? ` (its namespace is imported from "${remote}", which is not fetched: save it next to the WSDL and use a relative location)` : '';
     this.fail(from, `XSD ${what} ${attr}="${from.attrs[attr]}" ({${q.namespace}}${q.name}) is not defined${hint}`);
   }
 
@@ -164,10 +162,14 @@ export class XsdConverter {
       if (!builtin) this.fail(from, `unknown XML Schema built-in type ${attr}="${from.attrs[attr]}"`);
       return structuredClone(builtin);
     }
+    if (isEncodingNs(q.namespace)) return this.encodingType(q, from, attr);
     const comp = this.lookup('type', q, from, attr);
     const { key, fresh } = this.registry.reserve(this.origin('type', comp), comp.el.attrs.name);
     if (!fresh) return schemaRef(key);
-    const schema = comp.el.local === 'complexType' ? this.modelSchema(this.namedModel(comp, from)) : this.simpleSchema(comp.el, comp.schema!);
+    const schema =
+      comp.el.local === 'complexType'
+        ? (this.encodedArray(comp.el, comp.schema!, { namespace: comp.tns, name: comp.el.attrs.name }) ?? this.modelSchema(this.namedModel(comp, from)))
+        : this.simpleSchema(comp.el, comp.schema!);
     return schemaRef(this.registry.define(key, comp.el.attrs.name, schema, this.location(comp.el), documentation(comp.el)));
   }
 
@@ -187,7 +189,7 @@ export class XsdConverter {
     const ct = childOf(el, XSD_NS, 'complexType');
     const st = childOf(el, XSD_NS, 'simpleType');
     if (el.attrs.type !== undefined) schema = this.typeRef(schemaQName(el, el.attrs.type, sd), el, 'type');
-    else if (ct) schema = this.modelSchema(this.complexModel(ct, sd));
+    else if (ct) schema = this.encodedArray(ct, sd) ?? this.modelSchema(this.complexModel(ct, sd));
     else if (st) schema = this.simpleSchema(st, sd);
     else {
       const stray = el.children.find((c) => c.ns === XSD_NS && ['sequence', 'choice', 'all'].includes(c.local));
@@ -197,6 +199,58 @@ export class XsdConverter {
     if (el.attrs.fixed !== undefined) schema = { ...schema, const: this.literal(schema, el.attrs.fixed) };
     else if (el.attrs.default !== undefined) schema = { ...schema, default: this.literal(schema, el.attrs.default) };
     return schema;
+  }
+
+  /**
+   * A type of the SOAP encoding namespace itself: `soapenc:Array` (items of any type), or one of
+   * its wrappers of the XSD built-ins (`soapenc:string`, ...), which carry the same values.
+   */
+  private encodingType(q: QName, from: XmlElement, attr: string): JsonSchema {
+    if (q.name === 'Array') return { type: 'array', items: {}, [XML_KEYWORD]: { encodedArray: { itemType: { namespace: XSD_NS, name: 'anyType' } } } };
+    const builtin = BUILTINS[q.name];
+    if (!builtin) this.fail(from, `SOAP encoding type ${attr}="${from.attrs[attr]}" ({${q.namespace}}${q.name}) is not supported (only Array and the wrappers of the XML Schema built-ins)`);
+    return structuredClone(builtin);
+  }
+
+  /**
+   * A complex type derived from `soapenc:Array` (SOAP 1.1 section 5.4.2): a JSON array whose item
+   * type is the `wsdl:arrayType` of its `soapenc:arrayType` attribute (`xsd:string[]`), or else
+   * the type of the element its content declares; undefined when the type is not such an array.
+   */
+  private encodedArray(ct: XmlElement, sd: SchemaDoc, type?: QName): JsonSchema | undefined {
+    const content = childOf(ct, XSD_NS, 'complexContent');
+    const d = content?.children.find((c) => c.ns === XSD_NS && (c.local === 'restriction' || c.local === 'extension'));
+    if (!d || d.attrs.base === undefined) return undefined;
+    const base = schemaQName(d, d.attrs.base, sd);
+    if (!isEncodingNs(base.namespace) || base.name !== 'Array') return undefined;
+    let itemType: QName | undefined;
+    let from: XmlElement = d;
+    for (const a of d.children.filter((c) => c.ns === XSD_NS && c.local === 'attribute')) {
+      const declared = Object.entries(a.attrs).find(([k]) => k === 'arrayType' || k.endsWith(':arrayType'));
+      if (!declared) continue;
+      const m = /^\s*([^\s[]+)\s*((?:\[[^\]]*\]\s*)+)$/.exec(declared[1]);
+      if (!m) this.fail(a, `wsdl:arrayType="${declared[1]}" is not a type followed by [] (SOAP 1.1 section 5.4.2)`);
+      if (m![2].replace(/\s/g, '') !== '[]' && !/^\[\d*\]$/.test(m![2].trim())) {
+        this.fail(a, `wsdl:arrayType="${declared[1]}": arrays of arrays and multi-dimensional SOAP arrays are not supported`);
+      }
+      itemType = schemaQName(a, m![1], sd);
+      from = a;
+    }
+    if (!itemType) {
+      const element = d.children.find((c) => c.ns === XSD_NS && c.local === 'sequence')?.children.find((c) => c.ns === XSD_NS && c.local === 'element' && c.attrs.type !== undefined);
+      if (element) {
+        itemType = schemaQName(element, element.attrs.type!, sd);
+        from = element;
+      }
+    }
+    itemType ??= { namespace: XSD_NS, name: 'anyType' };
+    return { type: 'array', items: this.typeRefOf(itemType, from), [XML_KEYWORD]: { encodedArray: { itemType, ...(type ? { type } : {}) } } };
+  }
+
+  /** `typeRef` for a QName not read from one attribute (an array's item type). */
+  private typeRefOf(q: QName, from: XmlElement): JsonSchema {
+    const attr = Object.keys(from.attrs).find((k) => k === 'type' || k.endsWith(':arrayType')) ?? 'type';
+    return this.typeRef(q, from, attr);
   }
 
   private namedModel(comp: Component, from: XmlElement): Model {
@@ -216,8 +270,8 @@ export class XsdConverter {
     const base = derivation.attrs.base;
     if (base === undefined) this.fail(derivation, `xs:${derivation.local} without base`);
     const q = schemaQName(derivation, base, sd);
-    if ((q.namespace === SOAP_ENCODING_NS || q.namespace === SOAP12_ENCODING_NS) && q.name === 'Array') {
-      this.fail(derivation, `SOAP-encoded array (xs:${derivation.local} of soapenc:Array) is not supported`);
+    if (isEncodingNs(q.namespace) && q.name === 'Array') {
+      this.fail(derivation, `a type derived from a SOAP-encoded array (xs:${derivation.local} of soapenc:Array) with content of its own is not supported`);
     }
     if (q.namespace === XSD_NS) {
       if (q.name === 'anyType') return EMPTY;

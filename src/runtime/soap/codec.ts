@@ -1,5 +1,6 @@
 import { TEXT_PROPERTY, XML_KEYWORD, type XmlFacts } from '../../model/xml-facts.js';
 import type { JsonSchema } from '../descriptors.js';
+import { SOAP11_ENCODING, SOAP12_ENCODING, XSD_NS, valueByXsiType, xsdTypeOf } from './encoded.js';
 import { QNameTable, XmlError, attribute, escapeAttr, escapeText, isNil, type XmlElement } from './xml.js';
 
 /**
@@ -9,7 +10,12 @@ import { QNameTable, XmlError, attribute, escapeAttr, escapeText, isNil, type Xm
 
 type ScalarType = 'string' | 'integer' | 'number' | 'boolean';
 
-type Shape = { kind: 'scalar'; types: ScalarType[]; list: boolean } | { kind: 'object'; elements: QNameTable<Prop>; ordered: Prop[]; attrs: Prop[]; text?: Prop; any: boolean } | { kind: 'any' };
+type QName = { namespace: string; name: string };
+type Shape =
+  | { kind: 'scalar'; types: ScalarType[]; list: boolean; /** the XSD built-in named in `xsi:type` when encoded */ xsd?: string }
+  | { kind: 'object'; elements: QNameTable<Prop>; ordered: Prop[]; attrs: Prop[]; text?: Prop; any: boolean }
+  | { kind: 'array'; items: JsonSchema; itemShape?: Shape; itemType: QName; type?: QName }
+  | { kind: 'any' };
 
 interface Prop {
   key: string;
@@ -55,6 +61,7 @@ export class XmlCodec {
       return s;
     }
     const facts = factsOf(schema);
+    if (facts.encodedArray) return { kind: 'array', items: (schema.items as JsonSchema | undefined) ?? {}, itemType: facts.encodedArray.itemType, type: facts.encodedArray.type };
     if (facts.list) {
       const items = schema.items as JsonSchema | undefined;
       const inner = items ? this.shape(items) : undefined;
@@ -77,7 +84,7 @@ export class XmlCodec {
       return s;
     }
     const types = scalarTypes(schema);
-    return types.length ? { kind: 'scalar', types, list: false } : { kind: 'any' };
+    return types.length ? { kind: 'scalar', types, list: false, xsd: xsdTypeOf(schema) } : { kind: 'any' };
   }
 
   private fillObject(s: Extract<Shape, { kind: 'object' }>, schema: JsonSchema): void {
@@ -87,7 +94,7 @@ export class XmlCodec {
     const entries = Object.entries(props).map(([key, prop], i) => ({ key, prop, f: factsOf(prop), i }));
     entries.sort((a, b) => (a.f.order ?? a.i) - (b.f.order ?? b.i));
     for (const { key, prop, f } of entries) {
-      const array = !f.list && !f.attribute && isArraySchema(prop);
+      const array = !f.list && !f.attribute && !f.encodedArray && isArraySchema(prop);
       const p: Prop = { key, name: f.name ?? key, ns: f.namespace ?? '', array, nillable: !!f.nillable, schema: array ? ((prop.items as JsonSchema) ?? {}) : prop };
       if (f.text || key === TEXT_PROPERTY) s.text = p;
       else if (f.attribute) s.attrs.push(p);
@@ -133,17 +140,43 @@ export class XmlCodec {
         }
         return out;
       }
-      case 'any':
-        return anyValue(el);
+      case 'array': {
+        // An encoded array: every child is an item, whatever its name (SOAP 1.1 section 5.4.2).
+        const item = (shape.itemShape ??= this.shape(shape.items));
+        return el.children.map((c) => this.decode(c, item, true));
+      }
+      case 'any': {
+        // Untyped in the schema: rpc/encoded values say their type in xsi:type.
+        const typed = el.xsiType ? valueByXsiType(el, (c) => this.decode(c, shape, true)) : undefined;
+        return typed !== undefined ? typed : anyValue(el);
+      }
     }
   }
 
-  /** An element holding a JSON value, as XML text. */
-  encode(value: unknown, shape: Shape, tag: string, nillable: boolean, px: Prefixes): string {
+  /**
+   * An element holding a JSON value, as XML text. With an `encoding` (rpc/encoded) scalars name
+   * their type in `xsi:type` and encoded arrays carry their item type and length.
+   */
+  encode(value: unknown, shape: Shape, tag: string, nillable: boolean, px: Prefixes, encoding?: string): string {
     if (value === null || value === undefined) return nillable || value === null ? `<${tag} xsi:nil="true"/>` : '';
     switch (shape.kind) {
       case 'scalar':
+        if (encoding && shape.xsd) return `<${tag} xsi:type="${px.prefix(XSD_NS)}:${shape.xsd}">${escapeText(text(value))}</${tag}>`;
         return `<${tag}>${escapeText(text(value))}</${tag}>`;
+      case 'array': {
+        const items = Array.isArray(value) ? value : [value];
+        const item = (shape.itemShape ??= this.shape(shape.items));
+        const enc = encoding ?? SOAP11_ENCODING;
+        const itemType = qname(shape.itemType, px);
+        const type = shape.type ? qname(shape.type, px) : `${px.prefix(enc)}:Array`;
+        const attrs =
+          enc === SOAP12_ENCODING
+            ? ` xsi:type="${type}" ${px.prefix(enc)}:itemType="${itemType}" ${px.prefix(enc)}:arraySize="${items.length}"`
+            : ` xsi:type="${type}" ${px.prefix(enc)}:arrayType="${itemType}[${items.length}]"`;
+        let body = '';
+        for (const x of items) body += this.encode(x, item, 'item', true, px, encoding);
+        return body ? `<${tag}${attrs}>${body}</${tag}>` : `<${tag}${attrs}/>`;
+      }
       case 'object': {
         if (typeof value !== 'object') return `<${tag}>${escapeText(text(value))}</${tag}>`;
         const v = value as Record<string, unknown>;
@@ -162,8 +195,8 @@ export class XmlCodec {
           if (item === undefined) continue;
           const childTag = p.ns ? `${px.prefix(p.ns)}:${p.name}` : p.name;
           const s = this.propShape(p);
-          if (p.array && Array.isArray(item)) for (const x of item) body += this.encode(x, s, childTag, p.nillable, px);
-          else body += this.encode(item, s, childTag, p.nillable, px);
+          if (p.array && Array.isArray(item)) for (const x of item) body += this.encode(x, s, childTag, p.nillable, px, encoding);
+          else body += this.encode(item, s, childTag, p.nillable, px, encoding);
         }
         return body ? `<${tag}${attrs}>${body}</${tag}>` : `<${tag}${attrs}/>`;
       }
@@ -174,6 +207,10 @@ export class XmlCodec {
 }
 
 export type { Shape };
+
+function qname(q: QName, px: Prefixes): string {
+  return q.namespace ? `${px.prefix(q.namespace)}:${q.name}` : q.name;
+}
 
 function factsOf(schema: JsonSchema): XmlFacts {
   return (schema[XML_KEYWORD] as XmlFacts | undefined) ?? {};

@@ -22,6 +22,8 @@ export interface SoapMessageDescriptor {
   headers: SoapPartDescriptor[];
   /** The schema of the body as one value (one document part's value, or an object keyed by part name). */
   schema?: JsonSchema;
+  /** rpc/encoded: the encoding's URI (SOAP 1.1 section 5, or the SOAP 1.2 encoding). */
+  encoding?: string;
 }
 
 export interface SoapOperationDescriptor {

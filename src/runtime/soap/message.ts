@@ -4,6 +4,7 @@ import { validationProblem } from '../http.js';
 import type { Validators } from '../validation.js';
 import { XmlCodec, type Prefixes, type Shape } from './codec.js';
 import type { QNameDescriptor, SoapMessageDescriptor, SoapPartDescriptor } from './descriptors.js';
+import { inlineMultiRefs } from './encoded.js';
 import { envelopeNs, type ParsedEnvelope } from './envelope.js';
 import { QNameTable, XmlError, attribute, type XmlElement } from './xml.js';
 import { XML_KEYWORD } from '../../model/xml-facts.js';
@@ -92,7 +93,7 @@ export class MessageCodec {
         headers[part.part.name] = value;
       }
     }
-    const body = this.readBody(env.body);
+    const body = this.readBody(this.message.encoding ? this.decodeRefs(env.body) : env.body);
     if (this.validateBody && !this.validateBody(body)) throw invalid('body', this.validateBody.errors);
     return { body, headers };
   }
@@ -129,6 +130,16 @@ export class MessageCodec {
     return Object.fromEntries(found);
   }
 
+  /** rpc/encoded: the Body with its multi-ref values in place (encoded.ts). */
+  private decodeRefs(body: XmlElement): XmlElement {
+    try {
+      return inlineMultiRefs(body, this.message.encoding!);
+    } catch (e) {
+      if (e instanceof XmlError) throw new SoapInputError(e.message);
+      throw e;
+    }
+  }
+
   private decodePart(el: XmlElement, part: CompiledPart): unknown {
     try {
       return this.codec.decode(el, part.shape, part.nillable);
@@ -144,11 +155,13 @@ export class MessageCodec {
     let out = '';
     for (const p of this.body) {
       const v = one ? value : (value as Record<string, unknown> | undefined)?.[p.part.name];
-      out += this.codec.encode(v, p.shape, tag(p.part, px), p.nillable, px);
+      out += this.codec.encode(v, p.shape, tag(p.part, px), p.nillable, px, this.message.encoding);
     }
     if (this.wrapperKey) {
       const w = tag({ element: this.message.wrapper! } as SoapPartDescriptor, px);
-      return out ? `<${w}>${out}</${w}>` : `<${w}/>`;
+      // `soap` is the envelope's prefix (envelope.ts buildEnvelope).
+      const style = this.message.encoding ? ` soap:encodingStyle="${this.message.encoding}"` : '';
+      return out ? `<${w}${style}>${out}</${w}>` : `<${w}${style}/>`;
     }
     return out;
   }

@@ -9,9 +9,13 @@
 import { posix } from 'node:path';
 import type { WsdlDocuments } from './descriptors.js';
 import { escapeAttr } from './xml.js';
+import { WELL_KNOWN_KEY_PREFIX, WELL_KNOWN_SCHEMAS } from '../../model/well-known.js';
 
 const ADDRESS = /(<(?:[\w.-]+:)?address\b[^>]*?\blocation\s*=\s*)(["'])([^"']*)\2/g;
 const LOCATION = /(\b(?:location|schemaLocation)\s*=\s*)(["'])([^"']*)\2/g;
+/** An `xs:import` (or `wsdl:import`) tag: a well-known namespace imported with no location gets the served copy's. */
+const IMPORT = /<(?:[\w.-]+:)?import\b[^>]*>/g;
+const NAMESPACE = /\bnamespace\s*=\s*(["'])([^"']*)\1/;
 
 /**
  * The document a `?wsdl` request asks for, rewritten: `?wsdl` alone is the main WSDL,
@@ -32,10 +36,26 @@ export function serveWsdl(docs: WsdlDocuments, query: Record<string, unknown>, b
  */
 export function rewriteWsdl(text: string, key: string, base: string, self: string, docs: WsdlDocuments): string {
   const out = text.replace(ADDRESS, (_, head: string, q: string, loc: string) => `${head}${q}${escapeAttr(base + addressPath(loc))}${q}`);
-  return out.replace(LOCATION, (all, head: string, q: string, loc: string) => {
-    const target = documentKey(key, loc);
-    return target !== undefined && Object.hasOwn(docs.files, target) ? `${head}${q}${escapeAttr(`${self}?xsd=${encodeURIComponent(target)}`)}${q}` : all;
+  const served = (target: string) => escapeAttr(`${self}?xsd=${encodeURIComponent(target)}`);
+  const withCopies = out.replace(IMPORT, (tag) => {
+    if (/\b(?:location|schemaLocation)\s*=/.test(tag)) return tag;
+    const target = wellKnownKey(NAMESPACE.exec(tag)?.[2], undefined, docs);
+    return target === undefined ? tag : tag.replace(/\s*(\/?>)$/, ` schemaLocation="${served(target)}"$1`);
   });
+  return withCopies.replace(LOCATION, (all, head: string, q: string, loc: string) => {
+    const target = documentKey(key, loc) ?? '';
+    if (Object.hasOwn(docs.files, target)) return `${head}${q}${served(target)}${q}`;
+    // A well-known schema's published address: the copy the loader read instead (src/model/well-known.ts).
+    const copy = wellKnownKey(undefined, loc, docs);
+    return copy === undefined ? all : `${head}${q}${served(copy)}${q}`;
+  });
+}
+
+/** The key of the served copy of a well-known schema, by its namespace or one of its published locations. */
+function wellKnownKey(namespace: string | undefined, location: string | undefined, docs: WsdlDocuments): string | undefined {
+  const known = WELL_KNOWN_SCHEMAS.find((s) => s.namespace === namespace || (location !== undefined && s.locations.includes(location)));
+  const key = known && WELL_KNOWN_KEY_PREFIX + known.file;
+  return key !== undefined && Object.hasOwn(docs.files, key) ? key : undefined;
 }
 
 /**

@@ -10,6 +10,8 @@ export interface XmlElement {
   children: XmlElement[];
   /** The character content (text and CDATA, entities decoded), concatenated. */
   text: string;
+  /** Its `xsi:type`, the QName resolved in the element's scope (rpc/encoded values name their type). */
+  xsiType?: { ns: string; name: string };
 }
 
 export interface XmlAttribute {
@@ -82,6 +84,10 @@ parser.on('opentag', (tag) => {
     colon < 0
       ? { ns: lookup('', scope) ?? '', name: tag.name, attrs, children: [], text: '' }
       : { ns: prefixed(tag.name.slice(0, colon), scope), name: tag.name.slice(colon + 1), attrs, children: [], text: '' };
+  if (attrs.length) {
+    const xsiType = resolvedXsiType(attrs, scope);
+    if (xsiType) el.xsiType = xsiType;
+  }
   if (depth) open[depth - 1].children.push(el);
   else root = el; // saxes refuses a second root
   if (depth >= limits.depth && !tag.isSelfClosing) throw new XmlError(`elements nested too deeply (more than ${limits.depth} levels, the limit)`);
@@ -140,6 +146,17 @@ function attributesOf(scope: Scope): XmlAttribute[] {
     }
   }
   return attrs;
+}
+
+/** The QName an `xsi:type` attribute names, resolved in the tag's scope (an unprefixed name is in the default namespace). */
+function resolvedXsiType(attrs: XmlAttribute[], scope: Scope): { ns: string; name: string } | undefined {
+  for (const a of attrs) {
+    if (a.name !== 'type' || a.ns !== XSI_NS) continue;
+    const value = a.value.trim();
+    const colon = qnameColon(value);
+    return colon < 0 ? { ns: lookup('', scope) ?? '', name: value } : { ns: prefixed(value.slice(0, colon), scope), name: value.slice(colon + 1) };
+  }
+  return undefined;
 }
 
 function lookup(prefix: string, scope: Scope | undefined): string | undefined {
