@@ -20,6 +20,7 @@ import type { Store, TaskRecord } from './store/types.js';
  * drainers hold the same message at once.
  */
 
+/** A message is a task of this kind: `pending` while in the box, `delivered` once its drainer deleted it (then purged), `expired` after the retention. */
 export const MESSAGE_KIND = 'box';
 /** CART's operating rules: a message waits in the box for 15 days. */
 export const DEFAULT_MESSAGE_RETENTION_MS = 15 * 24 * 60 * 60 * 1000;
@@ -168,25 +169,25 @@ export class MessageBox<M extends MessageTypes = MessageTypes> {
   async list(query: ListQuery = {}): Promise<BoxEntry[]> {
     const now = this.clock.now();
     if (query.next === undefined) {
-      const tasks = await this.store.listTasks({ kind: MESSAGE_KIND, states: ['ready'], ...(query.operation ? { operation: query.operation } : {}), limit: query.limit ?? 100 });
+      const tasks = await this.store.listTasks({ kind: MESSAGE_KIND, states: ['pending'], ...(query.operation ? { operation: query.operation } : {}), limit: query.limit ?? 100 });
       return tasks.filter((t) => t.expiresAt > now).map((t) => entryOf(t, now));
     }
     if (!Number.isInteger(query.next) || query.next < 1) throw new RangeError('next must be a positive integer');
     const operations = query.operation !== undefined ? [query.operation] : [...this.operations];
     if (!operations.length) return [];
-    const taken = await this.store.claimTasks({ kind: MESSAGE_KIND, operations, states: ['ready'], owner: this.owner, now, leaseMs: this.leaseMs, limit: query.next });
+    const taken = await this.store.claimTasks({ kind: MESSAGE_KIND, operations, states: ['pending'], owner: this.owner, now, leaseMs: this.leaseMs, limit: query.next });
     return taken.map((t) => messageOf(t, now));
   }
 
   /** A message by its id, with its body (it stays in the box). */
   async get(id: string): Promise<AnyBoxMessage<M> | undefined> {
     const t = await this.store.getTask(id);
-    return t?.kind === MESSAGE_KIND && t.state === 'ready' ? (messageOf(t, this.clock.now()) as AnyBoxMessage<M>) : undefined;
+    return t?.kind === MESSAGE_KIND && t.state === 'pending' ? (messageOf(t, this.clock.now()) as AnyBoxMessage<M>) : undefined;
   }
 
   /** The message that answers a CorrelationID. */
   async getByReference(reference: string): Promise<AnyBoxMessage<M> | undefined> {
-    const [t] = await this.store.listTasks({ kind: MESSAGE_KIND, states: ['ready'], reference, limit: 1 });
+    const [t] = await this.store.listTasks({ kind: MESSAGE_KIND, states: ['pending'], reference, limit: 1 });
     return t ? (messageOf(t, this.clock.now()) as AnyBoxMessage<M>) : undefined;
   }
 
@@ -201,12 +202,12 @@ export class MessageBox<M extends MessageTypes = MessageTypes> {
     const t = await this.store.getTask(id);
     if (!t || t.kind !== MESSAGE_KIND) return false;
     if (!ours && t.leaseUntil !== undefined && t.leaseUntil > now) throw new MessageLeasedError(id);
-    return (await this.store.purgeTasks({ kind: MESSAGE_KIND, id, states: ['ready', 'delivered', 'expired'] }, now)) > 0 || ours;
+    return (await this.store.purgeTasks({ kind: MESSAGE_KIND, id, states: ['pending', 'delivered', 'expired'] }, now)) > 0 || ours;
   }
 
   /** Deletes every message nobody holds (of one operation, if given); returns how many. */
   deleteAll(filter: { operation?: keyof M & string } = {}): Promise<number> {
-    return this.store.purgeTasks({ kind: MESSAGE_KIND, states: ['ready', 'delivered', 'expired'], ...(filter.operation ? { operation: filter.operation } : {}) }, this.clock.now());
+    return this.store.purgeTasks({ kind: MESSAGE_KIND, states: ['pending', 'delivered', 'expired'], ...(filter.operation ? { operation: filter.operation } : {}) }, this.clock.now());
   }
 
   /** Expires the messages whose retention is over (logging each) and deletes them; returns how many. */
