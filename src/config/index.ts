@@ -34,7 +34,7 @@ export interface AgreementConfig {
 export interface AccordoConfig extends AgreementConfig {
   /** The config file, absent when none was read. */
   file?: string;
-  /** The providers' store (`sqlite:<file>` relative to this file, or a `postgres://` URL), for `accordo deliveries`. */
+  /** The store of this side's runtime (`sqlite:<file>` relative to this file, or a `postgres://` URL), for `accordo deliveries` and `accordo messages`. */
   store?: string;
   agreements: AgreementConfig[];
 }

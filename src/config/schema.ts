@@ -155,7 +155,7 @@ export const CONFIG_SCHEMA = {
       type: 'string',
       pattern: '^(sqlite:|postgres(ql)?://|memory:)',
       'x-must-be': 'sqlite:<file>, a postgres:// URL or memory:',
-      description: "The providers' store, for `accordo deliveries` (sqlite:<file> relative to this file, a postgres:// URL, or memory:).",
+      description: "The store of this side's runtime, for `accordo deliveries` (a provider's) and `accordo messages` (a consumer's message box): sqlite:<file> relative to this file, a postgres:// URL, or memory:.",
     },
     agreements: {
       type: 'array',
