@@ -260,3 +260,14 @@ describe('retention', () => {
     expect((await box.list({ next: 5 })).map((m) => m.reference)).toEqual(['young']);
   });
 });
+
+describe('the generated message box (examples/message-box-rest, accordo.config.yaml `messageBox`)', () => {
+  it('runs the demo: the callback is acknowledged with 200 + ACK and its result is drained from the box, typed by operation', async () => {
+    const { runDemo } = await import('../examples/message-box-rest/demo.js');
+    const { correlationId, drained, messages } = await runDemo();
+    expect(messages.map((m) => m.line.split(' ')[0])).toEqual(['POST', '202', 'POST', '200']);
+    expect(JSON.parse(messages[3].body)).toEqual({ outcome: 'ACK' });
+    expect(drained).toHaveLength(1);
+    expect(drained[0]).toMatchObject({ operation: 'PushResponseMessage', reference: correlationId, body: { c: 'OK' } });
+  });
+});

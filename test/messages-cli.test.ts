@@ -1,6 +1,7 @@
 // `accordo messages`: an operator reads a consumer's message box, filled by a real callback, from the store the config names.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CorrelationRegistry, MessageBox } from 'accordo/runtime';
 import { createConsumerServer, ProviderClient, type CallbackHandlers } from '../examples/nonblock-push-rest/generated/consumer.js';
@@ -51,5 +52,16 @@ describe('accordo messages', () => {
     expect((await runCli(['messages', 'delete', '--config', config])).code).toBe(2);
     expect(await runCli(['messages', 'delete', '--all', '--config', config])).toMatchObject({ code: 0, out: 'deleted 2 messages' });
     expect(await runCli(['messages', 'list', '--store', setting])).toMatchObject({ code: 0, out: 'no messages' });
+  });
+
+  it('refuses to generate when messageBox names no callback operation that receives push results', async () => {
+    const dir = await tempDir('messagebox-config');
+    const examples = join(fileURLToPath(new URL('../examples/message-box-rest/specs/', import.meta.url)));
+    const config = join(dir, 'accordo.config.yaml');
+    writeFileSync(config, `spec: ${join(examples, 'server.yaml')}\ncallback: ${join(examples, 'client.yaml')}\nout: ${dir}\nmessageBox: [PushMessage]\n`);
+    const run = await runCli(['generate', '--config', config]);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('agreement/message-box');
+    expect(run.err).toContain('messageBox names "PushMessage", which is not a callback operation that receives push results (those are: PushResponseMessage)');
   });
 });

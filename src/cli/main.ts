@@ -273,6 +273,7 @@ async function generateOne(agreement: AgreementConfig & { spec: string }, args: 
     side: args.side ?? agreement.side ?? 'both',
     patterns: agreement.patterns,
     security: agreement.security,
+    messageBox: agreement.messageBox,
     gateway: gatewayOption(args.gateway, agreement.gateway),
     check: args.check,
     ignoreLint: !args.lint,

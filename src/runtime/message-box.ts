@@ -49,7 +49,7 @@ export type BoxEntry<Operation extends string = string> = Omit<BoxMessage<Operat
 /** The box's messages by operation id: `{ [operationId]: body type }` (generated as `CallbackMessages`). */
 export type MessageTypes = Record<string, unknown>;
 /** One message of any of the operations, typed by its operation. */
-export type AnyBoxMessage<M extends MessageTypes> = { [K in keyof M & string]: BoxMessage<K, M[K]> }[keyof M & string];
+export type AnyBoxMessage<M extends object> = { [K in keyof M & string]: BoxMessage<K, M[K]> }[keyof M & string];
 
 export interface MessageBoxOptions {
   /** The callback operation ids whose results go to the box. */
@@ -112,7 +112,7 @@ const consoleLog: Pick<FastifyBaseLogger, 'warn'> = {
 /** What the callback endpoints need of a box (any `MessageBox<M>`). */
 export type BoxReceiver = Pick<MessageBox, 'holds' | 'ackFor' | 'put'>;
 
-export class MessageBox<M extends MessageTypes = MessageTypes> {
+export class MessageBox<M extends object = MessageTypes> {
   readonly operations: ReadonlySet<string>;
   private readonly owner = randomUUID();
   private readonly retentionMs: number;
@@ -134,7 +134,7 @@ export class MessageBox<M extends MessageTypes = MessageTypes> {
   }
 
   /** A box on the store a setting names (`sqlite:./consumer.db`, a `postgres://` URL); `close()` closes it. */
-  static async open<M extends MessageTypes = MessageTypes>(setting: string, options: MessageBoxOptions): Promise<MessageBox<M>> {
+  static async open<M extends object = MessageTypes>(setting: string, options: MessageBoxOptions): Promise<MessageBox<M>> {
     const box = new MessageBox<M>(await openStore(setting), options);
     box.owned = true;
     return box;
@@ -263,8 +263,8 @@ export async function receiveInBox(box: BoxReceiver, registry: CorrelationRegist
     await registry.release(correlationId);
     throw e;
   }
-  // The result lives in the box, not in the correlation record: `waitFor` is not how a box is read.
-  await registry.complete(correlationId, undefined, ack);
+  // Recorded as handled with its result, so a repeat gets the same ACK and `waitFor` still resolves.
+  await registry.complete(correlationId, body, ack);
   return { ack };
 }
 
