@@ -9,9 +9,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CorrelationRegistry, MessageBox, registerMessageBoxAdmin, type FastifyInstance, type MessageBoxOptions } from 'accordo/runtime';
-import { createConsumerServer, ProviderClient, type CallbackHandlers } from '../examples/nonblock-push-rest/generated/consumer.js';
-import { createProviderServer } from '../examples/nonblock-push-rest/generated/provider.js';
-import { handlers } from '../examples/nonblock-push-rest/provider.handlers.js';
+// examples/message-box-rest: the push pair generated with `messageBox: [PushResponseMessage]`, so the callback needs no handler.
+import { createConsumerServer, ProviderClient } from '../examples/message-box-rest/generated/consumer.js';
+import { createProviderServer } from '../examples/message-box-rest/generated/provider.js';
+import { handlers } from '../examples/message-box-rest/provider.handlers.js';
 import * as soapConsumer from '../examples/nonblock-push-soap/generated/consumer.js';
 import { createProviderServer as createSoapProvider } from '../examples/nonblock-push-soap/generated/provider.js';
 import { handlers as soapHandlers } from '../examples/nonblock-push-soap/provider.handlers.js';
@@ -60,7 +61,7 @@ async function startDrainer(setting: string, mode: string, leaseMs: number, work
 async function restPair(registry: CorrelationRegistry, box: MessageBox) {
   const provider = await createProviderServer(handlers, { prefix: '/rest/nome-api/v1', store: 'memory:', replyTo: { allowLoopback: true } });
   // No handler: the box operation's results go to the box.
-  const consumer = await createConsumerServer({} as CallbackHandlers, registry, { prefix: '/rest/v1/nomeinterfacciaclient', messageBox: box });
+  const consumer = await createConsumerServer({}, registry, { prefix: '/rest/v1/nomeinterfacciaclient', messageBox: box });
   const acks: { status: number; body: string }[] = [];
   consumer.addHook('onSend', async (_req, reply, payload) => {
     acks.push({ status: reply.statusCode, body: String(payload) });
@@ -202,11 +203,11 @@ describe('admin routes', () => {
   it('are off by default, refuse a request without the token, and serve list, get, next and delete with it', async () => {
     const registry = new CorrelationRegistry();
     const box = new MessageBox(registry.store, { operations: [OPERATION] });
-    const off = await createConsumerServer({} as CallbackHandlers, registry, { messageBox: box });
+    const off = await createConsumerServer({}, registry, { messageBox: box });
     expect((await off.inject({ method: 'GET', url: '/_accordo/messages' })).statusCode).toBe(404);
     await off.close();
 
-    app = await createConsumerServer({} as CallbackHandlers, registry, { messageBox: box });
+    app = await createConsumerServer({}, registry, { messageBox: box });
     const token = 'a-token-of-32-characters-exactly';
     await registerMessageBoxAdmin(app, box, { token });
     await box.put(OPERATION, 'ref-1', { c: 'one' });

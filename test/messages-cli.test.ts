@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CorrelationRegistry, MessageBox } from 'accordo/runtime';
-import { createConsumerServer, ProviderClient, type CallbackHandlers } from '../examples/nonblock-push-rest/generated/consumer.js';
-import { createProviderServer } from '../examples/nonblock-push-rest/generated/provider.js';
-import { handlers } from '../examples/nonblock-push-rest/provider.handlers.js';
+import { createConsumerServer, ProviderClient } from '../examples/message-box-rest/generated/consumer.js';
+import { createProviderServer } from '../examples/message-box-rest/generated/provider.js';
+import { handlers } from '../examples/message-box-rest/provider.handlers.js';
 import { runCli } from './support/cli.js';
 import { until } from './support/push.js';
 import { tempDir } from './support/tmp.js';
@@ -20,7 +20,7 @@ describe('accordo messages', () => {
     const registry = await CorrelationRegistry.open(setting);
     const box = new MessageBox(registry.store, { operations: ['PushResponseMessage'] });
     const provider = await createProviderServer(handlers, { store: 'memory:', replyTo: { allowLoopback: true } });
-    const consumer = await createConsumerServer({} as CallbackHandlers, registry, { prefix: '/cb', messageBox: box });
+    const consumer = await createConsumerServer({}, registry, { prefix: '/cb', messageBox: box });
     let references: string[] = [];
     try {
       const providerUrl = await provider.listen({ host: '127.0.0.1', port: 0 });
