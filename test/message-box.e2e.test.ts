@@ -203,6 +203,10 @@ describe('admin routes', () => {
   it('are off by default, refuse a request without the token, and serve list, get, next and delete with it', async () => {
     const registry = new CorrelationRegistry();
     const box = new MessageBox(registry.store, { operations: [OPERATION] });
+    // The generated handlers type lets the box operation's handler out; then the box must be given.
+    await expect(createConsumerServer({}, registry)).rejects.toThrow(
+      'no handler for callback PushResponseMessage (expected handlers.pushResponseMessage, or a messageBox that holds PushResponseMessage)',
+    );
     const off = await createConsumerServer({}, registry, { messageBox: box });
     expect((await off.inject({ method: 'GET', url: '/_accordo/messages' })).statusCode).toBe(404);
     await off.close();

@@ -144,7 +144,7 @@ export async function registerCallbacks(app: FastifyInstance, def: CallbackDefin
   for (const op of def.callbacks) {
     const box = !op.events && options.messageBox?.holds(op.id) ? options.messageBox : undefined;
     const handler = (handlers as Record<string, unknown>)[op.handler] as CallbackHandler<unknown, unknown> | undefined;
-    if (!handler && !box) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);
+    if (!handler && !box) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler}, or a messageBox that holds ${op.id})`);
     const parse = requestParser(validators, op);
     if (op.events) {
       app.route({ method: op.method, url: routePath(op.path).url, handler: eventRoute(op, parse, handler! as EventHandler<unknown, unknown>) });

@@ -187,7 +187,7 @@ export async function registerSoapCallbacks(app: FastifyInstance, def: SoapCallb
   const box = options.messageBox;
   for (const op of def.callbacks) {
     const handler = (handlers as Record<string, unknown>)[op.handler] as CallbackHandler<unknown, unknown> | undefined;
-    if (!handler && !box?.holds(op.id)) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);
+    if (!handler && !box?.holds(op.id)) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler}, or a messageBox that holds ${op.id})`);
     const entry = { op, handler, input: new MessageCodec(op.input, op.style, codec, validators), output: op.output ? new MessageCodec(op.output, op.style, codec, validators) : undefined };
     byPath.set(op.path, [...(byPath.get(op.path) ?? []), entry]);
   }
