@@ -125,13 +125,14 @@ export const messageBoxOperations: (keyof CallbackMessages)[] = ['PushResponseMe
 /**
  * The consumer's message box on a store (`sqlite:<file>`, a `postgres://` URL shared by the
  * instances): pass it as `messageBox` to the callback endpoints, and drain it with
- * `list({ next })`, `get`, `getByReference` and `delete` (docs/delivery.md).
+ * `list({ next })`, `get`, `getByReference` and `delete` (docs/delivery.md). Its purge runs
+ * until `close()`: a message past its retention (15 days by default) is logged and deleted.
  */
-export function openMessageBox(
+export async function openMessageBox(
   setting: string,
   options: Omit<MessageBoxOptions, 'operations'> = {},
 ): Promise<MessageBox<CallbackMessages>> {
-  return MessageBox.open<CallbackMessages>(setting, { ...options, operations: messageBoxOperations });
+  return (await MessageBox.open<CallbackMessages>(setting, { ...options, operations: messageBoxOperations })).start();
 }
 
 /** The base path of the callback spec's first server; the default prefix of the callback routes. */
