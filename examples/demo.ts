@@ -7,6 +7,7 @@ import { runDemo as pullSoap } from './nonblock-pull-soap/demo.js';
 import { runDemo as pushRest } from './nonblock-push-rest/demo.js';
 import { runDemo as pushSoap } from './nonblock-push-soap/demo.js';
 import { runDemo as subscriptionRest } from './subscription-rest/demo.js';
+import { drainLines, runDemo as messageBoxRest } from './message-box-rest/demo.js';
 
 const demos: [string, (log: WireLog) => Promise<unknown>][] = [
   ['BLOCK_REST (examples/block-rest)', blockRest],
@@ -17,6 +18,9 @@ const demos: [string, (log: WireLog) => Promise<unknown>][] = [
   ['NONBLOCK_PULL_SOAP (examples/nonblock-pull-soap)', pullSoap],
   ['SUBSCRIPTION_REST, the CAMARA shape (examples/subscription-rest)', subscriptionRest],
 ];
+// The message box prints what the application drained after the wire.
+let drained: string[] = [];
+demos.push(['NONBLOCK_PUSH_REST into the message box, drained by the application (examples/message-box-rest)', async (log) => (drained = drainLines((await messageBoxRest(log)).drained))]);
 
 for (const [title, run] of demos) {
   const log = new WireLog();
@@ -24,3 +28,4 @@ for (const [title, run] of demos) {
   console.log(`\n== ${title}\n`);
   log.print();
 }
+for (const line of drained) console.log(`\n${line}`);

@@ -19,6 +19,8 @@ export interface GenerateOptions {
   patterns?: Record<string, Pattern>;
   /** Security pattern overrides by operation id (accordo.config.yaml `security`). */
   security?: Record<string, SecurityOverride>;
+  /** Callback operation ids whose results go to the consumer's message box (accordo.config.yaml `messageBox`). */
+  messageBox?: string[];
   /** Gateway deployment facts; its `targets` say which gateway configurations to emit. */
   gateway?: GatewayConfig;
   /** Compare with what is on disk instead of writing. */
@@ -70,7 +72,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     options.onStage?.(stage, now - t);
     t = now;
   };
-  const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns, security: options.security });
+  const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns, security: options.security, messageBox: options.messageBox });
   // The gateway targets' preconditions are checked with the rules, so that emitting never fails half-way.
   const gatewayChecks = options.gateway?.targets.length ? gatewayFindings(classified, options.gateway, options.gateway.targets, options.side) : [];
   // Unsorted, so that a spec without errors is never parsed for the positions of its warnings (the CLI counts them).

@@ -61,7 +61,15 @@ describe('callback delivery retries (CART rules, fast clock)', () => {
       expect(await outcome(name), name).toMatchObject({ state: 'delivered', status: 200, attempts: 2, ack: { outcome: 'received' } });
     }
     expect(await outcome('bad-gateway')).toMatchObject({ state: 'delivered', attempts: 3 });
-    for (const [name, status] of [['bad-request', 400], ['not-found', 404], ['unauthorized', 401], ['conflict', 409], ['limit-exceeded', 429], ['server-error', 500], ['moved', 302]] as const) {
+    for (const [name, status] of [
+      ['bad-request', 400],
+      ['not-found', 404],
+      ['unauthorized', 401],
+      ['conflict', 409],
+      ['limit-exceeded', 429],
+      ['server-error', 500],
+      ['moved', 302],
+    ] as const) {
       expect(await outcome(name), name).toMatchObject({ state: 'dead', status, attempts: 1 });
     }
     // The dead letter keeps the last response.
@@ -105,11 +113,14 @@ describe('retention', () => {
     cleanup.push(() => store.close());
     const clock = fastClock();
     const t = await target(() => ({ status: 503, headers: { 'retry-after': '30' } }));
+    // A consumer's message box on the same store: its messages are the box's to expire (and log), not the worker's.
+    await store.createTask({ id: 'box-message', kind: 'box', operation: 'Callback', reference: 'r', request: {}, now: clock.now(), expiresAt: clock.now() });
     const p = await provider({ clock, store, retentionMs: 3_600_000, delivery: { sweepMs: 10_000, pollMs: 10_000 } });
     const id = await push(p.url, `${t.url}/cb`, 1);
     await p.outcome(id);
     const record = (await store.getTask(id))!;
     expect(record.state).toBe('expired');
+    expect((await store.getTask('box-message'))!.state).toBe('pending');
     expect(record.expiresAt - record.createdAt).toBe(3_600_000);
     // Swept within one sweep interval (plus one poll) of the expiry time.
     expect(record.updatedAt).toBeGreaterThanOrEqual(record.expiresAt);

@@ -17,7 +17,16 @@ describe('generate', () => {
     const [a, b] = [await tempDir('det-a'), await tempDir('det-b')];
     for (const out of [a, b]) await generate({ spec: join(SEED, 'server.yaml'), callback: join(SEED, 'client.yaml'), out, side: 'both' });
     const first = await filesUnder(a);
-    expect(Object.keys(first).sort()).toEqual(['consumer.handlers.ts', 'generated/.accordo-agreement.json', 'generated/consumer.ts', 'generated/operations.ts', 'generated/provider.ts', 'generated/schemas.ts', 'generated/types.ts', 'provider.handlers.ts']);
+    expect(Object.keys(first).sort()).toEqual([
+      'consumer.handlers.ts',
+      'generated/.accordo-agreement.json',
+      'generated/consumer.ts',
+      'generated/operations.ts',
+      'generated/provider.ts',
+      'generated/schemas.ts',
+      'generated/types.ts',
+      'provider.handlers.ts',
+    ]);
     // Headers name the specs relative to the output directory, which differs: compare the rest.
     const body = (s: string) => s.split('\n').slice(2).join('\n');
     const second = await filesUnder(b);
@@ -70,7 +79,14 @@ describe('generate', () => {
   it('generates one side only when asked', async () => {
     const out = await tempDir('side');
     await generate({ spec: join(SEED, 'server.yaml'), out, side: 'provider' });
-    expect(Object.keys(await filesUnder(out)).sort()).toEqual(['generated/.accordo-agreement.json', 'generated/operations.ts', 'generated/provider.ts', 'generated/schemas.ts', 'generated/types.ts', 'provider.handlers.ts']);
+    expect(Object.keys(await filesUnder(out)).sort()).toEqual([
+      'generated/.accordo-agreement.json',
+      'generated/operations.ts',
+      'generated/provider.ts',
+      'generated/schemas.ts',
+      'generated/types.ts',
+      'provider.handlers.ts',
+    ]);
   });
 });
 
@@ -81,6 +97,28 @@ describe('the generated TypeScript', () => {
     const callbacksOnly = await tempDir('tsc-cb');
     await generate({ spec: join(SEED, 'server.yaml'), out: callbacksOnly, side: 'both' });
     expect(typecheck([join(ROOT, 'examples'), fresh, callbacksOnly])).toEqual([]);
+  });
+
+  it('type-checks a SOAP consumer whose callback results go to the message box: optional handler, typed box', async () => {
+    const out = await tempDir('tsc-soap-box');
+    const specs = join(ROOT, 'examples', 'nonblock-push-soap', 'specs');
+    await generate({ spec: join(specs, 'server.wsdl'), callback: join(specs, 'callback.wsdl'), out, side: 'consumer', messageBox: ['MRequestResponse'] });
+    const consumer = await readFile(join(out, 'generated', 'consumer.ts'), 'utf8');
+    expect(consumer).toContain('mRequestResponse?: CallbackHandler<MRequestResponseResult, MRequestResponseAck>;');
+    expect(consumer).toMatch(/export interface CallbackMessages \{\s+MRequestResponse: MRequestResponseResult;\s+\}/);
+    expect(await readFile(join(out, 'consumer.handlers.ts'), 'utf8')).toContain('export const callbackHandlers: CallbackHandlers = {};');
+    await writeFile(
+      join(out, 'drain.ts'),
+      [
+        "import { openMessageBox } from './generated/consumer.js';",
+        "const box = await openMessageBox('memory:');",
+        "for (const m of await box.list({ next: 1, operation: 'MRequestResponse' })) console.log(m.body, m.reference);",
+        '// @ts-expect-error: not an operation of the box',
+        "await box.list({ next: 1, operation: 'Nope' });",
+        'export {};',
+      ].join('\n'),
+    );
+    expect(typecheck([out])).toEqual([]);
   });
 
   it('is really checked: a wrong handler is reported', async () => {

@@ -143,6 +143,18 @@ describe.each(kinds)('%s store', (_name, enabled, open) => {
     expect((await store.getTask('a'))!.state).toBe('expired');
   });
 
+  it.skipIf(!enabled)('expires the tasks of one kind when asked, and finds tasks by their reference (the message box)', async () => {
+    await store.createTask(task('push-1', { expiresAt: T0 + 100 }));
+    await store.createTask({ ...task('box-1', { kind: 'box', expiresAt: T0 + 100 }), reference: 'corr-1' });
+    await store.createTask({ ...task('box-2', { kind: 'box', expiresAt: T0 + 500 }), reference: 'corr-2' });
+    expect((await store.listTasks({ kind: 'box', reference: 'corr-2' })).map((t) => [t.id, t.reference])).toEqual([['box-2', 'corr-2']]);
+    expect(await store.listTasks({ reference: 'nope' })).toEqual([]);
+    expect((await store.getTask('push-1'))!.reference).toBeUndefined();
+    expect((await store.expireTasks(T0 + 100, 'box')).map((t) => t.id)).toEqual(['box-1']);
+    expect((await store.getTask('push-1'))!.state).toBe('pending');
+    expect((await store.expireTasks(T0 + 100)).map((t) => t.id)).toEqual(['push-1']);
+  });
+
   it.skipIf(!enabled)('lists newest first, filters, and retries dead or expired tasks', async () => {
     for (let i = 0; i < 5; i++) await store.createTask(task(`t${i}`, { now: T0 + i }));
     await claim(store, 'w', T0 + 10);

@@ -131,6 +131,8 @@ export interface Receiver {
   subscription?: SubscriptionInteraction;
   /** What a callback arriving here must carry. */
   security?: SecurityDecision;
+  /** Its results wait in the consumer's message box instead of going to a handler (accordo.config.yaml `messageBox`). */
+  messageBox?: boolean;
 }
 
 export interface ClassifiedAgreement {
@@ -162,6 +164,8 @@ export interface ClassifyOptions {
   patterns?: Record<string, Pattern>;
   /** Security pattern overrides by operation id (accordo.config.yaml `security`). */
   security?: Record<string, SecurityOverride>;
+  /** Callback operation ids whose results go to the consumer's message box (accordo.config.yaml `messageBox`). */
+  messageBox?: readonly string[];
 }
 
 /** The rules classification itself checks; lint's catalogue includes them. */
@@ -186,6 +190,11 @@ export const CLASSIFY_RULES = {
     severity: 'error',
     summary: `each operation of the callback WSDL has the ${CORRELATION_ID} SOAP header in its input`,
     source: 'NONBLOCK_PUSH_SOAP rule 5 (§4)',
+  },
+  'agreement/message-box': {
+    severity: 'error',
+    summary: 'each operation `messageBox` names in accordo.config.yaml is a callback operation that receives push results',
+    source: 'accordo: the message box keeps correlated results (integration guide, message box)',
   },
   ...SECURITY_RULES,
 } as const satisfies Record<string, { severity: Severity; summary: string; source: string }>;
@@ -351,6 +360,22 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
         fix: 'send these events through a callback of the operation that subscribes to them, or write the webhook sender and receiver by hand',
         blocking: false,
       });
+    }
+  }
+
+  // The message box keeps correlated push results: a subscription's events have no CorrelationID to be found by.
+  for (const id of options.messageBox ?? []) {
+    const receiver = receivers.find((r) => r.op.id === id && !r.subscription);
+    if (receiver) receiver.messageBox = true;
+    else {
+      const names = receivers.filter((r) => !r.subscription).map((r) => r.op.id);
+      find(
+        'agreement/message-box',
+        callbackSpec ?? provider,
+        `messageBox names ${JSON.stringify(id)}, which is not a callback operation that receives push results (${names.length ? `those are: ${names.join(', ')}` : 'the agreement has none'})`,
+        'name callback operation ids in `messageBox:` of accordo.config.yaml',
+        true,
+      );
     }
   }
 

@@ -52,7 +52,9 @@ side: both
 # Pattern overrides by operation id, for an operation whose shape does not say its pattern:
 # patterns:
 #   PushMessage: NONBLOCK_PUSH_REST
-# The providers' store, for \`accordo deliveries\`: the same value as createProviderServer's
+# Callback operations whose results wait in the consumer's message box, drained by the application:
+# messageBox: [PushResponseMessage]
+# The providers' store, for \`accordo deliveries\` (a consumer's, for \`accordo messages\`): the same value as createProviderServer's
 # \`store\` option (its default is sqlite:./accordo.db in the directory the server runs in).
 # store: sqlite:./accordo.db
 # Gateway configuration between the two organisations (GovWay, nginx): see "Gateways" in the README.

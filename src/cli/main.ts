@@ -10,6 +10,7 @@ import { formatInspect, inspectAgreement } from '../inspect/index.js';
 import { formatFindings, hasErrors, lintAgreement } from '../lint/index.js';
 import { SpecError } from '../load/errors.js';
 import { inspectDelivery, listDeliveries, purgeDeliveries, retryDelivery } from '../runtime/admin.js';
+import { MessageBox, MessageLeasedError, type BoxEntry } from '../runtime/message-box.js';
 import { DEFAULT_STORE, openStore, TASK_STATES, type TaskRecord, type TaskState } from '../runtime/store/index.js';
 import { loadClassified } from '../classify/index.js';
 import { selectAgreements, UsageError, type SpecArgs } from './agreements.js';
@@ -146,9 +147,30 @@ export async function main(argv: string[]): Promise<number> {
           code = await runDeliveries(args);
         },
       )
+      .command(
+        'messages <action> [id]',
+        "List, show or delete the messages waiting in a consumer's message box (its store)",
+        (y) =>
+          y
+            .positional('action', { choices: ['list', 'get', 'delete'] as const, demandOption: true, describe: 'What to do' })
+            .positional('id', { type: 'string', describe: 'A message id (get, delete)' })
+            .option('store', { type: 'string', describe: `The consumer's store: sqlite:<file> or a postgres:// URL (default: "store:" of ${CONFIG_FILE}, else ${DEFAULT_STORE})` })
+            .option('config', { type: 'string', describe: `Config file (default: ./${CONFIG_FILE} when present)` })
+            .option('operation', { type: 'string', describe: 'Only messages of this callback operation id (list, delete --all)' })
+            .option('reference', { type: 'string', describe: 'The message that answers this CorrelationID (list, get)' })
+            .option('all', { type: 'boolean', default: false, describe: 'delete: every message no drainer holds' })
+            .option('limit', { type: 'number', describe: 'At most this many (list)' })
+            .option('format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' })
+            .example('$0 messages list --operation PushResponseMessage', 'The messages waiting, newest first')
+            .example('$0 messages get --reference 69a445fb-6a9f-44fe-b1c3-59c0f7fb568d', 'The message that answers a request')
+            .example('$0 messages delete --all', 'Empty the box (messages a drainer holds stay)'),
+        async (args) => {
+          code = await runMessages(args);
+        },
+      )
       .option('verbose', { type: 'boolean', default: false, describe: 'Print stack traces of internal errors' })
       .strict()
-      .demandCommand(1, 'name a command: generate, lint, inspect, deliveries or init')
+      .demandCommand(1, 'name a command: generate, lint, inspect, deliveries, messages or init')
       .recommendCommands()
       .help()
       .alias('h', 'help')
@@ -251,6 +273,7 @@ async function generateOne(agreement: AgreementConfig & { spec: string }, args: 
     side: args.side ?? agreement.side ?? 'both',
     patterns: agreement.patterns,
     security: agreement.security,
+    messageBox: agreement.messageBox,
     gateway: gatewayOption(args.gateway, agreement.gateway),
     check: args.check,
     ignoreLint: !args.lint,
@@ -423,4 +446,72 @@ async function runDeliveries(args: DeliveriesArgs): Promise<number> {
 function deliveryLine(t: TaskRecord): string {
   const last = t.lastStatus ? ` last HTTP ${t.lastStatus}` : t.lastError ? ` last error: ${t.lastError}` : '';
   return `${t.id}  ${t.operation}  ${t.state}  attempts ${t.attempts}${last}  updated ${new Date(t.updatedAt).toISOString()}`;
+}
+
+interface MessagesArgs {
+  action: 'list' | 'get' | 'delete';
+  id?: string;
+  store?: string;
+  config?: string;
+  operation?: string;
+  reference?: string;
+  all: boolean;
+  limit?: number;
+  format: 'text' | 'json';
+}
+
+/** `accordo messages`: the operator's view of a consumer's message box (docs/delivery.md). */
+async function runMessages(args: MessagesArgs): Promise<number> {
+  const configPath = args.config ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
+  const config = configPath ? await loadConfig(configPath) : undefined;
+  if (args.action === 'get' && !args.id && !args.reference) throw new UsageError('messages get needs a message id or --reference');
+  if (args.action === 'delete' && !args.id === !args.all) throw new UsageError('messages delete needs a message id, or --all');
+  // Reading needs no operations: those only say which messages `next` takes.
+  const box = await MessageBox.open(args.store ?? config?.store ?? DEFAULT_STORE, { operations: [] });
+  const print = (value: unknown, text: () => string) => console.log(args.format === 'json' ? JSON.stringify(value, null, 2) : text());
+  try {
+    switch (args.action) {
+      case 'list': {
+        const found = args.reference !== undefined ? await box.getByReference(args.reference) : undefined;
+        const list: BoxEntry[] =
+          args.reference !== undefined ? (found ? [found] : []) : await box.list({ ...(args.operation ? { operation: args.operation } : {}), ...(args.limit ? { limit: args.limit } : {}) });
+        print(list, () => (list.length ? list.map(messageLine).join('\n') : 'no messages'));
+        return EXIT.ok;
+      }
+      case 'get': {
+        const message = args.id ? await box.get(args.id) : await box.getByReference(args.reference!);
+        if (!message) {
+          console.error(`error: no message ${args.id ? JSON.stringify(args.id) : `for reference ${JSON.stringify(args.reference)}`}`);
+          return EXIT.input;
+        }
+        print(message, () => JSON.stringify(message, null, 2));
+        return EXIT.ok;
+      }
+      case 'delete': {
+        if (args.all) {
+          const deleted = await box.deleteAll(args.operation ? { operation: args.operation } : {});
+          print({ deleted }, () => `deleted ${deleted} messages`);
+          return EXIT.ok;
+        }
+        try {
+          if (!(await box.delete(args.id!))) {
+            console.error(`error: no message ${JSON.stringify(args.id)}`);
+            return EXIT.input;
+          }
+        } catch (e) {
+          if (!(e instanceof MessageLeasedError)) throw e;
+          console.error(`error: ${e.message}`);
+          return EXIT.input;
+        }
+        print({ deleted: 1 }, () => `deleted message ${args.id}`);
+        return EXIT.ok;
+      }
+    }
+  } finally {
+    await box.close();
+  }
+}
+
+function messageLine(m: BoxEntry): string {
+  return `${m.id}  ${m.operation}  reference ${m.reference}  received ${m.receivedAt}${m.leaseUntil ? `  held until ${m.leaseUntil}` : ''}`;
 }

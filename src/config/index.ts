@@ -23,6 +23,8 @@ export interface AgreementConfig {
   patterns?: Record<string, Pattern>;
   /** Security patterns by operation id (a list such as `[ID_AUTH_REST_02, INTEGRITY_REST_02]`, or `none`): what the spec cannot say. */
   security?: Record<string, SecurityOverride>;
+  /** Callback operation ids whose results wait in the consumer's message box instead of going to a handler. */
+  messageBox?: string[];
   /** Deployment facts for the gateway targets (src/config/gateway.ts). */
   gateway?: GatewayConfig;
 }
@@ -34,12 +36,12 @@ export interface AgreementConfig {
 export interface AccordoConfig extends AgreementConfig {
   /** The config file, absent when none was read. */
   file?: string;
-  /** The providers' store (`sqlite:<file>` relative to this file, or a `postgres://` URL), for `accordo deliveries`. */
+  /** The store of this side's runtime (`sqlite:<file>` relative to this file, or a `postgres://` URL), for `accordo deliveries` and `accordo messages`. */
   store?: string;
   agreements: AgreementConfig[];
 }
 
-const AGREEMENT_KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'security', 'gateway'];
+const AGREEMENT_KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'security', 'messageBox', 'gateway'];
 
 let validator: ReturnType<Ajv2020['compile']> | undefined;
 function validate(data: unknown) {
@@ -85,6 +87,7 @@ export async function loadConfig(path: string): Promise<AccordoConfig> {
       side: a.side as Side | undefined,
       patterns: a.patterns as Record<string, Pattern> | undefined,
       security: securityOf(a.security, `${at}/security`),
+      messageBox: a.messageBox as string[] | undefined,
       gateway: a.gateway === undefined ? undefined : parseGatewayConfig(a.gateway, fail, file, `${at}/gateway`),
     };
   };

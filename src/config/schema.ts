@@ -140,6 +140,12 @@ const agreement = {
       examples: [['ID_AUTH_REST_02', 'INTEGRITY_REST_02'], 'none'],
     },
   },
+  messageBox: {
+    type: 'array',
+    uniqueItems: true,
+    items: { type: 'string', minLength: 1, 'x-must-be': 'a callback operation id' },
+    description: "Callback operation ids whose results wait in the consumer's message box (stored and acknowledged, drained by the application) instead of going to a handler (docs/delivery.md).",
+  },
   gateway: { $ref: '#/$defs/gateway' },
 } as const;
 
@@ -155,7 +161,8 @@ export const CONFIG_SCHEMA = {
       type: 'string',
       pattern: '^(sqlite:|postgres(ql)?://|memory:)',
       'x-must-be': 'sqlite:<file>, a postgres:// URL or memory:',
-      description: "The providers' store, for `accordo deliveries` (sqlite:<file> relative to this file, a postgres:// URL, or memory:).",
+      description:
+        "The store of this side's runtime, for `accordo deliveries` (a provider's) and `accordo messages` (a consumer's message box): sqlite:<file> relative to this file, a postgres:// URL, or memory:.",
     },
     agreements: {
       type: 'array',

@@ -98,10 +98,12 @@ export async function emit(classified: ClassifiedAgreement, options: EmitOptions
         hasPush: view.provider.some((o) => o.isPush),
         callbackBasePath: callbackSpecOf(classified)?.basePath ?? '',
         callbacks: view.receivers.map((r) => r.descriptor),
+        hasMessageBox: view.receivers.some((r) => r.messageBox),
       },
     });
     // Callback handlers only where the provider calls back.
-    if (view.receivers.length) files.push({ path: 'consumer.handlers.ts', template: 'consumer.handlers.ts.hbs', owned: false, data: { ...view, title } });
+    if (view.receivers.length)
+      files.push({ path: 'consumer.handlers.ts', template: 'consumer.handlers.ts.hbs', owned: false, data: { ...view, title, hasMessageBox: view.receivers.some((r) => r.messageBox) } });
   }
 
   return renderFiles(files, fileHeader(agreement, options.outDir), options);

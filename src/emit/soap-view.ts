@@ -51,6 +51,8 @@ export interface SoapReceiverView {
   resultType: string;
   ackType: string;
   ackCode: string | null;
+  /** Its results wait in the message box: its handler is optional. */
+  messageBox: boolean;
   descriptor: SoapReceiverDescriptor;
 }
 
@@ -92,6 +94,7 @@ export function buildSoapView(classified: ClassifiedAgreement): SoapView {
       resultType,
       ackType,
       ackCode: soap.output ? sample(outSchema) : 'undefined',
+      messageBox: !!receiver.messageBox,
       descriptor: { ...descriptor(op, handler), correlationPart: partName(receiver.correlation) },
     };
     receiverViewOf.set(receiver, view);

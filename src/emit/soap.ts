@@ -46,11 +46,13 @@ export async function emitSoap(classified: ClassifiedAgreement, options: EmitOpt
         callbackBasePath: callbackSpecOf(classified)?.basePath ?? '',
         typeImports: imports([...view.provider.flatMap((o) => [o.inputType, o.ackType, o.statusType, o.resultType, o.outputType]), ...view.receivers.flatMap((r) => [r.resultType, r.ackType])]),
         callbacks: view.receivers.map((r) => r.descriptor),
+        hasMessageBox: view.receivers.some((r) => r.messageBox),
         wsdl: callbackSpecOf(classified) && wsdlDocuments(callbackSpecOf(classified)!),
       },
     });
     // Callback handlers only where the provider calls back.
-    if (view.receivers.length) files.push({ path: 'consumer.handlers.ts', template: 'soap-consumer.handlers.ts.hbs', owned: false, data: { ...view, title } });
+    if (view.receivers.length)
+      files.push({ path: 'consumer.handlers.ts', template: 'soap-consumer.handlers.ts.hbs', owned: false, data: { ...view, title, hasMessageBox: view.receivers.some((r) => r.messageBox) } });
   }
 
   return renderFiles(files, fileHeader(agreement, options.outDir), options);

@@ -82,6 +82,8 @@ export interface ReceiverView {
   errorType?: string;
   /** A subscription's callback: any number of events, handled by an EventHandler (no CorrelationID of ours). */
   isEvent: boolean;
+  /** Its results wait in the message box: its handler is optional. */
+  messageBox: boolean;
   descriptor: OperationDescriptor & { events?: boolean };
 }
 
@@ -122,6 +124,7 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       ackCode: ackCode(ok, sample),
       ...(errorType ? { errorType } : {}),
       isEvent: !!receiver.subscription,
+      messageBox: !!receiver.messageBox,
       descriptor: receiver.subscription ? { ...descriptor(op, handler, path, receiver.security), events: true } : descriptor(op, handler, path, receiver.security),
     };
     receiverViewOf.set(receiver, view);

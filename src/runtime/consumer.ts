@@ -4,6 +4,7 @@ import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type Pus
 import { CorrelationRegistry } from './correlation.js';
 import { declaredResponse, installJsonParsers, installErrorHandler, requestParser, routePath, sendJson, type IncomingRequest } from './http.js';
 import { inputLimits, type InputLimits } from './limits.js';
+import { receiveInBox, type BoxReceiver } from './message-box.js';
 import { callOperation, UnexpectedResponseError, type OutboundOptions, type OutgoingRequest } from './outbound.js';
 import { RuntimeProblemError } from './problem.js';
 import { verifiedSecurity, type InboundSecurityOptions, type VerifiedSecurity } from './security/inbound.js';
@@ -126,6 +127,8 @@ export interface CallbackOptions {
    * ID_AUTH_REST_02 keeps its jti records in the registry's store.
    */
   security?: InboundSecurityOptions | false;
+  /** The message box: callbacks of the operations it holds are stored there and acknowledged, not handed to a handler (docs/delivery.md). */
+  messageBox?: BoxReceiver;
 }
 
 /**
@@ -139,11 +142,12 @@ export async function registerCallbacks(app: FastifyInstance, def: CallbackDefin
   installJsonParsers(app, def.callbacks, inputLimits(options.limits));
   const secured = await securedRoutes(def.callbacks, options.security, async () => registry.store);
   for (const op of def.callbacks) {
+    const box = !op.events && options.messageBox?.holds(op.id) ? options.messageBox : undefined;
     const handler = (handlers as Record<string, unknown>)[op.handler] as CallbackHandler<unknown, unknown> | undefined;
-    if (!handler) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);
+    if (!handler && !box) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler}, or a messageBox that holds ${op.id})`);
     const parse = requestParser(validators, op);
     if (op.events) {
-      app.route({ method: op.method, url: routePath(op.path).url, handler: eventRoute(op, parse, handler as EventHandler<unknown, unknown>) });
+      app.route({ method: op.method, url: routePath(op.path).url, handler: eventRoute(op, parse, handler! as EventHandler<unknown, unknown>) });
       continue;
     }
     const ok = declaredResponse(op.responses, 200);
@@ -163,6 +167,11 @@ export async function registerCallbacks(app: FastifyInstance, def: CallbackDefin
         if (known === 'later') throw new RuntimeProblemError('correlation-pending', `CorrelationID ${JSON.stringify(correlationId)} is not known yet; try again later`, { 'retry-after': '1' });
         const security = verifiedSecurity(req);
         const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req, ...(security ? { security } : {}) };
+        if (box) {
+          const stored = await receiveInBox(box, registry, op.id, correlationId, request.body);
+          if (!stored) throw new ProblemError(503, `callback for CorrelationID ${JSON.stringify(correlationId)} is being stored; try again later`, {}, { 'retry-after': '5' });
+          return sendJson(reply, 200, stored.ack, {}, ok?.mediaTypes[0]);
+        }
         if (!(await registry.claim(correlationId))) {
           const done = await registry.acknowledged(correlationId);
           if (!done) {
@@ -175,7 +184,7 @@ export async function registerCallbacks(app: FastifyInstance, def: CallbackDefin
         }
         let ack: unknown;
         try {
-          ack = await handler(request.body, ctx);
+          ack = await handler!(request.body, ctx);
         } catch (e) {
           await registry.release(correlationId);
           throw e;

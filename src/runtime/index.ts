@@ -51,6 +51,19 @@ export {
 } from './consumer.js';
 export type { ProcessContext, PullProcessContext } from './worker.js';
 export { CorrelationRegistry, CallbackTimeoutError, type CorrelationOptions } from './correlation.js';
+export {
+  DEFAULT_MESSAGE_LEASE_MS,
+  DEFAULT_MESSAGE_RETENTION_MS,
+  MessageBox,
+  MessageLeasedError,
+  registerMessageBoxAdmin,
+  type AnyBoxMessage,
+  type BoxEntry,
+  type BoxMessage,
+  type ListQuery,
+  type MessageBoxOptions,
+  type MessageTypes,
+} from './message-box.js';
 export { UnexpectedResponseError, type OutgoingRequest, type OutboundOptions } from './outbound.js';
 export { DEFAULT_RETRY, type RetryPolicy, type DeliveryOutcome } from './delivery.js';
 export { addressRefusal, urlRefusal, ReplyToRefusedError, type Connector, type ReplyToPolicy } from './reply-to.js';

@@ -361,7 +361,8 @@ export class TaskWorker {
     const now = this.o.clock.now();
     if (now - this.lastSweep < this.o.sweepMs) return;
     this.lastSweep = now;
-    for (const t of await this.o.store.expireTasks(now)) {
+    // Its own kinds only: a consumer's message box on the same store expires (and logs) its messages itself.
+    for (const t of [...(await this.o.store.expireTasks(now, 'push')), ...(await this.o.store.expireTasks(now, 'pull'))]) {
       const reason = t.lastError ?? (t.result === undefined ? 'never processed' : 'not delivered');
       if (t.kind === 'pull') {
         this.o.log.warn({ taskId: t.id, operation: t.operation, createdAt: new Date(t.createdAt).toISOString() }, 'pull task expired: retention period over before it was processed');

@@ -12,6 +12,7 @@ import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
 import { checkEnvelopeVersion, endpointVersions, installFaultHandler, installSoapParsers, sendEnvelope, sendFault } from './provider.js';
 import { serveWsdl } from './wsdl.js';
 import { inputLimits } from '../limits.js';
+import { receiveInBox } from '../message-box.js';
 import { XmlError } from './xml.js';
 
 export interface SoapClientOptions extends OutboundOptions {
@@ -182,10 +183,11 @@ export async function registerSoapCallbacks(app: FastifyInstance, def: SoapCallb
   const limits = inputLimits(options.limits);
   installSoapParsers(app);
   installFaultHandler(app, def.callbacks[0]?.version ?? '1.1');
-  const byPath = new Map<string, { op: SoapReceiverDescriptor; input: MessageCodec; output?: MessageCodec; handler: CallbackHandler<unknown, unknown> }[]>();
+  const byPath = new Map<string, { op: SoapReceiverDescriptor; input: MessageCodec; output?: MessageCodec; handler?: CallbackHandler<unknown, unknown> }[]>();
+  const box = options.messageBox;
   for (const op of def.callbacks) {
     const handler = (handlers as Record<string, unknown>)[op.handler] as CallbackHandler<unknown, unknown> | undefined;
-    if (!handler) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler})`);
+    if (!handler && !box?.holds(op.id)) throw new Error(`no handler for callback ${op.id} (expected handlers.${op.handler}, or a messageBox that holds ${op.id})`);
     const entry = { op, handler, input: new MessageCodec(op.input, op.style, codec, validators), output: op.output ? new MessageCodec(op.output, op.style, codec, validators) : undefined };
     byPath.set(op.path, [...(byPath.get(op.path) ?? []), entry]);
   }
@@ -215,6 +217,13 @@ export async function registerSoapCallbacks(app: FastifyInstance, def: SoapCallb
         const px = new PrefixMap();
         return sendEnvelope(reply, env.version, 200, buildEnvelope(env.version, '', e.output ? e.output.writeBody(ack, px) : '', px));
       };
+      // A message box operation: stored and acknowledged, once per CorrelationID.
+      if (box?.holds(e.op.id)) {
+        const stored = await receiveInBox(box, registry, e.op.id, correlationId, values.body);
+        if (stored) return answer(stored.ack);
+        reply.header('retry-after', '5');
+        return sendFault(reply, env.version, 503, 'Receiver', `callback for CorrelationID ${JSON.stringify(correlationId)} is being stored; try again later`);
+      }
       // Handled once per CorrelationID (in the registry's store): a repeat gets the same ACK.
       if (!(await registry.claim(correlationId))) {
         const done = await registry.acknowledged(correlationId);
@@ -228,7 +237,7 @@ export async function registerSoapCallbacks(app: FastifyInstance, def: SoapCallb
       }
       let ack: unknown;
       try {
-        ack = await e.handler(values.body, ctx);
+        ack = await e.handler!(values.body, ctx);
       } catch (err) {
         await registry.release(correlationId);
         throw err;

@@ -24,6 +24,7 @@ export class MemoryStore implements Store {
       ...(t.replyTo !== undefined ? { replyTo: t.replyTo } : {}),
       ...(t.target !== undefined ? { target: t.target } : {}),
       ...(t.meta !== undefined ? { meta: copy(t.meta) } : {}),
+      ...(t.reference !== undefined ? { reference: t.reference } : {}),
       runs: 0,
       attempts: 0,
       dueAt: t.now,
@@ -77,10 +78,10 @@ export class MemoryStore implements Store {
     return true;
   }
 
-  async expireTasks(now: number): Promise<TaskRecord[]> {
+  async expireTasks(now: number, kind?: string): Promise<TaskRecord[]> {
     const expired: TaskRecord[] = [];
     for (const t of this.tasks.values()) {
-      if ((t.state === 'pending' || t.state === 'ready') && t.expiresAt <= now && (t.leaseUntil === undefined || t.leaseUntil <= now)) {
+      if ((kind === undefined || t.kind === kind) && (t.state === 'pending' || t.state === 'ready') && t.expiresAt <= now && (t.leaseUntil === undefined || t.leaseUntil <= now)) {
         t.state = 'expired';
         delete t.leaseOwner;
         delete t.leaseUntil;
@@ -130,6 +131,7 @@ export class MemoryStore implements Store {
           (f.kind === undefined || t.kind === f.kind) &&
           (f.states === undefined || f.states.includes(t.state)) &&
           (f.operation === undefined || t.operation === f.operation) &&
+          (f.reference === undefined || t.reference === f.reference) &&
           (f.updatedBefore === undefined || t.updatedAt < f.updatedBefore),
       )
       .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))

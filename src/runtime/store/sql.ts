@@ -32,6 +32,7 @@ export function rowToTask(r: Row): TaskRecord {
     replyTo: r.reply_to === null ? undefined : (r.reply_to as string | undefined),
     target: r.target === null ? undefined : (r.target as string | undefined),
     meta: dec(r.meta),
+    reference: r.reference === null ? undefined : (r.reference as string | undefined),
     leaseOwner: r.lease_owner === null ? undefined : (r.lease_owner as string | undefined),
     leaseUntil: num(r.lease_until),
     lastStatus: num(r.last_status),
@@ -126,7 +127,10 @@ export function schema(big: string): string[] {
 }
 
 /** Columns added since the first schema, as `[table, column, type]`: each store adds those its tables lack. */
-export const ADDED_COLUMNS: readonly [string, string, string][] = [['accordo_tasks', 'target', 'TEXT']];
+export const ADDED_COLUMNS: readonly [string, string, string][] = [
+  ['accordo_tasks', 'target', 'TEXT'],
+  ['accordo_tasks', 'reference', 'TEXT'],
+];
 
 /** Collects query parameters and writes the dialect's placeholders. */
 export class Params {
@@ -152,6 +156,7 @@ export function filterConditions(f: TaskFilter & { id?: string }, p: Params): st
   if (f.kind !== undefined) where.push(`kind = ${p.add(f.kind)}`);
   if (f.states !== undefined) where.push(p.in('state', f.states));
   if (f.operation !== undefined) where.push(`operation = ${p.add(f.operation)}`);
+  if (f.reference !== undefined) where.push(`reference = ${p.add(f.reference)}`);
   if (f.updatedBefore !== undefined) where.push(`updated_at < ${p.add(f.updatedBefore)}`);
   return where;
 }
@@ -174,9 +179,9 @@ export abstract class SqlStore implements Store {
 
   async createTask(t: NewTask): Promise<boolean> {
     const p = this.params();
-    const values = [t.id, t.kind, t.operation, 'pending', enc(t.request), t.replyTo ?? null, t.target ?? null, enc(t.meta), t.now, t.now, t.now, t.expiresAt].map((v) => p.add(v));
+    const values = [t.id, t.kind, t.operation, 'pending', enc(t.request), t.replyTo ?? null, t.target ?? null, enc(t.meta), t.reference ?? null, t.now, t.now, t.now, t.expiresAt].map((v) => p.add(v));
     const { changes } = await this.run(
-      `INSERT INTO accordo_tasks (id, kind, operation, state, request, reply_to, target, meta, due_at, created_at, updated_at, expires_at)
+      `INSERT INTO accordo_tasks (id, kind, operation, state, request, reply_to, target, meta, reference, due_at, created_at, updated_at, expires_at)
        VALUES (${values.join(', ')}) ON CONFLICT (id) DO NOTHING`,
       p.values,
     );
@@ -208,12 +213,12 @@ export abstract class SqlStore implements Store {
     return changes === 1;
   }
 
-  async expireTasks(now: number): Promise<TaskRecord[]> {
+  async expireTasks(now: number, kind?: string): Promise<TaskRecord[]> {
     const p = this.params();
     const at = p.add(now);
     const { rows } = await this.run(
       `UPDATE accordo_tasks SET state = 'expired', lease_owner = NULL, lease_until = NULL, updated_at = ${at}
-       WHERE state IN ('pending', 'ready') AND expires_at <= ${at} AND (lease_until IS NULL OR lease_until <= ${at})
+       WHERE state IN ('pending', 'ready') AND expires_at <= ${at} AND (lease_until IS NULL OR lease_until <= ${at})${kind !== undefined ? ` AND kind = ${p.add(kind)}` : ''}
        RETURNING *`,
       p.values,
     );

@@ -35,6 +35,8 @@ export interface TaskRecord {
   target?: string;
   /** What else the owning pattern keeps with the task (pull: its status and result URLs). */
   meta?: unknown;
+  /** What the task is looked up by besides its id (a message box's message: the CorrelationID it answers). */
+  reference?: string;
   /** How many times the handler was started (above 1 only when a crash interrupted it). */
   runs: number;
   /** Callback delivery attempts made so far. */
@@ -62,6 +64,7 @@ export interface NewTask {
   replyTo?: string;
   target?: string;
   meta?: unknown;
+  reference?: string;
   now: number;
   expiresAt: number;
 }
@@ -99,6 +102,8 @@ export interface TaskFilter {
   kind?: string;
   states?: TaskState[];
   operation?: string;
+  /** Only tasks with this reference. */
+  reference?: string;
   /** Only tasks last changed before this time (epoch ms). */
   updatedBefore?: number;
   /** At most this many, newest first (default 100 for lists, all for purges). */
@@ -132,8 +137,8 @@ export interface Store {
   claimTasks(query: ClaimQuery): Promise<TaskRecord[]>;
   /** Changes a task only while `owner` holds its lease; `false` when it does not (any more). */
   updateTask(id: string, owner: string, patch: TaskPatch, now: number): Promise<boolean>;
-  /** Turns unfinished (`pending`/`ready`), unleased tasks whose `expiresAt <= now` into `expired` and returns them. */
-  expireTasks(now: number): Promise<TaskRecord[]>;
+  /** Turns unfinished (`pending`/`ready`), unleased tasks (of `kind`, if given) whose `expiresAt <= now` into `expired` and returns them. */
+  expireTasks(now: number, kind?: string): Promise<TaskRecord[]>;
   getTask(id: string): Promise<TaskRecord | undefined>;
   /** Tasks matching a filter, newest first. */
   listTasks(filter?: TaskFilter): Promise<TaskRecord[]>;
