@@ -251,6 +251,7 @@ async function generateOne(agreement: AgreementConfig & { spec: string }, args: 
     side: args.side ?? agreement.side ?? 'both',
     patterns: agreement.patterns,
     security: agreement.security,
+    carriers: agreement.carriers,
     gateway: gatewayOption(args.gateway, agreement.gateway),
     check: args.check,
     ignoreLint: !args.lint,

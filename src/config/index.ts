@@ -5,6 +5,7 @@ import type { Side } from '../emit/index.js';
 import { parsePointer, SpecError } from '../load/errors.js';
 import { SourceText } from '../load/source-map.js';
 import { parseSecurityPatterns, type SecurityOverride } from '../classify/security.js';
+import type { CarrierSettings } from '../classify/carriers.js';
 import type { Pattern } from '../model/agreement.js';
 import { parseGatewayConfig, type GatewayConfig } from './gateway.js';
 import { CONFIG_SCHEMA } from './schema.js';
@@ -23,6 +24,8 @@ export interface AgreementConfig {
   patterns?: Record<string, Pattern>;
   /** Security patterns by operation id (a list such as `[ID_AUTH_REST_02, INTEGRITY_REST_02]`, or `none`): what the spec cannot say. */
   security?: Record<string, SecurityOverride>;
+  /** Where the reply address and the correlation id travel when the spec does not say (src/classify/carriers.ts). */
+  carriers?: CarrierSettings;
   /** Deployment facts for the gateway targets (src/config/gateway.ts). */
   gateway?: GatewayConfig;
 }
@@ -39,7 +42,7 @@ export interface AccordoConfig extends AgreementConfig {
   agreements: AgreementConfig[];
 }
 
-const AGREEMENT_KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'security', 'gateway'];
+const AGREEMENT_KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'security', 'carriers', 'gateway'];
 
 let validator: ReturnType<Ajv2020['compile']> | undefined;
 function validate(data: unknown) {
@@ -85,6 +88,7 @@ export async function loadConfig(path: string): Promise<AccordoConfig> {
       side: a.side as Side | undefined,
       patterns: a.patterns as Record<string, Pattern> | undefined,
       security: securityOf(a.security, `${at}/security`),
+      ...(a.carriers ? { carriers: a.carriers as CarrierSettings } : {}),
       gateway: a.gateway === undefined ? undefined : parseGatewayConfig(a.gateway, fail, file, `${at}/gateway`),
     };
   };

@@ -140,6 +140,16 @@ const agreement = {
       examples: [['ID_AUTH_REST_02', 'INTEGRITY_REST_02'], 'none'],
     },
   },
+  carriers: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Where the reply address and the correlation id travel when the spec does not say it by the ModI names.',
+    properties: {
+      replyTo: { type: 'string', minLength: 1, description: 'The query parameter (REST) or SOAP header element that carries the callback address.' },
+      correlationId: { type: 'string', minLength: 1, description: 'The query parameter of the callback (REST) or SOAP header element that carries the correlation id.' },
+      addressing: { type: 'boolean', description: 'SOAP: WS-Addressing 1.0 carries them (wsa:ReplyTo, wsa:MessageID, wsa:RelatesTo) although the WSDL declares no policy.' },
+    },
+  },
   gateway: { $ref: '#/$defs/gateway' },
 } as const;
 
