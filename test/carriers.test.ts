@@ -72,6 +72,21 @@ describe('SOAP header elements of other names', () => {
   });
 });
 
+describe('SOAP pull with the CorrelationID in an element of another name', () => {
+  it('the request, status and result are tied by it, and lint asks for nothing more', async () => {
+    const dir = await tempDir('carriers-pull');
+    const text = await readFile(join(FIXTURES, 'modi', 'NONBLOCK_PULL_SOAP', 'server.wsdl'), 'utf8');
+    await writeFile(join(dir, 'server.wsdl'), text.replaceAll('X-Correlation-ID', 'IdCorrelazione'));
+    const unnamed = await loadClassified({ spec: join(dir, 'server.wsdl') });
+    expect(unnamed.interactions.some((i) => i.kind === 'pull')).toBe(false);
+    const named = await loadClassified({ spec: join(dir, 'server.wsdl'), carriers: { correlationId: 'IdCorrelazione' } });
+    const pull = named.interactions.find((i) => i.kind === 'pull');
+    expect(pull?.kind === 'pull' && pull.correlation).toMatchObject({ in: 'soap-header', part: { element: { name: 'IdCorrelazione' } } });
+    expect(pull?.kind === 'pull' && [pull.statusCorrelation?.element.name, pull.resultCorrelation?.element.name]).toEqual(['IdCorrelazione', 'IdCorrelazione']);
+    expect(lintAgreement(named).filter((f) => f.rule.startsWith('pull-soap/'))).toEqual([]);
+  });
+});
+
 describe('REST: the config names the query parameter of the callback that carries the CorrelationID', () => {
   it('a callback declaring that query parameter carries it there', async () => {
     const dir = await tempDir('carriers-rest-config');

@@ -227,7 +227,7 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
   decide(provider, 'provider', options, callbackOperations);
   if (callback) decide(callback, 'callback', options);
   // A callback spec given alone: none of its operations asks the provider for anything, and they take a CorrelationID.
-  const specRole = !callback && isLoneCallbackSpec(provider) ? 'callback' : 'provider';
+  const specRole = !callback && isLoneCallbackSpec(provider, carriers) ? 'callback' : 'provider';
   if (specRole === 'callback') decide(provider, 'callback', options);
 
   const security = decideAllSecurity(agreement, options, findings);
@@ -268,7 +268,7 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
         byOp.set(op, subscriptionOf(op, agreement));
       } else if ((pattern === 'NONBLOCK_PULL_REST' || pattern === 'NONBLOCK_PULL_SOAP') && role === 'request') {
         // A SOAP pull request without its status and result operations is served as request/response (lint says why).
-        const pull = pullOf(op, ops, binding);
+        const pull = pullOf(op, ops, binding, carriers);
         if (pull) for (const o of [op, pull.status, pull.result]) if (o) byOp.set(o, pull);
       }
     }
@@ -425,10 +425,10 @@ function decide(iface: Interface, role: 'provider' | 'callback', options: Classi
  * push or pull request, and some receive a CorrelationID (REST: a POST with the header parameter;
  * SOAP: an input header part).
  */
-function isLoneCallbackSpec(iface: Interface): boolean {
+function isLoneCallbackSpec(iface: Interface, carriers: CarrierSettings): boolean {
   const ops = iface.operations;
   if (ops.length === 0 || ops.some((op) => op.pattern.role === 'request' || op.pattern.decidedBy !== 'shape')) return false;
-  if (iface.source.format === 'wsdl') return ops.some((op) => soapHeader(op.soap?.input, CORRELATION_ID)) && !ops.some((op) => soapHeader(op.soap?.output, CORRELATION_ID));
+  if (iface.source.format === 'wsdl') return ops.some((op) => correlationHeader(op.soap?.input, carriers)) && !ops.some((op) => correlationHeader(op.soap?.output, carriers));
   return ops.some((op) => op.pattern.role === 'callback');
 }
 
@@ -522,16 +522,17 @@ function subscriptionOf(request: Operation, agreement: Agreement): SubscriptionI
   return { kind: 'subscription', binding: 'rest', request, callbacks };
 }
 
-function pullOf(request: Operation, ops: Operation[], binding: Binding): PullInteraction | undefined {
+function pullOf(request: Operation, ops: Operation[], binding: Binding, carriers: CarrierSettings): PullInteraction | undefined {
   const step = (role: 'status' | 'result') => ops.find((o) => o.pattern.role === role && o.pattern.correlatedWith === request.id);
   const status = step('status');
   const result = step('result');
   if (binding === 'soap') {
     if (!request.soap?.output || !status?.soap?.output || !result?.soap?.output) return undefined;
+    // The CorrelationID parts soap.ts recognised the group by: X-Correlation-ID, CorrelationID or the config's name.
     const [correlation, statusCorrelation, resultCorrelation] = [
-      soapHeader(request.soap.output, CORRELATION_ID),
-      soapHeader(status.soap.input, CORRELATION_ID),
-      soapHeader(result.soap.input, CORRELATION_ID),
+      correlationHeader(request.soap.output, carriers),
+      correlationHeader(status.soap.input, carriers),
+      correlationHeader(result.soap.input, carriers),
     ];
     if (!correlation || !statusCorrelation || !resultCorrelation) return undefined;
     return {

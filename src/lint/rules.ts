@@ -584,6 +584,8 @@ export class Linter {
   }
 
   private pullSoap(op: Operation, role: PatternRole | undefined): void {
+    // Classify built the group from its CorrelationID parts (a declared element of another name included): nothing is missing.
+    if (this.classified.interactionOf(op)?.kind === 'pull') return;
     const inferred = role ?? (soapHeader(op.soap?.output, CORRELATION_ID) ? 'request' : soapHeader(op.soap?.input, CORRELATION_ID) ? 'status' : undefined);
     if (inferred === 'request') this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'output', CORRELATION_ID, 'the provider returns the CorrelationID with the ACK');
     else if (inferred) this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'input', CORRELATION_ID, 'the consumer asks for the status or result of a request by its CorrelationID');
