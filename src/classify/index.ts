@@ -479,8 +479,9 @@ function queryCorrelation(callback: Operation, carriers: CarrierSettings): Carri
  * query parameter it declares under that name, `correlationId`, or the name the config gives.
  */
 function restCorrelation(callback: Operation, carriers: CarrierSettings): Carrier | undefined {
+  // Headers other than X-Correlation-ID are not carriers: the runtime sends and reads that one.
+  if (headerParameter(callback, CORRELATION_ID)) return { in: 'header', name: CORRELATION_ID };
   for (const name of [carriers.correlationId, CORRELATION_ID, 'correlationId'].filter((n): n is string => !!n)) {
-    if (headerParameter(callback, name)) return { in: 'header', name: headerParameter(callback, name)!.name };
     if (queryParameter(callback, name)) return { in: 'query', name };
   }
   return undefined;
@@ -494,7 +495,7 @@ function restCorrelation(callback: Operation, carriers: CarrierSettings): Carrie
 function replyToCarrier(op: Operation, carriers: CarrierSettings): Carrier {
   const cb = op.callbacks[0];
   if (headerParameter(op, REPLY_TO) || (!cb && !carriers.replyTo)) return { in: 'header', name: replyToHeader(op) };
-  // The config names the query parameter (or header) the request carries it in.
+  // The config names the query parameter or header the request carries it in.
   if (carriers.replyTo && queryParameter(op, carriers.replyTo)) return { in: 'query', name: carriers.replyTo };
   if (carriers.replyTo && headerParameter(op, carriers.replyTo)) return { in: 'header', name: headerParameter(op, carriers.replyTo)!.name };
   if (!cb) return { in: 'header', name: replyToHeader(op) };
