@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { loadClassified, type PushInteraction } from '../src/classify/index.js';
 import { formatInspect, inspectAgreement } from '../src/inspect/index.js';
 import { lintAgreement } from '../src/lint/index.js';
+import { generate } from '../src/generate.js';
 import { FIXTURES, tempDir } from './support/tmp.js';
+import { typecheck } from './support/typecheck.js';
 
 const WSA = join(FIXTURES, 'carriers', 'wsa');
 const pushOf = (classified: Awaited<ReturnType<typeof loadClassified>>) => classified.interactions.find((i): i is PushInteraction => i.kind === 'push');
@@ -111,4 +113,15 @@ describe('lint push-soap/addressing-callback (test/fixtures/lint/push-soap/addre
   it('fail.wsdl with Ping declared BLOCK_SOAP in the config: blocking is meant, no finding', async () => {
     expect(lintAgreement(await loadClassified({ spec: join(dir, 'fail.wsdl'), callback: join(dir, 'callback.wsdl'), patterns: { Ping: 'BLOCK_SOAP' } }))).toEqual([]);
   });
+});
+
+describe('generated code for each carrier', () => {
+  it('type-checks under strict (WS-Addressing, declared SOAP elements, the REST query string)', async () => {
+    const out = await tempDir('carriers-generated');
+    const declared = join(FIXTURES, 'carriers', 'declared-header');
+    await generate({ spec: join(WSA, 'server.wsdl'), callback: join(WSA, 'callback.wsdl'), out: join(out, 'wsa'), side: 'both' });
+    await generate({ spec: join(declared, 'server.wsdl'), callback: join(declared, 'callback.wsdl'), out: join(out, 'declared'), side: 'both', carriers: { replyTo: 'IndirizzoRisposta' } });
+    await generate({ spec: join(FIXTURES, 'carriers', 'push-query.yaml'), out: join(out, 'query'), side: 'both', ignoreLint: true });
+    expect(typecheck([join(out, 'wsa', 'generated'), join(out, 'declared', 'generated'), join(out, 'query', 'generated')])).toEqual([]);
+  }, 120_000);
 });

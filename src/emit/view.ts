@@ -82,7 +82,7 @@ export interface ReceiverView {
   errorType?: string;
   /** A subscription's callback: any number of events, handled by an EventHandler (no CorrelationID of ours). */
   isEvent: boolean;
-  descriptor: OperationDescriptor & { events?: boolean };
+  descriptor: OperationDescriptor & { events?: boolean; correlationParameter?: string };
 }
 
 export function buildView(classified: ClassifiedAgreement): AgreementView {
