@@ -1,5 +1,11 @@
 import type { Operation, Pattern, PatternDecision, SoapOperation, SoapPart } from '../model/agreement.js';
-import { CORRELATION_ID, REPLY_TO, addressingDeclaration, correlationHeader, replyToHeader, type CarrierSettings } from './carriers.js';
+import { CORRELATION_ID, REPLY_TO, addressingDeclaration, namesCarrier, correlationHeader, replyToHeader, type CarrierSettings } from './carriers.js';
+
+/** The carrier a part plays, by its ModI name, or in words when a declared element of another name plays it. */
+function playing(part: SoapPart, carrier: string): string {
+  if (namesCarrier(part.element.name, carrier, 'soap') || namesCarrier(part.name, carrier, 'soap')) return carrier;
+  return carrier === REPLY_TO ? 'carrying the reply address' : 'carrying the correlation id';
+}
 
 function describe(part: SoapPart): string {
   const el = part.element.namespace ? `{${part.element.namespace}}${part.element.name}` : part.element.name;
@@ -68,14 +74,17 @@ export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' |
       return {
         pattern: 'NONBLOCK_PUSH_SOAP',
         decidedBy: 'shape',
-        facts: [`input soap:header ${REPLY_TO} (${describe(replyTo)}): the callback URL`, `output soap:header ${CORRELATION_ID} (${describe(correlationOut)}): the ACK's correlation id`],
+        facts: [
+          `input soap:header ${playing(replyTo, REPLY_TO)} (${describe(replyTo)}): the callback URL`,
+          `output soap:header ${playing(correlationOut, CORRELATION_ID)} (${describe(correlationOut)}): the ACK's correlation id`,
+        ],
         role: 'request',
       };
     }
     if (role === 'callback') {
       // Every operation of the callback WSDL is where the consumer receives results; one without the header is a finding of the classify stage.
       const correlation = correlationIn
-        ? `input soap:header ${CORRELATION_ID} (${describe(correlationIn)}): receives the provider's reply`
+        ? `input soap:header ${playing(correlationIn, CORRELATION_ID)} (${describe(correlationIn)}): receives the provider's reply`
         : addressing
           ? `WS-Addressing 1.0 (${addressing}): wsa:RelatesTo carries the correlation id`
           : `no input soap:header ${CORRELATION_ID}: the consumer cannot correlate what it receives`;
@@ -88,7 +97,7 @@ export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' |
           pattern: 'NONBLOCK_PULL_SOAP',
           decidedBy: 'shape',
           facts: [
-            `output soap:header ${CORRELATION_ID} (${describe(correlationOut)}) and no ${REPLY_TO}: the request`,
+            `output soap:header ${playing(correlationOut, CORRELATION_ID)} (${describe(correlationOut)}) and no ${REPLY_TO}: the request`,
             `operations ${polls.map((o) => o.id).join(', ')} of portType ${op.soap.portType.name} take ${CORRELATION_ID} in their input`,
           ],
           role: 'request',
@@ -100,7 +109,7 @@ export function detectSoapPatterns(ops: readonly SoapShape[], role: 'provider' |
           pattern: 'NONBLOCK_PULL_SOAP',
           decidedBy: 'shape',
           facts: [
-            `input soap:header ${CORRELATION_ID} (${describe(correlationIn)}): a status or result request`,
+            `input soap:header ${playing(correlationIn, CORRELATION_ID)} (${describe(correlationIn)}): a status or result request`,
             `operation ${reqs.map((o) => o.id).join(', ')} of portType ${op.soap.portType.name} returns ${CORRELATION_ID} in its output`,
             // The guideline names no rule that tells the status request from the result request: the name does.
             STATUS_NAME.test(op.soap.name) ? `its name says "status": the status request` : 'its name does not say "status": the result request',
