@@ -15,7 +15,7 @@ import type { Finding, Severity } from '../model/finding.js';
 import { camelCase } from '../model/names.js';
 import { loadAgreement, type AgreementSources } from '../load/index.js';
 import { addressCarrier, credentialCarrier, describeCarrier, type AddressCarrier, type CredentialCarrier } from './callbacks.js';
-import { CORRELATION_ID, REPLY_TO, addressingDeclaration, correlationHeader, headerParameter, queryParameter, replyToHeader as replyToPart, soapHeader, type CarrierSettings } from './carriers.js';
+import { CORRELATION_ID, REPLY_TO, addressingDeclaration, correlationHeader, headerParameter, queryParameter, replyToHeader as replyToPart, type CarrierSettings } from './carriers.js';
 import { classifyCallbackInterface, classifyInterface, detectRestPattern } from './rest.js';
 import { detectSoapPatterns, type SoapShape } from './soap.js';
 import { decideSecurity, SECURITY_RULES, type SecurityDecision, type SecurityOverride } from './security.js';
