@@ -5,7 +5,7 @@ import type { GatewayConfig } from './config/gateway.js';
 import { emitGateway, JSON_MARK_KEY } from './emit/gateway/index.js';
 import { emit, GENERATED_MARK, specNames, type Side } from './emit/index.js';
 import { byPosition, lintAgreement, hasErrors, type Finding } from './lint/index.js';
-import { loadClassified } from './classify/index.js';
+import { loadClassified, type CarrierSettings } from './classify/index.js';
 import type { SecurityOverride } from './classify/security.js';
 import { gatewayFindings } from './emit/gateway/preconditions.js';
 import type { Pattern } from './model/agreement.js';
@@ -21,6 +21,8 @@ export interface GenerateOptions {
   security?: Record<string, SecurityOverride>;
   /** Callback operation ids whose results go to the consumer's message box (accordo.config.yaml `messageBox`). */
   messageBox?: string[];
+  /** Where the carriers travel when the spec does not say (accordo.config.yaml `carriers`). */
+  carriers?: CarrierSettings;
   /** Gateway deployment facts; its `targets` say which gateway configurations to emit. */
   gateway?: GatewayConfig;
   /** Compare with what is on disk instead of writing. */
@@ -72,7 +74,14 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     options.onStage?.(stage, now - t);
     t = now;
   };
-  const classified = await loadClassified({ spec: options.spec, callback: options.callback, patterns: options.patterns, security: options.security, messageBox: options.messageBox });
+  const classified = await loadClassified({
+    spec: options.spec,
+    callback: options.callback,
+    patterns: options.patterns,
+    security: options.security,
+    messageBox: options.messageBox,
+    ...(options.carriers ? { carriers: options.carriers } : {}),
+  });
   // The gateway targets' preconditions are checked with the rules, so that emitting never fails half-way.
   const gatewayChecks = options.gateway?.targets.length ? gatewayFindings(classified, options.gateway, options.gateway.targets, options.side) : [];
   // Unsorted, so that a spec without errors is never parsed for the positions of its warnings (the CLI counts them).

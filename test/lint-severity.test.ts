@@ -57,6 +57,8 @@ const OTHER: Record<string, { severity: 'error' | 'warning'; why: string }> = {
   'agreement/webhook-unsupported': { severity: 'warning', why: 'the rest of the agreement is generated and works; the webhook is left out, and the finding says so' },
   'callback/expression-field': { severity: 'error', why: 'the provider cannot resolve a callback URL from a field the request does not have' },
   'subscription/credential-scheme': { severity: 'error', why: 'a credential with no place to send it would never reach the sink' },
+  'push-rest/correlation-query': { severity: 'error', why: 'the consumer would look for the CorrelationID where the provider does not put it: every callback refused' },
+  'push-soap/addressing-callback': { severity: 'warning', why: 'WS-Addressing on a request/response service is also how blocking calls are made: serving it blocking may be what is meant' },
 };
 
 describe('lint severities, from the guideline', () => {

@@ -9,18 +9,18 @@
  *   endpoints the consumer serves, and the structural findings (a callback spec nothing calls, a
  *   push whose receiver cannot be told...), the same whichever command meets them.
  */
-import { refKey, type Agreement, type Interface, type JsonSchema, type Operation, type Pattern, type SoapPart } from '../model/agreement.js';
+import { refKey, type Agreement, type Interface, type JsonSchema, type Operation, type Pattern, type SoapMessage, type SoapPart } from '../model/agreement.js';
 import { replyToHeaderOf } from '../model/expression.js';
 import type { Finding, Severity } from '../model/finding.js';
 import { camelCase } from '../model/names.js';
 import { loadAgreement, type AgreementSources } from '../load/index.js';
-import { addressCarrier, credentialCarrier, type AddressCarrier, type CredentialCarrier } from './callbacks.js';
-import { CORRELATION_ID, REPLY_TO, headerParameter, soapHeader } from './carriers.js';
+import { addressCarrier, credentialCarrier, describeCarrier, type AddressCarrier, type CredentialCarrier } from './callbacks.js';
+import { CORRELATION_ID, REPLY_TO, addressingDeclaration, correlationHeader, headerParameter, queryParameter, replyToHeader as replyToPart, type CarrierSettings } from './carriers.js';
 import { classifyCallbackInterface, classifyInterface, detectRestPattern } from './rest.js';
 import { detectSoapPatterns, type SoapShape } from './soap.js';
 import { decideSecurity, SECURITY_RULES, type SecurityDecision, type SecurityOverride } from './security.js';
 
-export { CORRELATION_ID, REPLY_TO, namesCarrier, soapHeader } from './carriers.js';
+export { CORRELATION_ID, REPLY_TO, namesCarrier, soapHeader, type CarrierSettings } from './carriers.js';
 export { SINK_CREDENTIAL, addressCarrier, describeCarrier, type AddressCarrier, type CredentialCarrier } from './callbacks.js';
 export { securityPatterns, type SecurityDecision, type SecurityOverride, type SecurityProfile } from './security.js';
 
@@ -28,9 +28,26 @@ export type Binding = 'rest' | 'soap';
 
 /**
  * Where an interaction's data travels: an HTTP header, a query or path parameter, a field of the
- * JSON body, a template mixing literals and those (callbacks.ts), or a SOAP header part.
+ * JSON body, a template mixing literals and those (callbacks.ts), a SOAP header part, or a
+ * WS-Addressing 1.0 header (`wsa:ReplyTo/wsa:Address` for the reply address, `wsa:MessageID` on
+ * the request and `wsa:RelatesTo` on the ACK and the callback for the correlation id).
  */
-export type Carrier = AddressCarrier | { in: 'soap-header'; part: SoapPart };
+export type Carrier = AddressCarrier | { in: 'soap-header'; part: SoapPart } | WsAddressingCarrier;
+
+/** A carrier in words, for inspect's rows and lint's messages. */
+export function describeAnyCarrier(carrier: Carrier): string {
+  if (carrier.in === 'soap-header') return `SOAP header part ${carrier.part.name} (element ${carrier.part.element.namespace ? `{${carrier.part.element.namespace}}` : ''}${carrier.part.element.name})`;
+  if (carrier.in === 'ws-addressing')
+    return `WS-Addressing wsa:${carrier.header === 'ReplyTo' ? 'ReplyTo/wsa:Address' : carrier.header}${carrier.header === 'RelatesTo' ? " (= the request's wsa:MessageID)" : ''}, ${carrier.declaredBy}`;
+  return describeCarrier(carrier);
+}
+
+export interface WsAddressingCarrier {
+  in: 'ws-addressing';
+  header: 'ReplyTo' | 'MessageID' | 'RelatesTo';
+  /** What asks for WS-Addressing: the binding's policy (with its line) or the config. */
+  declaredBy: string;
+}
 
 export interface BlockingInteraction {
   kind: 'blocking';
@@ -166,6 +183,8 @@ export interface ClassifyOptions {
   security?: Record<string, SecurityOverride>;
   /** Callback operation ids whose results go to the consumer's message box (accordo.config.yaml `messageBox`). */
   messageBox?: readonly string[];
+  /** Names of the carriers the spec does not tell, and WS-Addressing without a policy (accordo.config.yaml `carriers`). */
+  carriers?: CarrierSettings;
 }
 
 /** The rules classification itself checks; lint's catalogue includes them. */
@@ -216,10 +235,13 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
   };
 
   const { provider, callback } = agreement;
-  decide(provider, 'provider', options);
+  const carriers = options.carriers ?? {};
+  // A WS-Addressing push is told by its callback WSDL's `<op>Response` (soap.ts).
+  const callbackOperations = callback?.source.format === 'wsdl' ? new Set(callback.operations.map((o) => o.soap?.name ?? o.id)) : undefined;
+  decide(provider, 'provider', options, callbackOperations);
   if (callback) decide(callback, 'callback', options);
   // A callback spec given alone: none of its operations asks the provider for anything, and they take a CorrelationID.
-  const specRole = !callback && isLoneCallbackSpec(provider) ? 'callback' : 'provider';
+  const specRole = !callback && isLoneCallbackSpec(provider, carriers) ? 'callback' : 'provider';
   if (specRole === 'callback') decide(provider, 'callback', options);
 
   const security = decideAllSecurity(agreement, options, findings);
@@ -228,9 +250,9 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
   const receivers: Receiver[] = [];
   const receiverOf = new Map<Operation, Receiver>();
   const addReceiver = (op: Operation, path: string) => {
-    const correlation = binding === 'soap' ? soapHeader(op.soap?.input, CORRELATION_ID) : undefined;
+    const correlation = binding === 'soap' ? soapCorrelation(op.soap?.input, op, 'RelatesTo', carriers) : queryCorrelation(op, carriers);
     const declared = security.get(op);
-    const receiver: Receiver = { op, binding, path, ...(correlation ? { correlation: { in: 'soap-header', part: correlation } } : {}), pushes: [], ...(declared ? { security: declared } : {}) };
+    const receiver: Receiver = { op, binding, path, ...(correlation ? { correlation } : {}), pushes: [], ...(declared ? { security: declared } : {}) };
     receivers.push(receiver);
     receiverOf.set(op, receiver);
     if (binding === 'soap' && !correlation) {
@@ -254,13 +276,13 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
       const { pattern, role } = op.pattern;
       if ((pattern === 'NONBLOCK_PUSH_REST' || pattern === 'NONBLOCK_PUSH_SOAP') && role === 'request') {
         // A SOAP push without its header parts is served as request/response (lint says what is missing).
-        const push = pushOf(op, binding);
+        const push = pushOf(op, binding, carriers);
         if (push) byOp.set(op, push);
       } else if (pattern === 'SUBSCRIPTION_REST' && role === 'request' && binding === 'rest') {
         byOp.set(op, subscriptionOf(op, agreement));
       } else if ((pattern === 'NONBLOCK_PULL_REST' || pattern === 'NONBLOCK_PULL_SOAP') && role === 'request') {
         // A SOAP pull request without its status and result operations is served as request/response (lint says why).
-        const pull = pullOf(op, ops, binding);
+        const pull = pullOf(op, ops, binding, carriers);
         if (pull) for (const o of [op, pull.status, pull.result]) if (o) byOp.set(o, pull);
       }
     }
@@ -309,6 +331,8 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
         if (push.receiver) push.receiver.security ??= callbackSecurity;
       }
       if (push.receiver) {
+        // The consumer reads the correlation id where the provider puts it (a query parameter of the callback).
+        if (binding === 'rest' && push.correlation.in === 'query') push.receiver.correlation = push.correlation;
         push.receiver.pushes.push(push);
         if (!push.declared) push.callbackName = push.receiver.op.id;
         continue;
@@ -424,13 +448,13 @@ function decideAllSecurity(agreement: Agreement, options: ClassifyOptions, findi
 }
 
 /** Decides the pattern of every operation of one interface (and of the callbacks its operations declare). */
-function decide(iface: Interface, role: 'provider' | 'callback', options: ClassifyOptions): void {
+function decide(iface: Interface, role: 'provider' | 'callback', options: ClassifyOptions, callbackOperations?: ReadonlySet<string>): void {
   // Own keys only: an operation called `constructor` must not find Object.prototype's.
   const overrides: Record<string, Pattern> = Object.fromEntries(Object.entries(options.patterns ?? {}));
   Object.setPrototypeOf(overrides, null);
   if (iface.source.format === 'wsdl') {
     const shapes = iface.operations as SoapShape[];
-    const decisions = detectSoapPatterns(shapes, role, overrides);
+    const decisions = detectSoapPatterns(shapes, role, overrides, { ...(options.carriers ? { carriers: options.carriers } : {}), ...(callbackOperations ? { callbackOperations } : {}) });
     iface.operations.forEach((op, i) => (op.pattern = decisions[i]));
     return;
   }
@@ -448,26 +472,19 @@ function decide(iface: Interface, role: 'provider' | 'callback', options: Classi
  * push or pull request, and some receive a CorrelationID (REST: a POST with the header parameter;
  * SOAP: an input header part).
  */
-function isLoneCallbackSpec(iface: Interface): boolean {
+function isLoneCallbackSpec(iface: Interface, carriers: CarrierSettings): boolean {
   const ops = iface.operations;
   if (ops.length === 0 || ops.some((op) => op.pattern.role === 'request' || op.pattern.decidedBy !== 'shape')) return false;
-  if (iface.source.format === 'wsdl') return ops.some((op) => soapHeader(op.soap?.input, CORRELATION_ID)) && !ops.some((op) => soapHeader(op.soap?.output, CORRELATION_ID));
+  if (iface.source.format === 'wsdl') return ops.some((op) => correlationHeader(op.soap?.input, carriers)) && !ops.some((op) => correlationHeader(op.soap?.output, carriers));
   return ops.some((op) => op.pattern.role === 'callback');
 }
 
-function pushOf(op: Operation, binding: Binding): PushInteraction | undefined {
+function pushOf(op: Operation, binding: Binding, carriers: CarrierSettings): PushInteraction | undefined {
   if (binding === 'soap') {
-    const replyTo = soapHeader(op.soap?.input, REPLY_TO);
-    const correlation = soapHeader(op.soap?.output, CORRELATION_ID);
+    const replyTo = soapReplyTo(op, carriers);
+    const correlation = soapCorrelation(op.soap?.output, op, 'RelatesTo', carriers);
     if (!replyTo || !correlation) return undefined;
-    return {
-      kind: 'push',
-      binding,
-      request: op,
-      callbackName: `${op.soap?.name ?? op.id}Response`,
-      replyTo: { in: 'soap-header', part: replyTo },
-      correlation: { in: 'soap-header', part: correlation },
-    };
+    return { kind: 'push', binding, request: op, callbackName: `${op.soap?.name ?? op.id}Response`, replyTo, correlation };
   }
   const cb = op.callbacks[0];
   const declared = cb?.operations.find((o) => o.method === 'post') ?? cb?.operations[0];
@@ -477,9 +494,44 @@ function pushOf(op: Operation, binding: Binding): PushInteraction | undefined {
     request: op,
     callbackName: cb?.name ?? 'callback',
     ...(declared ? { declared } : {}),
-    replyTo: replyToCarrier(op),
-    correlation: { in: 'header', name: CORRELATION_ID },
+    replyTo: replyToCarrier(op, carriers),
+    correlation: (declared && restCorrelation(declared, carriers)) ?? { in: 'header', name: CORRELATION_ID },
   };
+}
+
+/** Where a SOAP request carries the reply address: a declared header part (carriers.ts), else WS-Addressing's `wsa:ReplyTo` when the operation speaks it. */
+function soapReplyTo(op: Operation, carriers: CarrierSettings): Carrier | undefined {
+  const part = replyToPart(op.soap?.input, carriers);
+  if (part) return { in: 'soap-header', part };
+  const declaredBy = addressingDeclaration(op, carriers);
+  return declaredBy ? { in: 'ws-addressing', header: 'ReplyTo', declaredBy } : undefined;
+}
+
+/** Where a SOAP message carries the correlation id: a declared header part, else WS-Addressing (`wsa:RelatesTo` on answers and callbacks). */
+function soapCorrelation(message: SoapMessage | undefined, op: Operation, header: 'RelatesTo', carriers: CarrierSettings): Carrier | undefined {
+  const part = correlationHeader(message, carriers);
+  if (part) return { in: 'soap-header', part };
+  const declaredBy = addressingDeclaration(op, carriers);
+  return declaredBy ? { in: 'ws-addressing', header, declaredBy } : undefined;
+}
+
+/** A REST callback's correlation id when it travels as a query parameter. */
+function queryCorrelation(callback: Operation, carriers: CarrierSettings): Carrier | undefined {
+  const carrier = restCorrelation(callback, carriers);
+  return carrier?.in === 'query' ? carrier : undefined;
+}
+
+/**
+ * Where a REST callback carries the correlation id when not in the `X-Correlation-ID` header: a
+ * query parameter it declares under that name, `correlationId`, or the name the config gives.
+ */
+function restCorrelation(callback: Operation, carriers: CarrierSettings): Carrier | undefined {
+  // Headers other than X-Correlation-ID are not carriers: the runtime sends and reads that one.
+  if (headerParameter(callback, CORRELATION_ID)) return { in: 'header', name: CORRELATION_ID };
+  for (const name of [carriers.correlationId, CORRELATION_ID, 'correlationId'].filter((n): n is string => !!n)) {
+    if (queryParameter(callback, name)) return { in: 'query', name };
+  }
+  return undefined;
 }
 
 /**
@@ -487,9 +539,13 @@ function pushOf(op: Operation, binding: Binding): PushInteraction | undefined {
  * callback's expression reads it (a header, a query parameter, a body field: Vonage's
  * `{$request.body#/callback}` with a 202), else X-ReplyTo.
  */
-function replyToCarrier(op: Operation): Carrier {
+function replyToCarrier(op: Operation, carriers: CarrierSettings): Carrier {
   const cb = op.callbacks[0];
-  if (headerParameter(op, REPLY_TO) || !cb) return { in: 'header', name: replyToHeader(op) };
+  if (headerParameter(op, REPLY_TO) || (!cb && !carriers.replyTo)) return { in: 'header', name: replyToHeader(op) };
+  // The config names the query parameter or header the request carries it in.
+  if (carriers.replyTo && queryParameter(op, carriers.replyTo)) return { in: 'query', name: carriers.replyTo };
+  if (carriers.replyTo && headerParameter(op, carriers.replyTo)) return { in: 'header', name: headerParameter(op, carriers.replyTo)!.name };
+  if (!cb) return { in: 'header', name: replyToHeader(op) };
   return addressCarrier(cb.expression);
 }
 
@@ -514,16 +570,17 @@ function subscriptionOf(request: Operation, agreement: Agreement): SubscriptionI
   return { kind: 'subscription', binding: 'rest', request, callbacks };
 }
 
-function pullOf(request: Operation, ops: Operation[], binding: Binding): PullInteraction | undefined {
+function pullOf(request: Operation, ops: Operation[], binding: Binding, carriers: CarrierSettings): PullInteraction | undefined {
   const step = (role: 'status' | 'result') => ops.find((o) => o.pattern.role === role && o.pattern.correlatedWith === request.id);
   const status = step('status');
   const result = step('result');
   if (binding === 'soap') {
     if (!request.soap?.output || !status?.soap?.output || !result?.soap?.output) return undefined;
+    // The CorrelationID parts soap.ts recognised the group by: X-Correlation-ID, CorrelationID or the config's name.
     const [correlation, statusCorrelation, resultCorrelation] = [
-      soapHeader(request.soap.output, CORRELATION_ID),
-      soapHeader(status.soap.input, CORRELATION_ID),
-      soapHeader(result.soap.input, CORRELATION_ID),
+      correlationHeader(request.soap.output, carriers),
+      correlationHeader(status.soap.input, carriers),
+      correlationHeader(result.soap.input, carriers),
     ];
     if (!correlation || !statusCorrelation || !resultCorrelation) return undefined;
     return {

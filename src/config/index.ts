@@ -5,6 +5,7 @@ import type { Side } from '../emit/index.js';
 import { parsePointer, SpecError } from '../load/errors.js';
 import { SourceText } from '../load/source-map.js';
 import { parseSecurityPatterns, type SecurityOverride } from '../classify/security.js';
+import type { CarrierSettings } from '../classify/carriers.js';
 import type { Pattern } from '../model/agreement.js';
 import { parseGatewayConfig, type GatewayConfig } from './gateway.js';
 import { CONFIG_SCHEMA } from './schema.js';
@@ -25,6 +26,8 @@ export interface AgreementConfig {
   security?: Record<string, SecurityOverride>;
   /** Callback operation ids whose results wait in the consumer's message box instead of going to a handler. */
   messageBox?: string[];
+  /** Where the reply address and the correlation id travel when the spec does not say (src/classify/carriers.ts). */
+  carriers?: CarrierSettings;
   /** Deployment facts for the gateway targets (src/config/gateway.ts). */
   gateway?: GatewayConfig;
 }
@@ -41,7 +44,7 @@ export interface AccordoConfig extends AgreementConfig {
   agreements: AgreementConfig[];
 }
 
-const AGREEMENT_KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'security', 'messageBox', 'gateway'];
+const AGREEMENT_KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'security', 'messageBox', 'carriers', 'gateway'];
 
 let validator: ReturnType<Ajv2020['compile']> | undefined;
 function validate(data: unknown) {
@@ -88,6 +91,7 @@ export async function loadConfig(path: string): Promise<AccordoConfig> {
       patterns: a.patterns as Record<string, Pattern> | undefined,
       security: securityOf(a.security, `${at}/security`),
       messageBox: a.messageBox as string[] | undefined,
+      ...(a.carriers ? { carriers: a.carriers as CarrierSettings } : {}),
       gateway: a.gateway === undefined ? undefined : parseGatewayConfig(a.gateway, fail, file, `${at}/gateway`),
     };
   };

@@ -146,6 +146,16 @@ const agreement = {
     items: { type: 'string', minLength: 1, 'x-must-be': 'a callback operation id' },
     description: "Callback operation ids whose results wait in the consumer's message box (stored and acknowledged, drained by the application) instead of going to a handler (docs/delivery.md).",
   },
+  carriers: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Where the reply address and the correlation id travel when the spec does not say it by the ModI names.',
+    properties: {
+      replyTo: { type: 'string', minLength: 1, description: 'The query parameter (REST) or SOAP header element that carries the callback address.' },
+      correlationId: { type: 'string', minLength: 1, description: 'The query parameter of the callback (REST) or SOAP header element that carries the correlation id.' },
+      addressing: { type: 'boolean', description: 'SOAP: WS-Addressing 1.0 carries them (wsa:ReplyTo, wsa:MessageID, wsa:RelatesTo) although the WSDL declares no policy.' },
+    },
+  },
   gateway: { $ref: '#/$defs/gateway' },
 } as const;
 

@@ -507,6 +507,8 @@ class Differ {
           return `template ${c.expression}`;
         case 'soap-header':
           return `SOAP header ${qname(c.element)}`;
+        case 'ws-addressing':
+          return `WS-Addressing wsa:${c.header}`;
       }
     };
     const sameCarrier = (a: CarrierSnapshot | undefined, b: CarrierSnapshot | undefined): boolean => {
@@ -515,6 +517,7 @@ class Differ {
       if ((a.in === 'query' || a.in === 'path') && a.in === b.in) return a.name === b.name;
       if (a.in === 'body' && b.in === 'body') return a.pointer === b.pointer;
       if (a.in === 'template' && b.in === 'template') return a.expression === b.expression;
+      if (a.in === 'ws-addressing' && b.in === 'ws-addressing') return a.header === b.header;
       return a.in === 'soap-header' && b.in === 'soap-header' && this.sameName(a.element, b.element);
     };
     if (oi.kind === 'push' && ni.kind === 'push') {

@@ -67,7 +67,8 @@ export type CarrierSnapshot =
   | { in: 'body'; pointer: string }
   /** A callback URL built from a runtime expression with literal text (`{$request.query.cb}/data`). */
   | { in: 'template'; expression: string }
-  | { in: 'soap-header'; part: string; element: XmlQName };
+  | { in: 'soap-header'; part: string; element: XmlQName }
+  | { in: 'ws-addressing'; header: string };
 
 export type InteractionSnapshot =
   | { kind: 'blocking' | 'oneway'; op: string }
@@ -190,6 +191,8 @@ export function snapshotOf(classified: ClassifiedAgreement, baseDir: string, opt
         return { in: 'template', expression: c.expression.raw };
       case 'soap-header':
         return { in: 'soap-header', part: c.part.name, element: c.part.element };
+      case 'ws-addressing':
+        return { in: 'ws-addressing', header: c.header };
     }
   };
   const interaction = (i: Interaction): InteractionSnapshot => {

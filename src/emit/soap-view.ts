@@ -56,8 +56,15 @@ export interface SoapReceiverView {
   descriptor: SoapReceiverDescriptor;
 }
 
-/** A carrier the classify stage found: always a SOAP header part in a SOAP agreement. */
+/** A carrier the classify stage found: a SOAP header part's name, or `''` for WS-Addressing (see `addressing`). */
 const partName = (carrier: Carrier | undefined) => (carrier?.in === 'soap-header' ? carrier.part.name : '');
+
+/**
+ * When the carrier is WS-Addressing: the `wsa:Action`s of the operation's messages (the loader's,
+ * from the WSDL; the soapAction when only the config asks for WS-Addressing).
+ */
+const addressing = (carrier: Carrier | undefined, op: Operation) =>
+  carrier?.in === 'ws-addressing' ? { addressing: op.soap!.addressing?.actions ?? { input: op.soap!.soapAction, ...(op.soap!.output ? { output: op.soap!.soapAction } : {}) } } : {};
 
 export function buildSoapView(classified: ClassifiedAgreement): SoapView {
   const { agreement } = classified;
@@ -95,7 +102,7 @@ export function buildSoapView(classified: ClassifiedAgreement): SoapView {
       ackType,
       ackCode: soap.output ? sample(outSchema) : 'undefined',
       messageBox: !!receiver.messageBox,
-      descriptor: { ...descriptor(op, handler), correlationPart: partName(receiver.correlation) },
+      descriptor: { ...descriptor(op, handler), correlationPart: partName(receiver.correlation), ...addressing(receiver.correlation, op) },
     };
     receiverViewOf.set(receiver, view);
     return view;
@@ -155,7 +162,7 @@ export function buildSoapView(classified: ClassifiedAgreement): SoapView {
             view.ackCode = sample(outputSchema(op));
             view.resultType = declare(`${base}Result`, `The result ${commentText(op.id)} sends to the callback (step 3).`, ref(receiver.resultType));
             view.receiverPath = push.receiver!.op.path;
-            view.descriptor = { ...view.descriptor, replyToPart: partName(push.replyTo), correlationPart: partName(push.correlation), callback: receiver.descriptor };
+            view.descriptor = { ...view.descriptor, ...addressing(push.replyTo, op), replyToPart: partName(push.replyTo), correlationPart: partName(push.correlation), callback: receiver.descriptor };
           } else if (!isOneWay) {
             view.outputType = declare(
               `${base}Output`,

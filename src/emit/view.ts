@@ -84,7 +84,7 @@ export interface ReceiverView {
   isEvent: boolean;
   /** Its results wait in the message box: its handler is optional. */
   messageBox: boolean;
-  descriptor: OperationDescriptor & { events?: boolean };
+  descriptor: OperationDescriptor & { events?: boolean; correlationParameter?: string };
 }
 
 export function buildView(classified: ClassifiedAgreement): AgreementView {
@@ -125,7 +125,9 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       ...(errorType ? { errorType } : {}),
       isEvent: !!receiver.subscription,
       messageBox: !!receiver.messageBox,
-      descriptor: receiver.subscription ? { ...descriptor(op, handler, path, receiver.security), events: true } : descriptor(op, handler, path, receiver.security),
+      descriptor: receiver.subscription
+        ? { ...descriptor(op, handler, path, receiver.security), events: true }
+        : { ...descriptor(op, handler, path, receiver.security), ...(receiver.correlation?.in === 'query' ? { correlationParameter: receiver.correlation.name } : {}) },
     };
     receiverViewOf.set(receiver, view);
     return view;
@@ -204,7 +206,11 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
         replyToHeader: replyTo ?? '',
         ...(push.replyTo.in !== 'header' && push.replyTo.in !== 'soap-header' && op.callbacks[0]
           ? { replyTo: { address: op.callbacks[0].expression.parts, expression: op.callbacks[0].expression.raw } }
-          : {}),
+          : push.replyTo.in === 'query'
+            ? // The config names the query parameter and no callback expression reads it.
+              { replyTo: { address: [{ kind: 'query', name: push.replyTo.name }], expression: `{$request.query.${push.replyTo.name}}` } }
+            : {}),
+        ...(push.correlation.in === 'query' ? { correlationParameter: push.correlation.name } : {}),
         callback: {
           ...(callbackOp
             ? descriptor(callbackOp, 'callback', callbackOp.path, push.callbackSecurity)

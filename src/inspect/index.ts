@@ -2,7 +2,7 @@
  * `accordo inspect`: every operation of an agreement with the pattern it follows and the facts
  * of the spec that decided it, so a user can see (and override) what the generator will do.
  */
-import { securityPatterns, type ClassifiedAgreement } from '../classify/index.js';
+import { describeAnyCarrier, securityPatterns, type ClassifiedAgreement } from '../classify/index.js';
 import type { SecurityDecision, SecurityPattern } from '../classify/security.js';
 import type { HttpMethod, Interface, Operation, Pattern, PatternDecision, PatternRole } from '../model/agreement.js';
 
@@ -24,6 +24,8 @@ export interface InspectRow {
   facts: string[];
   /** The security patterns its messages must satisfy, who decided them and why (absent: none declared). */
   security?: { patterns: SecurityPattern[]; decidedBy: SecurityDecision['decidedBy']; facts: string[] };
+  /** A push request's carriers: where the callback address and the correlation id travel; a receiver's correlation id. */
+  carriers?: { replyTo?: string; correlationId?: string };
 }
 
 /** The rows of the classified agreement: what lint judges and emit generates, as the classify stage decided it. */
@@ -50,6 +52,11 @@ function rowsOf(iface: Interface, side: InspectRow['interface'], classified: Cla
     });
     const security = classified.securityOf(op);
     if (security) rows[rows.length - 1].security = { patterns: securityPatterns(security), decidedBy: security.decidedBy, facts: [...security.facts] };
+    const interaction = side === 'provider' ? classified.interactionOf(op) : undefined;
+    const receiver = classified.receivers.find((r) => r.op === op && r.pushes.length > 0);
+    if (interaction?.kind === 'push' && interaction.request === op)
+      rows[rows.length - 1].carriers = { replyTo: describeAnyCarrier(interaction.replyTo), correlationId: describeAnyCarrier(interaction.correlation) };
+    else if (receiver?.correlation) rows[rows.length - 1].carriers = { correlationId: describeAnyCarrier(receiver.correlation) };
     for (const cb of op.callbacks) cb.operations.forEach(add);
   };
   iface.operations.forEach(add);
@@ -72,6 +79,8 @@ export function formatInspect(rows: InspectRow[], format: 'text' | 'json'): stri
     out.push(`  ${row.operation}  ${row.method} ${row.path}${row.line ? `  (line ${row.line})` : ''}`);
     out.push(`    ${row.pattern}${role} (decided by ${row.decidedBy})`);
     for (const fact of row.facts) out.push(`      - ${fact}`);
+    if (row.carriers?.replyTo) out.push(`    reply address in ${row.carriers.replyTo}`);
+    if (row.carriers?.correlationId) out.push(`    correlation id in ${row.carriers.correlationId}`);
     if (row.security) {
       out.push(`    security ${row.security.patterns.join(' + ')} (decided by ${row.security.decidedBy})`);
       for (const fact of row.security.facts) out.push(`      - ${fact}`);

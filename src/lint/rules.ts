@@ -63,8 +63,13 @@ export const RULES = {
   'push-rest/callback-200': { severity: 'error', summary: 'the callback declares 200 OK', source: 'NONBLOCK_PUSH_REST rule 7 (§3)' },
   'push-rest/callback-correlation-id': {
     severity: 'error',
-    summary: `the callback declares the ${CORRELATION_ID} header parameter (required)`,
+    summary: `the callback declares the ${CORRELATION_ID} header parameter (required), unless it carries the CorrelationID in a query parameter`,
     source: 'NONBLOCK_PUSH_REST rules 2 and 6 (§3)',
+  },
+  'push-rest/correlation-query': {
+    severity: 'error',
+    summary: "when the provider's declaration of the callback carries the CorrelationID in a query parameter, the consumer's callback spec declares that parameter",
+    source: 'integration guide §5.3 (transaction by QUERY_STRING): both sides read the id where it travels',
   },
   'pull-rest/request-post': { severity: 'error', summary: 'the pull request uses POST', source: 'NONBLOCK_PULL_REST rule 3 (§5)' },
   'pull-rest/accepted-202': { severity: 'error', summary: 'the pull request declares 202 Accepted', source: 'NONBLOCK_PULL_REST rule 4 (§5)' },
@@ -124,6 +129,11 @@ export const RULES = {
     severity: 'warning',
     summary: 'an rpc/encoded message has no type that contains itself (a peer may send such a value as a multi-ref graph with a cycle, which has no JSON form)',
     source: 'accordo: SOAP 1.1 section 5 multi-ref values; the runtime refuses cycles with a Client fault',
+  },
+  'push-soap/addressing-callback': {
+    severity: 'warning',
+    summary: 'a binding that asks for WS-Addressing, with a callback WSDL given, has a callback operation <op>Response for its request/response operations (else they are served blocking)',
+    source: 'integration guide §5.5 (transaction by WS-Addressing headers)',
   },
   'pull-soap/three-operations': {
     severity: 'error',
@@ -438,7 +448,9 @@ export class Linter {
 
   private pushRequest(op: Operation, side: 'provider' | 'callback'): void {
     this.needsPost(op, 'push-rest/request-post', 'the push request is a POST');
-    this.headerParameter(op, 'push-rest/reply-to-header', REPLY_TO, 'the consumer sends its callback URL in it');
+    // A callback URL in a query parameter is the integration guide's QUERY_STRING carrier (classify decided it).
+    const push = this.classified.interactionOf(op);
+    if (push?.kind !== 'push' || push.replyTo.in !== 'query') this.headerParameter(op, 'push-rest/reply-to-header', REPLY_TO, 'the consumer sends its callback URL in it');
     if (this.needsResponse(op, 'push-rest/accepted-202', '202', 'the provider acknowledges a push request with 202 Accepted')) {
       this.responseHeader(op, 'push-rest/correlation-id-202', '202', CORRELATION_ID, 'the provider returns the CorrelationID in it');
       this.ackBody(op, 'push-rest/ack-body');
@@ -465,6 +477,19 @@ export class Linter {
     this.needsPost(op, 'push-rest/callback-post', 'the provider POSTs the result to the callback URL');
     this.needsResponse(op, 'push-rest/callback-200', '200', 'the consumer acknowledges the result with 200 OK');
     if (!headers) return;
+    // The CorrelationID in a query parameter (classify's carrier for the callback): the spec's operation must declare it.
+    const carrier = this.classified.receivers.find((r) => r.op === op)?.correlation;
+    if (carrier?.in === 'query') {
+      if (op.parameters.some((p) => p.in === 'query' && p.name === carrier.name)) return;
+      this.report(
+        'push-rest/correlation-query',
+        op.location,
+        `${op.location.pointer}/parameters`,
+        `${op.id} declares no query parameter ${carrier.name}: the provider's declaration of the callback sends the CorrelationID in it`,
+        `add a query parameter "${carrier.name}" (required: true, type string) to ${op.id}`,
+      );
+      return;
+    }
     const what = 'the provider sends the CorrelationID of the 202 in it';
     this.headerParameter(op, 'push-rest/callback-correlation-id', CORRELATION_ID, what, headers === 'spec' ? 'error' : 'warning');
   }
@@ -609,11 +634,15 @@ export class Linter {
   }
 
   private pushSoap(op: Operation): void {
+    // Classify found both carriers (a declared header element, or WS-Addressing): nothing is missing.
+    if (this.classified.interactionOf(op)?.kind === 'push') return;
     this.soapHeaderRule(op, 'push-soap/reply-to-header', 'input', REPLY_TO, 'the consumer sends its callback endpoint in it');
     this.soapHeaderRule(op, 'push-soap/correlation-id-header', 'output', CORRELATION_ID, 'the provider returns the CorrelationID with the ACK');
   }
 
   private pullSoap(op: Operation, role: PatternRole | undefined): void {
+    // Classify built the group from its CorrelationID parts (a declared element of another name included): nothing is missing.
+    if (this.classified.interactionOf(op)?.kind === 'pull') return;
     const inferred = role ?? (soapHeader(op.soap?.output, CORRELATION_ID) ? 'request' : soapHeader(op.soap?.input, CORRELATION_ID) ? 'status' : undefined);
     if (inferred === 'request') this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'output', CORRELATION_ID, 'the provider returns the CorrelationID with the ACK');
     else if (inferred) this.soapHeaderRule(op, 'pull-soap/correlation-id-header', 'input', CORRELATION_ID, 'the consumer asks for the status or result of a request by its CorrelationID');
@@ -630,6 +659,7 @@ export class Linter {
 
   private soapInterface(iface: Interface, side: 'provider' | 'callback'): void {
     if (side !== 'provider') return;
+    this.addressingCallbacks(iface);
     const ops = iface.operations.filter((op) => op.soap);
     const pull = ops.filter((op) => op.pattern.pattern === 'NONBLOCK_PULL_SOAP');
     if (pull.length === 0) return;
@@ -642,6 +672,28 @@ export class Linter {
         pull[0].location.pointer,
         `the SOAP pull service has ${requests.length} request and ${polls.length} status/result operations: it needs a request, a status and a result operation`,
         'declare three operations: the request (returns X-Correlation-ID), the status check and the result fetch (both take X-Correlation-ID)',
+      );
+    }
+  }
+
+  /**
+   * A WS-Addressing binding with a callback WSDL: its request/response operations are pushes when
+   * the callback WSDL has `<op>Response`. The ones that have none are served blocking; said once
+   * per binding, naming them.
+   */
+  private addressingCallbacks(iface: Interface): void {
+    if (!this.classified.agreement.callback) return;
+    const blocking = iface.operations.filter((op) => op.soap?.addressing && op.soap.output && op.pattern.decidedBy !== 'config' && this.classified.interactionOf(op)?.kind === 'blocking');
+    for (const binding of new Set(blocking.map((op) => op.soap!.binding.name))) {
+      const ops = blocking.filter((op) => op.soap!.binding.name === binding);
+      const first = ops[0];
+      const names = ops.map((op) => op.soap!.name);
+      this.report(
+        'push-soap/addressing-callback',
+        { ...first.location, line: first.soap!.addressing!.line },
+        first.location.pointer.replace(/\/operation\[[^\]]*\]$/, ''),
+        `binding ${binding} asks for WS-Addressing (${first.soap!.addressing!.declaredBy}) and a callback WSDL is given, but it has no ${names.map((n) => `${n}Response`).join(', ')}: ${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} served as blocking request/response, wsa:ReplyTo not used for a callback`,
+        `add ${names.map((n) => `${n}Response`).join(', ')} to the callback WSDL, or declare the pattern in accordo.config.yaml (patterns: {${names[0]}: BLOCK_SOAP}) to say blocking is meant`,
       );
     }
   }

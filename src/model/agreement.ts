@@ -243,6 +243,20 @@ export interface SoapOperation extends SoapEndpoint {
   faults: SoapFault[];
   /** Other ports binding the same portType operation (e.g. a SOAP 1.1 and a SOAP 1.2 port); this operation describes the first. */
   alsoExposedAt: SoapEndpoint[];
+  /** WS-Addressing 1.0, when the binding (or its port) asks for it, with the actions of its messages. */
+  addressing?: SoapAddressing;
+}
+
+/** WS-Addressing 1.0 asked for by a SOAP binding (src/load/wsdl/addressing.ts). */
+export interface SoapAddressing {
+  /** What asks for it: `wsaw:UsingAddressing` or a `wsam:Addressing` policy assertion. */
+  declaredBy: 'wsaw:UsingAddressing' | 'wsam:Addressing';
+  /** The line of that element (the binding's document). */
+  line: number;
+  /** Whether messages must carry the headers (`wsdl:required`, a policy not marked optional). */
+  required: boolean;
+  /** `wsa:Action` of the input and output: `wsam:Action`, else the `soapAction`, else the WS-A default (`<tns>/<portType>/<op>Request`). */
+  actions?: { input: string; output?: string };
 }
 
 export interface SpecSource {

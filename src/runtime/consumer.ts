@@ -109,7 +109,8 @@ export interface CallbackDefinition {
    * The operations the consumer exposes for callbacks; `path` is relative to the plugin prefix.
    * `events`: a subscription's callback, which receives any number of events and no CorrelationID of ours.
    */
-  callbacks: (OperationDescriptor & { events?: boolean })[];
+  /** `correlationParameter`: the query parameter that carries the CorrelationID instead of the `X-Correlation-ID` header. */
+  callbacks: (OperationDescriptor & { events?: boolean; correlationParameter?: string })[];
 }
 
 export interface CallbackOptions {
@@ -159,8 +160,9 @@ export async function registerCallbacks(app: FastifyInstance, def: CallbackDefin
         const request: IncomingRequest = parse(req);
         // A callback carries the result: one without the declared body has nothing to hand over.
         if (op.body && request.body === undefined) throw new RuntimeProblemError('request-invalid', 'callback body is required');
-        const correlationId = req.headers[CORRELATION_HEADER.toLowerCase()];
-        if (typeof correlationId !== 'string' || correlationId.length === 0) throw new RuntimeProblemError('correlation-missing', `missing ${CORRELATION_HEADER} header`);
+        const correlationId = op.correlationParameter ? (req.query as Record<string, unknown>)[op.correlationParameter] : req.headers[CORRELATION_HEADER.toLowerCase()];
+        if (typeof correlationId !== 'string' || correlationId.length === 0)
+          throw new RuntimeProblemError('correlation-missing', `missing ${op.correlationParameter ? `query parameter ${op.correlationParameter}` : `${CORRELATION_HEADER} header`}`);
         const known = await registry.recognise(correlationId, options.unknownGraceMs);
         if (known === 'unknown') throw new RuntimeProblemError('correlation-unknown', `unknown CorrelationID ${JSON.stringify(correlationId)}`);
         // It may belong to a request whose 202 is still on its way (here or at another instance): the provider tries again.
@@ -169,7 +171,7 @@ export async function registerCallbacks(app: FastifyInstance, def: CallbackDefin
         const ctx: CallbackContext = { correlationId, log: req.log.child({ correlationId }), raw: req, ...(security ? { security } : {}) };
         if (box) {
           const stored = await receiveInBox(box, registry, op.id, correlationId, request.body);
-          if (!stored) throw new ProblemError(503, `callback for CorrelationID ${JSON.stringify(correlationId)} is being stored; try again later`, {}, { 'retry-after': '5' });
+          if (!stored) throw new RuntimeProblemError('callback-in-progress', `callback for CorrelationID ${JSON.stringify(correlationId)} is being stored; try again later`, { 'retry-after': '5' });
           return sendJson(reply, 200, stored.ack, {}, ok?.mediaTypes[0]);
         }
         if (!(await registry.claim(correlationId))) {

@@ -48,6 +48,8 @@ export interface PushDescriptor extends OperationDescriptor {
   replyTo?: { address: AddressPart[]; expression: string };
   /** The callback the provider POSTs the result to. */
   callback: OperationDescriptor & { name: string };
+  /** The query parameter of the callback that carries the CorrelationID, when not the `X-Correlation-ID` header (the ACK keeps the header). */
+  correlationParameter?: string;
 }
 
 export const CORRELATION_HEADER = 'X-Correlation-ID';

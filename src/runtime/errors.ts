@@ -54,7 +54,7 @@ export const RUNTIME_ERRORS = {
   'task-not-found': { status: 404, fault: 'Sender', meaning: 'no pull task with this id' },
   'task-not-ready': { status: 409, fault: 'Sender', meaning: 'the pull task has no result yet' },
   'message-not-found': { status: 404, fault: 'Sender', meaning: 'no message in the message box with this id or reference' },
-  'box-empty': { status: 404, fault: 'Sender', meaning: 'the message box holds no message to hand out' },
+  'message-leased': { status: 409, fault: 'Sender', meaning: 'the message box message is leased to another drainer; it comes back to the box when that lease lapses' },
   'delivery-not-found': { status: 404, fault: 'Sender', meaning: 'admin: no delivery with this id' },
   'delivery-conflict': { status: 409, fault: 'Sender', meaning: 'admin: the delivery is not in a state that allows this (retry: dead or expired; purge: finished)' },
   'admin-unauthorized': { status: 401, fault: 'Sender', meaning: 'admin: a valid admin bearer token is required' },

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { checkAdminOptions, type AdminOptions } from './admin.js';
 import { systemClock, type Clock } from './clock.js';
 import type { CorrelationRegistry } from './correlation.js';
-import { ProblemError } from './problem.js';
+import { RuntimeProblemError } from './problem.js';
 import { openStore } from './store/index.js';
 import type { Store, TaskRecord } from './store/types.js';
 
@@ -280,7 +280,7 @@ export async function registerMessageBoxAdmin(app: FastifyInstance, box: Message
   const expected = digest(`Bearer ${options.token}`);
   const positive = (v: unknown, name: string, max: number) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new ProblemError(400, `${name} must be an integer from 1 to ${max}`);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new RuntimeProblemError('request-invalid', `${name} must be an integer from 1 to ${max}`);
     return n;
   };
   await app.register(
@@ -288,7 +288,7 @@ export async function registerMessageBoxAdmin(app: FastifyInstance, box: Message
       admin.addHook('onRequest', async (req, reply) => {
         if (!timingSafeEqual(digest(String(req.headers.authorization ?? '')), expected)) {
           reply.header('www-authenticate', 'Bearer realm="accordo-admin"');
-          throw new ProblemError(401, 'a valid admin bearer token is required');
+          throw new RuntimeProblemError('admin-unauthorized', 'a valid admin bearer token is required');
         }
       });
       admin.get('/messages', async (req) => {
@@ -305,14 +305,14 @@ export async function registerMessageBoxAdmin(app: FastifyInstance, box: Message
       });
       admin.get<{ Params: { id: string } }>('/messages/:id', async (req) => {
         const m = await box.get(req.params.id);
-        if (!m) throw new ProblemError(404, `no message ${JSON.stringify(req.params.id)}`);
+        if (!m) throw new RuntimeProblemError('message-not-found', `no message ${JSON.stringify(req.params.id)}`);
         return m;
       });
       admin.delete<{ Params: { id: string } }>('/messages/:id', async (req, reply) => {
         try {
-          if (!(await box.delete(req.params.id))) throw new ProblemError(404, `no message ${JSON.stringify(req.params.id)}`);
+          if (!(await box.delete(req.params.id))) throw new RuntimeProblemError('message-not-found', `no message ${JSON.stringify(req.params.id)}`);
         } catch (e) {
-          if (e instanceof MessageLeasedError) throw new ProblemError(409, e.message);
+          if (e instanceof MessageLeasedError) throw new RuntimeProblemError('message-leased', e.message);
           throw e;
         }
         return reply.code(204).send();

@@ -6,12 +6,12 @@ import {
   createServer,
   registerCallbacks,
   sendPush,
+  type CallbackDefinition,
   type CallbackHandler,
   type CallbackOptions,
   type ClientOptions,
   type FastifyInstance,
   type FastifyPluginAsync,
-  type OperationDescriptor,
   type PushAccepted,
   type ServerOptions,
   UnexpectedResponseError,
@@ -91,7 +91,7 @@ export interface CallbackHandlers {
   pushResponseMessage: CallbackHandler<PushResponseMessageResult, PushResponseMessageAck>;
 }
 
-const callbacks: (OperationDescriptor & { events?: boolean })[] = [
+const callbacks: CallbackDefinition['callbacks'] = [
   {
     id: 'PushResponseMessage',
     handler: 'pushResponseMessage',

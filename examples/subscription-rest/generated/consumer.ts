@@ -6,12 +6,12 @@ import {
   createServer,
   registerCallbacks,
   sendRequest,
+  type CallbackDefinition,
   type CallbackOptions,
   type EventHandler,
   type ClientOptions,
   type FastifyInstance,
   type FastifyPluginAsync,
-  type OperationDescriptor,
   type ServerOptions,
 } from 'accordo/runtime';
 import { operations } from './operations.js';
@@ -81,7 +81,7 @@ export interface CallbackHandlers {
   postNotification: EventHandler<PostNotificationResult, PostNotificationAck>;
 }
 
-const callbacks: (OperationDescriptor & { events?: boolean })[] = [
+const callbacks: CallbackDefinition['callbacks'] = [
   {
     id: 'postNotification',
     handler: 'postNotification',

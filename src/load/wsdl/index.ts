@@ -6,7 +6,18 @@
  * 2020-12 with `x-xml` annotations (README.md in this folder).
  */
 import { basename, resolve as resolvePath } from 'node:path';
-import { UNCLASSIFIED, type Interface, type JsonSchema, type Operation, type Response, type SoapEndpoint, type SoapFault, type SoapMessage, type SoapPart } from '../../model/agreement.js';
+import {
+  UNCLASSIFIED,
+  type Interface,
+  type JsonSchema,
+  type Operation,
+  type Response,
+  type SoapEndpoint,
+  type SoapFault,
+  type SoapMessage,
+  type SoapPart,
+  type SoapAddressing,
+} from '../../model/agreement.js';
 
 /** An operation as the loader reads it, before the classify stage decides its pattern. */
 type SoapShape = Omit<Operation, 'pattern'> & { soap: NonNullable<Operation['soap']> };
@@ -17,6 +28,7 @@ import { type Component, WSDL_NS, WsdlSet } from './documents.js';
 import { type XmlElement, childOf, childrenOf, pathOf, qkey, resolveQName } from './xml.js';
 import { XML_KEYWORD } from '../../model/xml-facts.js';
 import { SOAP12_ENCODING_NS, SOAP_ENCODING_NS, XsdConverter } from './xsd.js';
+import { addressingOf, explicitAction } from './addressing.js';
 
 export const SOAP11_NS = 'http://schemas.xmlsoap.org/wsdl/soap/';
 export const SOAP12_NS = 'http://schemas.xmlsoap.org/wsdl/soap12/';
@@ -46,6 +58,7 @@ interface Endpoint extends SoapEndpoint {
   bindingEl: Component;
   /** `soap:binding@style`. */
   style?: string;
+  addressing?: SoapAddressing;
 }
 
 const fail = (el: XmlElement, message: string): never => {
@@ -135,6 +148,7 @@ class WsdlReader {
         port: port?.port,
         address,
         bindingEl,
+        addressing: addressingOf(bindingEl.el, port?.el, this.set.definitions),
         style: soapBinding.attrs.style,
       });
     };
@@ -207,6 +221,7 @@ class WsdlReader {
         output,
         faults,
         alsoExposedAt: [],
+        ...(endpoint.addressing ? { addressing: { ...endpoint.addressing, actions: wsaActions(portType, name, ptInput, ptOutput, soapOp?.attrs.soapAction) } } : {}),
       },
     };
   }
@@ -350,4 +365,16 @@ function pathOfAddress(address: string | undefined): string {
 
 function documentation(el: XmlElement): string | undefined {
   return childOf(el, WSDL_NS, 'documentation')?.text || undefined;
+}
+
+/**
+ * The WS-Addressing actions of an operation's messages: the explicit `wsam:Action`, else the
+ * binding's `soapAction`, else the default of the WS-Addressing WSDL Binding (§4.4.4):
+ * `<targetNamespace>/<portType>/<message name>`, the message name defaulting to `<op>Request`/`<op>Response`.
+ */
+function wsaActions(portType: Component, op: string, input: XmlElement, output: XmlElement | undefined, soapAction: string | undefined) {
+  const delimiter = portType.tns.startsWith('urn:') ? ':' : '/';
+  const base = `${portType.tns.replace(/\/$/, '')}${delimiter}${portType.el.attrs.name}${delimiter}`;
+  const action = (el: XmlElement | undefined, suffix: string) => explicitAction(el) ?? (soapAction || `${base}${el?.attrs.name ?? op + suffix}`);
+  return { input: action(input, 'Request'), ...(output ? { output: explicitAction(output) ?? `${base}${output.attrs.name ?? op + 'Response'}` } : {}) };
 }

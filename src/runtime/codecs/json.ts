@@ -19,6 +19,8 @@ export interface CallbackDelivery {
   body: unknown;
   /** Headers sent besides the CorrelationID and the Content-Type (a subscription's `Authorization`). */
   headers?: Record<string, string>;
+  /** The query parameter that carries the CorrelationID instead of the `X-Correlation-ID` header. */
+  correlationParameter?: string;
 }
 
 /** The push job of a JSON operation: its callback is a JSON request validated against the spec. */
@@ -31,7 +33,13 @@ export function jsonPushJob(op: PushDescriptor, process: PushJob['process'], val
     checkResult: (result) => {
       if (validate && !validate(result)) throw validationProblem('callback body', validate.errors ?? []);
     },
-    attempt: (d, options, log) => attemptCallback({ ...d, body: d.body === null && !op.callback.body ? undefined : d.body, callback: op.callback }, validators, log, options),
+    attempt: (d, options, log) =>
+      attemptCallback(
+        { ...d, body: d.body === null && !op.callback.body ? undefined : d.body, callback: op.callback, ...(op.correlationParameter ? { correlationParameter: op.correlationParameter } : {}) },
+        validators,
+        log,
+        options,
+      ),
   };
 }
 
@@ -48,8 +56,15 @@ export function jsonFailure(error: unknown): string {
  */
 export async function attemptCallback(delivery: CallbackDelivery, validators: Validators, log: FastifyBaseLogger, options: AttemptOptions): Promise<AttemptResult> {
   const { callback } = delivery;
-  const headers: Record<string, string> = { ...delivery.headers, [CORRELATION_HEADER.toLowerCase()]: delivery.correlationId, 'content-type': callback.body?.mediaTypes[0] ?? 'application/json' };
+  const carried = delivery.correlationParameter ? {} : { [CORRELATION_HEADER.toLowerCase()]: delivery.correlationId };
+  const headers: Record<string, string> = { ...delivery.headers, ...carried, 'content-type': callback.body?.mediaTypes[0] ?? 'application/json' };
   let url = delivery.url;
+  if (delivery.correlationParameter) {
+    // Added to the query the callback address already has (the WHATWG URL keeps the rest as it was).
+    const withId = new URL(url);
+    withId.searchParams.set(delivery.correlationParameter, delivery.correlationId);
+    url = withId.href;
+  }
   for (let hop = 0; ; hop++) {
     let res;
     try {

@@ -1,6 +1,6 @@
 /**
  * The SOAP binding's part in the push and pull engines: its callbacks are envelopes with the
- * CorrelationID in a header part, its errors Faults (SoapFaultError).
+ * CorrelationID in a header part (or `wsa:RelatesTo`, soap/addressing.ts), its errors Faults (SoapFaultError).
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { classifyAnswer, unanswered, type AttemptOptions, type AttemptResult } from '../delivery.js';
@@ -9,6 +9,7 @@ import { ProblemError, runtimeCodeOf } from '../problem.js';
 import type { SoapOperationDescriptor, SoapPushDescriptor } from '../soap/descriptors.js';
 import { PrefixMap, SoapFaultError, buildEnvelope, parseEnvelope, readFault, soapHeaders } from '../soap/envelope.js';
 import type { MessageCodec } from '../soap/message.js';
+import { newMessageId, writeAddressing } from '../soap/addressing.js';
 import type { PushJob } from '../worker.js';
 
 export interface SoapCallbackDelivery {
@@ -47,12 +48,18 @@ export function problemFault(e: ProblemError): SoapFaultError {
  */
 export async function attemptSoapCallback(d: SoapCallbackDelivery, options: AttemptOptions, log: FastifyBaseLogger): Promise<AttemptResult> {
   const px = new PrefixMap();
-  const headerXml = d.input.writeHeaders({ [d.callback.correlationPart]: d.correlationId }, px);
+  const headerXml = d.callback.addressing
+    ? writeAddressing({ to: d.url, action: d.callback.addressing.input, messageId: newMessageId(), relatesTo: d.correlationId }, px)
+    : d.input.writeHeaders({ [d.callback.correlationPart]: d.correlationId }, px);
   const bodyXml = d.input.writeBody(d.body, px);
   const payload = buildEnvelope(d.callback.version, headerXml, bodyXml, px);
   let res;
   try {
-    res = await send('POST', d.url, soapHeaders(d.callback.version, d.callback.soapAction), payload, { ...options.outbound, timeoutMs: options.timeoutMs, maxBodyBytes: options.maxAnswerBytes });
+    res = await send('POST', d.url, soapHeaders(d.callback.version, d.callback.addressing?.input ?? d.callback.soapAction), payload, {
+      ...options.outbound,
+      timeoutMs: options.timeoutMs,
+      maxBodyBytes: options.maxAnswerBytes,
+    });
   } catch (e) {
     return unanswered(e, options);
   }

@@ -11,6 +11,7 @@ import { PrefixMap, SoapFaultError, buildEnvelope, parseEnvelope, readFault, soa
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
 import { checkEnvelopeVersion, endpointVersions, installFaultHandler, installSoapParsers, sendEnvelope, sendFault } from './provider.js';
 import { serveWsdl } from './wsdl.js';
+import { newMessageId, takeAddressing, writeAddressing, type AddressingHeaders } from './addressing.js';
 import { inputLimits } from '../limits.js';
 import { receiveInBox } from '../message-box.js';
 import { XmlError } from './xml.js';
@@ -88,6 +89,7 @@ export class SoapClient {
     // Recorded before the request leaves, for every instance sharing the registry (see sendPush).
     const done = await registry.beginSend(this.options.timeoutMs);
     try {
+      if (c.op.addressing) return await this.pushAddressed(c, input, replyTo, registry);
       const values = await this.call(handler, { ...input, headers: { ...input.headers, [c.op.replyToPart]: replyTo } });
       const correlationId = values.headers[c.op.correlationPart];
       if (typeof correlationId !== 'string' || !correlationId) throw new UnexpectedResponseError(c.op.id, 200, { detail: `ACK without the ${c.op.correlationPart} SOAP header` });
@@ -123,15 +125,35 @@ export class SoapClient {
     }
   }
 
+  /** A push whose carriers are WS-Addressing: our MessageID is the correlation id, the ACK must relate to it. */
+  private async pushAddressed(c: ClientOperation, input: SoapInput, replyTo: string, registry: CorrelationRegistry): Promise<PushAccepted<unknown>> {
+    const messageId = newMessageId();
+    const to = this.options.endpoint ?? c.op.address;
+    const res = await this.exchange(c, input, { to, action: c.op.addressing!.input, messageId, replyTo });
+    if (res.status !== 200 || !res.env || !c.output) throw new UnexpectedResponseError(c.op.id, res.status, { detail: 'no SOAP response' });
+    const { env, headers } = takeAddressing(res.env);
+    if (headers.relatesTo !== undefined && headers.relatesTo !== messageId)
+      throw new UnexpectedResponseError(c.op.id, 200, { detail: `ACK relates to ${JSON.stringify(headers.relatesTo)}, not to our wsa:MessageID` });
+    let body: unknown;
+    try {
+      body = c.output.read(env).body;
+    } catch (e) {
+      if (e instanceof SoapInputError) throw new UnexpectedResponseError(c.op.id, res.status, { detail: `invalid response: ${e.message}` });
+      throw e;
+    }
+    await registry.expect(messageId, c.op.id);
+    return { correlationId: messageId, ack: body };
+  }
+
   private operation(handler: string): ClientOperation {
     const c = this.ops.get(handler);
     if (!c) throw new TypeError(`no operation ${handler}`);
     return c;
   }
 
-  private async exchange(c: ClientOperation, input: SoapInput): Promise<{ status: number; env?: ParsedEnvelope }> {
+  private async exchange(c: ClientOperation, input: SoapInput, addressing?: AddressingHeaders): Promise<{ status: number; env?: ParsedEnvelope }> {
     const px = new PrefixMap();
-    const header = c.input.writeHeaders(input.headers, px);
+    const header = (addressing ? writeAddressing(addressing, px) : '') + c.input.writeHeaders(input.headers, px);
     const body = c.input.writeBody(input.body, px);
     const url = this.options.endpoint ?? c.op.address;
     if (!url) throw new TypeError(`${c.op.id}: the WSDL gives no address; set the endpoint option`);
@@ -202,9 +224,12 @@ export async function registerSoapCallbacks(app: FastifyInstance, def: SoapCallb
       const first = env.body.children[0];
       const e = entries.find((x) => x.input.dispatchKey === (first ? first.ns + '|' + first.name : '')) ?? (entries.length === 1 ? entries[0] : undefined);
       if (!e) throw new SoapInputError(`no callback operation takes ${first?.name ?? 'an empty Body'}`);
-      const values = e.input.read(env);
-      const correlationId = values.headers[e.op.correlationPart];
-      if (typeof correlationId !== 'string' || correlationId.length === 0) throw new SoapInputError(`missing ${e.op.correlationPart} SOAP header`, 'Sender', 'correlation-missing');
+      // WS-Addressing: the callback relates to our request's MessageID (soap/addressing.ts).
+      const addressed = e.op.addressing ? takeAddressing(env) : undefined;
+      const values = e.input.read(addressed?.env ?? env);
+      const correlationId = addressed ? addressed.headers.relatesTo : values.headers[e.op.correlationPart];
+      if (typeof correlationId !== 'string' || correlationId.length === 0)
+        throw new SoapInputError(`missing ${addressed ? 'wsa:RelatesTo WS-Addressing' : e.op.correlationPart + ' SOAP'} header`, 'Sender', 'correlation-missing');
       const known = await registry.recognise(correlationId, options.unknownGraceMs);
       if (known === 'unknown') throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(correlationId)}`, 'Sender', 'correlation-unknown');
       if (known === 'later') {

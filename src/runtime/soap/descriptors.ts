@@ -44,6 +44,11 @@ export interface SoapOperationDescriptor {
   /** Absent for one-way operations. */
   output?: SoapMessageDescriptor;
   faults: { name: string; part: SoapPartDescriptor }[];
+  /**
+   * Present when the operation's carriers are WS-Addressing 1.0 (soap/addressing.ts): the
+   * `wsa:Action` of its input and output. A push's `replyToPart`/`correlationPart` are then `""`.
+   */
+  addressing?: { input: string; output?: string };
 }
 
 /** A NONBLOCK_PUSH_SOAP operation: the header parts the pattern uses and the callback operation it calls. */

@@ -27,6 +27,7 @@ import {
 } from './envelope.js';
 import { MessageCodec, SoapInputError, type SoapValues } from './message.js';
 import { serveWsdl } from './wsdl.js';
+import { newMessageId, pushAddressing, receiveAddressing, writeAddressing } from './addressing.js';
 import { QNameTable, XmlError, decodeXml, type XmlElement } from './xml.js';
 import { charsetOf } from '../charset.js';
 import { inputLimits } from '../limits.js';
@@ -187,11 +188,14 @@ export async function registerSoapProvider(app: FastifyInstance, def: SoapServic
       path,
       ops.map((c) => c.op),
     );
+    const addressing = ops.some((c) => c.op.addressing);
     // Not an async function: reading the envelope is synchronous (its errors reach the fault
     // handler as thrown), and the operation's promise is handed to Fastify as it is.
     app.post(path, (req, reply) => {
       const { version: declared, action: typeAction } = versionOfContentType(req.headers['content-type']);
-      const env = parseEnvelope(typeof req.body === 'string' ? req.body : '', limits);
+      const parsed = parseEnvelope(typeof req.body === 'string' ? req.body : '', limits);
+      // WS-Addressing headers are the runtime's (soap/addressing.ts), not the WSDL's parts.
+      const env = addressing ? receiveAddressing(req, parsed) : parsed;
       checkEnvelopeVersion(env.version, versions);
       if (env.version !== declared) throw new SoapInputError(`a SOAP ${env.version} envelope needs Content-Type ${env.version === '1.1' ? 'text/xml' : 'application/soap+xml'}`);
       const action = env.version === '1.1' ? unquote(req.headers.soapaction) : typeAction;
@@ -287,12 +291,18 @@ function pushRun(c: Compiled, op: SoapPushDescriptor, handler: PushHandler<SoapV
   const accepting: PushAcceptOptions<SoapValues> = { replyTo: options.replyTo, correlationId: options.correlationId, checkAck: responseCheck(c, checkResponses) };
   const acknowledge = `${op.handler}.acknowledge`;
   return answering(c, async (values, version, req, reply) => {
-    const carrier = { name: op.replyToPart, where: 'SOAP header', value: values.headers[op.replyToPart] };
-    const accepted = await acceptPush(tasks, op.id, values, carrier, handler, req.log, accepting);
+    // WS-Addressing: the consumer's MessageID is the correlation id, its ReplyTo the callback address.
+    const wsa = op.addressing && pushAddressing(req);
+    const carrier = wsa
+      ? { name: 'wsa:ReplyTo', where: 'WS-Addressing header with a callback address', value: wsa.replyTo }
+      : { name: op.replyToPart, where: 'SOAP header', value: values.headers[op.replyToPart] };
+    const accepted = await acceptPush(tasks, op.id, values, carrier, handler, req.log, wsa ? { ...accepting, correlationId: () => wsa.messageId } : accepting);
     if (accepted.broken !== undefined) return void sendBrokenResponse(c, acknowledge, accepted.broken, version, req, reply);
     const { correlationId, ack } = accepted;
     const px = new PrefixMap();
-    const header = c.output!.writeHeaders({ [op.correlationPart]: correlationId }, px);
+    const header = wsa
+      ? writeAddressing({ action: op.addressing!.output, messageId: newMessageId(), relatesTo: correlationId }, px)
+      : c.output!.writeHeaders({ [op.correlationPart]: correlationId }, px);
     sendEnvelope(reply, version, 200, buildEnvelope(version, header, c.output!.writeBody(ack, px), px));
   });
 }
@@ -312,9 +322,9 @@ function pullStepRun(c: Compiled, op: SoapPullDescriptor, step: 'status' | 'resu
   const part = op.pull[step].correlationPart;
   return answering(c, async (values, version, _req, reply) => {
     const id = values.headers[part];
-    if (typeof id !== 'string' || id.length === 0) throw new SoapInputError(`missing ${part} SOAP header`);
+    if (typeof id !== 'string' || id.length === 0) throw new SoapInputError(`missing ${part} SOAP header`, 'Sender', 'correlation-missing');
     const task = await findPullTask(tasks, op.id, id);
-    if (!task) throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(id)}`);
+    if (!task) throw new SoapInputError(`unknown CorrelationID ${JSON.stringify(id)}`, 'Sender', 'task-not-found');
     let body: unknown;
     if (step === 'status') body = await handler.status(task);
     else if (task.state === 'failed') throw new SoapFaultError('Receiver', `the request ${JSON.stringify(id)} failed: ${task.failure}`);
