@@ -125,6 +125,12 @@ export class TargetLedger {
     return out;
   }
 
+  /** Whether `target`'s circuit is open and its trial may not start yet (or is under way). */
+  isOpen(target: string, now: number): boolean {
+    const e = this.entries.get(target);
+    return e?.openUntil !== undefined && (now < e.openUntil || e.trial);
+  }
+
   /** When the first open circuit may try again (epoch ms), so the worker can look then. */
   nextTrial(): number | undefined {
     let first: number | undefined;

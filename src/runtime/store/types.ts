@@ -71,6 +71,8 @@ export interface TaskPatch {
   state?: TaskState;
   result?: unknown;
   attempts?: number;
+  /** Set back when a claimed pending task is given back unrun (its claim counted a run). */
+  runs?: number;
   dueAt?: number;
   lastStatus?: number | null;
   lastResponse?: unknown;
