@@ -128,7 +128,8 @@ export async function startTaskRuntime(app: FastifyInstance, jobs: Map<string, T
             circuitOpenMs: d.circuitOpenMs ?? DEFAULT_TARGET_POLICY.circuitOpenMs,
           },
           maxAnswerBytes: d.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES,
-          outbound: { ...options.outbound, ...(guarded ? { fetch: guarded.fetch } : {}) },
+          // Callbacks go through the guarded agent's `request` (keep-alive per origin, no web streams); `fetch` stays for what needs one.
+          outbound: { ...options.outbound, ...(guarded ? { dispatcher: guarded.dispatcher } : {}) },
           replyTo: options.replyTo ?? {},
           onDelivery: options.onDelivery,
         });
