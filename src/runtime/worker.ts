@@ -128,6 +128,8 @@ export class TaskWorker {
    */
   private readonly deliveryQueues = new Map<string, TaskRecord[]>();
   private queuedDeliveries = 0;
+  private unwatch?: Promise<(() => Promise<void>) | undefined>;
+  private announced = 0;
 
   constructor(
     private readonly jobs: Map<string, TaskJob>,
@@ -142,8 +144,27 @@ export class TaskWorker {
     return this.ledger.stats();
   }
 
-  start(): void {
+  /** Starts the worker; resolves once it also listens for the store's announcements (when the store makes them). */
+  async start(): Promise<void> {
     this.loop ??= this.run();
+    // A store that announces new tasks (PostgreSQL) wakes this worker for another instance's too; the poll stays as the fallback.
+    if (this.o.store.watchTasks && !this.unwatch) {
+      this.unwatch = this.o.store
+        .watchTasks(() => {
+          this.announced++;
+          this.wake();
+        })
+        .catch((e) => {
+          this.o.log.warn({ err: e }, 'task worker: cannot listen for new tasks; polling only');
+          return undefined;
+        });
+    }
+    await this.unwatch;
+  }
+
+  /** How many new tasks the store announced to this worker (see `Store.watchTasks`). */
+  get announcements(): number {
+    return this.announced;
   }
 
   /** New work is in the store (or a slot came free): look now rather than at the next poll. */
@@ -161,6 +182,9 @@ export class TaskWorker {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.wake();
+    await (
+      await this.unwatch
+    )?.();
     await this.loop;
     const settled = Promise.allSettled([...this.active]);
     const timers: NodeJS.Timeout[] = [];

@@ -74,6 +74,9 @@ export function patchColumns(patch: TaskPatch, now: number): [string, unknown][]
   return cols;
 }
 
+/** The PostgreSQL notification channel a new task is announced on (its payload: the task's kind). */
+export const TASKS_CHANNEL = 'accordo_tasks';
+
 /** The table definitions; `big` is the 64-bit integer type of the dialect. */
 export function schema(big: string): string[] {
   return [
@@ -176,11 +179,10 @@ export abstract class SqlStore implements Store {
   async createTask(t: NewTask): Promise<boolean> {
     const p = this.params();
     const values = [t.id, t.kind, t.operation, 'pending', enc(t.request), t.replyTo ?? null, t.target ?? null, enc(t.meta), t.now, t.now, t.now, t.expiresAt].map((v) => p.add(v));
-    const { changes } = await this.run(
-      `INSERT INTO accordo_tasks (id, kind, operation, state, request, reply_to, target, meta, due_at, created_at, updated_at, expires_at)
-       VALUES (${values.join(', ')}) ON CONFLICT (id) DO NOTHING`,
-      p.values,
-    );
+    const insert = `INSERT INTO accordo_tasks (id, kind, operation, state, request, reply_to, target, meta, due_at, created_at, updated_at, expires_at)
+       VALUES (${values.join(', ')}) ON CONFLICT (id) DO NOTHING`;
+    // PostgreSQL: the same statement notifies the workers of every instance (delivered at commit), see PostgresStore.watchTasks.
+    const { changes } = await this.run(this.dialect === 'postgres' ? `WITH added AS (${insert} RETURNING kind) SELECT pg_notify('${TASKS_CHANNEL}', kind) FROM added` : insert, p.values);
     return changes === 1;
   }
 

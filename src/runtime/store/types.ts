@@ -178,6 +178,13 @@ export interface Store {
   /** Deletes the nonce records that expired; returns how many. */
   purgeNonces(now: number): Promise<number>;
 
+  /**
+   * Calls `onAdded` when any instance sharing the store adds a task (PostgreSQL: LISTEN/NOTIFY),
+   * so workers start at once instead of at their next poll. Absent when the store cannot tell;
+   * the returned function stops listening.
+   */
+  watchTasks?(onAdded: (kind: string) => void): Promise<() => Promise<void>>;
+
   close(): Promise<void>;
 }
 
