@@ -449,37 +449,45 @@ async function restSection() {
   // Per provider process, the counts when each load ended and once drained: [warm-up end, drained, round end, drained].
   const marks = new Map<ServerChild, { at: number; c: Counts }[]>();
   let p: Measured;
+  let pg: Measured | undefined;
+  const pgMarks = new Map<ServerChild, { at: number; c: Counts }[]>();
+  const pushContender = (name: string, argv: string[], seen: typeof marks): Contender => ({
+    name,
+    file: 'push-provider.ts',
+    argv,
+    path: '/resources/1234/M',
+    body: BLOCK_BODY,
+    headers: { ...JSON_HEADERS, 'x-replyto': `${sink.url}/MResponse` },
+    expect: { status: 202 },
+    // Deliveries go on after the last 202: wait until every accepted request has had its
+    // callback, so that they never overlap the next round.
+    between: async (push) => {
+      const mine = seen.get(push) ?? [];
+      seen.set(push, mine);
+      for (let i = 0; i < 240; i++) {
+        const c = await push.ask<Counts>({ type: 'count' });
+        counts.set(push, c);
+        if (i === 0) mine.push({ at: Date.now(), c });
+        if (c.delivered + c.dead >= c.accepted) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      mine.push({ at: Date.now(), c: counts.get(push)! });
+    },
+  });
   try {
-    [p] = await measure(
-      [
-        {
-          name: 'generated PUSH provider (accept step)',
-          file: 'push-provider.ts',
-          argv: [pushDir],
-          path: '/resources/1234/M',
-          body: BLOCK_BODY,
-          headers: { ...JSON_HEADERS, 'x-replyto': `${sink.url}/MResponse` },
-          expect: { status: 202 },
-          // Deliveries go on after the last 202: wait until every accepted request has had its
-          // callback, so that they never overlap the next round.
-          between: async (push) => {
-            const seen = marks.get(push) ?? [];
-            marks.set(push, seen);
-            for (let i = 0; i < 240; i++) {
-              const c = await push.ask<Counts>({ type: 'count' });
-              counts.set(push, c);
-              if (i === 0) seen.push({ at: Date.now(), c });
-              if (c.delivered + c.dead >= c.accepted) break;
-              await new Promise((r) => setTimeout(r, 250));
-            }
-            seen.push({ at: Date.now(), c: counts.get(push)! });
-          },
-        },
-        // Three rounds: after each, the drain waits for the round's callbacks, and the run must stay under 10 minutes.
-      ],
-      '',
-      SHORT_ROUNDS,
-    );
+    // Three rounds: after each, the drain waits for the round's callbacks, and the run must stay under 10 minutes.
+    [p] = await measure([pushContender('generated PUSH provider (accept step)', [pushDir], marks)], '', SHORT_ROUNDS);
+    // The same on PostgreSQL, when a local cluster can be started (as the tests start one).
+    const { startPostgres } = await import('../test/support/postgres.js');
+    const cluster = await startPostgres();
+    if (cluster) {
+      try {
+        const url = await cluster.createDatabase('bench_push');
+        [pg] = await measure([pushContender('generated PUSH provider (accept step, PostgreSQL)', [pushDir, url], pgMarks)], '', SHORT_ROUNDS);
+      } finally {
+        await cluster.stop();
+      }
+    }
   } finally {
     await sink.stop();
   }
@@ -500,13 +508,27 @@ async function restSection() {
   // Sustained delivery: of the requests accepted during a round's load, the share whose callbacks
   // were delivered by the time the load ended (both counted in the provider's process, same run),
   // and how long the rest took once the load stopped.
-  const sustained = [...marks.values()]
-    .filter((m) => m.length >= 4)
-    .map(([, start, end, drained]) => {
-      const accepted = end.c.accepted - start.c.accepted;
-      const delivered = end.c.delivered + end.c.dead - start.c.delivered - start.c.dead;
-      return { accepted, delivered, ratio: accepted ? delivered / accepted : NaN, drainS: (drained.at - end.at) / 1000 };
+  const sustainedOf = (seen: typeof marks) =>
+    [...seen.values()]
+      .filter((m) => m.length >= 4)
+      .map(([, start, end, drained]) => {
+        const accepted = end.c.accepted - start.c.accepted;
+        const delivered = end.c.delivered + end.c.dead - start.c.delivered - start.c.dead;
+        return { accepted, delivered, ratio: accepted ? delivered / accepted : NaN, drainS: (drained.at - end.at) / 1000 };
+      });
+  const sustained = sustainedOf(marks);
+  const sustainedPg = sustainedOf(pgMarks);
+  if (sustainedPg.length) {
+    const ratio = stat(sustainedPg.map((r) => r.ratio)).median;
+    const perS = (n: number) => fmt(n / CONFIG.seconds);
+    targets.push({
+      what: `PostgreSQL: callbacks delivered per second vs requests accepted per second during the push load (${sustainedPg.map((r) => `${perS(r.delivered)}/s of ${perS(r.accepted)}/s`).join('; ')})`,
+      ratio,
+      goal: '≥ 1×',
+      pass: ratio >= 1,
+      why: `After each round's load the remaining callbacks took ${sustainedPg.map((r) => fmt(r.drainS, 1)).join(', ')} s to deliver; accept and delivery share the provider's event loop and its pool of 10 connections.`,
     });
+  }
   if (sustained.length) {
     const ratio = stat(sustained.map((r) => r.ratio)).median;
     const perS = (n: number) => fmt(n / CONFIG.seconds);
@@ -526,6 +548,7 @@ async function restSection() {
     loadRow("(a) hand-written Fastify route, same schemas (Fastify's Ajv), same handler", f),
     loadRow('(a) generated BLOCK_REST provider', g, f),
     loadRow(`(b) generated PUSH provider, accept step (validate, persist, 202), store: ${p.label}; vs (a) generated`, p, g),
+    ...(pg ? [loadRow(`(b) generated PUSH provider, accept step, store: ${pg.label}; vs (a) generated`, pg, g)] : []),
   ]);
   note(
     `(b) callbacks: of ${total('accepted')} accepted requests (warm-ups included), ${total('delivered')} were delivered to the sink and acknowledged, ` +
