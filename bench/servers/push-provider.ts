@@ -23,11 +23,13 @@ process.on('message', (m: { type: string }) => {
 });
 // The default store, a SQLite file (WAL, synchronous=FULL), in the run's scratch folder: every
 // accepted request is on disk before its 202. Loopback callbacks allowed: the sink is local.
-const STORE = 'SQLite file (the default: WAL, synchronous=FULL)';
+// A PostgreSQL URL as the second argument measures that store instead (rows 2b/2c on PostgreSQL).
+const pgUrl = process.argv[3];
+const STORE = pgUrl ? 'PostgreSQL 15 (local cluster, default settings)' : 'SQLite file (the default: WAL, synchronous=FULL)';
 const db = join(generatedDir(), 'bench.db');
-for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true }); // no work left from an earlier run
+if (!pgUrl) for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true }); // no work left from an earlier run
 const app = await createProviderServer(handlers, {
-  store: `sqlite:${db}`,
+  store: pgUrl ?? `sqlite:${db}`,
   replyTo: { allowLoopback: true },
   // Quick retries: a sink that falls behind must not leave deliveries waiting for a minute.
   retry: { maxAttempts: 3, baseDelayMs: 50, timeoutMs: 10_000 },

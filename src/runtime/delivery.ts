@@ -124,6 +124,7 @@ export function unanswered(e: unknown, options: AttemptOptions): AttemptResult {
   const refused = refusalOf(e);
   if (refused) return { kind: 'permanent', reason: `callback target refused: ${refused.reason}` };
   if ((e as Error).name === 'TimeoutError') return { kind: 'temporary', reason: 'timeout' };
+  // fetch wraps the socket's error in a TypeError's `cause`; a dispatcher's `request` throws it as is.
   const cause = (e as { cause?: { message?: string; code?: string } }).cause;
-  return { kind: 'temporary', reason: `network error: ${cause?.code ?? cause?.message ?? (e as Error).message}` };
+  return { kind: 'temporary', reason: `network error: ${cause?.code ?? (e as { code?: string }).code ?? cause?.message ?? (e as Error).message}` };
 }

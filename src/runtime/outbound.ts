@@ -1,4 +1,5 @@
 import { runtimeCodeOfProblem, type RuntimeErrorCode } from './errors.js';
+import type { Dispatcher } from 'undici';
 import type { OperationDescriptor, SecurityDescriptor } from './descriptors.js';
 import { isJsonMediaType } from './http.js';
 import type { OutboundSecurity } from './security/outbound.js';
@@ -25,6 +26,12 @@ export interface OutboundOptions {
   signal?: AbortSignal;
   /** The fetch implementation (default: the global one). */
   fetch?: typeof fetch;
+  /**
+   * An undici dispatcher to send through instead of `fetch` (the callback worker's, which dials
+   * only checked addresses and keeps connections alive per origin): its `request` skips fetch's
+   * web streams and per-request objects, the largest cost of sending callbacks under load.
+   */
+  dispatcher?: Dispatcher;
   /** Vouchers and signatures for the operations that declare a security profile (docs/security.md). */
   security?: OutboundSecurity;
   /** Read at most this many bytes of an answer's body (default: all); the rest is discarded, see `HttpResult.oversize`. */
@@ -58,18 +65,21 @@ export async function send(method: string, url: string, headers: Record<string, 
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const secure = profile && options.security;
-  const attempt = async () => {
-    const secured = secure ? { ...headers, ...(await secure.headersFor({ method, url, contentType: headers['content-type'], body: payload }, profile)) } : headers;
-    return (options.fetch ?? fetch)(url, { method, headers: secured, body: payload, redirect: 'manual', signal });
-  };
+  const secured = async () => (secure ? { ...headers, ...(await secure.headersFor({ method, url, contentType: headers['content-type'], body: payload }, profile)) } : headers);
+  if (options.dispatcher && !options.fetch) return dispatch(options.dispatcher, method, url, secured, payload, signal, options.maxBodyBytes, secure ? () => secure.renew() : undefined);
+  const attempt = async () => (options.fetch ?? fetch)(url, { method, headers: await secured(), body: payload, redirect: 'manual', signal });
   let response = await attempt();
   if (response.status === 401 && secure && secure.renew()) {
     await response.body?.cancel();
     response = await attempt();
   }
   const text = options.maxBodyBytes === undefined ? await response.text() : await boundedText(response, options.maxBodyBytes);
-  if (text === undefined) return { status: response.status, headers: response.headers, body: undefined, oversize: true };
-  const type = response.headers.get('content-type') ?? '';
+  return answer(response.status, response.headers, text);
+}
+
+function answer(status: number, headers: Headers, text: string | undefined): HttpResult {
+  if (text === undefined) return { status, headers, body: undefined, oversize: true };
+  const type = headers.get('content-type') ?? '';
   let parsed: unknown = text.length ? text : undefined;
   if (text.length && isJsonMediaType(type)) {
     try {
@@ -78,7 +88,49 @@ export async function send(method: string, url: string, headers: Record<string, 
       parsed = text;
     }
   }
-  return { status: response.status, headers: response.headers, body: parsed };
+  return { status, headers, body: parsed };
+}
+
+/** `send` through an undici dispatcher's `request`: redirects are returned (a dispatcher does not follow them), the body read up to `limit` bytes. */
+async function dispatch(
+  dispatcher: Dispatcher,
+  method: string,
+  url: string,
+  headersOf: () => Promise<Record<string, string>>,
+  payload: string | undefined,
+  signal: AbortSignal,
+  limit: number | undefined,
+  renew: (() => boolean) | undefined,
+): Promise<HttpResult> {
+  const { origin, pathname, search } = new URL(url);
+  const attempt = async () => dispatcher.request({ origin, path: pathname + search, method: method as Dispatcher.HttpMethod, headers: await headersOf(), body: payload, signal });
+  let response = await attempt();
+  if (response.statusCode === 401 && renew?.()) {
+    await response.body.dump();
+    response = await attempt();
+  }
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  const declared = Number(headers.get('content-length'));
+  if (limit !== undefined && Number.isFinite(declared) && declared > limit) {
+    response.body.destroy();
+    return answer(response.statusCode, headers, undefined);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (limit !== undefined && size > limit) {
+      // The rest is not read and the connection not reused: the peer cannot make this side hold more.
+      response.body.destroy();
+      return answer(response.statusCode, headers, undefined);
+    }
+    chunks.push(chunk);
+  }
+  return answer(response.statusCode, headers, Buffer.concat(chunks).toString('utf8'));
 }
 
 /**

@@ -205,12 +205,12 @@ export async function checkReplyTo(value: string, header: string, policy: ReplyT
 export type Connector = buildConnector.connector;
 
 /**
- * A fetch for callbacks that connects only to checked addresses: the connect step resolves the
+ * A fetch (and the undici dispatcher under it, for `request`) for callbacks that connects only to checked addresses: the connect step resolves the
  * host itself, checks every address, and dials the checked one (TLS still verifies the name),
  * so a DNS answer that changed since step 1 cannot reach a refused address. `connectTimeoutMs`
  * bounds the default connector's connection set-up (a `connect` given instead brings its own).
  */
-export function guardedFetch(policy: ReplyToPolicy = {}, connect?: Connector, connectTimeoutMs = 10_000): { fetch: typeof fetch; close: () => Promise<void> } {
+export function guardedFetch(policy: ReplyToPolicy = {}, connect?: Connector, connectTimeoutMs = 10_000): { fetch: typeof fetch; dispatcher: Agent; close: () => Promise<void> } {
   connect ??= buildConnector({ timeout: connectTimeoutMs });
   const dial = connect;
   const agent = new Agent({
@@ -225,7 +225,7 @@ export function guardedFetch(policy: ReplyToPolicy = {}, connect?: Connector, co
     },
   });
   const guarded = ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent })) as unknown as typeof fetch;
-  return { fetch: guarded, close: () => agent.close() };
+  return { fetch: guarded, dispatcher: agent, close: () => agent.close() };
 }
 
 /** Whether a failed fetch was refused by the policy (and so is final, not a network error to retry). */

@@ -9,8 +9,14 @@
  */
 
 export interface TargetPolicy {
-  /** Callbacks in flight to one target at once (default 2). */
+  /** Callbacks in flight to one target at once (default 2): where every target starts, and where one that fails returns to. */
   perTarget: number;
+  /**
+   * How far a healthy target's limit grows (default 2, no growth): one more slot per callback it
+   * acknowledges, halved on any other answer, back to `perTarget` on an attempt without one. A
+   * black hole or a failing target never gets past `perTarget`; a fast one is not held to it.
+   */
+  maxPerTarget?: number;
   /** Attempts in a row that got no answer (network error, connect or read timeout) that open the circuit (default 5). */
   circuitFailures: number;
   /** How long an opened circuit parks the target's messages (default 30 s); doubled each time its trial fails, up to `maxOpenMs`. */
@@ -50,6 +56,8 @@ export function targetOf(url: string | undefined): string {
 const MAX_TARGETS = 10_000;
 
 interface Entry extends TargetStats {
+  /** Callbacks this target may have in flight now (see `TargetPolicy.maxPerTarget`). */
+  limit: number;
   openMs: number;
   /** The one attempt allowed while half-open is under way. */
   trial: boolean;
@@ -70,7 +78,7 @@ export class TargetLedger {
           if (old.inFlight === 0 && old.openUntil === undefined) this.entries.delete(old.target);
         }
       }
-      e = { target, attempts: 0, delivered: 0, failures: 0, consecutiveFailures: 0, inFlight: 0, openMs: this.policy.circuitOpenMs, trial: false };
+      e = { target, attempts: 0, delivered: 0, failures: 0, consecutiveFailures: 0, inFlight: 0, limit: this.policy.perTarget, openMs: this.policy.circuitOpenMs, trial: false };
       this.entries.set(target, e);
     }
     return e;
@@ -83,7 +91,7 @@ export class TargetLedger {
       // Open: nothing until the trial time; then one trial at a time.
       if (now < e.openUntil || e.trial) return false;
       e.trial = true;
-    } else if (e.inFlight >= this.policy.perTarget) return false;
+    } else if (e.inFlight >= e.limit) return false;
     e.inFlight++;
     e.attempts++;
     return true;
@@ -100,6 +108,7 @@ export class TargetLedger {
       return;
     }
     if (outcome === 'failed') {
+      e.limit = this.policy.perTarget;
       e.failures++;
       e.consecutiveFailures++;
       if (trial) {
@@ -110,7 +119,10 @@ export class TargetLedger {
       }
       return;
     }
-    if (outcome === 'delivered') e.delivered++;
+    if (outcome === 'delivered') {
+      e.delivered++;
+      e.limit = Math.min(Math.max(this.policy.perTarget, this.policy.maxPerTarget ?? 0), e.limit + 1);
+    } else e.limit = Math.max(this.policy.perTarget, Math.floor(e.limit / 2));
     e.consecutiveFailures = 0;
     e.openUntil = undefined;
     e.openMs = this.policy.circuitOpenMs;
@@ -120,9 +132,15 @@ export class TargetLedger {
   blocked(now: number): string[] {
     const out: string[] = [];
     for (const e of this.entries.values()) {
-      if (e.openUntil !== undefined ? now < e.openUntil || e.trial : e.inFlight >= this.policy.perTarget) out.push(e.target);
+      if (e.openUntil !== undefined ? now < e.openUntil || e.trial : e.inFlight >= e.limit) out.push(e.target);
     }
     return out;
+  }
+
+  /** Whether `target`'s circuit is open and its trial may not start yet (or is under way). */
+  isOpen(target: string, now: number): boolean {
+    const e = this.entries.get(target);
+    return e?.openUntil !== undefined && (now < e.openUntil || e.trial);
   }
 
   /** When the first open circuit may try again (epoch ms), so the worker can look then. */

@@ -5,7 +5,7 @@ import type { OutboundOptions } from './outbound.js';
 import type { ReplyToPolicy } from './reply-to.js';
 import type { VerifiedSecurity } from './security/inbound.js';
 import { securityLogFields, storedSecurity } from './security/stored.js';
-import type { Store, TaskRecord } from './store/types.js';
+import type { Store, TaskPatch, TaskRecord } from './store/types.js';
 import { TargetLedger, targetOf, type TargetOutcome, type TargetPolicy, type TargetStats } from './targets.js';
 
 /** What a push handler's `process` gets. */
@@ -71,6 +71,11 @@ export type TaskJob = PushJob | PullJob;
  */
 export const MAX_PULL_RUNS = 2;
 
+/** Pending push tasks claimed ahead, per handler slot: one claim then feeds several fast handlers. */
+const HANDLER_PREFETCH = 8;
+/** Ready callbacks a worker holds leased per target, per slot of the target (`perTarget`), waiting for a slot. */
+const TARGET_QUEUE = 32;
+
 export interface WorkerOptions {
   store: Store;
   log: FastifyBaseLogger;
@@ -118,6 +123,19 @@ export class TaskWorker {
   /** The operations of each kind of task this worker has jobs for. */
   private readonly operations: Record<TaskJob['kind'], string[]> = { push: [], pull: [] };
   private readonly ledger: TargetLedger;
+  /**
+   * Claimed tasks waiting for a handler slot: pending push tasks are claimed a few slots ahead, so
+   * one claim (one store round trip, one disk sync) feeds many fast handlers.
+   */
+  private readonly handlerQueue: TaskRecord[] = [];
+  /**
+   * Per target, ready push tasks whose lease this worker holds, waiting for a delivery slot: a
+   * handler's result goes straight to its callback without being released and claimed again.
+   */
+  private readonly deliveryQueues = new Map<string, TaskRecord[]>();
+  private queuedDeliveries = 0;
+  private unwatch?: Promise<(() => Promise<void>) | undefined>;
+  private announced = 0;
 
   constructor(
     private readonly jobs: Map<string, TaskJob>,
@@ -132,8 +150,27 @@ export class TaskWorker {
     return this.ledger.stats();
   }
 
-  start(): void {
+  /** Starts the worker; resolves once it also listens for the store's announcements (when the store makes them). */
+  async start(): Promise<void> {
     this.loop ??= this.run();
+    // A store that announces new tasks (PostgreSQL) wakes this worker for another instance's too; the poll stays as the fallback.
+    if (this.o.store.watchTasks && !this.unwatch) {
+      this.unwatch = this.o.store
+        .watchTasks(() => {
+          this.announced++;
+          this.wake();
+        })
+        .catch((e) => {
+          this.o.log.warn({ err: e }, 'task worker: cannot listen for new tasks; polling only');
+          return undefined;
+        });
+    }
+    await this.unwatch;
+  }
+
+  /** How many new tasks the store announced to this worker (see `Store.watchTasks`). */
+  get announcements(): number {
+    return this.announced;
   }
 
   /** New work is in the store (or a slot came free): look now rather than at the next poll. */
@@ -151,6 +188,9 @@ export class TaskWorker {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.wake();
+    await (
+      await this.unwatch
+    )?.();
     await this.loop;
     const settled = Promise.allSettled([...this.active]);
     const timers: NodeJS.Timeout[] = [];
@@ -169,12 +209,14 @@ export class TaskWorker {
       this.woken = false;
       try {
         await this.sweep();
-        await this.fill('push', 'pending', this.o.handlerConcurrency - this.handlers);
-        await this.fill('pull', 'pending', this.o.handlerConcurrency - this.handlers);
-        await this.fill('push', 'ready', this.o.deliveryConcurrency - this.deliveries);
+        // Claimed together: on SQLite the three share one transaction (one disk sync).
+        const claims = await Promise.allSettled([this.claimHandlers('push'), this.claimHandlers('pull'), this.claimDeliveries()]);
+        const failed = claims.find((c) => c.status === 'rejected');
+        if (failed) throw failed.reason;
       } catch (e) {
         this.o.log.error({ err: e }, 'task worker: store unavailable, trying again');
       }
+      this.dispatch();
       if (this.woken || this.stopping) continue;
       this.wakeup = new AbortController();
       // Nothing due: sleep until the next poll, or until an open circuit's trial may start if sooner.
@@ -182,15 +224,40 @@ export class TaskWorker {
       const wait = trial === undefined ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(1, trial - this.o.clock.now()));
       await this.o.clock.sleep(wait, this.wakeup.signal);
     }
+    await Promise.all(this.drainQueues().map((task) => this.track(this.giveBack(task))));
   }
 
-  private async fill(kind: TaskJob['kind'], state: 'pending' | 'ready', free: number): Promise<void> {
-    const operations = this.operations[kind];
-    if (free <= 0 || this.stopping || operations.length === 0) return;
+  /** Claims pending tasks for the handler queue: push ones up to `HANDLER_PREFETCH` times the slots, pull ones only for free slots. */
+  private async claimHandlers(kind: TaskJob['kind']): Promise<void> {
+    const free = this.o.handlerConcurrency - this.handlers - this.handlerQueue.length;
+    const room = kind === 'push' ? this.o.handlerConcurrency * HANDLER_PREFETCH - this.handlers - this.handlerQueue.length : free;
+    const tasks = await this.claim(kind, 'pending', room);
+    this.handlerQueue.push(...tasks);
+  }
+
+  /** Claims ready push tasks (callbacks due: retries, left by another instance or by a full queue) into the delivery queues, many per claim. */
+  private async claimDeliveries(): Promise<void> {
     const now = this.o.clock.now();
-    // Callbacks to a target at its limit or with an open circuit stay in the store, unclaimed.
-    const skipTargets = state === 'ready' ? this.ledger.blocked(now) : undefined;
-    const tasks = await this.o.store.claimTasks({
+    const perQueue = this.o.targets.perTarget * TARGET_QUEUE;
+    // At most one queue's worth per claim: more, all for one target, would be given back at once.
+    const limit = Math.min(perQueue, this.o.deliveryConcurrency * TARGET_QUEUE - this.deliveries - this.queuedDeliveries);
+    // Callbacks to a target with an open circuit, or with enough queued here to keep its slots busy, stay in the store, unclaimed.
+    const skipTargets = this.ledger.blocked(now).filter((target) => this.ledger.isOpen(target, now));
+    for (const [target, queue] of this.deliveryQueues) if (queue.length >= this.o.targets.perTarget) skipTargets.push(target);
+    const tasks = await this.claim('push', 'ready', limit, skipTargets);
+    const over: Promise<unknown>[] = [];
+    for (const task of tasks) {
+      // More claimed for one target than its queue holds: given back untouched, not an attempt.
+      if (!this.enqueueDelivery(task, task.target ?? targetOf(task.replyTo), perQueue)) over.push(this.giveBack(task));
+    }
+    await Promise.all(over);
+  }
+
+  private async claim(kind: TaskJob['kind'], state: 'pending' | 'ready', limit: number, skipTargets?: string[]): Promise<TaskRecord[]> {
+    const operations = this.operations[kind];
+    if (limit <= 0 || this.stopping || operations.length === 0) return [];
+    const now = this.o.clock.now();
+    return this.o.store.claimTasks({
       kind,
       operations,
       states: [state],
@@ -198,29 +265,105 @@ export class TaskWorker {
       owner: this.o.owner,
       now,
       leaseMs: this.o.leaseMs,
-      limit: free,
+      limit,
     });
-    const over: Promise<boolean>[] = [];
-    for (const task of tasks) {
-      const target = state === 'ready' ? (task.target ?? targetOf(task.replyTo)) : '';
-      if (state === 'ready' && !this.ledger.acquire(target, now)) {
-        // Claimed in the same batch as others to its target: given back untouched, not an attempt.
-        over.push(this.o.store.updateTask(task.id, this.o.owner, { release: true }, now));
-        continue;
-      }
-      if (state === 'pending') this.handlers++;
-      else this.deliveries++;
-      const work = (state === 'pending' ? this.handle(task) : this.deliver(task, target))
-        .catch((e) => this.o.log.error({ err: e, correlationId: task.id }, 'task worker: could not record the outcome; the task is retried when its lease lapses'))
-        .finally(() => {
-          if (state === 'pending') this.handlers--;
-          else this.deliveries--;
-          this.active.delete(work);
-          this.wake();
-        });
-      this.active.add(work);
+  }
+
+  /** Queues a leased ready task for its target unless that target's queue already holds `max` (or the worker is stopping). */
+  private enqueueDelivery(task: TaskRecord, target: string, max: number): boolean {
+    if (this.stopping) return false;
+    const queue = this.deliveryQueues.get(target) ?? [];
+    if (queue.length >= max) return false;
+    queue.push(task);
+    this.deliveryQueues.set(target, queue);
+    this.queuedDeliveries++;
+    return true;
+  }
+
+  /** Whether a queued task's lease is too close to its end to start work under it: then it is given back rather than renewed. */
+  private stale(task: TaskRecord, now: number): boolean {
+    return task.leaseUntil === undefined || task.leaseUntil - now < this.o.leaseMs / 2;
+  }
+
+  /** Releases a claimed task that was not worked on; a pending one's claim did not start a run, so its count goes back. */
+  private giveBack(task: TaskRecord): Promise<unknown> {
+    const patch = task.state === 'pending' ? { release: true, runs: task.runs - 1 } : { release: true };
+    return this.o.store.updateTask(task.id, this.o.owner, patch, this.o.clock.now());
+  }
+
+  private drainQueues(): TaskRecord[] {
+    const all = this.handlerQueue.splice(0);
+    for (const queue of this.deliveryQueues.values()) all.push(...queue);
+    this.deliveryQueues.clear();
+    this.queuedDeliveries = 0;
+    return all;
+  }
+
+  /** Starts what the queues hold, as far as the slots (and each target's limit and circuit) allow. */
+  private dispatch(): void {
+    if (this.stopping) return;
+    const now = this.o.clock.now();
+    while (this.handlers < this.o.handlerConcurrency && this.handlerQueue.length) {
+      const task = this.handlerQueue.shift()!;
+      if (this.stale(task, now)) this.track(this.giveBack(task));
+      else this.startHandler(task);
     }
-    await Promise.all(over);
+    for (const [target, queue] of this.deliveryQueues) {
+      // An open circuit parks its target's callbacks in the store, not here under a lease.
+      const open = this.ledger.isOpen(target, now);
+      while (queue.length && (open || this.deliveries < this.o.deliveryConcurrency)) {
+        if (!open && !this.stale(queue[0], now) && !this.ledger.acquire(target, now)) break;
+        const task = queue.shift()!;
+        this.queuedDeliveries--;
+        if (open || this.stale(task, now)) this.track(this.giveBack(task));
+        else this.startDelivery(task, target);
+      }
+      if (queue.length === 0) this.deliveryQueues.delete(target);
+    }
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work
+      .then(() => undefined)
+      .catch((e) => this.o.log.error({ err: e }, 'task worker: could not record the outcome; the task is retried when its lease lapses'))
+      .finally(() => this.active.delete(tracked));
+    this.active.add(tracked);
+  }
+
+  /** Runs a handler in a slot that is freed once the handler returns (its result is then written outside the slot). */
+  private startHandler(task: TaskRecord): void {
+    this.handlers++;
+    let freed = false;
+    const free = () => {
+      if (freed) return;
+      freed = true;
+      this.handlers--;
+      this.dispatch();
+      this.wake();
+    };
+    const job = this.jobs.get(task.operation)!;
+    this.track((job.kind === 'pull' ? this.handlePull(task, job, free) : this.handle(task, free)).finally(free));
+  }
+
+  /** One callback attempt in a slot of the worker and of the target's ledger, both freed once the target answered (the outcome is then written outside them). */
+  private startDelivery(task: TaskRecord, target: string): void {
+    this.deliveries++;
+    let freed = false;
+    const free = (outcome: TargetOutcome) => {
+      if (freed) return;
+      freed = true;
+      this.deliveries--;
+      this.ledger.release(target, outcome, this.o.clock.now());
+      if (outcome === 'failed') {
+        const stats = this.ledger.of(target);
+        if (stats?.openUntil !== undefined && stats.consecutiveFailures === this.o.targets.circuitFailures) {
+          this.o.log.warn({ ...stats }, 'callback target failing: its callbacks are parked until a trial attempt succeeds');
+        }
+      }
+      this.dispatch();
+      this.wake();
+    };
+    this.track(this.attempt(task, target, free).finally(() => free('abandoned')));
   }
 
   /** Keeps the lease alive while `fn` runs. */
@@ -238,9 +381,9 @@ export class TaskWorker {
     }
   }
 
-  private async handle(task: TaskRecord): Promise<void> {
-    const job = this.jobs.get(task.operation)!;
-    if (job.kind === 'pull') return this.handlePull(task, job);
+  /** Runs a push handler; `free` gives its slot back once the handler returned. */
+  private async handle(task: TaskRecord, free: () => void): Promise<void> {
+    const job = this.jobs.get(task.operation) as PushJob;
     const security = storedSecurity(task.meta);
     const log = this.o.log.child({ correlationId: task.id, operation: task.operation, ...(security ? securityLogFields(security) : {}) });
     if (task.runs > 1) log.warn({ run: task.runs }, 'an earlier run of this handler was interrupted; running it again');
@@ -250,6 +393,7 @@ export class TaskWorker {
       result = await this.leased(task.id, async () => job.process(task.request, ctx));
       job.checkResult(result);
     } catch (e) {
+      free();
       const reason = `processing failed: ${(e as Error).message}`;
       log.error({ err: e }, 'push processing failed; no callback sent (dead letter)');
       if (await this.o.store.updateTask(task.id, this.o.owner, { state: 'dead', lastError: reason, release: true }, this.o.clock.now())) {
@@ -257,13 +401,25 @@ export class TaskWorker {
       }
       return;
     }
+    free();
     const now = this.o.clock.now();
-    const saved = await this.o.store.updateTask(task.id, this.o.owner, { state: 'ready', result: result ?? null, dueAt: now, release: true }, now);
+    // The result is stored before its callback is sent; the lease is kept when the target's queue
+    // has room, so the callback goes out without the task being released and claimed again.
+    const target = task.target ?? targetOf(task.replyTo);
+    const keep = !this.stopping && (this.deliveryQueues.get(target)?.length ?? 0) < this.o.targets.perTarget * TARGET_QUEUE && !this.ledger.isOpen(target, now);
+    const leaseUntil = now + this.o.leaseMs;
+    const patch = keep ? { state: 'ready', result: result ?? null, dueAt: now, leaseUntil } : { state: 'ready', result: result ?? null, dueAt: now, release: true };
+    const saved = await this.o.store.updateTask(task.id, this.o.owner, patch as TaskPatch, now);
     if (!saved) log.error('the lease was lost while the handler ran; its result is dropped and the other run counts');
+    else if (keep) {
+      const ready: TaskRecord = { ...task, state: 'ready', result: result ?? null, dueAt: now, leaseUntil };
+      if (this.enqueueDelivery(ready, target, Number.POSITIVE_INFINITY)) this.dispatch();
+      else await this.giveBack(ready);
+    }
   }
 
   /** Runs a pull task's handler; its result (or failure) is what the status and result operations answer. */
-  private async handlePull(task: TaskRecord, job: PullJob): Promise<void> {
+  private async handlePull(task: TaskRecord, job: PullJob, free: () => void): Promise<void> {
     const security = storedSecurity(task.meta);
     const log = this.o.log.child({ taskId: task.id, operation: task.operation, ...(security ? securityLogFields(security) : {}) });
     const { store, owner, clock } = this.o;
@@ -281,28 +437,17 @@ export class TaskWorker {
       log.error({ err: e }, 'pull processing failed');
       outcome = { state: 'dead', lastError: job.failureOf(e) };
     }
+    free();
     if (!(await store.updateTask(task.id, owner, { ...outcome, release: true }, clock.now()))) {
       log.error('the lease was lost while the handler ran; its result is dropped and the other run counts');
     }
   }
 
-  /** One callback attempt to `target`, whose ledger slot the caller acquired: released here with what it came to. */
-  private async deliver(task: TaskRecord, target: string): Promise<void> {
-    let outcome: TargetOutcome = 'abandoned';
-    try {
-      outcome = await this.attempt(task, target);
-    } finally {
-      this.ledger.release(target, outcome, this.o.clock.now());
-    }
-    if (outcome === 'failed') {
-      const stats = this.ledger.of(target);
-      if (stats?.openUntil !== undefined && stats.consecutiveFailures === this.o.targets.circuitFailures) {
-        this.o.log.warn({ ...stats }, 'callback target failing: its callbacks are parked until a trial attempt succeeds');
-      }
-    }
-  }
-
-  private async attempt(task: TaskRecord, target: string): Promise<TargetOutcome> {
+  /**
+   * One callback attempt to `target`, whose ledger slot the caller acquired: `free` gives it back
+   * with what the attempt came to as soon as that is known, before the outcome is written.
+   */
+  private async attempt(task: TaskRecord, target: string, free: (outcome: TargetOutcome) => void): Promise<void> {
     const job = this.jobs.get(task.operation) as PushJob;
     const log = this.o.log.child({ correlationId: task.id, operation: task.operation, target });
     const attempts = task.attempts + 1;
@@ -311,8 +456,9 @@ export class TaskWorker {
     const held = await job.heldUntil?.(task, clock.now());
     if (held !== undefined) {
       // Not an attempt: the target's ledger does not count it.
+      free('abandoned');
       await store.updateTask(task.id, owner, { dueAt: held, release: true }, clock.now());
-      return 'abandoned';
+      return;
     }
     let r;
     try {
@@ -326,34 +472,34 @@ export class TaskWorker {
     } catch (e) {
       if (!this.shutdown.signal.aborted) throw e;
       log.info('shutting down: callback attempt abandoned, task released');
+      free('abandoned');
       await store.updateTask(task.id, owner, { release: true }, clock.now());
-      return 'abandoned';
+      return;
     }
     const now = clock.now();
+    // Only attempts that got no answer count against the target's circuit: one that answers 503 is alive and paces itself with Retry-After.
+    free(r.kind === 'delivered' ? 'delivered' : r.kind === 'temporary' && r.status === undefined ? 'failed' : 'answered');
     if (r.kind === 'delivered') {
       if (await store.updateTask(task.id, owner, { state: 'delivered', attempts, lastStatus: r.status, lastResponse: r.ack, lastError: null, release: true }, now)) {
         log.info({ status: r.status, attempts }, 'callback delivered');
         this.o.onDelivery?.(task.operation, task.id, { state: 'delivered', status: r.status, attempts, ack: r.ack });
       }
-      return 'delivered';
+      return;
     }
     // Only an excerpt of what a failing target answered is kept: it is the target's to choose.
     const lastResponse = responseExcerpt(r.body) ?? null;
     const last = { attempts, lastStatus: r.status ?? null, lastResponse, lastError: r.reason, release: true } as const;
-    // Only attempts that got no answer count against the target's circuit: one that answers 503 is alive and paces itself with Retry-After.
-    const outcome: TargetOutcome = r.kind === 'temporary' && r.status === undefined ? 'failed' : 'answered';
     if (r.kind === 'temporary' && attempts < this.o.retry.maxAttempts) {
       const wait = backoff(this.o.retry, attempts, r.retryAfter, now);
       await store.updateTask(task.id, owner, { ...last, dueAt: now + wait }, now);
       log.info({ attempt: attempts, reason: r.reason, retryInMs: wait, targetAttempts: this.ledger.of(target)?.attempts }, 'callback delivery failed, retrying');
-      return outcome;
+      return;
     }
     const reason = r.kind === 'temporary' ? `${r.reason} (attempt ${attempts}, the last one allowed)` : r.reason;
     if (await store.updateTask(task.id, owner, { ...last, lastError: reason, state: 'dead' }, now)) {
       log.error({ attempts, status: r.status, reason, targetAttempts: this.ledger.of(target)?.attempts }, 'callback not delivered (dead letter)');
       this.o.onDelivery?.(task.operation, task.id, { state: 'dead', status: r.status, attempts, reason, lastBody: lastResponse ?? undefined });
     }
-    return outcome;
   }
 
   /** Expires what the retention period ended, and forgets delivered callbacks as old. */

@@ -18,10 +18,17 @@ import { TaskWorker, type TaskJob } from '../worker.js';
 export interface DeliveryOptions {
   /** Run the task worker in this instance (default true; false: accept only, others process and deliver). */
   enabled?: boolean;
-  /** Callbacks sent at once (default 8). */
+  /** Callbacks sent at once (default 32). */
   concurrency?: number;
-  /** Callbacks sent at once to one target, its URL's host and port (default 2): a slow target cannot take every slot. */
+  /** Callbacks sent at once to one target, its URL's host and port, to begin with (default 2): a slow or failing target cannot take every slot. */
   perTargetConcurrency?: number;
+  /**
+   * How far a target that acknowledges its callbacks may grow past `perTargetConcurrency` (default
+   * 16): one more slot per acknowledged callback, halved on any other answer, back to
+   * `perTargetConcurrency` on an attempt without one (targets.ts). A busy consumer then gets its
+   * callbacks as fast as they are accepted; one that hangs or fails never holds more than the start.
+   */
+  maxPerTargetConcurrency?: number;
   /** Temporary failures in a row after which a target's callbacks are parked (its circuit opens; default 5). */
   circuitFailures?: number;
   /** How long an opened circuit parks them before one trial attempt (default 30 s, doubled while trials fail, up to `retry.maxDelayMs`). */
@@ -75,6 +82,11 @@ export interface TaskOptions {
   admin?: AdminOptions;
 }
 
+/** Callbacks in flight at once, all targets together. */
+export const DEFAULT_DELIVERY_CONCURRENCY = 32;
+/** The most callbacks in flight to one target that keeps acknowledging them. */
+export const DEFAULT_MAX_PER_TARGET = 16;
+
 /** What is read of a callback target's answer at most: an ACK is a few fields. */
 export const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024;
 /** Time allowed to connect to a callback target: an unreachable one frees its slot long before the attempt's timeout. */
@@ -121,14 +133,16 @@ export async function startTaskRuntime(app: FastifyInstance, jobs: Map<string, T
           pollMs: d.pollMs ?? 1000,
           sweepMs: d.sweepMs ?? 60_000,
           handlerConcurrency: d.handlerConcurrency ?? 4,
-          deliveryConcurrency: d.concurrency ?? 8,
+          deliveryConcurrency: d.concurrency ?? DEFAULT_DELIVERY_CONCURRENCY,
           targets: {
             perTarget: d.perTargetConcurrency ?? DEFAULT_TARGET_POLICY.perTarget,
+            maxPerTarget: d.maxPerTargetConcurrency ?? DEFAULT_MAX_PER_TARGET,
             circuitFailures: d.circuitFailures ?? DEFAULT_TARGET_POLICY.circuitFailures,
             circuitOpenMs: d.circuitOpenMs ?? DEFAULT_TARGET_POLICY.circuitOpenMs,
           },
           maxAnswerBytes: d.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES,
-          outbound: { ...options.outbound, ...(guarded ? { fetch: guarded.fetch } : {}) },
+          // Callbacks go through the guarded agent's `request` (keep-alive per origin, no web streams); `fetch` stays for what needs one.
+          outbound: { ...options.outbound, ...(guarded ? { dispatcher: guarded.dispatcher } : {}) },
           replyTo: options.replyTo ?? {},
           onDelivery: options.onDelivery,
         });

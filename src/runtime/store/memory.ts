@@ -65,6 +65,7 @@ export class MemoryStore implements Store {
     if (patch.state !== undefined) t.state = patch.state;
     if (patch.result !== undefined) t.result = copy(patch.result);
     if (patch.attempts !== undefined) t.attempts = patch.attempts;
+    if (patch.runs !== undefined) t.runs = patch.runs;
     if (patch.dueAt !== undefined) t.dueAt = patch.dueAt;
     if (patch.lastStatus !== undefined) t.lastStatus = patch.lastStatus ?? undefined;
     if (patch.lastResponse !== undefined) t.lastResponse = copy(patch.lastResponse);

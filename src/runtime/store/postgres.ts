@@ -1,5 +1,5 @@
-import type { Pool } from 'pg';
-import { ADDED_COLUMNS, schema, SqlStore, type Row } from './sql.js';
+import type { Client, Pool } from 'pg';
+import { ADDED_COLUMNS, schema, SqlStore, TASKS_CHANNEL, type Row } from './sql.js';
 
 /**
  * The shared store: several provider instances on one PostgreSQL database share the work.
@@ -13,7 +13,7 @@ export class PostgresStore extends SqlStore {
 
   private constructor(
     private readonly pool: Pool,
-    url: string,
+    private readonly url: string,
   ) {
     super();
     this.description = redact(url);
@@ -46,6 +46,27 @@ export class PostgresStore extends SqlStore {
   protected async run(sql: string, params: unknown[]): Promise<{ rows: Row[]; changes: number }> {
     const res = await this.pool.query(sql, params);
     return { rows: res.rows as Row[], changes: res.rowCount ?? 0 };
+  }
+
+  /**
+   * LISTENs on a connection of its own (a pooled one would be handed to other queries). If that
+   * connection breaks, nothing more is heard and the workers find new tasks at their poll.
+   */
+  async watchTasks(onAdded: (kind: string) => void): Promise<() => Promise<void>> {
+    const { default: pg } = await import('pg');
+    const client: Client = new pg.Client({ connectionString: this.url });
+    client.on('error', () => {});
+    client.on('notification', (n) => {
+      if (n.channel === TASKS_CHANNEL) onAdded(n.payload ?? '');
+    });
+    await client.connect();
+    try {
+      await client.query(`LISTEN ${TASKS_CHANNEL}`);
+    } catch (e) {
+      await client.end().catch(() => {});
+      throw e;
+    }
+    return () => client.end().catch(() => {});
   }
 
   async close(): Promise<void> {

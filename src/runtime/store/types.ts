@@ -74,6 +74,8 @@ export interface TaskPatch {
   state?: TaskState;
   result?: unknown;
   attempts?: number;
+  /** Set back when a claimed pending task is given back unrun (its claim counted a run). */
+  runs?: number;
   dueAt?: number;
   lastStatus?: number | null;
   lastResponse?: unknown;
@@ -180,6 +182,13 @@ export interface Store {
   recordNonce(id: string, expiresAt: number, now: number): Promise<boolean>;
   /** Deletes the nonce records that expired; returns how many. */
   purgeNonces(now: number): Promise<number>;
+
+  /**
+   * Calls `onAdded` when any instance sharing the store adds a task (PostgreSQL: LISTEN/NOTIFY),
+   * so workers start at once instead of at their next poll. Absent when the store cannot tell;
+   * the returned function stops listening.
+   */
+  watchTasks?(onAdded: (kind: string) => void): Promise<() => Promise<void>>;
 
   close(): Promise<void>;
 }
