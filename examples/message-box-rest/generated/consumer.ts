@@ -8,12 +8,12 @@ import {
   type MessageBoxOptions,
   registerCallbacks,
   sendPush,
+  type CallbackDefinition,
   type CallbackHandler,
   type CallbackOptions,
   type ClientOptions,
   type FastifyInstance,
   type FastifyPluginAsync,
-  type OperationDescriptor,
   type PushAccepted,
   type ServerOptions,
   UnexpectedResponseError,
@@ -93,7 +93,7 @@ export interface CallbackHandlers {
   pushResponseMessage?: CallbackHandler<PushResponseMessageResult, PushResponseMessageAck>;
 }
 
-const callbacks: (OperationDescriptor & { events?: boolean })[] = [
+const callbacks: CallbackDefinition['callbacks'] = [
   {
     id: 'PushResponseMessage',
     handler: 'pushResponseMessage',
