@@ -58,6 +58,8 @@ const OTHER: Record<string, { severity: 'error' | 'warning'; why: string }> = {
   'callback/expression-field': { severity: 'error', why: 'the provider cannot resolve a callback URL from a field the request does not have' },
   'subscription/credential-scheme': { severity: 'error', why: 'a credential with no place to send it would never reach the sink' },
   'push-rest/correlation-query': { severity: 'error', why: 'the consumer would look for the CorrelationID where the provider does not put it: every callback refused' },
+  'agreement/message-box': { severity: 'error', why: 'a message box named for an operation that receives no push result would keep nothing: the config is wrong' },
+  'rpc-soap/encoded-cycle': { severity: 'warning', why: 'trees of such a type work; only a peer that sends a cyclic multi-ref graph is refused, with a Client fault' },
   'push-soap/addressing-callback': { severity: 'warning', why: 'WS-Addressing on a request/response service is also how blocking calls are made: serving it blocking may be what is meant' },
 };
 
