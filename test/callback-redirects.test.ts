@@ -114,12 +114,15 @@ describe('a JSON callback attempt and its ACK', () => {
           ? { status: 429, body: { title: 'limitexceeded' } }
           : hit.path === '/text'
             ? { status: 429, text: 'limit exceeded' }
-            : { status: 429, body: { title: 'Too Many Requests', detail: 'slow down' } },
+            : hit.path === '/null'
+              ? { status: 429, text: 'null' }
+              : { status: 429, body: { title: 'Too Many Requests', detail: 'slow down' } },
     );
     expect(await attempt(`${t.url}/quota`)).toMatchObject({ kind: 'permanent', status: 429 });
     expect(await attempt(`${t.url}/title`)).toMatchObject({ kind: 'permanent', status: 429 });
     expect(await attempt(`${t.url}/busy`)).toMatchObject({ kind: 'temporary', status: 429 });
     // Not a problem object: nothing says the limit is exceeded.
     expect(await attempt(`${t.url}/text`)).toMatchObject({ kind: 'temporary', status: 429 });
+    expect(await attempt(`${t.url}/null`)).toMatchObject({ kind: 'temporary', status: 429 });
   });
 });

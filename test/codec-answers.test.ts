@@ -1,0 +1,78 @@
+// What each binding's codec (codecs/json.ts, codecs/soap.ts) makes of a handler's failure, of an
+// engine refusal, of a callback without a body, and of a SOAP callback answered by a redirect:
+// the parts of the push and pull engines that differ between REST and SOAP.
+import type { FastifyBaseLogger } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { jsonFailure, jsonPushJob } from '../src/runtime/codecs/json.js';
+import { problemFault, soapFailure } from '../src/runtime/codecs/soap.js';
+import type { PushDescriptor } from '../src/runtime/descriptors.js';
+import { ProblemError } from '../src/runtime/problem.js';
+import { SoapFaultError } from '../src/runtime/soap/envelope.js';
+import { Validators } from '../src/runtime/validation.js';
+import { BINDINGS } from './support/bindings.js';
+import { callbackOp, defs, startTarget, submitOp, type Answer, type Hit } from './support/push.js';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+async function target(script: (hit: Hit, count: number) => Answer) {
+  const t = await startTarget(script);
+  cleanup.push(t.close);
+  return t;
+}
+
+const silent = { warn: () => {}, info: () => {}, debug: () => {}, error: () => {} } as unknown as FastifyBaseLogger;
+const OPTIONS = { timeoutMs: 10_000, outbound: {}, replyTo: { allowLoopback: true } };
+
+describe('a failed pull handler, as its task keeps it', () => {
+  it('keeps a ProblemError detail (or its title) and a Fault reason, never the internals of another error', () => {
+    expect(jsonFailure(new ProblemError(422, 'the order is closed'))).toBe('the order is closed');
+    expect(jsonFailure(new ProblemError(409))).toBe('Conflict');
+    expect(jsonFailure(new Error('password=hunter2 at db.internal'))).toBe('the request could not be processed');
+    expect(soapFailure(new SoapFaultError('Sender', 'the order is closed'))).toBe('the order is closed');
+    expect(soapFailure(new Error('password=hunter2 at db.internal'))).toBe('the request could not be processed');
+  });
+});
+
+describe('an engine refusal as a SOAP Fault', () => {
+  it.each([
+    [400, 'Sender'],
+    [409, 'Sender'],
+    [499, 'Sender'],
+    [500, 'Receiver'],
+    [503, 'Receiver'],
+  ])('%i is a %s fault', (status, code) => {
+    const fault = problemFault(new ProblemError(status, 'why'));
+    expect(fault).toBeInstanceOf(SoapFaultError);
+    expect([fault.code, fault.reason]).toEqual([code, 'why']);
+  });
+});
+
+describe('a JSON callback without a body', () => {
+  it('sends no body when the callback declares none and the handler gave null; a declared body carries the null', async () => {
+    const t = await target(() => ({ status: 200, body: { outcome: 'ok' } }));
+    const validators = new Validators(defs);
+    const { body: _declared, ...bodiless } = callbackOp;
+    const withoutBody: PushDescriptor = { ...submitOp, callback: bodiless };
+    expect(await jsonPushJob(withoutBody, () => null, validators).attempt({ url: `${t.url}/none`, correlationId: 'c-1', body: null }, OPTIONS, silent)).toMatchObject({ kind: 'delivered' });
+    expect(await jsonPushJob(submitOp, () => null, validators).attempt({ url: `${t.url}/declared`, correlationId: 'c-2', body: null }, OPTIONS, silent)).toMatchObject({ kind: 'delivered' });
+    expect(t.hits.map((h) => [h.path, h.body])).toEqual([
+      ['/none', undefined],
+      ['/declared', null],
+    ]);
+  });
+});
+
+describe('a SOAP callback answered by a redirect (not followed) or a 3xx', () => {
+  const SOAP = BINDINGS[1];
+  it.each([300, 307])('%i: a dead letter, not a delivery', async (status) => {
+    const t = await target(() => ({ status, headers: { location: '/elsewhere' } }));
+    const p = await SOAP.start({ replyTo: { allowLoopback: true } });
+    cleanup.push(p.close);
+    const id = await p.accept(`${t.url}/cb`);
+    expect(await p.outcome(id)).toMatchObject({ state: 'dead', status, attempts: 1 });
+    expect(t.hits).toHaveLength(1);
+  });
+});
