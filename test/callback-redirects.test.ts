@@ -106,6 +106,14 @@ describe('a JSON callback attempt and its ACK', () => {
     expect(good.warned).toEqual([]);
   });
 
+  it('checks only a 2xx answer against its ACK schema: a declared 400 off its schema is a final answer, not a warning', async () => {
+    const t = await target(() => ({ status: 400, body: { outcome: 7 } }));
+    const declared400 = { ...callbackOp, responses: [...callbackOp.responses, { status: '400', headers: [], mediaTypes: ['application/json'], schema: { $ref: '#/$defs/Ack' } }] };
+    const { log, warned } = recordingLog();
+    expect(await attempt(`${t.url}/cb`, { callback: declared400 }, {}, log)).toMatchObject({ kind: 'permanent', status: 400 });
+    expect(warned).toEqual([]);
+  });
+
   it('a 429 whose problem says its limit is exceeded is final; another 429 is tried again (CART)', async () => {
     const t = await target((hit) =>
       hit.path === '/quota'

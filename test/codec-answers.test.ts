@@ -9,7 +9,11 @@ import type { PushDescriptor } from '../src/runtime/descriptors.js';
 import { ProblemError } from '../src/runtime/problem.js';
 import { SoapFaultError } from '../src/runtime/soap/envelope.js';
 import { Validators } from '../src/runtime/validation.js';
+import type { AddressInfo } from 'node:net';
+import { createProviderServer } from '../examples/nonblock-push-soap/generated/provider.js';
+import type { DeliveryOutcome } from '../src/runtime/delivery.js';
 import { BINDINGS } from './support/bindings.js';
+import { within } from './support/wait.js';
 import { callbackOp, defs, startTarget, submitOp, type Answer, type Hit } from './support/push.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -74,5 +78,34 @@ describe('a SOAP callback answered by a redirect (not followed) or a 3xx', () =>
     const id = await p.accept(`${t.url}/cb`);
     expect(await p.outcome(id)).toMatchObject({ state: 'dead', status, attempts: 1 });
     expect(t.hits).toHaveLength(1);
+  });
+});
+
+describe('a SOAP handler result that the callback message cannot carry', () => {
+  it('is a dead letter naming the callback body, and no callback is sent', async () => {
+    const t = await target(() => ({ status: 200 }));
+    let reported: (o: DeliveryOutcome) => void = () => {};
+    const outcome = new Promise<DeliveryOutcome>((resolve) => (reported = resolve));
+    const app = await createProviderServer(
+      {
+        mRequest: {
+          acknowledge: () => ({ return: { outcome: 'ACCEPTED' } }),
+          // Not the callback's message: its `return` part is missing.
+          process: () => ({ wrong: true }) as never,
+        },
+      },
+      { store: 'memory:', replyTo: { allowLoopback: true }, onDelivery: (_op, _id, o) => reported(o) },
+    );
+    cleanup.push(() => app.close());
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/soap/nome-api/v1`;
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/soap+xml' },
+      body: `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:m="http://ente.example/nome-api"><s:Header><m:X-ReplyTo>${t.url}/cb</m:X-ReplyTo></s:Header><s:Body><m:MRequest><M><o_id>1</o_id></M></m:MRequest></s:Body></s:Envelope>`,
+    });
+    expect(res.status).toBe(200);
+    expect(await within(outcome, 30_000, () => 'no delivery outcome for the invalid result')).toMatchObject({ state: 'dead', attempts: 0, reason: expect.stringContaining('callback body') });
+    expect(t.hits).toHaveLength(0);
   });
 });
