@@ -22,7 +22,7 @@ const op = (id: string, responses: string[]): OperationDescriptor => ({
   pattern: 'ONEWAY',
   parameters: { path: [], query: [], header: [] },
   body: { required: true, ...json },
-  responses: responses.map((status) => ({ status, headers: [] })),
+  responses: responses.map((status) => ({ status, headers: [], mediaTypes: [] })),
 });
 const defs = { Note: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } } };
 
