@@ -64,7 +64,17 @@ export const GROUPS: Group[] = [
     mutate: ['src/runtime/engines/tasks.ts', 'src/runtime/engines/pull.ts', 'src/runtime/engines/oneway.ts', 'src/runtime/engines/blocking.ts'],
     // Not typed-errors.e2e: it type-checks generated consumer code and reads the consumer's typed
     // errors, no engine code; each of its runs costs a tsc.
-    tests: [...PUSH_E2E, ...PULL_E2E, 'test/block-rest.e2e.test.ts', 'test/block-soap.e2e.test.ts', 'test/soap-block.e2e.test.ts', 'test/oneway.e2e.test.ts', 'test/pull-task-states.test.ts'],
+    tests: [
+      ...PUSH_E2E,
+      ...PULL_E2E,
+      'test/block-rest.e2e.test.ts',
+      'test/block-soap.e2e.test.ts',
+      'test/soap-block.e2e.test.ts',
+      'test/oneway.e2e.test.ts',
+      'test/pull-task-states.test.ts',
+      'test/task-runtime.test.ts',
+      'test/ssrf.test.ts',
+    ],
     // 79 of its 222 mutants are static (the engines are built when a test file starts its
     // providers) and would take 90 % of the run: about 80 s each.
     ignoreStatic: true,
