@@ -2,10 +2,10 @@
 // stays open when the server closes, the caller's outbound fetch carries the callbacks, and an
 // accepted push request is stored with its callback target (the key of the per-target limits).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { openStore } from '../src/runtime/store/index.js';
+import { MemoryStore, openStore } from '../src/runtime/store/index.js';
 import { startProvider } from './support/provider.js';
 import { push, startTarget } from './support/push.js';
 
@@ -48,5 +48,26 @@ describe('the task runtime', () => {
     expect(await p.outcome(id)).toMatchObject({ state: 'delivered' });
     expect(fetched).toEqual([`${t.url}/cb`]);
     expect(t.hits).toHaveLength(1);
+  });
+
+  it('names each instance in its leases by host, process and a random part, unless told its name', async () => {
+    const t = await startTarget(() => ({ status: 200, body: { outcome: 'received' } }));
+    cleanup.push(t.close);
+    const store = new MemoryStore();
+    const owners: string[] = [];
+    const holder = async (_req: unknown, ctx: { correlationId: string }) => {
+      owners.push((await store.getTask(ctx.correlationId))!.leaseOwner!);
+      return { n: 1, doubled: 2 };
+    };
+    for (const n of [1, 2]) {
+      // One after the other: a second worker on the store must not take the first one's task.
+      const p = await startProvider({ store }, holder);
+      expect(await p.outcome(await push(p.url, `${t.url}/cb`, n))).toMatchObject({ state: 'delivered' });
+      await p.close();
+    }
+    const named = new RegExp(`^${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${process.pid}:[0-9a-f]{8}$`);
+    expect(owners).toHaveLength(2);
+    for (const owner of owners) expect(owner).toMatch(named);
+    expect(owners[0]).not.toBe(owners[1]);
   });
 });
