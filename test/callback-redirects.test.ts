@@ -45,12 +45,14 @@ describe('a JSON callback attempt and redirects', () => {
     const t = await target((hit) => {
       if (hit.path === '/found') return { status: 302, headers: { location: '/elsewhere' } };
       if (hit.path === '/see-other') return { status: 303, headers: { location: '/elsewhere' } };
+      if (hit.path === '/multiple') return { status: 300, headers: { location: '/elsewhere' } };
       return { status: 307 };
     });
     expect(await attempt(`${t.url}/found`)).toMatchObject({ kind: 'permanent', status: 302, reason: 'HTTP 302 redirect not followed' });
     expect(await attempt(`${t.url}/see-other`)).toMatchObject({ kind: 'permanent', status: 303, reason: 'HTTP 303 redirect not followed' });
     expect(await attempt(`${t.url}/nowhere`)).toMatchObject({ kind: 'permanent', status: 307, reason: 'HTTP 307 redirect not followed' });
-    expect(t.hits.map((h) => h.path)).toEqual(['/found', '/see-other', '/nowhere']);
+    expect(await attempt(`${t.url}/multiple`)).toMatchObject({ kind: 'permanent', status: 300, reason: 'HTTP 300 redirect not followed' });
+    expect(t.hits.map((h) => h.path)).toEqual(['/found', '/see-other', '/nowhere', '/multiple']);
   });
 
   it('follows at most maxRedirects (default 3) redirects in one attempt, then stops: too many redirects', async () => {
@@ -61,6 +63,18 @@ describe('a JSON callback attempt and redirects', () => {
     expect(t.hits).toHaveLength(6);
     expect(await attempt(`${t.url}/l`, {}, { maxRedirects: 0 })).toMatchObject({ kind: 'permanent', reason: 'too many redirects' });
     expect(t.hits).toHaveLength(7);
+  });
+
+  it('a redirect to a target the X-ReplyTo policy refuses is final, and the refused target is not dialled', async () => {
+    const other = await startTarget(() => ({ status: 200, body: { outcome: 'wrong place' } }), '127.0.0.2');
+    cleanup.push(other.close);
+    const t = await target(() => ({ status: 307, headers: { location: `${other.url}/cb` } }));
+    expect(await attempt(`${t.url}/cb`, {}, { replyTo: { allow: ['127.0.0.1'], allowLoopback: true } })).toMatchObject({
+      kind: 'permanent',
+      status: 307,
+      reason: 'HTTP 307 redirect to a refused target: is not on the allow-list',
+    });
+    expect(other.hits).toHaveLength(0);
   });
 
   it('a redirect to a URL that does not parse is final', async () => {

@@ -81,6 +81,18 @@ describe('a SOAP callback answered by a redirect (not followed) or a 3xx', () =>
   });
 });
 
+describe('a SOAP callback acknowledged by an answer longer than maxAnswerBytes', () => {
+  it('is a dead letter, not a delivery, even with a 200', async () => {
+    const SOAP = BINDINGS[1];
+    const ack = SOAP.ack as { status: number; headers: Record<string, string>; text: string };
+    const t = await target(() => ({ ...ack, text: ack.text.replace('</', `<!-- ${'x'.repeat(4096)} --></`) }));
+    const p = await SOAP.start({ replyTo: { allowLoopback: true }, delivery: { maxAnswerBytes: 1024 } });
+    cleanup.push(p.close);
+    const id = await p.accept(`${t.url}/cb`);
+    expect(await p.outcome(id)).toMatchObject({ state: 'dead', status: 200, attempts: 1 });
+  });
+});
+
 describe('a SOAP handler result that the callback message cannot carry', () => {
   it('is a dead letter naming the callback body, and no callback is sent', async () => {
     const t = await target(() => ({ status: 200 }));
