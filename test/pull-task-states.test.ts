@@ -2,7 +2,9 @@
 // running / done / failed, the failure text a client may see, and the deprecated task stores
 // that older code may still pass (create, read, finish once, a taken id refused).
 import { describe, expect, it } from 'vitest';
-import { MemoryPullTaskStore, pullTaskOf, StorePullTaskStore } from '../src/runtime/engines/pull.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { acceptPull, findPullTask, MemoryPullTaskStore, pullTaskOf, StorePullTaskStore, type PullHandler } from '../src/runtime/engines/pull.js';
+import type { TaskRuntime } from '../src/runtime/engines/tasks.js';
 import { ProblemError } from '../src/runtime/problem.js';
 import { MemoryStore, type TaskRecord } from '../src/runtime/store/index.js';
 
@@ -80,5 +82,38 @@ describe('the deprecated pull task stores', () => {
     expect(await tasks.get('nope')).toBeUndefined();
     // A task with a default retention of five days is running well after it was created.
     expect((await tasks.store.getTask('t2'))!.expiresAt - (await tasks.store.getTask('t2'))!.createdAt).toBe(5 * 24 * 60 * 60 * 1000);
+  });
+});
+
+describe('accepting a pull request, and finding its task', () => {
+  const log = { child: () => log, info: () => {}, warn: () => {}, error: () => {}, debug: () => {} } as unknown as FastifyBaseLogger;
+  const handler: PullHandler<unknown, unknown, unknown, unknown> = { acknowledge: () => ({ accepted: true }), process: () => 1, status: () => ({}) };
+  const runtime = (store = new MemoryStore()): TaskRuntime => ({ store, clock: { now: () => T0, sleep: async () => {} }, retentionMs: 1000 });
+
+  it('stores the task with empty URLs when the binding has none (SOAP), and refuses a taken id with 409', async () => {
+    const tasks = runtime();
+    const accepted = await acceptPull(tasks, 'compute', { n: 1 }, handler, log, { taskId: () => 't1' });
+    expect(accepted).toEqual({ taskId: 't1', ack: { accepted: true }, statusUrl: '' });
+    expect(await findPullTask(tasks, 'compute', 't1')).toEqual({ id: 't1', operation: 'compute', statusUrl: '', resultUrl: '', state: 'running' });
+    const taken = await acceptPull(tasks, 'compute', { n: 2 }, handler, log, { taskId: () => 't1' }).catch((e: unknown) => e);
+    expect((taken as ProblemError).problem).toMatchObject({ status: 409, detail: 'a task with id "t1" exists already' });
+  });
+
+  it('answers 503 with Retry-After when the store fails', async () => {
+    const failing = new MemoryStore();
+    failing.createTask = async () => {
+      throw new Error('disk full');
+    };
+    const refused = await acceptPull(runtime(failing), 'compute', {}, handler, log, {}).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ProblemError);
+    expect((refused as ProblemError).problem).toMatchObject({ status: 503, detail: 'the request could not be taken in charge; try again later' });
+    expect((refused as ProblemError).headers).toMatchObject({ 'retry-after': '5' });
+  });
+
+  it('finds a task only through its own operation', async () => {
+    const tasks = runtime();
+    await acceptPull(tasks, 'compute', {}, handler, log, { taskId: () => 't9', urls: (id) => ({ statusUrl: `/s/${id}`, resultUrl: `/r/${id}` }) });
+    expect(await findPullTask(tasks, 'compute', 't9')).toMatchObject({ id: 't9', statusUrl: '/s/t9', resultUrl: '/r/t9' });
+    expect(await findPullTask(tasks, 'other', 't9')).toBeUndefined();
   });
 });
