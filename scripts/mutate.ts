@@ -73,7 +73,6 @@ export const GROUPS: Group[] = [
       'test/oneway.e2e.test.ts',
       'test/pull-task-states.test.ts',
       'test/task-runtime.test.ts',
-      'test/ssrf.test.ts',
     ],
     // 79 of its 222 mutants are static (the engines are built when a test file starts its
     // providers) and would take 90 % of the run: about 80 s each.
