@@ -53,7 +53,7 @@ export const GROUPS: Group[] = [
     name: 'store-sql',
     title: 'SQL stores, shared part (store/sql.ts), on SQLite',
     mutate: ['src/runtime/store/sql.ts'],
-    tests: STORE_TESTS.filter((t) => t !== 'test/store-postgres.test.ts'),
+    tests: [...STORE_TESTS.filter((t) => t !== 'test/store-postgres.test.ts'), 'test/store-ledgers.test.ts'],
     // Each test run of a mutant would start a PostgreSQL cluster: these runs use SQLite (and the
     // memory store), and PostgreSQL is left to npm test. CI cleared so the skip prints, not fails.
     env: { PG_BIN: '/nonexistent', CI: '' },
