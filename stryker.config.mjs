@@ -17,6 +17,8 @@ export default {
   reporters: ['clear-text', 'progress-append-only', 'json'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   tempDirName: '.tmp/stryker',
+  // Not the sandboxes of other groups running at the same time (scripts/mutate.ts gives each its own).
+  ignorePatterns: ['/.tmp'],
   cleanTempDir: true,
   timeoutMS: 20_000,
   timeoutFactor: 2,

@@ -24,6 +24,12 @@ interface Group {
   tests: string[];
   /** Environment of its test runs. */
   env?: Record<string, string>;
+  /**
+   * Leave out its static mutants (code run while the tests start their servers, outside any one
+   * test): each would run every test of the group, most of its time on two shared cores.
+   * MUTATION.md counts them as "static, not run" beside the score.
+   */
+  ignoreStatic?: boolean;
 }
 
 const PUSH_E2E = ['test/push-engine.e2e.test.ts', 'test/push-rest.e2e.test.ts', 'test/push-soap.e2e.test.ts'];
@@ -47,7 +53,7 @@ export const GROUPS: Group[] = [
     name: 'store-sql',
     title: 'SQL stores, shared part (store/sql.ts), on SQLite',
     mutate: ['src/runtime/store/sql.ts'],
-    tests: STORE_TESTS.filter((t) => t !== 'test/store-postgres.test.ts'),
+    tests: [...STORE_TESTS.filter((t) => t !== 'test/store-postgres.test.ts'), 'test/store-ledgers.test.ts'],
     // Each test run of a mutant would start a PostgreSQL cluster: these runs use SQLite (and the
     // memory store), and PostgreSQL is left to npm test. CI cleared so the skip prints, not fails.
     env: { PG_BIN: '/nonexistent', CI: '' },
@@ -55,22 +61,59 @@ export const GROUPS: Group[] = [
   {
     name: 'engines',
     title: 'Other engines (engines/tasks, pull, oneway, blocking)',
-    mutate: ['src/runtime/engines/*.ts', '!src/runtime/engines/push.ts'],
-    tests: [...PUSH_E2E, ...PULL_E2E, 'test/block-rest.e2e.test.ts', 'test/block-soap.e2e.test.ts', 'test/soap-block.e2e.test.ts', 'test/typed-errors.e2e.test.ts'],
+    mutate: ['src/runtime/engines/tasks.ts', 'src/runtime/engines/pull.ts', 'src/runtime/engines/oneway.ts', 'src/runtime/engines/blocking.ts'],
+    // Not typed-errors.e2e: it type-checks generated consumer code and reads the consumer's typed
+    // errors, no engine code; each of its runs costs a tsc.
+    tests: [
+      ...PUSH_E2E,
+      ...PULL_E2E,
+      'test/block-rest.e2e.test.ts',
+      'test/block-soap.e2e.test.ts',
+      'test/soap-block.e2e.test.ts',
+      'test/oneway.e2e.test.ts',
+      'test/pull-task-states.test.ts',
+      'test/task-runtime.test.ts',
+    ],
+    // 79 of its 222 mutants are static (the engines are built when a test file starts its
+    // providers) and would take 90 % of the run: about 80 s each.
+    ignoreStatic: true,
+  },
+  {
+    name: 'subscription',
+    title: 'Subscription engine (engines/subscription.ts)',
+    mutate: ['src/runtime/engines/subscription.ts'],
+    tests: ['test/subscription-rest.e2e.test.ts'],
   },
   {
     name: 'worker',
     title: 'Task worker (worker.ts)',
     mutate: ['src/runtime/worker.ts'],
     tests: ['test/delivery.test.ts', 'test/push-engine.e2e.test.ts', 'test/lease.test.ts', 'test/store-pull.test.ts', 'test/delivery-faults.test.ts', 'test/soap-durable.test.ts'],
+    // The worker is built and started when a test file starts its providers: like the engines'.
+    ignoreStatic: true,
   },
   {
     name: 'stores',
-    title: 'Stores (store/memory, sqlite, postgres, index)',
-    mutate: ['src/runtime/store/*.ts', '!src/runtime/store/types.ts', '!src/runtime/store/sql.ts'],
-    tests: STORE_TESTS,
+    title: 'Stores (store/memory, sqlite, index), SQLite and memory',
+    mutate: ['src/runtime/store/memory.ts', 'src/runtime/store/sqlite.ts', 'src/runtime/store/index.ts'],
+    // The store tests alone (the end-to-end files that also use a store cost a provider each), and
+    // without PostgreSQL, as for store-sql.
+    tests: ['test/store-semantics.test.ts', 'test/store-pull.test.ts', 'test/store-admin.test.ts', 'test/store-consumer.test.ts', 'test/store-ledgers.test.ts'],
+    env: { PG_BIN: '/nonexistent', CI: '' },
   },
-  { name: 'codecs', title: 'Codecs (codecs/*)', mutate: ['src/runtime/codecs/*.ts'], tests: [...PUSH_E2E, 'test/delivery-faults.test.ts', 'test/typed-errors.e2e.test.ts', 'test/delivery.test.ts'] },
+  {
+    name: 'store-postgres',
+    title: 'PostgreSQL store (store/postgres.ts)',
+    mutate: ['src/runtime/store/postgres.ts'],
+    // A cluster is started by each test run of a mutant: the slowest group, run by hand.
+    tests: ['test/store-postgres.test.ts', 'test/store-semantics.test.ts'],
+  },
+  {
+    name: 'codecs',
+    title: 'Codecs (codecs/*)',
+    mutate: ['src/runtime/codecs/*.ts'],
+    tests: [...PUSH_E2E, 'test/callback-redirects.test.ts', 'test/codec-answers.test.ts', 'test/delivery-faults.test.ts', 'test/typed-errors.e2e.test.ts', 'test/delivery.test.ts'],
+  },
   { name: 'lint', title: 'Lint rules (lint/rules.ts)', mutate: ['src/lint/rules.ts'], tests: ['test/lint.test.ts', 'test/lint-severity.test.ts'] },
 ];
 
@@ -135,7 +178,7 @@ const oneLine = (s: string, max = 200) => {
 };
 const code = (s: string) => `\`${oneLine(s).replace(/`/g, "'")}\``;
 
-async function runGroup(group: Group, runs: Runs): Promise<void> {
+async function runGroup(group: Group): Promise<void> {
   const before = readJson<Report | undefined>(incrementalFile(group), undefined);
   const started = Date.now();
   console.log(`\n=== mutate ${group.name}: ${group.mutate.join(' ')}; tests: ${group.tests.join(' ')}`);
@@ -144,9 +187,14 @@ async function runGroup(group: Group, runs: Runs): Promise<void> {
   const results = await new Stryker({
     mutate: group.mutate,
     incrementalFile: incrementalFile(group),
+    ignoreStatic: group.ignoreStatic ?? false,
+    // One sandbox directory per group: two groups may run at once (each cleans its own).
+    tempDirName: `.tmp/stryker-${group.name}`,
     jsonReporter: { fileName: `reports/mutation/${group.name}.json` },
   }).runMutationTest();
   const seconds = Math.round((Date.now() - started) / 1000);
+  // Read now, not at the start: another group may have finished meanwhile, in another process.
+  const runs = readJson<Runs>(RUNS_FILE, {});
   runs[group.name] = {
     seconds,
     at: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
@@ -168,7 +216,7 @@ function report(runs: Runs): string {
     const r = readJson<Report | undefined>(incrementalFile(group), undefined);
     const run = runs[group.name];
     if (!r) {
-      rows.push(`| ${group.title} | not run yet | | | | | | |`);
+      rows.push(`| ${group.title} | not run yet | | | | | | | |`);
       continue;
     }
     const all = Object.entries(r.files).flatMap(([file, f]) => f.mutants.map((m) => ({ file, m, original: mutatedText(f.source, m) })));
@@ -178,7 +226,7 @@ function report(runs: Runs): string {
     total = { detected: total.detected + detected, valid: total.valid + valid, seconds: total.seconds + (run?.seconds ?? 0) };
     const score = valid ? ((100 * detected) / valid).toFixed(1) : '–';
     rows.push(
-      `| ${group.title} | **${score} %** | ${count('Killed')} | ${count('Timeout')} | ${count('Survived')} | ${count('NoCoverage')} | ${count('CompileError')} | ${run ? `${run.seconds} s${run.fresh ? ' (full)' : ' (incremental)'}, ${run.at}, ${run.commit}` : ''} |`,
+      `| ${group.title} | **${score} %** | ${count('Killed')} | ${count('Timeout')} | ${count('Survived')} | ${count('NoCoverage')} | ${count('Ignored') || ''} | ${count('CompileError')} | ${run ? `${run.seconds} s${run.fresh ? ' (full)' : ' (incremental)'}, ${run.at}, ${run.commit}` : ''} |`,
     );
     for (const x of all.filter((y) => y.m.status === 'Survived' || y.m.status === 'NoCoverage')) {
       const note = notes.find((n) => n.file === x.file && n.mutator === x.m.mutatorName && oneLine(n.original) === oneLine(x.original) && oneLine(n.replacement) === oneLine(x.m.replacement ?? ''));
@@ -195,14 +243,14 @@ function report(runs: Runs): string {
     '',
     `Written by \`npm run mutate\` (StrykerJS ${strykerVersion()}, vitest runner, TypeScript checker; stryker.config.mjs, vitest.mutate.config.ts) from the incremental files in mutation/. Machine: ${cpus().length} cores (${oneLine(cpus()[0]?.model ?? '', 40)}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, shared with other work while it ran.`,
     '',
-    'A mutant is a one-token change to the code (an operator, a condition, a constant, a removed statement); the tests should fail on it. Score = (killed + timed out) / (killed + timed out + survived + not covered); mutants that do not type-check are not run and do not count. Goal (issue 22): ≥ 85 % on the engines, delivery, the reply-address guard, the stores and the codecs, and no survivor on a documented promise.',
+    'A mutant is a one-token change to the code (an operator, a condition, a constant, a removed statement); the tests should fail on it. Score = (killed + timed out) / (killed + timed out + survived + not covered); mutants that do not type-check are not run and do not count. "Static, not run": in the groups marked so in scripts/mutate.ts, the mutants of code that runs while a test file starts its servers (outside any one test) are left out (the ignoreStatic option): each would run every test of the group, and together they took most of its time; they do not count either. Goal (issue 22): ≥ 85 % on the engines, delivery, the reply-address guard, the stores and the codecs, and no survivor on a documented promise.',
     '',
     'Commands: `npm run mutate` (every group; only changed mutants are re-tested), `npm run mutate -- reply-to delivery` (some groups), `npm run mutate -- --changed` (groups whose sources changed since their incremental file: what CI runs), `npm run mutate -- --report` (this file only).',
     '',
-    '| module group | score | killed | timed out | survived | not covered | do not compile | last run (wall time, when, commit) |',
-    '|---|---|---|---|---|---|---|---|',
+    '| module group | score | killed | timed out | survived | not covered | static, not run | do not compile | last run (wall time, when, commit) |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
-    `| **all groups run** | **${overall} %** | | | | | | ${total.seconds} s in all |`,
+    `| **all groups run** | **${overall} %** | | | | | | | ${total.seconds} s in all |`,
     '',
     'Wall time: of the last run of the group, with a concurrency of 2 (one TypeScript checker, one test runner) on the shared machine; "full" is a run that tested every mutant, "incremental" one that re-tested only the mutants in changed code or covered by changed tests (plus the group\'s initial test run, most of a small re-run). A full run of every group costs the sum of the full times.',
     '',
@@ -274,8 +322,7 @@ async function main(): Promise<void> {
       }
     }
   } else {
-    const runs = readJson<Runs>(RUNS_FILE, {});
-    for (const group of groups) await runGroup(group, runs);
+    for (const group of groups) await runGroup(group);
   }
   if (args.includes('--no-report')) return;
   writeFileSync(MUTATION_MD, report(readJson<Runs>(RUNS_FILE, {})));

@@ -185,6 +185,30 @@ describe.each(kinds)('%s store', (_name, enabled, open) => {
     expect((await store.listTasks()).map((t) => t.id)).toEqual(['t3']);
   });
 
+  it.skipIf(!enabled)('purges by kind alone, and with a limit the newest finished ones first, leased ones not counted', async () => {
+    for (let i = 0; i < 5; i++) await store.createTask(task(`p${i}`, { now: T0 + i }));
+    await store.createTask(task('pull', { kind: 'pull', now: T0 + 9 }));
+    await claim(store, 'w', T0 + 10);
+    for (const id of ['p0', 'p1', 'p2', 'p3']) await store.updateTask(id, 'w', { state: 'dead', release: true }, T0 + 11);
+    await store.updateTask('p4', 'w', { state: 'dead' }, T0 + 11); // the newest, still leased
+    await store.claimTasks({ kind: 'pull', operations: ['op'], states: ['pending'], owner: 'w', now: T0 + 10, leaseMs: 1000, limit: 1 });
+    await store.updateTask('pull', 'w', { state: 'dead', release: true }, T0 + 11);
+    expect(await store.purgeTasks({ kind: 'push', limit: 2 }, T0 + 12)).toBe(2);
+    expect((await store.listTasks()).map((t) => t.id)).toEqual(['pull', 'p4', 'p1', 'p0']);
+    expect(await store.purgeTasks({ kind: 'pull' }, T0 + 12)).toBe(1);
+    expect((await store.listTasks()).map((t) => t.id)).toEqual(['p4', 'p1', 'p0']);
+  });
+
+  it.skipIf(!enabled)('reads a task written without a reply address or metadata back without those keys', async () => {
+    const { id, kind, operation, request, now, expiresAt } = task('bare', { kind: 'pull' });
+    await store.createTask({ id, kind, operation, request, now, expiresAt });
+    const bare = (await store.getTask('bare'))!;
+    expect(bare).toMatchObject({ id: 'bare', kind: 'pull', state: 'pending' });
+    expect('replyTo' in bare).toBe(false);
+    expect('target' in bare).toBe(false);
+    expect('meta' in bare).toBe(false);
+  });
+
   it.skipIf(!enabled)('never leases one task to two claimers at once', async () => {
     for (let i = 0; i < 60; i++) await store.createTask(task(`c${i}`));
     const batches = await Promise.all(Array.from({ length: 12 }, (_, i) => claim(store, `w${i}`, T0, { limit: 7 })));

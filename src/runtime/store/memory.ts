@@ -118,9 +118,10 @@ export class MemoryStore implements Store {
 
   async purgeTasks(filter: TaskFilter & { id?: string }, now: number): Promise<number> {
     const states = filter.states ?? [...FINISHED];
-    const victims = this.matching({ ...filter, states, limit: filter.limit ?? Infinity }).filter(
-      (t) => (filter.id === undefined || t.id === filter.id) && (t.leaseUntil === undefined || t.leaseUntil <= now),
-    );
+    // Leased tasks are left out before the limit is applied, as the SQL stores do.
+    const victims = this.matching({ ...filter, states, limit: Infinity })
+      .filter((t) => (filter.id === undefined || t.id === filter.id) && (t.leaseUntil === undefined || t.leaseUntil <= now))
+      .slice(0, filter.limit ?? Infinity);
     for (const t of victims) this.tasks.delete(t.id);
     return victims.length;
   }

@@ -263,7 +263,8 @@ export abstract class SqlStore implements Store {
     const p = this.params();
     const where = filterConditions({ ...filter, states: filter.states ?? [...FINISHED] }, p);
     where.push(`(lease_until IS NULL OR lease_until <= ${p.add(now)})`);
-    const limit = filter.limit !== undefined ? ` ORDER BY created_at LIMIT ${p.add(filter.limit)}` : '';
+    // The newest first, as TaskFilter says and the memory store does (and as a list shows them).
+    const limit = filter.limit !== undefined ? ` ORDER BY created_at DESC, id DESC LIMIT ${p.add(filter.limit)}` : '';
     const { changes } = await this.run(`DELETE FROM accordo_tasks WHERE id IN (SELECT id FROM accordo_tasks WHERE ${where.join(' AND ')}${limit})`, p.values);
     return changes;
   }
