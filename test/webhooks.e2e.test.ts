@@ -1,0 +1,137 @@
+// OpenAPI 3.1 webhooks end to end over loopback (test/fixtures/webhooks/pets.yaml): the generated
+// provider sends `newPet` to the target its options name, through the task store and worker; the
+// generated consumer receives it typed at /webhooks/newPet and answers its declared 200; a 503 from
+// the consumer is retried; a target the reply-address guard refuses stops the provider at start.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CorrelationRegistry, InvalidEventError, MemoryStore, type FastifyInstance } from 'accordo/runtime';
+import { generate } from '../src/generate.js';
+import { FIXTURES, tempDir } from './support/tmp.js';
+import { typecheck } from './support/typecheck.js';
+import { within } from './support/wait.js';
+
+const FAST = { retry: { baseDelayMs: 20, maxDelayMs: 50 }, delivery: { pollMs: 20 } };
+const SPEC = join(FIXTURES, 'webhooks', 'pets.yaml');
+
+interface Pet {
+  id: number;
+  name: string;
+  tag?: string;
+}
+interface Sender {
+  send(name: string, payload: unknown): Promise<string>;
+}
+
+let out: string;
+let providerModule: {
+  createProviderServer(handlers: object, options: object): Promise<FastifyInstance>;
+  ProviderWebhooks: new () => Sender;
+};
+let consumerModule: { createConsumerServer(handlers: object, registry: CorrelationRegistry, options?: object): Promise<FastifyInstance> };
+const closing: FastifyInstance[] = [];
+
+beforeAll(async () => {
+  out = await tempDir('webhooks');
+  await generate({ spec: SPEC, out, side: 'both' });
+  providerModule = await import(join(out, 'generated', 'provider.ts'));
+  consumerModule = await import(join(out, 'generated', 'consumer.ts'));
+});
+afterAll(async () => {
+  for (const app of closing.splice(0).reverse()) await app.close();
+});
+
+const providerHandlers = { getPet: () => ({ status: 200, body: { id: 1, name: 'Fido' } }) };
+
+/** A consumer whose newPet handler records each pet; the first `refusals` deliveries get a 503 before the handler. */
+async function consumer(refusals: number) {
+  const received: { pet: Pet }[] = [];
+  const answered: number[] = [];
+  let waiters: (() => void)[] = [];
+  const app = await consumerModule.createConsumerServer(
+    {
+      newPetWebhookPost: async (pet: Pet) => {
+        received.push({ pet });
+        waiters.forEach((w) => w());
+        waiters = [];
+        return { received: true };
+      },
+    },
+    new CorrelationRegistry(),
+  );
+  let refused = 0;
+  app.addHook('onRequest', async (_req, reply) => {
+    if (refused < refusals) {
+      refused++;
+      answered.push(503);
+      return reply.code(503).send();
+    }
+    // Let through to the generated route (its answer is the handler's 200).
+    answered.push(200);
+  });
+  closing.push(app);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const until = async (n: number) => {
+    while (received.length < n) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  return { url, received, answered, until: (n: number) => within(until(n), 20_000, () => `${n} webhooks received; answers so far ${JSON.stringify(answered)}`) };
+}
+
+describe('OpenAPI 3.1 webhooks', () => {
+  it('generates code that type-checks under strict', () => {
+    expect(typecheck([join(out, 'generated'), join(out, 'provider.handlers.ts'), join(out, 'consumer.handlers.ts')])).toEqual([]);
+  });
+
+  it('the provider sends newPet to its configured target, the consumer receives it typed, a 503 is retried', async () => {
+    const receiving = await consumer(1);
+    const store = new MemoryStore();
+    const webhooks = new providerModule.ProviderWebhooks();
+    const target = `${receiving.url}/webhooks/newPet`;
+    const app = await providerModule.createProviderServer(providerHandlers, { store, replyTo: { allowLoopback: true }, ...FAST, webhooks, webhookTargets: { newPet: target } });
+    closing.push(app);
+    await app.ready();
+    const id = await webhooks.send('newPet', { id: 7, name: 'Rex', tag: 'dog' });
+    await receiving.until(1);
+    expect(receiving.received.map((r) => r.pet)).toEqual([{ id: 7, name: 'Rex', tag: 'dog' }]);
+    // The first attempt met the 503 and was sent again.
+    expect(receiving.answered[0]).toBe(503);
+    expect(receiving.answered.length).toBe(2);
+    const task = await within(
+      (async () => {
+        for (;;) {
+          const t = await store.getTask(id);
+          if (t?.state === 'delivered') return t;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })(),
+      20_000,
+      () => `webhook ${id} marked delivered`,
+    );
+    expect(task.replyTo).toBe(target);
+    expect(task.attempts).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a payload its schema does not allow, and a webhook without a target', async () => {
+    const webhooks = new providerModule.ProviderWebhooks();
+    const app = await providerModule.createProviderServer(providerHandlers, { store: 'memory:', replyTo: { allowLoopback: true }, ...FAST, webhooks });
+    closing.push(app);
+    await app.ready();
+    await expect(webhooks.send('newPet', { id: 'seven' })).rejects.toBeInstanceOf(InvalidEventError);
+    await expect(webhooks.send('newPet', { id: 7, name: 'Rex' })).rejects.toThrow(/no target for webhook newPet/);
+  });
+
+  it('refuses a target the reply-address guard refuses, without dialling it', async () => {
+    const webhooks = new providerModule.ProviderWebhooks();
+    // Without `replyTo.allowLoopback`, a loopback target is refused when the provider starts: nothing is sent to it.
+    await expect(providerModule.createProviderServer(providerHandlers, { store: 'memory:', webhooks, webhookTargets: { newPet: 'http://127.0.0.1:9/webhooks/newPet' } })).rejects.toThrow(
+      /target of webhook newPet is refused: webhookTargets.newPet names a refused loopback address/,
+    );
+    await expect(webhooks.send('newPet', { id: 7, name: 'Rex' })).rejects.toThrow(/not bound to a provider/);
+  });
+
+  it('the consumer validates what arrives: a body its schema refuses is a 400, not handed to the handler', async () => {
+    const receiving = await consumer(0);
+    const res = await fetch(`${receiving.url}/webhooks/newPet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'x' }) });
+    expect(res.status).toBe(400);
+    expect(receiving.received).toEqual([]);
+  });
+});
