@@ -5,7 +5,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorrelationRegistry, InvalidEventError, MemoryStore, type FastifyInstance } from 'accordo/runtime';
+import { loadClassified } from '../src/classify/index.js';
 import { generate } from '../src/generate.js';
+import { inspectAgreement } from '../src/inspect/index.js';
 import { FIXTURES, tempDir } from './support/tmp.js';
 import { typecheck } from './support/typecheck.js';
 import { within } from './support/wait.js';
@@ -133,5 +135,16 @@ describe('OpenAPI 3.1 webhooks', () => {
     const res = await fetch(`${receiving.url}/webhooks/newPet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'x' }) });
     expect(res.status).toBe(400);
     expect(receiving.received).toEqual([]);
+  });
+
+  it('classify gives each webhook a consumer endpoint, /webhooks/<name> unless webhookPaths names another; inspect shows it', async () => {
+    const byDefault = await loadClassified({ spec: SPEC });
+    expect(byDefault.webhooks.map((w) => [w.name, w.op.id, w.receiver.path])).toEqual([['newPet', 'newPetWebhookPost', '/webhooks/newPet']]);
+    expect(byDefault.findings).toEqual([]);
+    const row = inspectAgreement(byDefault).find((r) => r.operation === 'newPetWebhookPost');
+    expect(row).toMatchObject({ method: 'POST', path: 'newPet', role: 'callback' });
+    expect(row?.facts.join(' ')).toMatch(/webhook newPet: the provider sends it to the target its options name \(webhookTargets.newPet\), the consumer receives it at \/webhooks\/newPet/);
+    const configured = await loadClassified({ spec: SPEC, webhookPaths: { newPet: '/hooks/pets' } });
+    expect(configured.receivers.map((r) => r.path)).toEqual(['/hooks/pets']);
   });
 });

@@ -201,6 +201,8 @@ export interface ClassifyOptions {
   security?: Record<string, SecurityOverride>;
   /** Callback operation ids whose results go to the consumer's message box (accordo.config.yaml `messageBox`). */
   messageBox?: readonly string[];
+  /** The consumer's endpoint path of each OpenAPI 3.1 webhook, by name (accordo.config.yaml `webhookPaths`; default `/webhooks/<name>`). */
+  webhookPaths?: Readonly<Record<string, string>>;
   /** Names of the carriers the spec does not tell, and WS-Addressing without a policy (accordo.config.yaml `carriers`). */
   carriers?: CarrierSettings;
 }
@@ -394,7 +396,8 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
     const paths = new Set(receivers.map((r) => r.path));
     for (const declared of provider.webhooks ?? []) {
       const { name, op } = declared;
-      const claimed = `/webhooks/${camelCase(name, 'webhook')}`;
+      const configured = Object.hasOwn(options.webhookPaths ?? {}, name) ? options.webhookPaths![name] : undefined;
+      const claimed = configured ?? `/webhooks/${camelCase(name, 'webhook')}`;
       // Two methods of one webhook (or two names that read the same) get their own endpoints.
       const path = paths.has(claimed) ? `${claimed}/${op.method}` : claimed;
       paths.add(path);
