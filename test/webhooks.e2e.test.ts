@@ -2,6 +2,7 @@
 // provider sends `newPet` to the target its options name, through the task store and worker; the
 // generated consumer receives it typed at /webhooks/newPet and answers its declared 200; a 503 from
 // the consumer is retried; a target the reply-address guard refuses stops the provider at start.
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorrelationRegistry, InvalidEventError, MemoryStore, type FastifyInstance } from 'accordo/runtime';
@@ -44,15 +45,18 @@ afterAll(async () => {
 
 const providerHandlers = { getPet: () => ({ status: 200, body: { id: 1, name: 'Fido' } }) };
 
-/** A consumer whose newPet handler records each pet; the first `refusals` deliveries get a 503 before the handler. */
-async function consumer(refusals: number) {
-  const received: { pet: Pet }[] = [];
+/**
+ * A consumer whose newPet handler records each pet; `refuse(n)` may answer the n-th delivery
+ * with a status of its own before the handler (default: the first `refusals` get a 503).
+ */
+async function consumer(refusals: number, refuse: (n: number) => number | undefined = (n) => (n <= refusals ? 503 : undefined)) {
+  const received: { pet: Pet; eventId?: string }[] = [];
   const answered: number[] = [];
   let waiters: (() => void)[] = [];
   const app = await consumerModule.createConsumerServer(
     {
-      newPetWebhookPost: async (pet: Pet) => {
-        received.push({ pet });
+      newPetWebhookPost: async (pet: Pet, ctx: { eventId?: string }) => {
+        received.push({ pet, ...(ctx.eventId ? { eventId: ctx.eventId } : {}) });
         waiters.forEach((w) => w());
         waiters = [];
         return { received: true };
@@ -60,12 +64,13 @@ async function consumer(refusals: number) {
     },
     new CorrelationRegistry(),
   );
-  let refused = 0;
   app.addHook('onRequest', async (_req, reply) => {
-    if (refused < refusals) {
-      refused++;
-      answered.push(503);
-      return reply.code(503).send();
+    const status = refuse(answered.length + 1);
+    if (status !== undefined) {
+      answered.push(status);
+      waiters.forEach((w) => w());
+      waiters = [];
+      return reply.code(status).send();
     }
     // Let through to the generated route (its answer is the handler's 200).
     answered.push(200);
@@ -75,12 +80,35 @@ async function consumer(refusals: number) {
   const until = async (n: number) => {
     while (received.length < n) await new Promise<void>((resolve) => waiters.push(resolve));
   };
-  return { url, received, answered, until: (n: number) => within(until(n), 20_000, () => `${n} webhooks received; answers so far ${JSON.stringify(answered)}`) };
+  const answers = async (n: number) => {
+    while (answered.length < n) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  return {
+    url,
+    received,
+    answered,
+    until: (n: number) => within(until(n), 20_000, () => `${n} webhooks received; answers so far ${JSON.stringify(answered)}`),
+    answers: (n: number) => within(answers(n), 20_000, () => `${n} deliveries answered; answers so far ${JSON.stringify(answered)}`),
+  };
 }
 
 describe('OpenAPI 3.1 webhooks', () => {
-  it('generates code that type-checks under strict', () => {
-    expect(typecheck([join(out, 'generated'), join(out, 'provider.handlers.ts'), join(out, 'consumer.handlers.ts')])).toEqual([]);
+  it('generates code that type-checks under strict, with send typed by the payload of each webhook', async () => {
+    const usage = join(out, 'usage.ts');
+    await writeFile(
+      usage,
+      [
+        "import { ProviderWebhooks } from './generated/provider.js';",
+        'const webhooks = new ProviderWebhooks();',
+        "export const sent: Promise<string> = webhooks.send('newPet', { id: 7, name: 'Rex' });",
+        '// @ts-expect-error: a Pet has a numeric id',
+        "export const wrongPayload = webhooks.send('newPet', { id: 'seven', name: 'Rex' });",
+        '// @ts-expect-error: the spec declares no such webhook',
+        "export const unknownWebhook = webhooks.send('oldPet', { id: 7, name: 'Rex' });",
+        '',
+      ].join('\n'),
+    );
+    expect(typecheck([join(out, 'generated'), join(out, 'provider.handlers.ts'), join(out, 'consumer.handlers.ts'), usage])).toEqual([]);
   });
 
   it('the provider sends newPet to its configured target, the consumer receives it typed, a 503 is retried', async () => {
@@ -93,7 +121,7 @@ describe('OpenAPI 3.1 webhooks', () => {
     await app.ready();
     const id = await webhooks.send('newPet', { id: 7, name: 'Rex', tag: 'dog' });
     await receiving.until(1);
-    expect(receiving.received.map((r) => r.pet)).toEqual([{ id: 7, name: 'Rex', tag: 'dog' }]);
+    expect(receiving.received).toEqual([{ pet: { id: 7, name: 'Rex', tag: 'dog' }, eventId: id }]);
     // The first attempt met the 503 and was sent again.
     expect(receiving.answered[0]).toBe(503);
     expect(receiving.answered.length).toBe(2);
@@ -146,5 +174,60 @@ describe('OpenAPI 3.1 webhooks', () => {
     expect(row?.facts.join(' ')).toMatch(/webhook newPet: the provider sends it to the target its options name \(webhookTargets.newPet\), the consumer receives it at \/webhooks\/newPet/);
     const configured = await loadClassified({ spec: SPEC, webhookPaths: { newPet: '/hooks/pets' } });
     expect(configured.receivers.map((r) => r.path)).toEqual(['/hooks/pets']);
+  });
+
+  it('a refusal the consumer means (400) is a dead letter, not retried', async () => {
+    const receiving = await consumer(0, () => 400);
+    const store = new MemoryStore();
+    const webhooks = new providerModule.ProviderWebhooks();
+    const app = await providerModule.createProviderServer(providerHandlers, {
+      store,
+      replyTo: { allowLoopback: true },
+      ...FAST,
+      webhooks,
+      webhookTargets: { newPet: `${receiving.url}/webhooks/newPet` },
+    });
+    closing.push(app);
+    await app.ready();
+    const id = await webhooks.send('newPet', { id: 8, name: 'Tom' });
+    await receiving.answers(1);
+    const task = await within(
+      (async () => {
+        for (;;) {
+          const t = await store.getTask(id);
+          if (t?.state === 'dead') return t;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })(),
+      20_000,
+      () => `webhook ${id} marked dead`,
+    );
+    expect(task.attempts).toBe(1);
+    expect(receiving.answered).toEqual([400]);
+    expect(receiving.received).toEqual([]);
+  });
+
+  it('survives a restart: stored while the provider runs without delivery, delivered by the next one', async () => {
+    const receiving = await consumer(0);
+    // One store object both providers share (the SQLite and PostgreSQL stores are the push engine's, tested there).
+    const store = new MemoryStore();
+    const webhookTargets = { newPet: `${receiving.url}/webhooks/newPet` };
+    const firstSender = new providerModule.ProviderWebhooks();
+    const first = await providerModule.createProviderServer(providerHandlers, {
+      store,
+      replyTo: { allowLoopback: true },
+      ...FAST,
+      delivery: { ...FAST.delivery, enabled: false },
+      webhooks: firstSender,
+      webhookTargets,
+    });
+    await firstSender.send('newPet', { id: 9, name: 'Kit' });
+    await first.close();
+    expect(receiving.received).toEqual([]);
+    const second = await providerModule.createProviderServer(providerHandlers, { store, replyTo: { allowLoopback: true }, ...FAST, webhookTargets });
+    closing.push(second);
+    await second.ready();
+    await receiving.until(1);
+    expect(receiving.received.map((r) => r.pet)).toEqual([{ id: 9, name: 'Kit' }]);
   });
 });
