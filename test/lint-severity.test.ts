@@ -54,6 +54,7 @@ const OTHER: Record<string, { severity: 'error' | 'warning'; why: string }> = {
   'security/integrity-without-body': { severity: 'warning', why: 'without a body there is nothing to digest; the signature still covers the headers' },
   'agreement/callback-compatible': { severity: 'error', why: 'the provider would send what the consumer refuses (NONBLOCK_PUSH_REST rules 3 and 7 MUST)' },
   'agreement/callback-uncalled': { severity: 'warning', why: 'an endpoint nothing calls costs nothing but is likely a leftover' },
+  'agreement/webhook-path': { severity: 'error', why: 'a path for a webhook the spec does not declare, or one another endpoint has, would leave a webhook without its endpoint' },
   'agreement/webhook-unsupported': { severity: 'warning', why: "the rest of the agreement is generated and works; a callback spec's webhook is left out, and the finding says so" },
   'callback/expression-field': { severity: 'error', why: 'the provider cannot resolve a callback URL from a field the request does not have' },
   'subscription/credential-scheme': { severity: 'error', why: 'a credential with no place to send it would never reach the sink' },

@@ -174,6 +174,11 @@ describe('OpenAPI 3.1 webhooks', () => {
     expect(row?.facts.join(' ')).toMatch(/webhook newPet: the provider sends it to the target its options name \(webhookTargets.newPet\), the consumer receives it at \/webhooks\/newPet/);
     const configured = await loadClassified({ spec: SPEC, webhookPaths: { newPet: '/hooks/pets' } });
     expect(configured.receivers.map((r) => r.path)).toEqual(['/hooks/pets']);
+    expect(configured.findings).toEqual([]);
+    // A name the spec does not declare stops generation (agreement/webhook-path), at the spec's file.
+    const unknown = await loadClassified({ spec: SPEC, webhookPaths: { oldPet: '/hooks/old' } });
+    expect(unknown.findings.map((f) => ({ rule: f.rule, blocking: f.blocking, file: f.file }))).toEqual([{ rule: 'agreement/webhook-path', blocking: true, file: SPEC }]);
+    expect(unknown.findings[0].message).toBe(`webhookPaths names "oldPet", which is not a webhook of ${SPEC} (those are: newPet)`);
   });
 
   it('a refusal the consumer means (400) is a dead letter, not retried', async () => {

@@ -224,6 +224,11 @@ export const CLASSIFY_RULES = {
     summary: "the callback spec declares no OpenAPI 3.1 webhook: the provider's spec declares what the provider sends",
     source: 'accordo (issue 17 item 1)',
   },
+  'agreement/webhook-path': {
+    severity: 'error',
+    summary: 'each webhook `webhookPaths` names in accordo.config.yaml is a webhook of the provider spec, at a path no other endpoint of the consumer has',
+    source: 'accordo: the consumer serves each webhook at its own endpoint',
+  },
   'push-soap/callback-wsdl': { severity: 'error', summary: 'the agreement includes the callback WSDL', source: 'NONBLOCK_PUSH_SOAP rule 2 (§4)' },
   'push-soap/callback-correlation-id': {
     severity: 'error',
@@ -399,6 +404,15 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
       const configured = Object.hasOwn(options.webhookPaths ?? {}, name) ? options.webhookPaths![name] : undefined;
       const claimed = configured ?? `/webhooks/${camelCase(name, 'webhook')}`;
       // Two methods of one webhook (or two names that read the same) get their own endpoints.
+      if (configured && paths.has(configured)) {
+        find(
+          'agreement/webhook-path',
+          op,
+          `webhookPaths gives webhook ${name} the path ${configured}, which another endpoint of the consumer has already`,
+          `give webhook ${name} a path of its own in \`webhookPaths:\` of accordo.config.yaml`,
+          true,
+        );
+      }
       const path = paths.has(claimed) ? `${claimed}/${op.method}` : claimed;
       paths.add(path);
       op.pattern = {
@@ -412,6 +426,17 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
       receiver.webhook = webhook;
       webhooks.push(webhook);
     }
+  }
+  const webhookNames = new Set((provider.webhooks ?? []).map((w) => w.name));
+  for (const name of Object.keys(options.webhookPaths ?? {})) {
+    if (webhookNames.has(name) && binding === 'rest') continue;
+    find(
+      'agreement/webhook-path',
+      provider,
+      `webhookPaths names ${JSON.stringify(name)}, which is not a webhook of ${provider.source.file} (${webhookNames.size ? `those are: ${[...webhookNames].join(', ')}` : 'it declares none'})`,
+      'name webhooks of the provider spec in `webhookPaths:` of accordo.config.yaml',
+      true,
+    );
   }
   // A callback spec's webhooks describe nothing the provider sends: said once per webhook rather than left out in silence.
   for (const spec of [callback]) {
