@@ -156,6 +156,13 @@ describe('OpenAPI 3.1 webhooks', () => {
       /target of webhook newPet is refused: webhookTargets.newPet names a refused loopback address/,
     );
     await expect(webhooks.send('newPet', { id: 7, name: 'Rex' })).rejects.toThrow(/not bound to a provider/);
+    // A local name is refused on the URL alone, before any resolution.
+    await expect(providerModule.createProviderServer(providerHandlers, { store: 'memory:', webhooks, webhookTargets: { newPet: 'http://localhost:9/webhooks/newPet' } })).rejects.toThrow(
+      /target of webhook newPet is refused: webhookTargets.newPet/,
+    );
+    await expect(providerModule.createProviderServer(providerHandlers, { store: 'memory:', webhooks, webhookTargets: { oldPet: 'https://consumer.example/hook' } })).rejects.toThrow(
+      /webhookTargets names "oldPet", which the agreement does not declare as a webhook \(it declares: newPet\)/,
+    );
   });
 
   it('the consumer validates what arrives: a body its schema refuses is a 400, not handed to the handler', async () => {

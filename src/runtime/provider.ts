@@ -133,7 +133,7 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
   }
 
   // Webhooks go through the same store and worker; the application keeps the sender.
-  if (webhooks.length) await startWebhooks(webhooks, options.webhooks ?? new Webhooks(), tasks!, validators, app.log, options);
+  if (webhooks.length) startWebhooks(webhooks, options.webhooks ?? new Webhooks(), tasks!, validators, app.log, options);
 
   // ID_AUTH_REST_02's jti records live in the store the instances share.
   const secured = await securedRoutes(def.operations, options.security, async () => {

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SubscriptionDescriptor, WebhookDescriptor } from '../descriptors.js';
 import { validationProblem } from '../http.js';
-import { checkReplyTo, type ReplyToPolicy } from '../reply-to.js';
+import { urlRefusal, type ReplyToPolicy } from '../reply-to.js';
 import type { Validators } from '../validation.js';
 import type { PushJob } from '../worker.js';
 import { eventOperation, InvalidEventError, subscriptionJobs } from './subscription.js';
@@ -22,7 +22,10 @@ import { storeTask, type TaskRuntime } from './tasks.js';
 export const WEBHOOKS_OPERATION = '#webhooks';
 
 export interface WebhookOptions {
-  /** The URL each webhook is sent to, by webhook name; checked like a callback address (`replyTo`) when the provider starts. */
+  /**
+   * The URL each webhook is sent to, by webhook name. Checked like a callback address (`replyTo`):
+   * scheme and literal addresses when the provider starts, the addresses a name resolves to on every attempt.
+   */
   webhookTargets?: Record<string, string>;
   /** The sender the application keeps to send webhooks (see {@link Webhooks}); generated code names it `ProviderWebhooks`. */
   webhooks?: Webhooks;
@@ -93,24 +96,29 @@ export function webhookJobs(webhooks: WebhookDescriptor[], validators: Validator
   return subscriptionJobs(asSubscription(webhooks), validators, tasks);
 }
 
-/** Checks the configured targets like a callback address and binds the sender to the provider's store. */
-export async function startWebhooks(
+/** Checks the configured targets like a callback address (what needs no DNS) and binds the sender to the provider's store. */
+export function startWebhooks(
   webhooks: WebhookDescriptor[],
   sender: Webhooks,
   tasks: TaskRuntime,
   validators: Validators,
   log: FastifyBaseLogger,
   options: WebhookOptions & { replyTo?: ReplyToPolicy },
-): Promise<void> {
+): void {
   const declared = new Map(webhooks.map((w) => [w.name, w]));
   const targets = new Map<string, string>();
   for (const [name, url] of Object.entries(options.webhookTargets ?? {})) {
     if (!declared.has(name)) throw new Error(`webhookTargets names ${JSON.stringify(name)}, which the agreement does not declare as a webhook (it declares: ${[...declared.keys()].join(', ')})`);
+    // The policy's refusals that need no DNS (scheme, literal addresses, ports) stop the start; a name
+    // is resolved and checked on every attempt by the guarded connector, as for any callback.
+    let target: URL;
     try {
-      await checkReplyTo(url, `webhookTargets.${name}`, options.replyTo);
-    } catch (e) {
-      throw new Error(`the target of webhook ${name} is refused: ${(e as Error).message}`);
+      target = new URL(url);
+    } catch {
+      throw new Error(`the target of webhook ${name} is refused: webhookTargets.${name} is not an absolute URL`);
     }
+    const why = urlRefusal(target, options.replyTo);
+    if (why) throw new Error(`the target of webhook ${name} is refused: webhookTargets.${name} ${why}`);
     targets.set(name, url);
   }
   sender.bind({ tasks, log, validators, declared, targets });
