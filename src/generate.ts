@@ -21,6 +21,8 @@ export interface GenerateOptions {
   security?: Record<string, SecurityOverride>;
   /** Callback operation ids whose results go to the consumer's message box (accordo.config.yaml `messageBox`). */
   messageBox?: string[];
+  /** The consumer's endpoint path of each webhook, by name (accordo.config.yaml `webhookPaths`). */
+  webhookPaths?: Record<string, string>;
   /** Where the carriers travel when the spec does not say (accordo.config.yaml `carriers`). */
   carriers?: CarrierSettings;
   /** Gateway deployment facts; its `targets` say which gateway configurations to emit. */
@@ -80,6 +82,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     patterns: options.patterns,
     security: options.security,
     messageBox: options.messageBox,
+    ...(options.webhookPaths ? { webhookPaths: options.webhookPaths } : {}),
     ...(options.carriers ? { carriers: options.carriers } : {}),
   });
   // The gateway targets' preconditions are checked with the rules, so that emitting never fails half-way.

@@ -35,8 +35,9 @@ function ruleDirs(dir: string, prefix = ''): string[] {
 
 describe('lint rules: a passing and a failing fixture for every rule', () => {
   const dirs = ruleDirs(lintFixtures);
-  // agreement/message-box judges accordo.config.yaml's `messageBox`, which a fixture spec cannot carry: test/messages-cli.test.ts.
-  const soapRules = [...Object.keys(RULES).filter((r) => r.includes('-soap/')), 'agreement/message-box'];
+  // agreement/message-box and agreement/webhook-path judge accordo.config.yaml's `messageBox` and `webhookPaths`, which a fixture
+  // spec cannot carry: test/messages-cli.test.ts and test/webhooks.e2e.test.ts.
+  const soapRules = [...Object.keys(RULES).filter((r) => r.includes('-soap/')), 'agreement/message-box', 'agreement/webhook-path'];
   // agreement/* rules are checked on REST fixture pairs here and on SOAP models below.
 
   it('covers every REST rule of the catalogue with fixtures (SOAP rules are tested on models below)', () => {

@@ -60,10 +60,17 @@ describe('the OpenAPI loader', () => {
 });
 
 describe('OpenAPI 3.1 webhooks', () => {
-  it('are read with where each method is declared, and the operations of the spec stay as they were', async () => {
-    const spec = join(FIXTURES, 'lint', 'agreement', 'webhook-unsupported', 'fail.yaml');
+  it('are read as operations, with where each method is declared, and the operations of the spec stay as they were', async () => {
+    const spec = join(FIXTURES, 'lint', 'agreement', 'webhook-unsupported', 'pass-provider-webhook.yaml');
     const a = await loadAgreement({ spec });
-    expect(a.provider.webhooks).toEqual([{ name: 'newPet', method: 'post', location: { file: spec, pointer: '/webhooks/newPet/post', line: 58, column: 5 } }]);
+    const [webhook, ...others] = a.provider.webhooks ?? [];
+    expect(others).toEqual([]);
+    expect(webhook).toMatchObject({ name: 'newPet', method: 'post', location: { file: spec, pointer: '/webhooks/newPet/post', line: 58, column: 5 } });
+    // Its operation is read like a callback's: body, responses, and none of the document's security.
+    expect(webhook.op).toMatchObject({ id: 'newPetWebhookPost', idDerived: true, method: 'post', location: webhook.location });
+    expect(webhook.op.requestBody?.contents.map((c) => c.mediaType)).toEqual(['application/json']);
+    expect(webhook.op.responses.map((r) => r.status)).toEqual(['200']);
+    expect(webhook.op.security).toBeUndefined();
     expect(a.provider.operations.map((op) => op.id)).toEqual(['createSession', 'getStatus']);
     const without = await loadAgreement({ spec: join(FIXTURES, 'lint', 'agreement', 'webhook-unsupported', 'pass.yaml') });
     expect(without.provider.webhooks).toBeUndefined();

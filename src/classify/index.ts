@@ -132,6 +132,20 @@ export interface SubscriptionCallback {
   receiver?: Receiver;
 }
 
+/**
+ * An OpenAPI 3.1 webhook: a request the provider sends on its own to a target its configuration
+ * names (`webhookTargets`), and that the consumer receives at its own endpoint. Not an interaction
+ * of a provider operation: nothing asks for it.
+ */
+export interface WebhookInteraction {
+  /** The `webhooks` key: what the provider's `send` and the generated types name. */
+  name: string;
+  /** The request the provider sends and the answers the consumer gives. */
+  op: Operation;
+  /** The consumer's endpoint for it (`/webhooks/<name>`). */
+  receiver: Receiver;
+}
+
 export type Interaction = BlockingInteraction | OneWayInteraction | PushInteraction | PullInteraction | SubscriptionInteraction;
 
 /** A callback endpoint the consumer serves: where the provider delivers push results (step 3). */
@@ -146,6 +160,8 @@ export interface Receiver {
   pushes: PushInteraction[];
   /** The subscription whose events arrive here (then `pushes` is empty): no CorrelationID, any number of events. */
   subscription?: SubscriptionInteraction;
+  /** The webhook that arrives here (then `pushes` is empty): no CorrelationID, any number of events, the same as a subscription's. */
+  webhook?: WebhookInteraction;
   /** What a callback arriving here must carry. */
   security?: SecurityDecision;
   /** Its results wait in the consumer's message box instead of going to a handler (accordo.config.yaml `messageBox`). */
@@ -163,6 +179,8 @@ export interface ClassifiedAgreement {
   /** One per provider operation that is served on its own (a pull group's status and result are in its request's). */
   readonly interactions: Interaction[];
   readonly receivers: Receiver[];
+  /** The provider spec's OpenAPI 3.1 webhooks: what the provider sends and the consumer receives (their receivers are in `receivers`). */
+  readonly webhooks: WebhookInteraction[];
   /** What classification found wrong with the agreement as a whole; `blocking` ones stop generation even with --no-lint. */
   readonly findings: ClassifyFinding[];
   /** The interaction an operation of the provider's spec takes part in. */
@@ -183,6 +201,8 @@ export interface ClassifyOptions {
   security?: Record<string, SecurityOverride>;
   /** Callback operation ids whose results go to the consumer's message box (accordo.config.yaml `messageBox`). */
   messageBox?: readonly string[];
+  /** The consumer's endpoint path of each OpenAPI 3.1 webhook, by name (accordo.config.yaml `webhookPaths`; default `/webhooks/<name>`). */
+  webhookPaths?: Readonly<Record<string, string>>;
   /** Names of the carriers the spec does not tell, and WS-Addressing without a policy (accordo.config.yaml `carriers`). */
   carriers?: CarrierSettings;
 }
@@ -201,8 +221,13 @@ export const CLASSIFY_RULES = {
   },
   'agreement/webhook-unsupported': {
     severity: 'warning',
-    summary: 'the spec declares no OpenAPI 3.1 webhook: Accordo generates no sender or receiver for one yet',
+    summary: "the callback spec declares no OpenAPI 3.1 webhook: the provider's spec declares what the provider sends",
     source: 'accordo (issue 17 item 1)',
+  },
+  'agreement/webhook-path': {
+    severity: 'error',
+    summary: 'each webhook `webhookPaths` names in accordo.config.yaml is a webhook of the provider spec, at a path no other endpoint of the consumer has',
+    source: 'accordo: the consumer serves each webhook at its own endpoint',
   },
   'push-soap/callback-wsdl': { severity: 'error', summary: 'the agreement includes the callback WSDL', source: 'NONBLOCK_PUSH_SOAP rule 2 (§4)' },
   'push-soap/callback-correlation-id': {
@@ -370,8 +395,51 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
     }
   }
 
-  // OpenAPI 3.1 webhooks are read, not generated: said once per webhook rather than left out in silence.
-  for (const spec of [provider, callback]) {
+  // The provider spec's webhooks: sent by the provider to a configured target, received by the consumer.
+  const webhooks: WebhookInteraction[] = [];
+  if (binding === 'rest') {
+    const paths = new Set(receivers.map((r) => r.path));
+    for (const declared of provider.webhooks ?? []) {
+      const { name, op } = declared;
+      const configured = Object.hasOwn(options.webhookPaths ?? {}, name) ? options.webhookPaths![name] : undefined;
+      const claimed = configured ?? `/webhooks/${camelCase(name, 'webhook')}`;
+      // Two methods of one webhook (or two names that read the same) get their own endpoints.
+      if (configured && paths.has(configured)) {
+        find(
+          'agreement/webhook-path',
+          op,
+          `webhookPaths gives webhook ${name} the path ${configured}, which another endpoint of the consumer has already`,
+          `give webhook ${name} a path of its own in \`webhookPaths:\` of accordo.config.yaml`,
+          true,
+        );
+      }
+      const path = paths.has(claimed) ? `${claimed}/${op.method}` : claimed;
+      paths.add(path);
+      op.pattern = {
+        pattern: 'BLOCK_REST',
+        decidedBy: 'shape',
+        facts: [`OpenAPI 3.1 webhook ${name}: the provider sends it to the target its options name (webhookTargets.${name}), the consumer receives it at ${path}`],
+        role: 'callback',
+      };
+      const receiver = addReceiver(op, path);
+      const webhook: WebhookInteraction = { name, op, receiver };
+      receiver.webhook = webhook;
+      webhooks.push(webhook);
+    }
+  }
+  const webhookNames = new Set((provider.webhooks ?? []).map((w) => w.name));
+  for (const name of Object.keys(options.webhookPaths ?? {})) {
+    if (webhookNames.has(name) && binding === 'rest') continue;
+    find(
+      'agreement/webhook-path',
+      provider,
+      `webhookPaths names ${JSON.stringify(name)}, which is not a webhook of ${provider.source.file} (${webhookNames.size ? `those are: ${[...webhookNames].join(', ')}` : 'it declares none'})`,
+      'name webhooks of the provider spec in `webhookPaths:` of accordo.config.yaml',
+      true,
+    );
+  }
+  // A callback spec's webhooks describe nothing the provider sends: said once per webhook rather than left out in silence.
+  for (const spec of [callback]) {
     for (const webhook of spec?.webhooks ?? []) {
       findings.push({
         rule: 'agreement/webhook-unsupported',
@@ -380,8 +448,8 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
         line: webhook.location.line ?? 1,
         column: webhook.location.column ?? 1,
         pointer: webhook.location.pointer,
-        message: `webhook ${webhook.name} (${webhook.method.toUpperCase()}) is declared, but Accordo generates no sender or receiver for webhooks yet: it is left out of the generated code`,
-        fix: 'send these events through a callback of the operation that subscribes to them, or write the webhook sender and receiver by hand',
+        message: `webhook ${webhook.name} (${webhook.method.toUpperCase()}) is declared in the callback spec, but webhooks are what the provider sends: only the provider spec's webhooks are generated, this one is left out`,
+        fix: "declare the webhook under `webhooks` of the provider's spec",
         blocking: false,
       });
     }
@@ -389,10 +457,10 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
 
   // The message box keeps correlated push results: a subscription's events have no CorrelationID to be found by.
   for (const id of options.messageBox ?? []) {
-    const receiver = receivers.find((r) => r.op.id === id && !r.subscription);
+    const receiver = receivers.find((r) => r.op.id === id && !r.subscription && !r.webhook);
     if (receiver) receiver.messageBox = true;
     else {
-      const names = receivers.filter((r) => !r.subscription).map((r) => r.op.id);
+      const names = receivers.filter((r) => !r.subscription && !r.webhook).map((r) => r.op.id);
       find(
         'agreement/message-box',
         callbackSpec ?? provider,
@@ -409,6 +477,7 @@ export function classify(agreement: Agreement, options: ClassifyOptions = {}): C
     specRole,
     interactions,
     receivers,
+    webhooks,
     findings,
     interactionOf: (op) => byOp.get(op),
     securityOf: (op) => security.get(op),

@@ -274,6 +274,7 @@ async function generateOne(agreement: AgreementConfig & { spec: string }, args: 
     patterns: agreement.patterns,
     security: agreement.security,
     messageBox: agreement.messageBox,
+    ...(agreement.webhookPaths ? { webhookPaths: agreement.webhookPaths } : {}),
     carriers: agreement.carriers,
     gateway: gatewayOption(args.gateway, agreement.gateway),
     check: args.check,

@@ -26,6 +26,8 @@ export interface AgreementConfig {
   security?: Record<string, SecurityOverride>;
   /** Callback operation ids whose results wait in the consumer's message box instead of going to a handler. */
   messageBox?: string[];
+  /** The consumer's endpoint path of each OpenAPI 3.1 webhook, by webhook name (default `/webhooks/<name>`). */
+  webhookPaths?: Record<string, string>;
   /** Where the reply address and the correlation id travel when the spec does not say (src/classify/carriers.ts). */
   carriers?: CarrierSettings;
   /** Deployment facts for the gateway targets (src/config/gateway.ts). */
@@ -44,7 +46,7 @@ export interface AccordoConfig extends AgreementConfig {
   agreements: AgreementConfig[];
 }
 
-const AGREEMENT_KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'security', 'messageBox', 'carriers', 'gateway'];
+const AGREEMENT_KEYS = ['spec', 'callback', 'out', 'side', 'patterns', 'security', 'messageBox', 'webhookPaths', 'carriers', 'gateway'];
 
 let validator: ReturnType<Ajv2020['compile']> | undefined;
 function validate(data: unknown) {
@@ -91,6 +93,7 @@ export async function loadConfig(path: string): Promise<AccordoConfig> {
       patterns: a.patterns as Record<string, Pattern> | undefined,
       security: securityOf(a.security, `${at}/security`),
       messageBox: a.messageBox as string[] | undefined,
+      ...(a.webhookPaths ? { webhookPaths: a.webhookPaths as Record<string, string> } : {}),
       ...(a.carriers ? { carriers: a.carriers as CarrierSettings } : {}),
       gateway: a.gateway === undefined ? undefined : parseGatewayConfig(a.gateway, fail, file, `${at}/gateway`),
     };

@@ -146,6 +146,11 @@ const agreement = {
     items: { type: 'string', minLength: 1, 'x-must-be': 'a callback operation id' },
     description: "Callback operation ids whose results wait in the consumer's message box (stored and acknowledged, drained by the application) instead of going to a handler (docs/delivery.md).",
   },
+  webhookPaths: {
+    type: 'object',
+    description: "The consumer's endpoint path of each OpenAPI 3.1 webhook, by webhook name (default /webhooks/<name>).",
+    additionalProperties: { type: 'string', pattern: '^/', 'x-must-be': 'a path that starts with /' },
+  },
   carriers: {
     type: 'object',
     additionalProperties: false,

@@ -65,7 +65,9 @@ export async function emit(classified: ClassifiedAgreement, options: EmitOptions
     },
   });
   if (withProvider) {
-    const typeImports = [...new Set(view.provider.flatMap((o) => [o.requestType, o.ackType, o.statusType, o.resultType, o.responseType, o.eventsType]).filter(Boolean))].sort();
+    const typeImports = [
+      ...new Set([...view.provider.flatMap((o) => [o.requestType, o.ackType, o.statusType, o.resultType, o.responseType, o.eventsType]), view.webhookPayloadsType].filter(Boolean)),
+    ].sort();
     const subscriptionEvents = view.provider.flatMap((o) => (o.eventsType ? [o.eventsType] : []));
     files.push(
       {

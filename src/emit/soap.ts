@@ -24,6 +24,8 @@ export async function emitSoap(classified: ClassifiedAgreement, options: EmitOpt
           // The blocking handler returns the output message, which the runtime answers as the body.
           provider: view.provider.map((o) => ({ ...o, responseType: o.outputType, isSubscription: false })),
           subscriptionEvents: [],
+          // OpenAPI 3.1 webhooks have no WSDL counterpart.
+          webhooks: [],
           binding: PROVIDER_BINDING.soap,
           title,
           basePath: agreement.provider.basePath,

@@ -2,7 +2,7 @@ import type { ClassifiedAgreement, PullInteraction, PushInteraction, Receiver, S
 import type { JsonSchema, Operation, Parameter, Response } from '../model/agreement.js';
 import { NameScope, camelCase, commentText, pascalCase } from '../model/names.js';
 import type { SecurityProfile } from '../classify/security.js';
-import type { OperationDescriptor, PushDescriptor, SecurityDescriptor, SubscriptionDescriptor } from '../runtime/descriptors.js';
+import type { OperationDescriptor, PushDescriptor, SecurityDescriptor, SubscriptionDescriptor, WebhookDescriptor } from '../runtime/descriptors.js';
 import type { PullDescriptor } from '../runtime/pull.js';
 import { literal } from './render.js';
 import { EMPTY_RECORD, flatUnion, ref, keyword, literalType, objectType, property, sampleValue, tsType, union, UNDEFINED, UNKNOWN, type TsMember, type TsType } from './ts-types.js';
@@ -15,6 +15,10 @@ export interface AgreementView {
   types: TypeDecl[];
   provider: OperationView[];
   receivers: ReceiverView[];
+  /** OpenAPI 3.1 webhooks: what the provider's `ProviderWebhooks.send` sends (their receivers are in `receivers`). */
+  webhooks: WebhookDescriptor[];
+  /** The type mapping each webhook's name to its payload, when the spec declares webhooks. */
+  webhookPayloadsType?: string;
 }
 
 export interface TypeDecl {
@@ -101,7 +105,9 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
   const receiverViewOf = new Map<Receiver, ReceiverView>();
   const receiverViews: ReceiverView[] = classified.receivers.map((receiver) => {
     const { op, path } = receiver;
-    const ok = successResponse(op.responses, receiver.subscription ? ['200', '204', '2XX', '201', '202'] : ['200', '2XX', '201', '202', '204']);
+    // A subscription's event or a webhook answers with any success it declares; a push result's ACK is a 200 first.
+    const events = !!receiver.subscription || !!receiver.webhook;
+    const ok = successResponse(op.responses, events ? ['200', '204', '2XX', '201', '202'] : ['200', '2XX', '201', '202', '204']);
     const bodySchema = jsonBody(op)?.schema;
     const resultType = typeNames.claim(`${pascalCase(op.id)}Result`);
     types.push({ name: resultType, doc: [`Body of the callback ${commentText(op.id)}.`], type: tsType(bodySchema) });
@@ -123,9 +129,9 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
       ackType,
       ackCode: ackCode(ok, sample),
       ...(errorType ? { errorType } : {}),
-      isEvent: !!receiver.subscription,
+      isEvent: events,
       messageBox: !!receiver.messageBox,
-      descriptor: receiver.subscription
+      descriptor: events
         ? { ...descriptor(op, handler, path, receiver.security), events: true }
         : { ...descriptor(op, handler, path, receiver.security), ...(receiver.correlation?.in === 'query' ? { correlationParameter: receiver.correlation.name } : {}) },
     };
@@ -267,7 +273,15 @@ export function buildView(classified: ClassifiedAgreement): AgreementView {
     return view;
   });
 
-  return { types, provider, receivers: receiverViews };
+  // A webhook's payload is the body its receiver takes.
+  const webhooks = classified.webhooks.map((w) => ({ ...descriptor(w.op, w.name, ''), name: w.name }));
+  let webhookPayloadsType: string | undefined;
+  if (webhooks.length) {
+    webhookPayloadsType = typeNames.claim('WebhookPayloads');
+    const members = classified.webhooks.map((w) => property(w.name, ref(receiverViewOf.get(w.receiver)!.resultType)));
+    types.push({ name: webhookPayloadsType, doc: ['The payload of each webhook the provider sends, by webhook name.'], type: objectType(members, false) });
+  }
+  return { types, provider, receivers: receiverViews, webhooks, ...(webhookPayloadsType ? { webhookPayloadsType } : {}) };
 }
 
 /** The runtime's description of a pull group's status and result: the spec's operations, or the guideline's layout (classify settles the paths). */

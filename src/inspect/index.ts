@@ -14,7 +14,7 @@ export interface InspectRow {
   line?: number;
   operation: string;
   method: Uppercase<HttpMethod>;
-  /** The path template, or the callback URL expression for a declared callback. */
+  /** The path template, the callback URL expression for a declared callback, or the webhook's name. */
   path: string;
   pattern: Pattern;
   role?: PatternRole;
@@ -60,6 +60,8 @@ function rowsOf(iface: Interface, side: InspectRow['interface'], classified: Cla
     for (const cb of op.callbacks) cb.operations.forEach(add);
   };
   iface.operations.forEach(add);
+  // The provider spec's webhooks: what the provider sends to a configured target and the consumer receives.
+  for (const webhook of classified.webhooks) if (iface.webhooks?.some((w) => w.op === webhook.op)) add(webhook.op);
   return rows;
 }
 

@@ -308,15 +308,19 @@ export interface Interface {
   operations: Operation[];
   /**
    * OpenAPI 3.1 `webhooks`: the requests the provider sends on its own, to a URL no request gives.
-   * Only declared (name, methods, where) so classify can report them: nothing is generated for them yet.
+   * Each method is an operation (its body, parameters, responses) the provider sends to the target
+   * its configuration names and the consumer receives.
    */
   webhooks?: DeclaredWebhook[];
 }
 
 export interface DeclaredWebhook {
+  /** The `webhooks` key. */
   name: string;
   method: HttpMethod;
   location: SourceLocation;
+  /** The request the provider sends and the answers the consumer gives, read like a callback's operation. */
+  op: Operation;
 }
 
 export interface Agreement {

@@ -79,6 +79,12 @@ export interface SubscriptionCallbackDescriptor extends OperationDescriptor {
   credential?: { pointer: string };
 }
 
+/** An OpenAPI 3.1 webhook: the request the provider sends to the target its options name. */
+export interface WebhookDescriptor extends OperationDescriptor {
+  /** The `webhooks` key: what `send` names and `webhookTargets` is keyed by. */
+  name: string;
+}
+
 /** A SUBSCRIPTION_REST request: its own answer (201 + body), then events to its callbacks over its life. */
 export interface SubscriptionDescriptor extends OperationDescriptor {
   subscription: { callbacks: SubscriptionCallbackDescriptor[] };

@@ -34,6 +34,7 @@ export {
   type SubscriptionOptions,
   type SubscriptionRecord,
 } from './engines/subscription.js';
+export { Webhooks, type WebhookOptions } from './engines/webhooks.js';
 export { registerProvider, type HandlerResponse, type ProviderDefinition, type ProviderOptions } from './provider.js';
 export {
   registerCallbacks,

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkAdminOptions, registerDeliveryAdmin } from './admin.js';
 import { resolveAddress } from './callback-address.js';
 import { jsonFailure, jsonPushJob } from './codecs/json.js';
-import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor, type SubscriptionDescriptor } from './descriptors.js';
+import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor, type SubscriptionDescriptor, type WebhookDescriptor } from './descriptors.js';
+import { startWebhooks, webhookJobs, Webhooks, type WebhookOptions } from './engines/webhooks.js';
 import type { BlockingHandler } from './engines/blocking.js';
 import { requestContext, runOneWay, PendingWork, type OneWayHandler } from './engines/oneway.js';
 import { pullJob, storeOfPullOption, type PullHandler } from './engines/pull.js';
@@ -33,7 +34,7 @@ export interface HandlerResponse {
 }
 
 /** Options of a REST provider; the store and worker settings are every binding's (TaskOptions, docs/delivery.md). */
-export interface ProviderOptions extends TaskOptions, SubscriptionOptions {
+export interface ProviderOptions extends TaskOptions, SubscriptionOptions, WebhookOptions {
   /**
    * Supplies the CorrelationID of an accepted push request (default: a random UUID). Use it
    * when the service already has an identifier, e.g. a protocol number.
@@ -64,6 +65,8 @@ export interface ProviderOptions extends TaskOptions, SubscriptionOptions {
 export interface ProviderDefinition {
   defs: Record<string, JsonSchema>;
   operations: (OperationDescriptor | PushDescriptor | PullDescriptor | SubscriptionDescriptor)[];
+  /** OpenAPI 3.1 webhooks: sent by the application through the `webhooks` option, to `webhookTargets`. */
+  webhooks?: WebhookDescriptor[];
 }
 
 const isPush = (op: OperationDescriptor): op is PushDescriptor => 'callback' in op;
@@ -110,6 +113,8 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
       );
     } else if (isSubscription(op)) for (const [key, job] of subscriptionJobs(op, validators, () => tasks!)) jobs.set(key, job);
   }
+  const webhooks = def.webhooks ?? [];
+  for (const [key, job] of webhookJobs(webhooks, validators, () => tasks!)) jobs.set(key, job);
   // Only push and pull operations (and the admin routes) need the store: a blocking-only provider opens none.
   const store = options.store ?? storeOfPullOption(options.pull?.store);
   const tasks = jobs.size > 0 ? await startTaskRuntime(app, jobs, { ...options, store }) : undefined;
@@ -126,6 +131,9 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
     const stop = startSubscriptions(subscriptionOps, subscriptions, tasks!, validators, app.log, options);
     app.addHook('onClose', async () => stop());
   }
+
+  // Webhooks go through the same store and worker; the application keeps the sender.
+  if (webhooks.length) startWebhooks(webhooks, options.webhooks ?? new Webhooks(), tasks!, validators, app.log, options);
 
   // ID_AUTH_REST_02's jti records live in the store the instances share.
   const secured = await securedRoutes(def.operations, options.security, async () => {

@@ -6,7 +6,11 @@ import { describeInspectCases, type InspectCase } from '../support/inspect-cases
 
 const CASES: InspectCase[] = [
   { spec: 'real/openapi/LARGE-stripe-2020-08-27.yaml', others: { pattern: 'BLOCK_REST', count: 402 } },
-  { spec: 'real/openapi/adyen-balanceplatform-transfer-notification-v4.json', others: { pattern: 'BLOCK_REST', count: 0 } },
+  // Webhooks alone: each is a row (BLOCK_REST callback: the provider sends it, the consumer receives it).
+  {
+    spec: 'real/openapi/adyen-balanceplatform-transfer-notification-v4.json',
+    ops: { 'post-balancePlatform.transfer.created': 'BLOCK_REST:callback', 'post-balancePlatform.transfer.updated': 'BLOCK_REST:callback' },
+  },
   { spec: 'real/openapi/adyen-checkout-v71.json', others: { pattern: 'BLOCK_REST', count: 28 } },
   { spec: 'real/openapi/asana.yaml', others: { pattern: 'BLOCK_REST', count: 152 } },
   {
@@ -22,11 +26,13 @@ const CASES: InspectCase[] = [
   // Components alone (valid in 3.1): callbacks no operation uses, so no operation.
   { spec: 'real/openapi/oai-callback-object-examples.yaml', others: { pattern: 'BLOCK_REST', count: 0 } },
   { spec: 'real/openapi/oai-link-example.yaml', others: { pattern: 'BLOCK_REST', count: 6 } },
-  { spec: 'real/openapi/oai-webhook-example.yaml', others: { pattern: 'BLOCK_REST', count: 0 } },
+  // No paths: its one webhook is the operation the provider sends and the consumer receives.
+  { spec: 'real/openapi/oai-webhook-example.yaml', ops: { newPetWebhookPost: 'BLOCK_REST:callback' } },
   // Its x-break-everything is an extension (opaque); `name` on an oauth2 security scheme breaks the OpenAPI schema.
   { spec: 'real/openapi/pb33f-burgershop.yaml', error: /OAuthScheme must NOT have unevaluated properties: "name"/ },
   // Its x-topics $ref names a file it does not ship: extensions are opaque.
-  { spec: 'real/openapi/train-travel-api.yaml', others: { pattern: 'BLOCK_REST', count: 7 } },
+  // Seven operations and one webhook.
+  { spec: 'real/openapi/train-travel-api.yaml', ops: { 'new-booking': 'BLOCK_REST:callback' }, others: { pattern: 'BLOCK_REST', count: 7 } },
   {
     spec: 'real/openapi/vonage-messages-olympus.yaml',
     ops: { NewMessage: 'NONBLOCK_PUSH_REST:request', 'message-status': 'NONBLOCK_PUSH_REST:callback:NewMessage' },

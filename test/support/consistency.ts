@@ -64,6 +64,8 @@ function allOperations(classified: ClassifiedAgreement): Operation[] {
     for (const cb of op.callbacks) cb.operations.forEach(add);
   };
   classified.agreement.provider.operations.forEach(add);
+  // The provider spec's webhooks: sent by the provider, received by the consumer.
+  classified.webhooks.forEach((w) => add(w.op));
   classified.agreement.callback?.operations.forEach(add);
   return out;
 }

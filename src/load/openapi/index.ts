@@ -293,7 +293,9 @@ class OpenApiReader {
     const out: DeclaredWebhook[] = [];
     for (const [name, item] of Object.entries(webhooks)) {
       const found = this.deref(item, { file: this.file, pointer: `/webhooks/${pointerToken(name)}` });
-      for (const method of METHODS) if (isObj(found.value[method])) out.push({ name, method, location: this.docs.location(under(found.at, method)) });
+      // Each method is an operation read as a callback's is: the consumer serves it, so the document's security is not its.
+      const ops = this.pathItem(name, found, { id: name, callback: 'webhook' });
+      for (const op of ops) out.push({ name, method: op.method, location: op.location, op });
     }
     return out;
   }
