@@ -12,16 +12,7 @@ import type { CreateSession, QosNotificationEvent, SessionInfo } from '../exampl
 import { handlers as exampleHandlers, statusChanged } from '../examples/subscription-rest/provider.handlers.js';
 import { tempDir } from './support/tmp.js';
 import { within } from './support/wait.js';
-
-async function sqliteLoads(): Promise<boolean> {
-  try {
-    const { default: Database } = await import('better-sqlite3');
-    new Database(':memory:').close();
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { sqliteLoads } from './support/sqlite.js';
 
 const FAST = { retry: { baseDelayMs: 20, maxDelayMs: 50 }, delivery: { pollMs: 20 } };
 const session = (id: string): SessionInfo => ({ sessionId: id, qosProfile: 'QOS_L', duration: 60, qosStatus: 'AVAILABLE' });
