@@ -1,26 +1,12 @@
 // The two small ledgers every store keeps besides tasks and correlations (store/types.ts): one-time
 // values (a token's jti, ID_AUTH_REST_02) and a consumer's sends still waiting for their 202, on
 // the memory store, SQLite and (when installed) PostgreSQL, with the same answers.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore, openStore, type Store } from '../src/runtime/store/index.js';
-import { startPostgres } from './support/postgres.js';
+import type { Store } from '../src/runtime/store/index.js';
+import { storeKinds } from './support/store-kinds.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'accordo-ledgers-'));
-const pg = await startPostgres();
-let n = 0;
-afterAll(async () => {
-  await pg?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const kinds: [string, boolean, () => Promise<Store>][] = [
-  ['memory', true, async () => new MemoryStore()],
-  ['sqlite', true, () => openStore(`sqlite:${join(dir, `l${++n}.db`)}`)],
-  ['postgres', pg !== undefined, async () => openStore(await pg!.createDatabase(`l${++n}`))],
-];
+const { kinds, stop } = await storeKinds('ledgers');
+afterAll(stop);
 const T0 = 1_700_000_000_000;
 
 describe.each(kinds)('%s store', (_name, enabled, open) => {

@@ -1,24 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore, openStore, SqliteStore, type Store } from '../src/runtime/store/index.js';
-import { startPostgres } from './support/postgres.js';
+import { openStore, SqliteStore, type Store } from '../src/runtime/store/index.js';
+import { storeKinds } from './support/store-kinds.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'accordo-store-'));
-const pg = await startPostgres();
-let n = 0;
-
-afterAll(async () => {
-  await pg?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const kinds: [string, boolean, () => Promise<Store>][] = [
-  ['memory', true, async () => new MemoryStore()],
-  ['sqlite', true, () => openStore(`sqlite:${join(dir, `s${++n}.db`)}`)],
-  ['postgres', pg !== undefined, async () => openStore(await pg!.createDatabase(`s${++n}`))],
-];
+const { kinds, dir, stop } = await storeKinds('store');
+afterAll(stop);
 
 const T0 = 1_700_000_000_000;
 const DAY = 86_400_000;

@@ -387,6 +387,18 @@ function gatewayOption(flag: string | undefined, config: GatewayConfig | undefin
   return { ...config, targets: targets as GatewayTarget[] };
 }
 
+/** The store a store-reading command opens: `--store`, else `store:` of the config file (`--config` or ./accordo.config.yaml), else the default. */
+async function storeSetting(args: { store?: string; config?: string }): Promise<string> {
+  const configPath = args.config ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
+  const config = configPath ? await loadConfig(configPath) : undefined;
+  return args.store ?? config?.store ?? DEFAULT_STORE;
+}
+
+/** Prints a command's answer: the value as JSON, or its text form. */
+function printer(format: 'text' | 'json'): (value: unknown, text: () => string) => void {
+  return (value, text) => console.log(format === 'json' ? JSON.stringify(value, null, 2) : text());
+}
+
 interface DeliveriesArgs {
   action: 'list' | 'inspect' | 'retry' | 'purge';
   id?: string;
@@ -401,16 +413,14 @@ interface DeliveriesArgs {
 
 /** `accordo deliveries`: the operator's view of the store the providers share. */
 async function runDeliveries(args: DeliveriesArgs): Promise<number> {
-  const configPath = args.config ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
-  const config = configPath ? await loadConfig(configPath) : undefined;
   const states = args.state?.split(',').map((s) => s.trim()) as TaskState[] | undefined;
   const unknown = states?.find((s) => !TASK_STATES.includes(s));
   if (unknown) throw new UsageError(`unknown state "${unknown}" (known: ${TASK_STATES.join(', ')})`);
   const before = args.before === undefined ? undefined : Date.parse(args.before);
   if (before !== undefined && Number.isNaN(before)) throw new UsageError(`--before: not a date-time: ${args.before}`);
   if ((args.action === 'inspect' || args.action === 'retry') && !args.id) throw new UsageError(`deliveries ${args.action} needs a CorrelationID`);
-  const store = await openStore(args.store ?? config?.store ?? DEFAULT_STORE);
-  const print = (value: unknown, text: () => string) => console.log(args.format === 'json' ? JSON.stringify(value, null, 2) : text());
+  const store = await openStore(await storeSetting(args));
+  const print = printer(args.format);
   try {
     const filter = { states, operation: args.operation, updatedBefore: before, limit: args.limit };
     switch (args.action) {
@@ -464,13 +474,11 @@ interface MessagesArgs {
 
 /** `accordo messages`: the operator's view of a consumer's message box (docs/delivery.md). */
 async function runMessages(args: MessagesArgs): Promise<number> {
-  const configPath = args.config ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
-  const config = configPath ? await loadConfig(configPath) : undefined;
   if (args.action === 'get' && !args.id && !args.reference) throw new UsageError('messages get needs a message id or --reference');
   if (args.action === 'delete' && !args.id === !args.all) throw new UsageError('messages delete needs a message id, or --all');
   // Reading needs no operations: those only say which messages `next` takes.
-  const box = await MessageBox.open(args.store ?? config?.store ?? DEFAULT_STORE, { operations: [] });
-  const print = (value: unknown, text: () => string) => console.log(args.format === 'json' ? JSON.stringify(value, null, 2) : text());
+  const box = await MessageBox.open(await storeSetting(args), { operations: [] });
+  const print = printer(args.format);
   try {
     switch (args.action) {
       case 'list': {

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { resolveAddress, valueAt } from '../callback-address.js';
 import { attemptCallback } from '../codecs/json.js';
-import type { SubscriptionCallbackDescriptor, SubscriptionDescriptor } from '../descriptors.js';
+import type { JsonSchema, SubscriptionCallbackDescriptor, SubscriptionDescriptor } from '../descriptors.js';
 import { declaredResponse, isJsonMediaType, sendBrokenResponse, sendJson, validationProblem, type IncomingRequest } from '../http.js';
 import { ProblemError, RuntimeProblemError } from '../problem.js';
 import { checkReplyTo } from '../reply-to.js';
@@ -101,6 +101,13 @@ export class InvalidEventError extends Error {
   }
 }
 
+/** Throws {@link InvalidEventError} when `value` (an event, a webhook's payload) is not what the declared body schema takes. */
+export function checkBody(validators: Validators, name: string, schema: JsonSchema | undefined, value: unknown, what: 'event' | 'payload'): void {
+  if (!schema) return;
+  const validate = validators.compile(schema);
+  if (!validate(value)) throw new InvalidEventError(name, validationProblem(what, validate.errors ?? []).message);
+}
+
 interface Binding {
   tasks: TaskRuntime;
   owner: string;
@@ -172,10 +179,7 @@ export class Subscriptions<Events = Record<string, unknown>> {
     const b = this.bound();
     const declared = b.callbacks.get(operation)?.get(callback);
     if (!declared) throw new TypeError(`operation ${operation} declares no callback ${JSON.stringify(callback)}`);
-    const schema = declared.body?.schema;
-    if (!schema) return;
-    const validate = b.validators.compile(schema);
-    if (!validate(event)) throw new InvalidEventError(callback, validationProblem('event', validate.errors ?? []).message);
+    checkBody(b.validators, callback, declared.body?.schema, event, 'event');
   }
 
   /**

@@ -11,11 +11,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SubscriptionDescriptor, WebhookDescriptor } from '../descriptors.js';
-import { validationProblem } from '../http.js';
 import { urlRefusal, type ReplyToPolicy } from '../reply-to.js';
 import type { Validators } from '../validation.js';
 import type { PushJob } from '../worker.js';
-import { eventOperation, InvalidEventError, subscriptionJobs } from './subscription.js';
+import { checkBody, eventOperation, subscriptionJobs } from './subscription.js';
 import { storeTask, type TaskRuntime } from './tasks.js';
 
 /** The operation name webhook deliveries are stored under (`#webhooks#<name>`): no spec operation id starts with `#`. */
@@ -63,11 +62,7 @@ export class Webhooks<Events = Record<string, unknown>> {
     if (!b) throw new Error('Webhooks is not bound to a provider yet: pass it as the `webhooks` option of the provider and await its registration');
     const declared = b.declared.get(name);
     if (!declared) throw new TypeError(`the agreement declares no webhook ${JSON.stringify(name)} (it declares: ${[...b.declared.keys()].join(', ')})`);
-    const schema = declared.body?.schema;
-    if (schema) {
-      const validate = b.validators.compile(schema);
-      if (!validate(payload)) throw new InvalidEventError(name, validationProblem('payload', validate.errors ?? []).message);
-    }
+    checkBody(b.validators, name, declared.body?.schema, payload, 'payload');
     const target = b.targets.get(name);
     if (!target) throw new Error(`no target for webhook ${name}: give its URL in the provider's webhookTargets option`);
     const id = randomUUID();
