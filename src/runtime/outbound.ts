@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { runtimeCodeOfProblem, type RuntimeErrorCode } from './errors.js';
 import type { Dispatcher } from 'undici';
 import type { OperationDescriptor, SecurityDescriptor } from './descriptors.js';
@@ -81,7 +82,11 @@ function attemptSignal(ms: number, outer: AbortSignal | undefined): { signal: Ab
   timer.unref();
   const onOuter = () => controller.abort(outer!.reason);
   if (outer?.aborted) onOuter();
-  else outer?.addEventListener('abort', onOuter, { once: true });
+  else if (outer) {
+    // A shared signal (the worker's shutdown, a client's) has a listener per request in flight, each removed when its request ends: not a leak.
+    setMaxListeners(0, outer);
+    outer.addEventListener('abort', onOuter, { once: true });
+  }
   return {
     signal: controller.signal,
     done: () => {
