@@ -64,7 +64,8 @@ export class SqliteStore extends SqlStore {
     const module = createRequire(import.meta.url).resolve('better-sqlite3');
     const path = file === ':memory:' ? file : resolve(file);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const thread = new Worker(THREAD_SOURCE, { eval: true, workerData: { module, path, schema: schema('INTEGER'), added: ADDED_COLUMNS } });
+    // Plain JavaScript: none of the process's flags (a TypeScript loader under tsx, say) is needed in the thread.
+    const thread = new Worker(THREAD_SOURCE, { eval: true, execArgv: [], workerData: { module, path, schema: schema('INTEGER'), added: ADDED_COLUMNS } });
     const opened = await new Promise<FromThread>((resolve, reject) => {
       thread.once('message', resolve);
       thread.once('error', reject);
