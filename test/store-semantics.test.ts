@@ -68,6 +68,13 @@ describe.each(kinds)('%s store', (_name, enabled, open) => {
     expect(claimed.map((t) => t.id)).toEqual(['early', 'middle', 'late']);
   });
 
+  it.skipIf(!enabled)('written together (one group commit), tasks are each created once: of two with one id the first is, the other is refused', async () => {
+    const created = await Promise.all([store.createTask(task('x')), store.createTask({ ...task('y'), request: { second: true } }), store.createTask({ ...task('x'), request: { again: true } })]);
+    expect(created).toEqual([true, true, false]);
+    expect((await store.getTask('x'))!.request).toEqual(task('x').request);
+    expect((await store.getTask('y'))!.request).toEqual({ second: true });
+  });
+
   it.skipIf(!enabled)('creates a task once and gives it back as written', async () => {
     expect(await store.createTask(task('a'))).toBe(true);
     expect(await store.createTask(task('a'))).toBe(false);

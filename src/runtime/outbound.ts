@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { runtimeCodeOfProblem, type RuntimeErrorCode } from './errors.js';
 import type { Dispatcher } from 'undici';
 import type { OperationDescriptor, SecurityDescriptor } from './descriptors.js';
@@ -62,8 +63,48 @@ export async function send(method: string, url: string, headers: Record<string, 
   const mediaType = headers['content-type'] ?? 'application/json';
   const payload = body === undefined ? undefined : isJsonMediaType(mediaType) ? JSON.stringify(body) : String(body);
   if (payload !== undefined) headers = { 'content-type': mediaType, ...headers };
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const { signal, done } = attemptSignal(options.timeoutMs ?? 30_000, options.signal);
+  try {
+    return await sendOnce(method, url, headers, payload, options, signal, profile);
+  } finally {
+    done();
+  }
+}
+
+/**
+ * The signal of one request: aborted by `outer` or, after `ms`, with a `TimeoutError` (as
+ * `AbortSignal.timeout` does). A timer and a listener, both dropped by `done`: AbortSignal.any and
+ * AbortSignal.timeout keep weak references that cost the garbage collector more than the request.
+ */
+function attemptSignal(ms: number, outer: AbortSignal | undefined): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+  timer.unref();
+  const onOuter = () => controller.abort(outer!.reason);
+  if (outer?.aborted) onOuter();
+  else if (outer) {
+    // A shared signal (the worker's shutdown, a client's) has a listener per request in flight, each removed when its request ends: not a leak.
+    setMaxListeners(0, outer);
+    outer.addEventListener('abort', onOuter, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuter);
+    },
+  };
+}
+
+async function sendOnce(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  payload: string | undefined,
+  options: OutboundOptions,
+  signal: AbortSignal,
+  profile?: SecurityDescriptor,
+): Promise<HttpResult> {
   const secure = profile && options.security;
   const secured = async () => (secure ? { ...headers, ...(await secure.headersFor({ method, url, contentType: headers['content-type'], body: payload }, profile)) } : headers);
   if (options.dispatcher && !options.fetch) return dispatch(options.dispatcher, method, url, secured, payload, signal, options.maxBodyBytes, secure ? () => secure.renew() : undefined);

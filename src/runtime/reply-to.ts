@@ -92,6 +92,21 @@ function parseAddress(s: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
 
 /** Why an IP address may not be called under a policy, or `undefined` when it may. */
 export function addressRefusal(address: string, policy: ReplyToPolicy = {}): string | undefined {
+  // Asked for every push accepted and every callback dialled, mostly about the same few addresses: parsing one costs more than the rest of the check.
+  let known = refusalCache.get(policy);
+  if (!known) refusalCache.set(policy, (known = new Map()));
+  const cached = known.get(address);
+  if (cached !== undefined) return cached || undefined;
+  const why = refusal(address, policy);
+  if (known.size >= 1024) known.clear();
+  known.set(address, why ?? '');
+  return why;
+}
+
+/** Per policy, the answer for each address asked about ('' for none), at most 1024 of them. */
+const refusalCache = new WeakMap<ReplyToPolicy, Map<string, string>>();
+
+function refusal(address: string, policy: ReplyToPolicy): string | undefined {
   const parsed = parseAddress(address);
   if (!parsed) return 'not an IP address';
   const range = refusedRange(parsed);

@@ -71,6 +71,9 @@ export type TaskJob = PushJob | PullJob;
  */
 export const MAX_PULL_RUNS = 2;
 
+/** Why the worker's sleep is cut short. */
+const WOKEN = 'woken';
+
 /** Pending push tasks claimed ahead, per handler slot: one claim then feeds several fast handlers. */
 const HANDLER_PREFETCH = 8;
 /** Ready callbacks a worker holds leased per target, per slot of the target (`perTarget`), waiting for a slot. */
@@ -176,7 +179,8 @@ export class TaskWorker {
   /** New work is in the store (or a slot came free): look now rather than at the next poll. */
   wake(): void {
     this.woken = true;
-    this.wakeup?.abort();
+    // Called per accepted request: a constant reason, as abort() would build an error (and its stack) on every call.
+    if (this.wakeup && !this.wakeup.signal.aborted) this.wakeup.abort(WOKEN);
   }
 
   /**

@@ -186,8 +186,8 @@ export abstract class SqlStore implements Store {
     const values = [t.id, t.kind, t.operation, 'pending', enc(t.request), t.replyTo ?? null, t.target ?? null, enc(t.meta), t.reference ?? null, t.now, t.now, t.now, t.expiresAt].map((v) => p.add(v));
     const insert = `INSERT INTO accordo_tasks (id, kind, operation, state, request, reply_to, target, meta, reference, due_at, created_at, updated_at, expires_at)
        VALUES (${values.join(', ')}) ON CONFLICT (id) DO NOTHING`;
-    // PostgreSQL: the same statement notifies the workers of every instance (delivered at commit), see PostgresStore.watchTasks.
-    const { changes } = await this.run(this.dialect === 'postgres' ? `WITH added AS (${insert} RETURNING kind) SELECT pg_notify('${TASKS_CHANNEL}', kind) FROM added` : insert, p.values);
+    // PostgreSQL writes the tasks of one turn together, and notifies the workers of every instance (PostgresStore.createTask).
+    const { changes } = await this.run(insert, p.values);
     return changes === 1;
   }
 
