@@ -100,7 +100,8 @@ async function paced({ providerUrl, rate, seconds }: Paced) {
       roundTrips.push(handled - at);
     } catch (e) {
       failed++;
-      firstError ??= String((e as Error).message ?? e).slice(0, 200);
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      firstError ??= `${String((e as Error).message ?? e)}${cause ? ` (${cause.code ?? cause.message})` : ''}`.slice(0, 200);
     }
   };
   const started = performance.now();
