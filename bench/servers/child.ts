@@ -4,8 +4,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type ParentMessage = { type: 'rss' } | { type: 'cpu' } | { type: 'stop' };
-export type ChildMessage = { type: 'ready'; port: number; label?: string } | { type: 'rss'; rss: number } | { type: 'cpu'; micros: number } | { type: 'result'; result: unknown };
+export type ParentMessage = { type: 'rss' } | { type: 'cpu' } | { type: 'gc' } | { type: 'stop' };
+export type ChildMessage =
+  | { type: 'ready'; port: number; label?: string }
+  | { type: 'rss'; rss: number }
+  | { type: 'cpu'; micros: number }
+  | { type: 'gc'; rss: number; heapUsed: number }
+  | { type: 'result'; result: unknown };
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -45,8 +50,16 @@ export function onMessages(stop: () => Promise<void>): void {
       // User + system CPU of the whole process (every thread: GC helpers included), in µs.
       const { user, system } = process.cpuUsage();
       send({ type: 'cpu', micros: user + system });
-    }
-    else if (message.type === 'stop') {
+    } else if (message.type === 'gc') {
+      // A full collection first (the process runs with --expose-gc), so that what is measured is
+      // what is still held, not garbage the collector has not reached yet.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (!gc) throw new Error('gc asked of a process started without --expose-gc');
+      gc();
+      gc();
+      const { rss, heapUsed } = process.memoryUsage();
+      send({ type: 'gc', rss, heapUsed });
+    } else if (message.type === 'stop') {
       // Pending work (e.g. push deliveries) may hold the loop; a bounded wait, then exit.
       setTimeout(() => process.exit(0), 5000).unref();
       void stop().then(() => process.exit(0));

@@ -5,7 +5,7 @@ import { jsonFailure, jsonPushJob } from './codecs/json.js';
 import { CORRELATION_HEADER, type JsonSchema, type OperationDescriptor, type PushDescriptor, type SubscriptionDescriptor, type WebhookDescriptor } from './descriptors.js';
 import { startWebhooks, webhookJobs, Webhooks, type WebhookOptions } from './engines/webhooks.js';
 import type { BlockingHandler } from './engines/blocking.js';
-import { requestContext, runOneWay, PendingWork, type OneWayHandler } from './engines/oneway.js';
+import { requestContext, runOneWay, PendingWork, type OneWayHandler, type RequestContext } from './engines/oneway.js';
 import { pullJob, storeOfPullOption, type PullHandler } from './engines/pull.js';
 import { acceptPush, type PushAcceptOptions, type PushHandler } from './engines/push.js';
 import { startSubscriptions, subscriptionJobs, subscriptionRoute, Subscriptions, type SubscriptionHandler, type SubscriptionOptions } from './engines/subscription.js';
@@ -162,20 +162,24 @@ export async function registerProvider(app: FastifyInstance, def: ProviderDefini
 }
 
 function blockingRoute(op: OperationDescriptor, handler: BlockingHandler<IncomingRequest, HandlerResponse>, check: ReturnType<typeof responseChecker>) {
-  // What each status is sent as, worked out once per status rather than per request.
+  // What each status is sent as, worked out once per status rather than per request. A JSON type
+  // carries the charset Fastify would otherwise append to it on every response.
   const sending = new Map<number, { mediaType: string; json: boolean } | null>();
   const howToSend = (status: number) => {
     let how = sending.get(status);
     if (how === undefined) {
       const declared = declaredResponse(op.responses, status);
       const mediaType = declared?.mediaTypes[0] ?? 'application/json';
-      how = declared ? { mediaType, json: isJsonMediaType(mediaType) } : null;
+      const json = isJsonMediaType(mediaType);
+      how = declared ? { mediaType: json && !/;\s*charset=/i.test(mediaType) ? `${mediaType}; charset=utf-8` : mediaType, json } : null;
       sending.set(status, how);
     }
     return how;
   };
+  // Only a secured operation has verified claims to look up.
+  const context = op.security ? requestContext : (req: FastifyRequest): RequestContext => ({ log: req.log, raw: req });
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
-    const res = await handler(request, requestContext(req));
+    const res = await handler(request, context(req));
     const broken = check(res?.status, res?.body);
     if (broken) return sendBrokenResponse(req, reply, op, broken);
     const how = howToSend(res.status)!;

@@ -41,9 +41,10 @@ async function freePort(): Promise<number> {
 /**
  * Starts a cluster in a temp dir, or returns `undefined` (and says so) when the PostgreSQL
  * binaries are missing. Under a truthy CI a missing PostgreSQL is an error: CI must run these tests.
- * initdb refuses to run as root, so as root the cluster belongs to the `postgres` user.
+ * initdb refuses to run as root, so as root the cluster belongs to the `postgres` user. Without
+ * `durable` the cluster does not sync to disk (fsync, synchronous_commit and full_page_writes off).
  */
-export async function startPostgres(): Promise<PgCluster | undefined> {
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PgCluster | undefined> {
   const bin = findBin();
   if (!bin) {
     skipWithout('PostgreSQL server binaries not found under /usr/lib/postgresql/<version>/bin', 'PostgreSQL tests', 'apt-get install postgresql, or set PG_BIN');
@@ -63,7 +64,9 @@ export async function startPostgres(): Promise<PgCluster | undefined> {
   const data = join(dir, 'data');
   const port = await freePort();
   await as('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--locale=C']);
-  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100`;
+  // Tests trade durability for speed; `durable` keeps PostgreSQL's defaults (a commit is on disk), as the benchmark needs.
+  const sync = options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir}${sync} -c max_connections=100`;
   await as('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   const base = `postgres://postgres@127.0.0.1:${port}`;
   return {
