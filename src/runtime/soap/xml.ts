@@ -40,8 +40,10 @@ interface Scope {
   uri: string;
   up: Scope | undefined;
   size: number;
+  /** The default namespace here (`""`: none), kept on every link so unprefixed names need no walk. */
+  defaultNs: string;
 }
-const XML_SCOPE: Scope = { prefix: 'xml', uri: XML_NS, up: undefined, size: 0 };
+const XML_SCOPE: Scope = { prefix: 'xml', uri: XML_NS, up: undefined, size: 0, defaultNs: '' };
 
 /**
  * One saxes parser (strict: well-formedness, the five predefined entities and character
@@ -56,6 +58,8 @@ const parser = new SaxesParser({ position: true });
 const open: XmlElement[] = [];
 const scopes: Scope[] = [];
 let root: XmlElement | undefined;
+/** The children and attributes of the elements that have none: one frozen empty array shared by all. */
+const NONE = Object.freeze([]) as unknown as never[];
 /** The attributes of the tag being read, as saxes reports them before the tag. */
 const pending: { name: string; value: string }[] = [];
 /** The limits of the document being parsed (the codec recurses per level; names are looked up through the scope). */
@@ -78,18 +82,21 @@ parser.on('opentag', (tag) => {
     for (const a of pending) if (a.name.startsWith('xmlns') && (a.name.length === 5 || a.name.charCodeAt(5) === 58)) scope = declare(a.name, a.value, scope);
     attrs = attributesOf(scope);
     pending.length = 0;
-  } else attrs = [];
-  const colon = qnameColon(tag.name);
+  } else attrs = NONE;
+  const name = tag.name;
+  const colon = qnameColon(name);
   const el: XmlElement =
-    colon < 0
-      ? { ns: lookup('', scope) ?? '', name: tag.name, attrs, children: [], text: '' }
-      : { ns: prefixed(tag.name.slice(0, colon), scope), name: tag.name.slice(colon + 1), attrs, children: [], text: '' };
+    colon < 0 ? { ns: scope.defaultNs, name, attrs, children: NONE, text: '' } : { ns: prefixedIn(name, colon, scope), name: name.slice(colon + 1), attrs, children: NONE, text: '' };
   if (attrs.length) {
     const xsiType = resolvedXsiType(attrs, scope);
     if (xsiType) el.xsiType = xsiType;
   }
-  if (depth) open[depth - 1].children.push(el);
-  else root = el; // saxes refuses a second root
+  if (depth) {
+    const parent = open[depth - 1];
+    // Most elements are leaves: their children array is made by the first child.
+    if (parent.children === NONE) parent.children = [el];
+    else parent.children.push(el);
+  } else root = el; // saxes refuses a second root
   if (depth >= limits.depth && !tag.isSelfClosing) throw new XmlError(`elements nested too deeply (more than ${limits.depth} levels, the limit)`);
   open.push(el);
   scopes.push(scope);
@@ -116,7 +123,7 @@ function declare(name: string, uri: string, up: Scope): Scope {
   if ((prefix === 'xml') !== (uri === XML_NS)) throw failure(`the xml prefix and only it is bound to ${XML_NS}`);
   if (uri === XMLNS_NS) throw failure(`no prefix may be bound to ${XMLNS_NS}`);
   if (up.size >= limits.xmlNamespaces) throw failure(`more than ${limits.xmlNamespaces} namespace declarations in scope (the limit)`);
-  return { prefix, uri, up, size: up.size + 1 };
+  return { prefix, uri, up, size: up.size + 1, defaultNs: prefix === '' ? uri : up.defaultNs };
 }
 
 /** The tag's attributes other than namespace declarations, their names resolved (no default namespace). */
@@ -154,7 +161,7 @@ function resolvedXsiType(attrs: XmlAttribute[], scope: Scope): { ns: string; nam
     if (a.name !== 'type' || a.ns !== XSI_NS) continue;
     const value = a.value.trim();
     const colon = qnameColon(value);
-    return colon < 0 ? { ns: lookup('', scope) ?? '', name: value } : { ns: prefixed(value.slice(0, colon), scope), name: value.slice(colon + 1) };
+    return colon < 0 ? { ns: scope.defaultNs, name: value } : { ns: prefixed(value.slice(0, colon), scope), name: value.slice(colon + 1) };
   }
   return undefined;
 }
@@ -162,6 +169,12 @@ function resolvedXsiType(attrs: XmlAttribute[], scope: Scope): { ns: string; nam
 function lookup(prefix: string, scope: Scope | undefined): string | undefined {
   for (; scope; scope = scope.up) if (scope.prefix === prefix) return scope.uri;
   return undefined;
+}
+
+/** The namespace of the prefix of `name` (before `colon`), compared in place: no string made for the prefix. */
+function prefixedIn(name: string, colon: number, scope: Scope): string {
+  for (let s: Scope | undefined = scope; s; s = s.up) if (s.prefix.length === colon && name.startsWith(s.prefix)) return s.uri;
+  return prefixed(name.slice(0, colon), scope);
 }
 
 function prefixed(prefix: string, scope: Scope): string {
