@@ -136,7 +136,10 @@ process.on('exit', () => {
 
 /** Starts bench/servers/<file> in its own Node process (TypeScript through tsx) and waits for its port. */
 function startServer(name: string, file: string, argv: string[], options: { pin?: 'server' | 'load'; execArgv?: string[] } = {}): Promise<ServerChild> {
-  const child = fork(join(ROOT, 'bench', 'servers', file), argv, { cwd: ROOT, execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // NODE_ENV=production, as a server is deployed: the generated providers then skip checking their own responses
+  // (their default outside production), which the baselines never do.
+  const env = { ...process.env, NODE_ENV: 'production' };
+  const child = fork(join(ROOT, 'bench', 'servers', file), argv, { cwd: ROOT, env, execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   live.add(child);
   child.on('exit', () => live.delete(child));
   const ask = <T>(message: object, type: string): Promise<T> =>
@@ -509,7 +512,7 @@ async function restSection() {
   section(
     '2. REST servers',
     `autocannon in its own process, \`-c ${CONFIG.connections} -d ${CONFIG.seconds}\` per round, ${CONFIG.loadRounds} round(s) per server. ` +
-      `Every round starts the server in a fresh Node process on 127.0.0.1 and warms it up for ${CONFIG.warmupSeconds} s first, because the ` +
+      `Every round starts the server in a fresh Node process on 127.0.0.1 (NODE_ENV=production, as deployed: the generated providers do not check their own responses) and warms it up for ${CONFIG.warmupSeconds} s first, because the ` +
       'same server measures differently from one process to the next; the rounds of the two servers of (a) alternate, and (b) runs after them, ' +
       `${SHORT_ROUNDS} round(s), each followed by a wait for its callbacks to be delivered. ` +
       (PINNING
@@ -592,7 +595,7 @@ async function restSection() {
       'on the same schemas; the generated provider adds, per request, the transaction id (a UUID, and the onRequest hook that sets its header ' +
       'and answers 503 while shutting down), the bound on bodies held at once (a preParsing hook), the body read as bytes and decoded in its ' +
       'declared charset with its nesting depth checked before JSON.parse, its request parser (path, query and header objects for the typed ' +
-      'handler), the response checked against its schema (NODE_ENV is not production) and JSON.stringify where the baseline uses ' +
+      'handler) and JSON.stringify where the baseline uses ' +
       "fast-json-stringify. Socket writes and Fastify's own parsing dominate both: see min–max for how far the machine's noise moves a round.",
   });
   // Accept: validate, persist durably, 202, against the blocking provider of the same run.
