@@ -663,9 +663,10 @@ async function restSection() {
       pass: ratio >= 1,
       why:
         `After each round's load the remaining callbacks took ${sustained.map((r) => fmt(r.drainS, 1)).join(', ')} s to deliver. ` +
-        'The accept path and the worker share one event loop and one SQLite connection: every transaction that carries an accepted request syncs to disk ' +
-        '(synchronous=FULL) on the main thread, and callbacks are only answered between transactions; the worker grows its slots to a target that acknowledges ' +
-        '(up to delivery.maxPerTargetConcurrency), so the share delivered is bounded by those slots per disk sync.',
+        'The accept path and the worker share one event loop, and the store commits one batch at a time in its own thread, each commit a disk sync ' +
+        '(synchronous=FULL): a delivered callback costs the main thread a claim, the callback request and the write of its outcome, roughly twice what ' +
+        'accepting its request cost, so under a load that saturates the accept path the worker cannot keep up in the same process; an instance ' +
+        'with `delivery.enabled: false` accepting beside one that delivers splits the two.',
     });
   }
   table(LOAD_HEAD, [
