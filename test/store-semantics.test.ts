@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore, openStore, SqliteStore, type Store } from '../src/runtime/store/index.js';
+import { openStore, SqliteStore, type Store } from '../src/runtime/store/index.js';
 import { storeKinds } from './support/store-kinds.js';
 
 const { kinds, dir, stop } = await storeKinds('store');
@@ -21,7 +20,7 @@ const task = (id: string, extra: Partial<{ operation: string; now: number; expir
 const claim = (store: Store, owner: string, now = T0, extra: Partial<Parameters<Store['claimTasks']>[0]> = {}) =>
   store.claimTasks({ kind: 'push', operations: ['op'], states: ['pending', 'ready'], owner, now, leaseMs: 1000, limit: 10, ...extra });
 
-describe.each(kinds)('%s store', (kind, enabled, open) => {
+describe.each(kinds)('%s store', (_name, enabled, open) => {
   let store: Store;
   beforeEach(async () => {
     if (!enabled) return;
@@ -204,85 +203,6 @@ describe.each(kinds)('%s store', (kind, enabled, open) => {
     expect(new Set(ids).size).toBe(60);
   });
 
-  it.skipIf(!enabled)('keeps the target a task was written with, and a claim leaves out the targets it names (never a task without one)', async () => {
-    await store.createTask({ ...task('to-a'), target: 'a.example:443' });
-    await store.createTask({ ...task('to-b', { now: T0 + 1 }), target: 'b.example:443' });
-    const { replyTo: _omit, ...bare } = task('none', { now: T0 + 2 });
-    await store.createTask(bare);
-    expect((await store.getTask('to-a'))!.target).toBe('a.example:443');
-    expect((await claim(store, 'w', T0 + 5, { skipTargets: ['a.example:443'] })).map((t) => [t.id, t.target])).toEqual([
-      ['to-b', 'b.example:443'],
-      ['none', undefined],
-    ]);
-    expect((await claim(store, 'w2', T0 + 5, { skipTargets: [] })).map((t) => t.id)).toEqual(['to-a']);
-  });
-
-  it.skipIf(!enabled)('claims only the task asked for by id, and no task at or past its expiry even before it is marked expired', async () => {
-    await store.createTask(task('x1', { kind: 'pull' }));
-    await store.createTask(task('x2', { kind: 'pull', expiresAt: T0 + 100 }));
-    const byId = { kind: 'pull', operations: ['op'], states: ['pending' as const], owner: 'p', leaseMs: 10, limit: 5 };
-    expect(await store.claimTasks({ ...byId, id: 'x2', now: T0 + 100 })).toEqual([]);
-    expect((await store.claimTasks({ ...byId, id: 'x2', now: T0 + 99 })).map((t) => t.id)).toEqual(['x2']);
-    expect((await store.getTask('x1'))!.leaseOwner).toBeUndefined();
-  });
-
-  it.skipIf(!enabled)('expires a ready task (result stored, callback not delivered) as well as a pending one, and retries an expired task', async () => {
-    await store.createTask(task('r', { expiresAt: T0 + 100 }));
-    await claim(store, 'w');
-    await store.updateTask('r', 'w', { state: 'ready', result: { ok: 1 }, release: true }, T0 + 1);
-    expect((await store.expireTasks(T0 + 100)).map((t) => [t.id, t.state])).toEqual([['r', 'expired']]);
-    expect(await store.retryTask('r', T0 + 200, DAY)).toMatchObject({ id: 'r', state: 'ready', result: { ok: 1 }, dueAt: T0 + 200, expiresAt: T0 + 200 + DAY });
-    expect(await store.retryTask('r', T0 + 201, DAY)).toBeUndefined();
-  });
-
-  it.skipIf(!enabled)('lists 100 tasks when no limit is given, newest first, ties in createdAt by id descending', async () => {
-    // One turn: the SQLite store commits them together.
-    await Promise.all(Array.from({ length: 101 }, (_, i) => store.createTask(task(`n${String(i).padStart(3, '0')}`, { now: T0 + i }))));
-    const listed = await store.listTasks();
-    expect(listed).toHaveLength(100);
-    expect([listed[0].id, listed[99].id]).toEqual(['n100', 'n001']);
-    expect(await store.listTasks({ limit: 101 })).toHaveLength(101);
-    for (const id of ['tie-b', 'tie-c', 'tie-a']) await store.createTask(task(id, { now: T0 + 1000 }));
-    expect((await store.listTasks({ limit: 3 })).map((t) => t.id)).toEqual(['tie-c', 'tie-b', 'tie-a']);
-  });
-
-  it.skipIf(!enabled)('purges a finished task once its lease ran out (at leaseUntil), and only tasks changed strictly before updatedBefore', async () => {
-    await store.createTask(task('f1'));
-    await store.createTask(task('f2'));
-    await claim(store, 'w', T0);
-    await store.updateTask('f1', 'w', { state: 'delivered' }, T0 + 10); // still leased until T0 + 1000
-    await store.updateTask('f2', 'w', { state: 'dead', release: true }, T0 + 20);
-    expect(await store.purgeTasks({ id: 'f1' }, T0 + 999)).toBe(0);
-    expect(await store.purgeTasks({ id: 'f1' }, T0 + 1000)).toBe(1);
-    expect(await store.listTasks({ updatedBefore: T0 + 20 })).toEqual([]);
-    expect(await store.purgeTasks({ updatedBefore: T0 + 20 }, T0 + 1000)).toBe(0);
-    expect(await store.purgeTasks({ updatedBefore: T0 + 21 }, T0 + 1000)).toBe(1);
-  });
-
-  it.skipIf(!enabled)('keeps a correlation record that is being handled when older records are purged', async () => {
-    await store.addCorrelation('busy', 'op', T0);
-    await store.addCorrelation('idle', 'op', T0);
-    await store.claimCorrelation('busy', 'h', T0, 100);
-    expect(await store.purgeCorrelations(T0 + 10_000)).toBe(1);
-    expect((await store.getCorrelation('busy'))!.state).toBe('handling');
-    expect(await store.getCorrelation('idle')).toBeUndefined();
-  });
-
-  it.skipIf(!enabled)('keeps its own copy of what it is given and gives copies, as JSON would (a Date as its text, undefined keys dropped)', async () => {
-    const request = { body: { when: new Date(T0), gone: undefined, list: [1] } };
-    await store.createTask({ ...task('c'), request });
-    request.body.list.push(2);
-    const read = (await store.getTask('c'))!;
-    expect(read.request).toEqual({ body: { when: new Date(T0).toISOString(), list: [1] } });
-    expect('gone' in (read.request as { body: object }).body).toBe(false);
-    (read.request as { body: { list: number[] } }).body.list.push(3);
-    expect((await store.getTask('c'))!.request).toEqual({ body: { when: new Date(T0).toISOString(), list: [1] } });
-  });
-
-  it.skipIf(!enabled)('describes itself for logs: memory, sqlite:<absolute file>, or its postgres:// URL', async () => {
-    expect(store.description).toMatch({ memory: /^memory$/, sqlite: /^sqlite:\/.+\.db$/, postgres: /^postgres:\/\/.+/ }[kind]!);
-  });
-
   it.skipIf(!enabled)('keeps correlation records: one handler at a time, ACK kept once done', async () => {
     await store.addCorrelation('c1', 'op', T0);
     await store.addCorrelation('c1', 'other', T0 + 1);
@@ -350,76 +270,8 @@ describe('SQLite file', () => {
     }
   });
 
-  it('adds the columns a database written by an older version lacks (target, reference), keeping its tasks', async () => {
-    const file = join(dir, 'old.db');
-    const { default: Database } = await import('better-sqlite3');
-    const old = new Database(file);
-    old.exec(`CREATE TABLE accordo_tasks (id TEXT PRIMARY KEY, kind TEXT NOT NULL, operation TEXT NOT NULL, state TEXT NOT NULL, request TEXT, result TEXT,
-      reply_to TEXT, meta TEXT, runs INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, lease_owner TEXT,
-      lease_until INTEGER, last_status INTEGER, last_response TEXT, last_error TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`);
-    old.prepare(`INSERT INTO accordo_tasks (id, kind, operation, state, request, due_at, created_at, updated_at, expires_at) VALUES ('older', 'push', 'op', 'pending', '{"a":1}', ?, ?, ?, ?)`).run(T0, T0, T0, T0 + DAY);
-    old.close();
-    const store = await openStore(`sqlite:${file}`);
-    try {
-      expect(await store.getTask('older')).toMatchObject({ id: 'older', state: 'pending', request: { a: 1 } });
-      await store.createTask({ ...task('newer'), target: 'consumer.example:443', reference: 'corr-9' });
-      expect(await store.getTask('newer')).toMatchObject({ target: 'consumer.example:443', reference: 'corr-9' });
-      expect((await store.listTasks({ reference: 'corr-9' })).map((t) => t.id)).toEqual(['newer']);
-    } finally {
-      await store.close();
-    }
-  });
-
-  it('opens a private in-memory database for sqlite::memory:, no file', async () => {
-    const a = await openStore('sqlite::memory:');
-    const b = await openStore('sqlite::memory:');
-    try {
-      expect(a.description).toBe('sqlite::memory:');
-      await a.createTask(task('only-in-a'));
-      expect(await a.getTask('only-in-a')).toBeDefined();
-      expect(await b.getTask('only-in-a')).toBeUndefined();
-      expect(existsSync(':memory:')).toBe(false);
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
-});
-
-describe('store setting', () => {
-  it('names the same SQLite file as sqlite:/abs/x.db and sqlite:///abs/x.db, described by its absolute path', async () => {
-    const file = join(dir, 'same.db');
-    const a = await openStore(`sqlite:${file}`);
-    const b = await openStore(`sqlite://${file}`);
-    try {
-      expect(b.description).toBe(`sqlite:${file}`);
-      await a.createTask(task('shared'));
-      expect((await b.getTask('shared'))!.id).toBe('shared');
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
-
-  it('takes memory: or memory, around spaces, for the memory store', async () => {
-    for (const setting of ['memory:', 'memory', '  memory:\n']) {
-      const store = await openStore(setting);
-      expect(store).toBeInstanceOf(MemoryStore);
-      await store.close();
-    }
-  });
-
-  it('opens PostgreSQL for a postgres:// or postgresql:// URL, in any case (here: refused, nothing listens on port 1)', async () => {
-    for (const url of ['postgres://app@127.0.0.1:1/accordo', 'PostgreSQL://app@127.0.0.1:1/accordo']) {
-      await expect(openStore(url)).rejects.toThrow(/ECONNREFUSED/);
-    }
-  });
-
   it('refuses a setting it does not understand', async () => {
     await expect(openStore('mysql://x')).rejects.toThrow(/unknown store "mysql:\/\/x"/);
     await expect(openStore('sqlite:')).rejects.toThrow(/names no file/);
-    // The scheme must open the setting: these only contain one.
-    await expect(openStore('x-postgres://127.0.0.1:1/db')).rejects.toThrow(/unknown store/);
-    await expect(openStore('nosqlite:x.db')).rejects.toThrow(/unknown store/);
   });
 });
