@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore, openStore, type Store } from '../src/runtime/store/index.js';
+import { MemoryStore, openStore, SqliteStore, type Store } from '../src/runtime/store/index.js';
 import { storeKinds } from './support/store-kinds.js';
 
 const { kinds, dir, stop } = await storeKinds('edges');
@@ -147,6 +147,77 @@ describe('SQLite file', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe('SQLite file locked by another connection (docs/delivery.md: waited for on timers up to busyMs, then the statement fails)', () => {
+  const settled = (p: Promise<unknown>) => {
+    const state = { done: false };
+    p.then(
+      () => (state.done = true),
+      () => (state.done = true),
+    );
+    return state;
+  };
+  const turns = (n: number) => new Promise<void>((resolve) => setTimeout(resolve, n));
+
+  it('reads while another connection holds the write lock, waits for it without holding up the event loop, and writes once it is released', async () => {
+    const file = join(dir, 'locked.db');
+    const store = await SqliteStore.open(file, { busyMs: 60_000 });
+    await store.createTask(task('before'));
+    const { default: Database } = await import('better-sqlite3');
+    const other = new Database(file);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      // A read needs no lock under WAL: answered while the other connection holds it.
+      expect((await store.getTask('before'))!.id).toBe('before');
+      const write = store.createTask(task('during'));
+      const state = settled(write);
+      // Timers run while the write waits.
+      await turns(30);
+      expect(state.done).toBe(false);
+      other.exec('COMMIT');
+      expect(await write).toBe(true);
+      expect((await store.getTask('during'))!.id).toBe('during');
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+
+  it('fails a statement that waited busyMs, names the wait, and writes again once the lock is gone', async () => {
+    const file = join(dir, 'busy.db');
+    const store = await SqliteStore.open(file, { busyMs: 50 });
+    const { default: Database } = await import('better-sqlite3');
+    const other = new Database(file);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      await expect(store.createTask(task('refused'))).rejects.toThrow('the SQLite database is locked by another connection (waited 50 ms)');
+      other.exec('ROLLBACK');
+      expect(await store.createTask(task('later'))).toBe(true);
+      expect(await store.getTask('refused')).toBeUndefined();
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+
+  it('fails what still waits for the lock when the store closes, and refuses statements after', async () => {
+    const file = join(dir, 'closing.db');
+    const store = await SqliteStore.open(file, { busyMs: 60_000 });
+    const { default: Database } = await import('better-sqlite3');
+    const other = new Database(file);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const write = store.createTask(task('waiting'));
+      await turns(10);
+      await store.close();
+      await expect(write).rejects.toThrow('the SQLite store is closed');
+      await expect(store.getTask('waiting')).rejects.toThrow('the SQLite store is closed');
+      await store.close();
+    } finally {
+      other.close();
     }
   });
 });
