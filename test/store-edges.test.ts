@@ -4,7 +4,7 @@
 // vitest runner reports no test locations, so a changed test file re-tests every mutant its tests
 // cover; a new file keeps `npm run mutate` incremental.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore, openStore, SqliteStore, type Store } from '../src/runtime/store/index.js';
 import { storeKinds } from './support/store-kinds.js';
@@ -223,17 +223,20 @@ describe('SQLite file locked by another connection (docs/delivery.md: waited for
 });
 
 describe('store setting', () => {
-  it('names the same SQLite file as sqlite:/abs/x.db and sqlite:///abs/x.db, described by its absolute path', async () => {
+  it('names the same SQLite file as sqlite:/abs/x.db, sqlite:///abs/x.db and a relative sqlite:x.db, described by its absolute path', async () => {
     const file = join(dir, 'same.db');
     const a = await openStore(`sqlite:${file}`);
     const b = await openStore(`sqlite://${file}`);
+    const c = await openStore(`sqlite:${relative(process.cwd(), file)}`);
     try {
       expect(b.description).toBe(`sqlite:${file}`);
+      expect(c.description).toBe(`sqlite:${file}`);
       await a.createTask(task('shared'));
       expect((await b.getTask('shared'))!.id).toBe('shared');
     } finally {
       await a.close();
       await b.close();
+      await c.close();
     }
   });
 
