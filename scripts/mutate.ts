@@ -53,7 +53,7 @@ export const GROUPS: Group[] = [
     name: 'store-sql',
     title: 'SQL stores, shared part (store/sql.ts), on SQLite',
     mutate: ['src/runtime/store/sql.ts'],
-    tests: [...STORE_TESTS.filter((t) => t !== 'test/store-postgres.test.ts'), 'test/store-ledgers.test.ts'],
+    tests: [...STORE_TESTS.filter((t) => t !== 'test/store-postgres.test.ts'), 'test/store-ledgers.test.ts', 'test/store-edges.test.ts'],
     // Each test run of a mutant would start a PostgreSQL cluster: these runs use SQLite (and the
     // memory store), and PostgreSQL is left to npm test. CI cleared so the skip prints, not fails.
     env: { PG_BIN: '/nonexistent', CI: '' },
@@ -98,7 +98,7 @@ export const GROUPS: Group[] = [
     mutate: ['src/runtime/store/memory.ts', 'src/runtime/store/sqlite.ts', 'src/runtime/store/index.ts'],
     // The store tests alone (the end-to-end files that also use a store cost a provider each), and
     // without PostgreSQL, as for store-sql.
-    tests: ['test/store-semantics.test.ts', 'test/store-pull.test.ts', 'test/store-admin.test.ts', 'test/store-consumer.test.ts', 'test/store-ledgers.test.ts'],
+    tests: ['test/store-semantics.test.ts', 'test/store-pull.test.ts', 'test/store-admin.test.ts', 'test/store-consumer.test.ts', 'test/store-ledgers.test.ts', 'test/store-edges.test.ts'],
     env: { PG_BIN: '/nonexistent', CI: '' },
   },
   {
@@ -114,7 +114,7 @@ export const GROUPS: Group[] = [
     mutate: ['src/runtime/codecs/*.ts'],
     tests: [...PUSH_E2E, 'test/callback-redirects.test.ts', 'test/codec-answers.test.ts', 'test/delivery-faults.test.ts', 'test/typed-errors.e2e.test.ts', 'test/delivery.test.ts'],
   },
-  { name: 'lint', title: 'Lint rules (lint/rules.ts)', mutate: ['src/lint/rules.ts'], tests: ['test/lint.test.ts', 'test/lint-severity.test.ts'] },
+  { name: 'lint', title: 'Lint rules (lint/rules.ts)', mutate: ['src/lint/rules.ts'], tests: ['test/lint.test.ts', 'test/lint-severity.test.ts', 'test/lint-findings.test.ts'] },
 ];
 
 const MUTATION_MD = 'MUTATION.md';

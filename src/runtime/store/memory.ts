@@ -119,13 +119,14 @@ export class MemoryStore implements Store {
   async purgeTasks(filter: TaskFilter & { id?: string }, now: number): Promise<number> {
     const states = filter.states ?? [...FINISHED];
     // Leased tasks are left out before the limit is applied, as the SQL stores do.
-    const victims = this.matching({ ...filter, states, limit: Infinity })
+    const victims = this.matching({ ...filter, states })
       .filter((t) => (filter.id === undefined || t.id === filter.id) && (t.leaseUntil === undefined || t.leaseUntil <= now))
       .slice(0, filter.limit ?? Infinity);
     for (const t of victims) this.tasks.delete(t.id);
     return victims.length;
   }
 
+  /** The tasks a filter matches, newest first (its limit is the caller's to apply). */
   private matching(f: TaskFilter): TaskRecord[] {
     return [...this.tasks.values()]
       .filter(
@@ -136,8 +137,7 @@ export class MemoryStore implements Store {
           (f.reference === undefined || t.reference === f.reference) &&
           (f.updatedBefore === undefined || t.updatedAt < f.updatedBefore),
       )
-      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))
-      .slice(0, f.limit ?? Infinity);
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
   }
 
   async addCorrelation(id: string, operation: string, now: number): Promise<void> {
