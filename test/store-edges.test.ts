@@ -212,8 +212,10 @@ describe('SQLite file locked by another connection (docs/delivery.md: waited for
       other.exec('BEGIN IMMEDIATE');
       const write = store.createTask(task('waiting'));
       await turns(10);
+      // Its outcome is awaited before close: the write fails while close runs.
+      const failed = expect(write).rejects.toThrow('the SQLite store is closed');
       await store.close();
-      await expect(write).rejects.toThrow('the SQLite store is closed');
+      await failed;
       await expect(store.getTask('waiting')).rejects.toThrow('the SQLite store is closed');
       await store.close();
     } finally {
