@@ -1,0 +1,192 @@
+// The task worker's fairness across callback targets (docs/delivery.md, "What a failing consumer
+// costs"): at most `perTargetConcurrency` callbacks in flight to a target that does not acknowledge
+// faster, the other targets served meanwhile; after `circuitFailures` attempts in a row without an
+// answer the target's callbacks are parked for `circuitOpenMs`, then one trial attempt. The worker
+// runs on a store with a scripted attempt (no network): what it starts, and when, is the worker's.
+import type { FastifyBaseLogger } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../src/runtime/clock.js';
+import { DEFAULT_RETRY, type AttemptResult, type DeliveryOutcome } from '../src/runtime/delivery.js';
+import { MemoryStore } from '../src/runtime/store/index.js';
+import { TaskWorker, type PushJob, type WorkerOptions } from '../src/runtime/worker.js';
+import { until } from './support/push.js';
+
+const DAY = 86_400_000;
+const stopping: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (stopping.length) await stopping.pop()!();
+});
+
+/** A logger that keeps each line (level, fields, message). */
+function recorder() {
+  const lines: { level: string; fields: Record<string, unknown>; msg?: string }[] = [];
+  const at = (level: string) => (fields: Record<string, unknown> | string, msg?: string) => lines.push(typeof fields === 'string' ? { level, fields: {}, msg: fields } : { level, fields, msg });
+  const log = { child: () => log, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } as unknown as FastifyBaseLogger;
+  return { log, lines };
+}
+
+/**
+ * A clock whose time moves only when the worker sleeps, by what it asked, once the sleep is over (a
+ * sleep cut short by a wake-up takes no time): the gaps between attempts are the worker's schedule.
+ */
+function virtualClock(): Clock {
+  let now = Date.UTC(2026, 0, 1);
+  return {
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          now += ms;
+          resolve();
+        }, 1);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      }),
+  };
+}
+
+/** A real-time clock that polls often: the worker still finds work woken or not. */
+const realClock: Clock = { now: () => Date.now(), sleep: (ms, signal) => new Promise((resolve) => (signal?.aborted ? resolve() : setTimeout(resolve, Math.min(ms, 20)))) };
+
+async function start(
+  attempt: PushJob['attempt'],
+  options: { clock: Clock; targets?: Partial<WorkerOptions['targets']>; pollMs?: number; retry?: Partial<WorkerOptions['retry']>; tasks: { id: string; target: string }[] },
+) {
+  const store = new MemoryStore();
+  const { clock } = options;
+  for (const t of options.tasks) {
+    const now = clock.now();
+    await store.createTask({ kind: 'push', id: t.id, operation: 'op', request: { id: t.id }, replyTo: `http://${t.target}/cb`, target: t.target, now, expiresAt: now + DAY });
+  }
+  // Which callbacks the worker claimed, and when (its clock): a parked target's stay in the store.
+  const claims: { id: string; now: number }[] = [];
+  const claimTasks = store.claimTasks.bind(store);
+  store.claimTasks = async (q) => {
+    const claimed = await claimTasks(q);
+    for (const t of claimed) if (t.state === 'ready') claims.push({ id: t.id, now: q.now });
+    return claimed;
+  };
+  const outcomes = new Map<string, DeliveryOutcome>();
+  const { log, lines } = recorder();
+  const job: PushJob = { kind: 'push', process: (request) => request, checkResult: () => {}, attempt };
+  const worker = new TaskWorker(new Map([['op', job]]), {
+    store,
+    log,
+    clock,
+    owner: 'worker-under-test',
+    retry: { ...DEFAULT_RETRY, baseDelayMs: 1000, maxDelayMs: 2000, minDelayMs: 1000, ...options.retry },
+    retentionMs: DAY,
+    leaseMs: DAY,
+    pollMs: options.pollMs ?? 1000,
+    sweepMs: DAY,
+    handlerConcurrency: 4,
+    deliveryConcurrency: 32,
+    targets: { perTarget: 2, maxPerTarget: 2, circuitFailures: 3, circuitOpenMs: 60_000, ...options.targets },
+    maxAnswerBytes: 65_536,
+    outbound: {},
+    replyTo: {},
+    onDelivery: (_op, id, outcome) => outcomes.set(id, outcome),
+  });
+  await worker.start();
+  stopping.push(() => worker.stop(1000));
+  return { worker, outcomes, lines, store, claims };
+}
+
+const delivered: AttemptResult = { kind: 'delivered', status: 200, ack: { outcome: 'received' } };
+
+describe('the task worker across callback targets', () => {
+  it('keeps at most perTarget callbacks in flight to a target that does not answer yet; the other targets are served meanwhile', async () => {
+    const waiting: (() => void)[] = [];
+    const inFlight = new Map<string, number>();
+    const most = new Map<string, number>();
+    const attempt: PushJob['attempt'] = async (d) => {
+      const target = new URL(d.url).host;
+      inFlight.set(target, (inFlight.get(target) ?? 0) + 1);
+      most.set(target, Math.max(most.get(target) ?? 0, inFlight.get(target)!));
+      if (target === 'slow.test') await new Promise<void>((resolve) => waiting.push(resolve));
+      inFlight.set(target, inFlight.get(target)! - 1);
+      return delivered;
+    };
+    const tasks = [...[1, 2, 3, 4, 5, 6].map((n) => ({ id: `slow-${n}`, target: 'slow.test' })), { id: 'fast-1', target: 'fast.test' }, { id: 'fast-2', target: 'fast.test' }];
+    const { worker, outcomes } = await start(attempt, { clock: realClock, tasks });
+    await until(() => outcomes.has('fast-1') && outcomes.has('fast-2') && waiting.length === 2, 10_000, 'the fast target served while two slow callbacks wait');
+    expect(worker.targets().find((s) => s.target === 'slow.test')).toMatchObject({ inFlight: 2, attempts: 2, delivered: 0 });
+    // Each answer frees one slot, taken by the next callback to that target.
+    for (let answered = 0; answered < 6; answered++) {
+      await until(() => waiting.length > 0, 10_000, `slow callback ${answered + 1} to be attempted`);
+      waiting.shift()!();
+    }
+    await until(() => tasks.every((t) => outcomes.has(t.id)), 10_000, 'every callback delivered');
+    expect(most.get('slow.test')).toBe(2);
+    expect(worker.targets().find((s) => s.target === 'slow.test')).toMatchObject({ attempts: 6, delivered: 6, failures: 0, inFlight: 0 });
+    expect([...outcomes.values()].every((o) => o.state === 'delivered' && o.attempts === 1)).toBe(true);
+  });
+
+  // A poll of ten minutes: the trial is made when it is due, not at the next poll; a poll of a
+  // second: the parked callback, due again after its backoff, is still not claimed.
+  it.each([600_000, 1000])('parks a target after circuitFailures attempts without an answer, for circuitOpenMs, then one trial; a failed trial doubles the wait (poll %i ms)', async (pollMs) => {
+    const clock = virtualClock();
+    const at: number[] = [];
+    const attempt: PushJob['attempt'] = async () => {
+      at.push(clock.now());
+      return at.length <= 4 ? { kind: 'temporary', reason: 'connect ECONNREFUSED' } : delivered;
+    };
+    const { worker, outcomes, lines, claims } = await start(attempt, { clock, pollMs, retry: { maxDelayMs: 15 * 60_000 }, tasks: [{ id: 'down-1', target: 'down.test' }] });
+    await until(() => outcomes.has('down-1'), 10_000, 'the callback delivered after the second trial');
+    expect(outcomes.get('down-1')).toMatchObject({ state: 'delivered', attempts: 5 });
+    expect(at).toHaveLength(5);
+    // After the third failure in a row: the circuit's 60 s; after the failed trial: twice that.
+    expect(at[3] - at[2]).toBe(60_000);
+    expect(at[4] - at[3]).toBe(120_000);
+    // While it is open the callback stays in the store: claimed only for its trials.
+    expect(claims.filter((c) => c.now > at[2]).map((c) => c.now)).toEqual([at[3], at[4]]);
+    const parked = lines.filter((l) => l.msg === 'callback target failing: its callbacks are parked until a trial attempt succeeds');
+    expect(parked).toMatchObject([{ level: 'warn', fields: { target: 'down.test', consecutiveFailures: 3, failures: 3, openUntil: at[2] + 60_000 } }]);
+    expect(worker.targets().find((s) => s.target === 'down.test')).toMatchObject({ attempts: 5, delivered: 1, failures: 4, consecutiveFailures: 0, inFlight: 0 });
+    expect(worker.targets().find((s) => s.target === 'down.test')).not.toHaveProperty('openUntil');
+  });
+
+  it('gives back to the store a callback queued for a target whose circuit opens', async () => {
+    // Time stands still and the worker sleeps until woken: what it does follows from the attempts alone.
+    const clock: Clock = { now: () => Date.UTC(2026, 0, 1), sleep: (_ms, signal) => new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })) };
+    let fail!: () => void;
+    const failing = new Promise<void>((resolve) => (fail = resolve));
+    const attempted: string[] = [];
+    const attempt: PushJob['attempt'] = async (d) => {
+      attempted.push(d.correlationId);
+      await failing;
+      return { kind: 'temporary', reason: 'read ECONNRESET' };
+    };
+    const { store, lines } = await start(attempt, {
+      clock,
+      targets: { perTarget: 1, circuitFailures: 1 },
+      tasks: [
+        { id: 'd1', target: 'down.test' },
+        { id: 'd2', target: 'down.test' },
+      ],
+    });
+    // One in flight (the target's one slot), the other's result queued here under this worker's lease.
+    await until(async () => attempted.length === 1 && (await store.getTask(attempted[0] === 'd1' ? 'd2' : 'd1'))?.state === 'ready', 10_000, 'one attempt in flight, one callback queued');
+    const queued = attempted[0] === 'd1' ? 'd2' : 'd1';
+    expect(await store.getTask(queued)).toMatchObject({ state: 'ready', leaseOwner: 'worker-under-test' });
+    fail();
+    await until(() => lines.some((l) => l.msg?.startsWith('callback target failing')), 10_000, 'the circuit to open');
+    await until(async () => (await store.getTask(queued))?.leaseOwner === undefined, 10_000, `${queued} given back to the store`);
+    expect(await store.getTask(queued)).toMatchObject({ state: 'ready', attempts: 0 });
+    expect(attempted).toHaveLength(1);
+  });
+
+  it('counts an answer, even a 503, as a target alive: its circuit does not open', async () => {
+    const clock = virtualClock();
+    const at: number[] = [];
+    const attempt: PushJob['attempt'] = async () => {
+      at.push(clock.now());
+      return at.length <= 4 ? { kind: 'temporary', status: 503, reason: 'HTTP 503' } : delivered;
+    };
+    const { worker, outcomes, lines } = await start(attempt, { clock, tasks: [{ id: 'busy-1', target: 'busy.test' }] });
+    await until(() => outcomes.has('busy-1'), 10_000, 'the callback delivered');
+    expect(outcomes.get('busy-1')).toMatchObject({ state: 'delivered', attempts: 5 });
+    for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1]).toBeLessThan(60_000);
+    expect(lines.filter((l) => l.msg?.startsWith('callback target failing'))).toEqual([]);
+    expect(worker.targets().find((s) => s.target === 'busy.test')).toMatchObject({ attempts: 5, delivered: 1, failures: 0, consecutiveFailures: 0 });
+  });
+});
