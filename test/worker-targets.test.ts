@@ -1,13 +1,15 @@
 // The task worker's fairness across callback targets (docs/delivery.md, "What a failing consumer
 // costs"): at most `perTargetConcurrency` callbacks in flight to a target that does not acknowledge
 // faster, the other targets served meanwhile; after `circuitFailures` attempts in a row without an
-// answer the target's callbacks are parked for `circuitOpenMs`, then one trial attempt. The worker
-// runs on a store with a scripted attempt (no network): what it starts, and when, is the worker's.
+// answer the target's callbacks are parked for `circuitOpenMs`, then one trial attempt. And how it
+// finds its work: a result goes to its callback without a second claim, a store's announcement
+// wakes it, a claim that fails is tried again. The worker runs on a store with a scripted attempt
+// (no network): what it starts, and when, is the worker's.
 import type { FastifyBaseLogger } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../src/runtime/clock.js';
 import { DEFAULT_RETRY, type AttemptResult, type DeliveryOutcome } from '../src/runtime/delivery.js';
-import { MemoryStore } from '../src/runtime/store/index.js';
+import { MemoryStore, type Store } from '../src/runtime/store/index.js';
 import { TaskWorker, type PushJob, type WorkerOptions } from '../src/runtime/worker.js';
 import { until } from './support/push.js';
 
@@ -49,7 +51,14 @@ const realClock: Clock = { now: () => Date.now(), sleep: (ms, signal) => new Pro
 
 async function start(
   attempt: PushJob['attempt'],
-  options: { clock: Clock; targets?: Partial<WorkerOptions['targets']>; pollMs?: number; retry?: Partial<WorkerOptions['retry']>; tasks: { id: string; target: string }[] },
+  options: {
+    clock: Clock;
+    targets?: Partial<WorkerOptions['targets']>;
+    pollMs?: number;
+    retry?: Partial<WorkerOptions['retry']>;
+    prepare?: (store: MemoryStore & Pick<Store, 'watchTasks'>) => void;
+    tasks: { id: string; target: string }[];
+  },
 ) {
   const store = new MemoryStore();
   const { clock } = options;
@@ -65,6 +74,7 @@ async function start(
     for (const t of claimed) if (t.state === 'ready') claims.push({ id: t.id, now: q.now });
     return claimed;
   };
+  options.prepare?.(store);
   const outcomes = new Map<string, DeliveryOutcome>();
   const { log, lines } = recorder();
   const job: PushJob = { kind: 'push', process: (request) => request, checkResult: () => {}, attempt };
@@ -188,5 +198,72 @@ describe('the task worker across callback targets', () => {
     for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1]).toBeLessThan(60_000);
     expect(lines.filter((l) => l.msg?.startsWith('callback target failing'))).toEqual([]);
     expect(worker.targets().find((s) => s.target === 'busy.test')).toMatchObject({ attempts: 5, delivered: 1, failures: 0, consecutiveFailures: 0 });
+  });
+});
+
+describe('the task worker and its store', () => {
+  // Time stands still and the worker sleeps until woken: only a wake-up makes it look at the store.
+  const still = (): Clock => ({ now: () => Date.UTC(2026, 0, 1), sleep: (_ms, signal) => new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })) });
+
+  it("sends a handler's result to its callback under the lease it ran under: one claim per request", async () => {
+    const { outcomes, claims } = await start(async () => delivered, { clock: still(), tasks: [{ id: 'one', target: 'ok.test' }] });
+    await until(() => outcomes.has('one'), 10_000, 'the callback delivered');
+    expect(outcomes.get('one')).toMatchObject({ state: 'delivered', attempts: 1 });
+    // No claim of the task as a ready callback: it went from its handler to its callback.
+    expect(claims).toEqual([]);
+  });
+
+  it('starts on a task another instance stored when the store announces it (PostgreSQL LISTEN), not at the next poll', async () => {
+    const announce: ((kind: string) => void)[] = [];
+    let unwatched = 0;
+    const { worker, outcomes, store } = await start(async () => delivered, {
+      clock: still(),
+      tasks: [],
+      prepare: (s) => {
+        s.watchTasks = async (onAdded) => {
+          announce.push(onAdded);
+          return async () => void unwatched++;
+        };
+      },
+    });
+    expect(announce).toHaveLength(1);
+    const now = Date.UTC(2026, 0, 1);
+    await store.createTask({ kind: 'push', id: 'elsewhere', operation: 'op', request: {}, replyTo: 'http://ok.test/cb', target: 'ok.test', now, expiresAt: now + DAY });
+    announce[0]('push');
+    await until(() => outcomes.has('elsewhere'), 10_000, 'the announced task delivered');
+    expect(worker.announcements).toBe(1);
+    await worker.stop(1000);
+    expect(unwatched).toBe(1);
+  });
+
+  it('polls only when the store cannot announce new tasks, and says so', async () => {
+    const { worker, lines } = await start(async () => delivered, {
+      clock: still(),
+      tasks: [],
+      prepare: (s) => {
+        s.watchTasks = async () => {
+          throw new Error('LISTEN refused');
+        };
+      },
+    });
+    expect(lines).toMatchObject([{ level: 'warn', fields: { err: { message: 'LISTEN refused' } }, msg: 'task worker: cannot listen for new tasks; polling only' }]);
+    expect(worker.announcements).toBe(0);
+  });
+
+  it('tries the store again when a claim fails, and says so', async () => {
+    let failures = 1;
+    const { outcomes, lines } = await start(async () => delivered, {
+      clock: virtualClock(),
+      tasks: [{ id: 'later', target: 'ok.test' }],
+      prepare: (s) => {
+        const claim = s.claimTasks.bind(s);
+        s.claimTasks = async (q) => {
+          if (failures-- > 0) throw new Error('database is locked');
+          return claim(q);
+        };
+      },
+    });
+    await until(() => outcomes.has('later'), 10_000, 'the callback delivered after the store came back');
+    expect(lines.filter((l) => l.level === 'error')).toMatchObject([{ fields: { err: { message: 'database is locked' } }, msg: 'task worker: store unavailable, trying again' }]);
   });
 });
