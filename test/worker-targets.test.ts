@@ -57,6 +57,9 @@ async function start(
     pollMs?: number;
     retry?: Partial<WorkerOptions['retry']>;
     prepare?: (store: MemoryStore & Pick<Store, 'watchTasks'>) => void;
+    /** The handler (default: the request is the result). */
+    process?: PushJob['process'];
+    worker?: Partial<WorkerOptions>;
     tasks: { id: string; target: string }[];
   },
 ) {
@@ -77,7 +80,7 @@ async function start(
   options.prepare?.(store);
   const outcomes = new Map<string, DeliveryOutcome>();
   const { log, lines } = recorder();
-  const job: PushJob = { kind: 'push', process: (request) => request, checkResult: () => {}, attempt };
+  const job: PushJob = { kind: 'push', process: options.process ?? ((request) => request), checkResult: () => {}, attempt };
   const worker = new TaskWorker(new Map([['op', job]]), {
     store,
     log,
@@ -95,6 +98,7 @@ async function start(
     outbound: {},
     replyTo: {},
     onDelivery: (_op, id, outcome) => outcomes.set(id, outcome),
+    ...options.worker,
   });
   await worker.start();
   stopping.push(() => worker.stop(1000));
@@ -265,5 +269,68 @@ describe('the task worker and its store', () => {
     });
     await until(() => outcomes.has('later'), 10_000, 'the callback delivered after the store came back');
     expect(lines.filter((l) => l.level === 'error')).toMatchObject([{ fields: { err: { message: 'database is locked' } }, msg: 'task worker: store unavailable, trying again' }]);
+  });
+
+  it('gives back a queued callback whose lease is half gone instead of sending it, and claims it again', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const clock: Clock = { now: () => now, sleep: still().sleep };
+    let answer!: () => void;
+    const gate = new Promise<void>((resolve) => (answer = resolve));
+    const attempted: string[] = [];
+    const attempt: PushJob['attempt'] = async (d) => {
+      attempted.push(d.correlationId);
+      if (attempted.length === 1) await gate;
+      return delivered;
+    };
+    const { store, outcomes, claims } = await start(attempt, {
+      clock,
+      targets: { perTarget: 1 },
+      worker: { leaseMs: 1000 },
+      tasks: [
+        { id: 'q1', target: 'one.test' },
+        { id: 'q2', target: 'one.test' },
+      ],
+    });
+    await until(async () => attempted.length === 1 && (await store.getTask(attempted[0] === 'q1' ? 'q2' : 'q1'))?.state === 'ready', 10_000, 'one callback in flight, one queued');
+    const queued = attempted[0] === 'q1' ? 'q2' : 'q1';
+    expect(claims).toEqual([]);
+    // 600 ms of a 1 s lease gone: too little left to start an attempt under it.
+    now += 600;
+    answer();
+    await until(() => outcomes.has('q1') && outcomes.has('q2'), 10_000, 'both callbacks delivered');
+    expect(claims).toEqual([{ id: queued, now }]);
+    expect(outcomes.get(queued)).toMatchObject({ state: 'delivered', attempts: 1 });
+  });
+
+  it('gives back the tasks it claimed ahead but did not start when it stops: their run count is as before', async () => {
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const started: string[] = [];
+    const { worker, store } = await start(async () => delivered, {
+      clock: still(),
+      worker: { handlerConcurrency: 1 },
+      process: async (request) => {
+        started.push((request as { id: string }).id);
+        await gate;
+        return request;
+      },
+      tasks: [
+        { id: 'p1', target: 'ok.test' },
+        { id: 'p2', target: 'ok.test' },
+      ],
+    });
+    await until(() => started.length === 1, 10_000, 'one handler started');
+    const [ran] = started;
+    const ahead = ran === 'p1' ? 'p2' : 'p1';
+    // Claimed ahead of its handler slot (one claim feeds several handlers).
+    expect(await store.getTask(ahead)).toMatchObject({ state: 'pending', runs: 1, leaseOwner: 'worker-under-test' });
+    const stopped = worker.stop(10_000);
+    finish();
+    await stopped;
+    expect(started).toEqual([ran]);
+    expect(await store.getTask(ran)).toMatchObject({ state: 'ready', runs: 1 });
+    const back = await store.getTask(ahead);
+    expect(back).toMatchObject({ state: 'pending', runs: 0 });
+    expect(back).not.toHaveProperty('leaseOwner');
   });
 });
