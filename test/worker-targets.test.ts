@@ -59,6 +59,7 @@ async function start(
     prepare?: (store: MemoryStore & Pick<Store, 'watchTasks'>) => void;
     /** The handler (default: the request is the result). */
     process?: PushJob['process'];
+    heldUntil?: PushJob['heldUntil'];
     worker?: Partial<WorkerOptions>;
     tasks: { id: string; target: string }[];
   },
@@ -80,7 +81,7 @@ async function start(
   options.prepare?.(store);
   const outcomes = new Map<string, DeliveryOutcome>();
   const { log, lines } = recorder();
-  const job: PushJob = { kind: 'push', process: options.process ?? ((request) => request), checkResult: () => {}, attempt };
+  const job: PushJob = { kind: 'push', process: options.process ?? ((request) => request), checkResult: () => {}, attempt, ...(options.heldUntil ? { heldUntil: options.heldUntil } : {}) };
   const worker = new TaskWorker(new Map([['op', job]]), {
     store,
     log,
@@ -332,5 +333,33 @@ describe('the task worker and its store', () => {
     const back = await store.getTask(ahead);
     expect(back).toMatchObject({ state: 'pending', runs: 0 });
     expect(back).not.toHaveProperty('leaseOwner');
+  });
+
+  it('holds a callback its job says may not go yet (a subscription event behind an earlier one) without counting an attempt', async () => {
+    const clock = virtualClock();
+    const T0 = clock.now();
+    const at: number[] = [];
+    const asked: number[] = [];
+    const { worker, outcomes, store } = await start(
+      async () => {
+        at.push(clock.now());
+        return delivered;
+      },
+      {
+        clock,
+        tasks: [{ id: 'held', target: 'ok.test' }],
+        heldUntil: async (_task, now) => {
+          asked.push(now);
+          return now < T0 + 5000 ? T0 + 5000 : undefined;
+        },
+      },
+    );
+    await until(() => outcomes.has('held'), 10_000, 'the held callback delivered');
+    expect(outcomes.get('held')).toMatchObject({ state: 'delivered', attempts: 1 });
+    expect(at).toHaveLength(1);
+    expect(at[0]).toBeGreaterThanOrEqual(T0 + 5000);
+    expect(asked[0]).toBe(T0);
+    expect(await store.getTask('held')).toMatchObject({ state: 'delivered', attempts: 1 });
+    expect(worker.targets().find((s) => s.target === 'ok.test')).toMatchObject({ attempts: 1, delivered: 1, inFlight: 0 });
   });
 });
