@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FastifyBaseLogger } from 'fastify';
 import { acceptPull, findPullTask, MemoryPullTaskStore, pullTaskOf, storeOfPullOption, StorePullTaskStore, type PullHandler, type PullTaskStore } from '../src/runtime/engines/pull.js';
 import type { TaskRuntime } from '../src/runtime/engines/tasks.js';
+import type { VerifiedSecurity } from '../src/runtime/security/inbound.js';
 import { ProblemError } from '../src/runtime/problem.js';
 import { MemoryStore, type TaskRecord } from '../src/runtime/store/index.js';
 
@@ -142,6 +143,17 @@ describe('accepting a pull request, and finding its task', () => {
     const noting: PullHandler<unknown, unknown, unknown, unknown> = { ...handler, acknowledge: (_req, ctx) => (ctx.log.info('acknowledging'), { accepted: true }) };
     await acceptPull(runtime(), 'compute', {}, noting, recording, { taskId: () => 't6' });
     expect(lines).toEqual([{ level: 'info', bindings: { taskId: 't6' }, fields: undefined, msg: 'acknowledging' }]);
+  });
+
+  it("gives acknowledge the request's verified security, and keeps it with the task for process", async () => {
+    const security = { patterns: ['ID_AUTH_REST_02'], clientId: 'client-1', voucher: {} } as unknown as VerifiedSecurity;
+    const seen: (VerifiedSecurity | undefined)[] = [];
+    const checking: PullHandler<unknown, unknown, unknown, unknown> = { ...handler, acknowledge: (_req, ctx) => (seen.push(ctx.security), { accepted: true }) };
+    const tasks = runtime();
+    await acceptPull(tasks, 'compute', {}, checking, log, { taskId: () => 't7', security });
+    await acceptPull(tasks, 'compute', {}, checking, log, { taskId: () => 't8' });
+    expect(seen).toEqual([security, undefined]);
+    expect((await tasks.store.getTask('t7'))!.meta).toEqual({ statusUrl: '', resultUrl: '', security });
   });
 
   it('finds a task only through its own operation', async () => {

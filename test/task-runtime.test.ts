@@ -227,4 +227,18 @@ describe('the task runtime', () => {
     expect(await p.outcome(id)).toMatchObject({ state: 'delivered' });
     expect(p.logs.filter((l) => l.msg === 'callback delivered')).toMatchObject([{ component: 'task-worker', correlationId: id, operation: 'submit', attempts: 1 }]);
   });
+
+  it('lets a target that acknowledges its callbacks have more than perTargetConcurrency in flight (maxPerTargetConcurrency 16 by default)', async () => {
+    // The first callback is acknowledged at once; the next ones are held open, to count how many are in flight together.
+    let seen = 0;
+    const t = await startTarget(() => (++seen === 1 ? { status: 200, body: { outcome: 'received' } } : 'hang'));
+    cleanup.push(t.close);
+    const p = await startProvider({ delivery: { shutdownGraceMs: 50 } });
+    cleanup.push(p.close);
+    expect(await p.outcome(await push(p.url, `${t.url}/first`, 1))).toMatchObject({ state: 'delivered' });
+    // One acknowledgement: one slot more than the 2 every target starts with.
+    for (const n of [2, 3, 4]) await push(p.url, `${t.url}/next${n}`, n);
+    await until(() => t.hits.length === 4, 10_000, `three callbacks in flight together (got ${t.hits.length - 1})`);
+    expect(t.hits.map((h) => h.path).sort()).toEqual(['/first', '/next2', '/next3', '/next4']);
+  });
 });
