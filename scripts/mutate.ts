@@ -88,7 +88,17 @@ export const GROUPS: Group[] = [
     name: 'worker',
     title: 'Task worker (worker.ts)',
     mutate: ['src/runtime/worker.ts'],
-    tests: ['test/delivery.test.ts', 'test/push-engine.e2e.test.ts', 'test/lease.test.ts', 'test/store-pull.test.ts', 'test/delivery-faults.test.ts', 'test/soap-durable.test.ts'],
+    tests: [
+      'test/delivery.test.ts',
+      'test/push-engine.e2e.test.ts',
+      'test/lease.test.ts',
+      'test/store-pull.test.ts',
+      'test/delivery-faults.test.ts',
+      'test/soap-durable.test.ts',
+      // The worker alone on a store with a scripted attempt: per-target limits and the circuit.
+      'test/worker-targets.test.ts',
+      'test/task-runtime.test.ts',
+    ],
     // The worker is built and started when a test file starts its providers: like the engines'.
     ignoreStatic: true,
   },

@@ -3,8 +3,9 @@
 // that older code may still pass (create, read, finish once, a taken id refused).
 import { describe, expect, it } from 'vitest';
 import type { FastifyBaseLogger } from 'fastify';
-import { acceptPull, findPullTask, MemoryPullTaskStore, pullTaskOf, StorePullTaskStore, type PullHandler } from '../src/runtime/engines/pull.js';
+import { acceptPull, findPullTask, MemoryPullTaskStore, pullTaskOf, storeOfPullOption, StorePullTaskStore, type PullHandler, type PullTaskStore } from '../src/runtime/engines/pull.js';
 import type { TaskRuntime } from '../src/runtime/engines/tasks.js';
+import type { VerifiedSecurity } from '../src/runtime/security/inbound.js';
 import { ProblemError } from '../src/runtime/problem.js';
 import { MemoryStore, type TaskRecord } from '../src/runtime/store/index.js';
 
@@ -83,7 +84,31 @@ describe('the deprecated pull task stores', () => {
     // A task with a default retention of five days is running well after it was created.
     expect((await tasks.store.getTask('t2'))!.expiresAt - (await tasks.store.getTask('t2'))!.createdAt).toBe(5 * 24 * 60 * 60 * 1000);
   });
+
+  it('bring their store to the provider; any other PullTaskStore is refused, saying what to pass', () => {
+    const store = new MemoryStore();
+    expect(storeOfPullOption(new StorePullTaskStore(store))).toBe(store);
+    expect(storeOfPullOption(undefined)).toBeUndefined();
+    const own: PullTaskStore = { create: async () => {}, get: async () => undefined, finish: async () => {} };
+    expect(() => storeOfPullOption(own)).toThrow('pull tasks are run from a Store: pass the `store` option (a StorePullTaskStore is accepted as the pull task store, no other PullTaskStore)');
+  });
 });
+
+/** A logger that keeps each line with the bindings of its child loggers. */
+function recorder() {
+  const lines: { level: string; bindings: object; fields?: object; msg?: string }[] = [];
+  const at = (level: string, bindings: object) => (fields: object | string, msg?: string) =>
+    lines.push(typeof fields === 'string' ? { level, bindings, fields: undefined, msg: fields } : { level, bindings, fields, msg });
+  const make = (bindings: object): FastifyBaseLogger =>
+    ({
+      child: (more: object) => make({ ...bindings, ...more }),
+      info: at('info', bindings),
+      warn: at('warn', bindings),
+      error: at('error', bindings),
+      debug: at('debug', bindings),
+    }) as unknown as FastifyBaseLogger;
+  return { log: make({}), lines };
+}
 
 describe('accepting a pull request, and finding its task', () => {
   const log = { child: () => log, info: () => {}, warn: () => {}, error: () => {}, debug: () => {} } as unknown as FastifyBaseLogger;
@@ -99,15 +124,36 @@ describe('accepting a pull request, and finding its task', () => {
     expect((taken as ProblemError).problem).toMatchObject({ status: 409, detail: 'a task with id "t1" exists already' });
   });
 
-  it('answers 503 with Retry-After when the store fails', async () => {
+  it('answers 503 with Retry-After when the store fails, and logs why under the task id', async () => {
     const failing = new MemoryStore();
+    const disk = new Error('disk full');
     failing.createTask = async () => {
-      throw new Error('disk full');
+      throw disk;
     };
-    const refused = await acceptPull(runtime(failing), 'compute', {}, handler, log, {}).catch((e: unknown) => e);
+    const { log: recording, lines } = recorder();
+    const refused = await acceptPull(runtime(failing), 'compute', {}, handler, recording, { taskId: () => 't5' }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ProblemError);
     expect((refused as ProblemError).problem).toMatchObject({ status: 503, detail: 'the request could not be taken in charge; try again later' });
     expect((refused as ProblemError).headers).toMatchObject({ 'retry-after': '5' });
+    expect(lines).toEqual([{ level: 'error', bindings: { taskId: 't5' }, fields: { err: disk }, msg: 'pull request could not be stored; not accepted' }]);
+  });
+
+  it('gives acknowledge a log that names the task id', async () => {
+    const { log: recording, lines } = recorder();
+    const noting: PullHandler<unknown, unknown, unknown, unknown> = { ...handler, acknowledge: (_req, ctx) => (ctx.log.info('acknowledging'), { accepted: true }) };
+    await acceptPull(runtime(), 'compute', {}, noting, recording, { taskId: () => 't6' });
+    expect(lines).toEqual([{ level: 'info', bindings: { taskId: 't6' }, fields: undefined, msg: 'acknowledging' }]);
+  });
+
+  it("gives acknowledge the request's verified security, and keeps it with the task for process", async () => {
+    const security = { patterns: ['ID_AUTH_REST_02'], clientId: 'client-1', voucher: {} } as unknown as VerifiedSecurity;
+    const seen: (VerifiedSecurity | undefined)[] = [];
+    const checking: PullHandler<unknown, unknown, unknown, unknown> = { ...handler, acknowledge: (_req, ctx) => (seen.push(ctx.security), { accepted: true }) };
+    const tasks = runtime();
+    await acceptPull(tasks, 'compute', {}, checking, log, { taskId: () => 't7', security });
+    await acceptPull(tasks, 'compute', {}, checking, log, { taskId: () => 't8' });
+    expect(seen).toEqual([security, undefined]);
+    expect((await tasks.store.getTask('t7'))!.meta).toEqual({ statusUrl: '', resultUrl: '', security });
   });
 
   it('finds a task only through its own operation', async () => {

@@ -198,6 +198,117 @@ describe('the request', () => {
   });
 });
 
+describe('the engine (engines/subscription.ts)', () => {
+  // A handler that answers 201 and emits nothing: the events are the test's own.
+  const quiet: Partial<ProviderHandlers> = { createSession: async (_req, ctx) => ({ status: 201, body: session(ctx.subscriptionId) }) };
+  const post = (baseUrl: string) => fetch(`${baseUrl}/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body()) });
+
+  it('an emitter not yet bound says how to bind it; one bound to a provider cannot be bound to another', async () => {
+    const loose = new ProviderSubscriptions();
+    await expect(loose.get('x')).rejects.toThrow('Subscriptions is not bound to a provider yet: pass it as the `subscriptions` option of the provider and await its registration');
+    const { subscriptions } = await provider({});
+    const other = (async () => {
+      const app = await createProviderServer(exampleHandlers, { store: 'memory:', subscriptions });
+      closing.push(app);
+      await app.ready();
+    })();
+    await expect(other).rejects.toThrow('this Subscriptions is already bound to another provider');
+  });
+
+  it('get finds subscriptions only, end says whether there was one, and a callback the operation does not declare is a TypeError', async () => {
+    const target = await sink();
+    closing.push(target.app);
+    const { client, subscriptions } = await provider(quiet);
+    const id = ((await client.createSession({ body: body(target.url) })).body as SessionInfo).sessionId;
+    expect(await subscriptions.emit(id, 'notifications', statusChanged(session(id)))).toBe(true);
+    await target.until(1);
+    // The event is a task of the store too, not a subscription.
+    expect(await subscriptions.get(`${id}.000000001`)).toBeUndefined();
+    expect(await subscriptions.get(id)).toMatchObject({ id, events: 1 });
+    const undeclared = subscriptions.emit(id, 'nothing' as 'notifications', statusChanged(session(id)));
+    await expect(undeclared).rejects.toThrow(new TypeError('operation createSession declares no callback "nothing"'));
+    expect(await subscriptions.end('no-such-session')).toBe(false);
+    expect(await subscriptions.end(id)).toBe(true);
+    expect(await subscriptions.end(id)).toBe(false);
+  });
+
+  it('events emitted at once are numbered, and delivered, in the order of the emit calls', async () => {
+    const target = await sink();
+    closing.push(target.app);
+    const { client, subscriptions } = await provider(quiet);
+    const id = ((await client.createSession({ body: body(target.url) })).body as SessionInfo).sessionId;
+    const infos = ['NETWORK_TERMINATED', 'DURATION_EXPIRED', 'DELETE_REQUESTED'] as const;
+    expect(await Promise.all(infos.map((info) => subscriptions.emit(id, 'notifications', statusChanged({ ...session(id), qosStatus: 'UNAVAILABLE' }, info))))).toEqual([true, true, true]);
+    const delivered = await target.until(3);
+    expect(delivered.map((d) => [d.eventId, d.event.data.statusInfo])).toEqual(infos.map((info, i) => [`${id}.00000000${i + 1}`, info]));
+  });
+
+  it('an event that ends as a dead letter does not hold the next one back', async () => {
+    const target = await sink((n) => (n === 1 ? 400 : 204));
+    closing.push(target.app);
+    const { client, subscriptions } = await provider(quiet);
+    const id = ((await client.createSession({ body: body(target.url) })).body as SessionInfo).sessionId;
+    await subscriptions.emit(id, 'notifications', statusChanged(session(id)));
+    await subscriptions.emit(id, 'notifications', statusChanged({ ...session(id), qosStatus: 'UNAVAILABLE' }, 'NETWORK_TERMINATED'));
+    await target.until(1);
+    expect(target.seen.map((x) => [x.eventId, x.status])).toEqual([
+      [`${id}.000000001`, 400],
+      [`${id}.000000002`, 204],
+    ]);
+  });
+
+  it('a subscription id the supplier gives twice is refused with 409; the first subscription stays', async () => {
+    // A UUID: the session's id is the subscription's, and its schema says uuid.
+    const FIXED = '00000000-0000-4000-8000-0000000000f1';
+    const { baseUrl, subscriptions } = await provider(quiet, { subscriptionId: () => FIXED });
+    expect((await post(baseUrl)).status).toBe(201);
+    const again = await post(baseUrl);
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { detail: string }).detail).toBe(`a subscription with id "${FIXED}" exists already`);
+    expect(await subscriptions.get(FIXED)).toMatchObject({ id: FIXED, events: 0 });
+  });
+
+  it('a store that fails: 503 with Retry-After, and the handler is not run', async () => {
+    const store = new MemoryStore();
+    store.createTask = async () => {
+      throw new Error('disk full');
+    };
+    let ran = 0;
+    const { baseUrl } = await provider({ createSession: async () => (ran++, { status: 201, body: session('x') }) }, { store });
+    const res = await post(baseUrl);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(((await res.json()) as { detail: string }).detail).toBe('the request could not be taken in charge; try again later');
+    expect(ran).toBe(0);
+  });
+
+  it('a handler that throws leaves no subscription', async () => {
+    let id = '';
+    const { baseUrl, subscriptions } = await provider({
+      createSession: async (_req, ctx) => {
+        id = ctx.subscriptionId;
+        throw new Error('the network is down');
+      },
+    });
+    expect((await post(baseUrl)).status).toBe(500);
+    expect(id).not.toBe('');
+    expect(await subscriptions.get(id)).toBeUndefined();
+  });
+
+  it('forgets a subscription without events for the retention period', async () => {
+    const { client, subscriptions } = await provider(quiet, { retentionMs: 50, delivery: { ...FAST.delivery, sweepMs: 20 } });
+    const id = ((await client.createSession({ body: body() })).body as SessionInfo).sessionId;
+    expect(await subscriptions.get(id)).toMatchObject({ id });
+    await within(
+      (async () => {
+        while (await subscriptions.get(id)) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      10_000,
+      () => `subscription ${id} still kept`,
+    );
+  });
+});
+
 describe('the consumer', () => {
   let consumer: FastifyInstance;
   afterAll(() => consumer?.close());
