@@ -122,7 +122,9 @@ describe('SQLite file', () => {
     old.exec(`CREATE TABLE accordo_tasks (id TEXT PRIMARY KEY, kind TEXT NOT NULL, operation TEXT NOT NULL, state TEXT NOT NULL, request TEXT, result TEXT,
       reply_to TEXT, meta TEXT, runs INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, lease_owner TEXT,
       lease_until INTEGER, last_status INTEGER, last_response TEXT, last_error TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`);
-    old.prepare(`INSERT INTO accordo_tasks (id, kind, operation, state, request, due_at, created_at, updated_at, expires_at) VALUES ('older', 'push', 'op', 'pending', '{"a":1}', ?, ?, ?, ?)`).run(T0, T0, T0, T0 + DAY);
+    old
+      .prepare(`INSERT INTO accordo_tasks (id, kind, operation, state, request, due_at, created_at, updated_at, expires_at) VALUES ('older', 'push', 'op', 'pending', '{"a":1}', ?, ?, ?, ?)`)
+      .run(T0, T0, T0, T0 + DAY);
     old.close();
     const store = await openStore(`sqlite:${file}`);
     try {
