@@ -40,6 +40,4 @@ if (tool === 'accordo') {
 // performance.now() counts from process start, so `totalMs` includes Node's start and module loading.
 // CPU time (user + system) is reported too: on a machine shared with other work it varies less than wall time.
 const usage = process.resourceUsage();
-process.stdout.write(
-  JSON.stringify({ ms: performance.now() - started, totalMs: performance.now(), cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, maxRssKb: usage.maxRSS, stages }) + '\n',
-);
+process.stdout.write(JSON.stringify({ ms: performance.now() - started, totalMs: performance.now(), cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, maxRssKb: usage.maxRSS, stages }) + '\n');

@@ -61,7 +61,11 @@ describe('BLOCK_REST', () => {
     });
 
     it('the client takes a status declared only through `default` and refuses one the spec does not declare', async () => {
-      const other = await createProviderServer({ m: async () => { throw new ProblemError(409, 'busy'); } });
+      const other = await createProviderServer({
+        m: async () => {
+          throw new ProblemError(409, 'busy');
+        },
+      });
       try {
         const baseUrl = await other.listen({ host: '127.0.0.1', port: 0 });
         const client = new ProviderClient({ baseUrl });

@@ -34,7 +34,14 @@ describe('a callback spec given alone is generated as callback endpoints', () =>
     const out = await tempDir('lone-rest');
     await generate({ spec, out, side: 'both' });
     const files = await filesUnder(out);
-    expect(Object.keys(files).sort()).toEqual(['consumer.handlers.ts', 'generated/.accordo-agreement.json', 'generated/consumer.ts', 'generated/operations.ts', 'generated/schemas.ts', 'generated/types.ts']);
+    expect(Object.keys(files).sort()).toEqual([
+      'consumer.handlers.ts',
+      'generated/.accordo-agreement.json',
+      'generated/consumer.ts',
+      'generated/operations.ts',
+      'generated/schemas.ts',
+      'generated/types.ts',
+    ]);
     expect(files['generated/operations.ts']).not.toMatch(/replyToHeader|X-ReplyTo/);
     expect(files['consumer.handlers.ts']).not.toMatch(/Step 2|ACK of the 202/);
     expect(typecheck([join(out, 'generated')])).toEqual([]);
@@ -65,7 +72,14 @@ describe('a callback spec given alone is generated as callback endpoints', () =>
     const out = await tempDir('lone-soap');
     await generate({ spec, out, side: 'both' });
     const files = await filesUnder(out);
-    expect(Object.keys(files).sort()).toEqual(['consumer.handlers.ts', 'generated/.accordo-agreement.json', 'generated/consumer.ts', 'generated/operations.ts', 'generated/schemas.ts', 'generated/types.ts']);
+    expect(Object.keys(files).sort()).toEqual([
+      'consumer.handlers.ts',
+      'generated/.accordo-agreement.json',
+      'generated/consumer.ts',
+      'generated/operations.ts',
+      'generated/schemas.ts',
+      'generated/types.ts',
+    ]);
     expect(typecheck([join(out, 'generated')])).toEqual([]);
 
     const { createConsumerServer } = await import(join(out, 'generated', 'consumer.ts'));
@@ -128,7 +142,10 @@ function repositorySpecs(): { spec: string; callback?: string }[] {
     }
   };
   for (const dir of ['lint', 'inspect', 'hostile', 'soap11']) walk(join(ROOT, 'test', 'fixtures', dir));
-  out.push({ spec: join(ROOT, 'test', 'fixtures', 'wsdl', 'features.wsdl') }, { spec: join(ROOT, 'test', 'fixtures', 'soap11', 'server.wsdl'), callback: join(ROOT, 'test', 'fixtures', 'soap11', 'callback.wsdl') });
+  out.push(
+    { spec: join(ROOT, 'test', 'fixtures', 'wsdl', 'features.wsdl') },
+    { spec: join(ROOT, 'test', 'fixtures', 'soap11', 'server.wsdl'), callback: join(ROOT, 'test', 'fixtures', 'soap11', 'callback.wsdl') },
+  );
   out.push({ spec: join(ROOT, 'test', 'fixtures', 'multifile', 'api.yaml') });
   return out;
 }

@@ -77,10 +77,24 @@ describe('GovWay Config API requests', () => {
       { api_nome: 'RESTCallbackServer', api_versione: 1, api_referente: 'ENTE', connettore: { endpoint: 'http://10.0.0.5:8080/rest/nome-api/v1' }, ...open },
     ]);
     expect(bodies(steps.provider, 'createFruizione')).toEqual([
-      { api_nome: 'RESTCallbackClient', api_versione: 1, api_referente: 'ENTE', erogatore: 'Comune-Demo', connettore: { endpoint: 'https://gw.comune.example/govway/rest/in/Comune-Demo/RESTCallbackClient/v1' }, ...none },
+      {
+        api_nome: 'RESTCallbackClient',
+        api_versione: 1,
+        api_referente: 'ENTE',
+        erogatore: 'Comune-Demo',
+        connettore: { endpoint: 'https://gw.comune.example/govway/rest/in/Comune-Demo/RESTCallbackClient/v1' },
+        ...none,
+      },
     ]);
     expect(bodies(steps.consumer, 'createFruizione')).toEqual([
-      { api_nome: 'RESTCallbackServer', api_versione: 1, api_referente: 'Comune-Demo', erogatore: 'ENTE', connettore: { endpoint: 'https://gw.ente.example/govway/rest/in/ENTE/RESTCallbackServer/v1' }, ...none },
+      {
+        api_nome: 'RESTCallbackServer',
+        api_versione: 1,
+        api_referente: 'Comune-Demo',
+        erogatore: 'ENTE',
+        connettore: { endpoint: 'https://gw.ente.example/govway/rest/in/ENTE/RESTCallbackServer/v1' },
+        ...none,
+      },
     ]);
     expect(bodies(steps.consumer, 'createErogazione')).toEqual([
       { api_nome: 'RESTCallbackClient', api_versione: 1, api_referente: 'Comune-Demo', connettore: { endpoint: 'http://10.1.0.7:8081/rest/v1/client' }, ...open },
@@ -97,31 +111,53 @@ describe('GovWay Config API requests', () => {
 
   it('fruizioneAuthentication http-basic: an applicativo with the password from the environment, granted the fruizione', async () => {
     const { steps, readme } = await govwaySteps('basic', join(PUSH, 'server.yaml'), join(PUSH, 'client.yaml'), '  govway: { fruizioneAuthentication: http-basic }\n');
-    expect(bodies(steps.consumer, 'createApplicativo')).toEqual([{ nome: 'ClientApp', credenziali: { modalita_accesso: 'http-basic', username: 'ClientApp', password: '$env:GOVWAY_APPLICATION_PASSWORD' } }]);
-    expect(bodies(steps.provider, 'createApplicativo')).toEqual([{ nome: 'EnteBackend', credenziali: { modalita_accesso: 'http-basic', username: 'EnteBackend', password: '$env:GOVWAY_APPLICATION_PASSWORD' } }]);
-    expect(bodies(steps.consumer, 'createFruizione')[0]).toMatchObject({ autenticazione: { tipo: 'http-basic', opzionale: false }, autorizzazione: { tipo: 'abilitato', richiedente: true, ruoli: false } });
+    expect(bodies(steps.consumer, 'createApplicativo')).toEqual([
+      { nome: 'ClientApp', credenziali: { modalita_accesso: 'http-basic', username: 'ClientApp', password: '$env:GOVWAY_APPLICATION_PASSWORD' } },
+    ]);
+    expect(bodies(steps.provider, 'createApplicativo')).toEqual([
+      { nome: 'EnteBackend', credenziali: { modalita_accesso: 'http-basic', username: 'EnteBackend', password: '$env:GOVWAY_APPLICATION_PASSWORD' } },
+    ]);
+    expect(bodies(steps.consumer, 'createFruizione')[0]).toMatchObject({
+      autenticazione: { tipo: 'http-basic', opzionale: false },
+      autorizzazione: { tipo: 'abilitato', richiedente: true, ruoli: false },
+    });
     const grant = steps.consumer.at(-1)!;
-    expect(grant).toMatchObject({ method: 'POST', path: '/fruizioni/ENTE/RESTCallbackServer/1/configurazioni/controllo-accessi/autorizzazione/applicativi', body: { applicativo: 'ClientApp' }, onConflict: [] });
+    expect(grant).toMatchObject({
+      method: 'POST',
+      path: '/fruizioni/ENTE/RESTCallbackServer/1/configurazioni/controllo-accessi/autorizzazione/applicativi',
+      body: { applicativo: 'ClientApp' },
+      onConflict: [],
+    });
     // The applicativo comes before the fruizione that is granted to it.
     expect(steps.consumer.findIndex((s) => s.operation === 'createApplicativo')).toBeLessThan(steps.consumer.findIndex((s) => s.operation === 'createFruizione'));
     expect(readme).toMatch(/### Secrets\napply\.mjs reads them from the environment: `GOVWAY_APPLICATION_PASSWORD`/);
   });
 
-  it('fruizioneAuthentication https: the applicativo is recognised by the certificate of the config, as GovWay\'s accepted applicativo_interno.json', async () => {
+  it("fruizioneAuthentication https: the applicativo is recognised by the certificate of the config, as GovWay's accepted applicativo_interno.json", async () => {
     const section = `  govway:\n    fruizioneAuthentication: https\n    consumer: { applicationCertificate: ${CERTIFICATE} }\n    provider: { applicationCertificate: ${CERTIFICATE} }\n`;
     const { steps } = await govwaySteps('https', join(PUSH, 'server.yaml'), join(PUSH, 'client.yaml'), section);
     const der = new X509Certificate(await readFile(CERTIFICATE)).raw.toString('base64');
-    expect(bodies(steps.consumer, 'createApplicativo')).toEqual([{ nome: 'ClientApp', credenziali: { modalita_accesso: 'https', certificato: { tipo: 'certificato', archivio: der, tipo_certificato: 'CER' } } }]);
+    expect(bodies(steps.consumer, 'createApplicativo')).toEqual([
+      { nome: 'ClientApp', credenziali: { modalita_accesso: 'https', certificato: { tipo: 'certificato', archivio: der, tipo_certificato: 'CER' } } },
+    ]);
     expect(bodies(steps.consumer, 'createFruizione')[0].autenticazione).toEqual({ tipo: 'https', opzionale: false });
   });
 
   it('a secured API: each erogazione and fruizione has its modi section; a keystore by path, its passwords never in the files', async () => {
-    const section = '  govway:\n    messageSecurity: integrity01-auth01\n    provider:\n      keystore: { path: /etc/govway/keys/ente.p12, type: pkcs12, alias: ente }\n      truststore: { path: /etc/govway/keys/trust.jks }\n';
+    const section =
+      '  govway:\n    messageSecurity: integrity01-auth01\n    provider:\n      keystore: { path: /etc/govway/keys/ente.p12, type: pkcs12, alias: ente }\n      truststore: { path: /etc/govway/keys/trust.jks }\n';
     const { out, steps, readme } = await govwaySteps('secure', join(PUSH, 'server.yaml'), join(PUSH, 'client.yaml'), section);
     expect(bodies(steps.provider, 'createApi')[0].modi).toEqual({ sicurezza_canale: { pattern: 'auth01' }, sicurezza_messaggio: { pattern: 'integrity01-auth01' } });
     const keystore = {
       modalita: 'ridefinito',
-      dati_keystore: { tipologia: 'filesystem', keystore_tipo: 'pkcs12', keystore_path: '/etc/govway/keys/ente.p12', keystore_password: '$env:GOVWAY_KEYSTORE_PASSWORD', key_alias: 'ente', key_password: '$env:GOVWAY_KEY_PASSWORD' },
+      dati_keystore: {
+        tipologia: 'filesystem',
+        keystore_tipo: 'pkcs12',
+        keystore_path: '/etc/govway/keys/ente.p12',
+        keystore_password: '$env:GOVWAY_KEYSTORE_PASSWORD',
+        key_alias: 'ente',
+        key_password: '$env:GOVWAY_KEY_PASSWORD',
+      },
     };
     const truststore = { modalita: 'ridefinito', truststore_tipo: 'jks', truststore_path: '/etc/govway/keys/trust.jks', truststore_password: '$env:GOVWAY_TRUSTSTORE_PASSWORD' };
     expect(bodies(steps.provider, 'createErogazione')[0].modi).toEqual({
@@ -129,12 +165,21 @@ describe('GovWay Config API requests', () => {
       richiesta: { sicurezza_messaggio: { riferimento_x509: ['x5c'], truststore } },
       risposta: { sicurezza_messaggio: { keystore } },
     });
-    expect(bodies(steps.provider, 'createFruizione')[0].modi).toEqual({ protocollo: 'rest', richiesta: { sicurezza_messaggio: { riferimento_x509: ['x5c'], keystore } }, risposta: { sicurezza_messaggio: { truststore } } });
+    expect(bodies(steps.provider, 'createFruizione')[0].modi).toEqual({
+      protocollo: 'rest',
+      richiesta: { sicurezza_messaggio: { riferimento_x509: ['x5c'], keystore } },
+      risposta: { sicurezza_messaggio: { truststore } },
+    });
     // The consumer names no keystore: the gateway's default ModI keystore and truststore, as GovWay's own fruizione_modi_rest.json.
-    expect(bodies(steps.consumer, 'createFruizione')[0].modi).toEqual({ protocollo: 'rest', richiesta: { sicurezza_messaggio: { riferimento_x509: ['x5c'] } }, risposta: { sicurezza_messaggio: { truststore: { modalita: 'default' } } } });
+    expect(bodies(steps.consumer, 'createFruizione')[0].modi).toEqual({
+      protocollo: 'rest',
+      richiesta: { sicurezza_messaggio: { riferimento_x509: ['x5c'] } },
+      risposta: { sicurezza_messaggio: { truststore: { modalita: 'default' } } },
+    });
     expect(steps.provider.find((s) => s.operation === 'createErogazione')!.onConflict!.at(-1)).toMatchObject({ operation: 'updateErogazioneModI', path: '/erogazioni/RESTCallbackServer/1/modi' });
     for (const side of ['provider', 'consumer']) {
-      for (const f of await readdir(join(out, 'gateway', 'govway', side))) expect(await readFile(join(out, 'gateway', 'govway', side, f), 'utf8')).not.toMatch(/"(keystore_password|key_password|truststore_password|password)": "(?!\$env:)/);
+      for (const f of await readdir(join(out, 'gateway', 'govway', side)))
+        expect(await readFile(join(out, 'gateway', 'govway', side, f), 'utf8')).not.toMatch(/"(keystore_password|key_password|truststore_password|password)": "(?!\$env:)/);
     }
     expect(readme).toMatch(/`GOVWAY_KEYSTORE_PASSWORD`, `GOVWAY_KEY_PASSWORD`, `GOVWAY_TRUSTSTORE_PASSWORD`/);
     expect(readme).toMatch(/Message security \(integrity01-auth01\): the keystore \/etc\/govway\/keys\/ente\.p12 \(key ente\) signs/);
@@ -154,7 +199,8 @@ describe('GovWay Config API requests', () => {
     // The Config API has no "Richiesta Stato": written as risposta, then set in the console.
     expect(interazione(steps.provider, 'GET_resources.id_resource.M.id_task')).toEqual({ pattern: 'non-bloccante', tipo: 'pull', funzione: 'risposta', risorsa_correlata: correlated });
     expect(interazione(steps.provider, 'GET_resources.id_resource.M.id_task.result')).toEqual({ pattern: 'non-bloccante', tipo: 'pull', funzione: 'risposta', risorsa_correlata: correlated });
-    const note = /resource GET_resources\.id_resource\.M\.id_task \(PullResponseStatusById\), ModI section: set \*Funzione\* to "Richiesta Stato"[^\n]*\*\*both\*\* gateways, GovWay refuses the request's 202/g;
+    const note =
+      /resource GET_resources\.id_resource\.M\.id_task \(PullResponseStatusById\), ModI section: set \*Funzione\* to "Richiesta Stato"[^\n]*\*\*both\*\* gateways, GovWay refuses the request's 202/g;
     const [provider, consumer] = readme.split('## consumer side');
     expect(provider.match(note)).toHaveLength(1);
     expect(consumer.match(note)).toHaveLength(1);
@@ -173,7 +219,7 @@ describe('GovWay Config API requests', () => {
     }
   });
 
-  it('apply.mjs: a dry run prints the plan; a run sends it in order; a rerun updates what exists; a refusal stops it with GovWay\'s message', async () => {
+  it("apply.mjs: a dry run prints the plan; a run sends it in order; a rerun updates what exists; a refusal stops it with GovWay's message", async () => {
     const { out, steps } = await govwaySteps('apply', join(PUSH, 'server.yaml'), join(PUSH, 'client.yaml'), '  govway: { fruizioneAuthentication: http-basic }\n');
     const script = join(out, 'gateway', 'govway', 'apply.mjs');
     const dry = await run(script, ['consumer', '--dry-run'], {});
@@ -188,7 +234,9 @@ describe('GovWay Config API requests', () => {
     const seen: { method: string; path: string; auth?: string; errors: string[]; body: any }[] = [];
     // What apply.mjs may send: each step and its updates, with the secret it fills in from the environment.
     const planned = new Set(
-      [...steps.provider, ...steps.consumer].flatMap((s) => [s, ...(s.onConflict ?? [])]).map((r) => `${r.method} ${r.path} ${JSON.stringify(r.body).replaceAll('$env:GOVWAY_APPLICATION_PASSWORD', 'app-pass')}`),
+      [...steps.provider, ...steps.consumer]
+        .flatMap((s) => [s, ...(s.onConflict ?? [])])
+        .map((r) => `${r.method} ${r.path} ${JSON.stringify(r.body).replaceAll('$env:GOVWAY_APPLICATION_PASSWORD', 'app-pass')}`),
     );
     const created = new Set<string>();
     let refuse: string | undefined;
@@ -206,7 +254,9 @@ describe('GovWay Config API requests', () => {
         const status = refuse && path === refuse ? 400 : errors.length ? 400 : req.method === 'POST' && created.has(key) ? 409 : req.method === 'POST' ? 201 : 204;
         created.add(key);
         const detail = refuse && path === refuse ? "Configurazione 'ModI' non valida" : errors.join('; ') || 'exists';
-        res.writeHead(status, { 'content-type': 'application/problem+json' }).end(status >= 400 ? JSON.stringify({ type: 'https://govway.org/handling-errors/400/BadRequest.html', title: 'BadRequest', status, detail }) : undefined);
+        res
+          .writeHead(status, { 'content-type': 'application/problem+json' })
+          .end(status >= 400 ? JSON.stringify({ type: 'https://govway.org/handling-errors/400/BadRequest.html', title: 'BadRequest', status, detail }) : undefined);
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -272,10 +322,17 @@ describe('GovWay Config API requests for SOAP', () => {
     expect(erogazione.body).toMatchObject({ api_nome: 'SOAPCallbackServerService', api_soap_servizio: 'SOAPCallback' });
     // Without erogazione_nome a SOAP erogazione is named after its port type: that is how it is updated and invoked.
     expect(erogazione.onConflict![0].path).toBe('/erogazioni/SOAPCallback/1/connettore');
-    expect(steps.provider[5].body).toMatchObject({ api_nome: 'SOAPCallbackClientInterfaceService', api_soap_servizio: 'SOAPCallbackClient', erogatore: 'Comune-Demo', connettore: { endpoint: 'https://gw.comune.example/govway/soap/in/Comune-Demo/SOAPCallbackClient/v1' } });
+    expect(steps.provider[5].body).toMatchObject({
+      api_nome: 'SOAPCallbackClientInterfaceService',
+      api_soap_servizio: 'SOAPCallbackClient',
+      erogatore: 'Comune-Demo',
+      connettore: { endpoint: 'https://gw.comune.example/govway/soap/in/Comune-Demo/SOAPCallbackClient/v1' },
+    });
     expect(steps.provider[5].onConflict![0].path).toBe('/fruizioni/Comune-Demo/SOAPCallbackClient/1/connettore');
     expect(bodies(steps.consumer, 'createFruizione')[0].connettore).toEqual({ endpoint: 'https://gw.ente.example/govway/soap/in/ENTE/SOAPCallback/v1' });
-    expect(readme).toContain('fruizione of SOAPCallbackServerService v1 (port type SOAPCallback): https://gw.comune.example/govway/soap/out/Comune-Demo/ENTE/SOAPCallback/v1 -> https://gw.ente.example/govway/soap/in/ENTE/SOAPCallback/v1');
+    expect(readme).toContain(
+      'fruizione of SOAPCallbackServerService v1 (port type SOAPCallback): https://gw.comune.example/govway/soap/out/Comune-Demo/ENTE/SOAPCallback/v1 -> https://gw.ente.example/govway/soap/in/ENTE/SOAPCallback/v1',
+    );
   });
 
   it('SOAP pull: the README names the port type and the action whose role is "Richiesta Stato"', async () => {
@@ -337,13 +394,25 @@ describe('the gateway section of accordo.config.yaml', () => {
   const bad: [string, string, RegExp][] = [
     ['an unknown target', GATEWAY_YAML.replace('[govway]', '[govway, envoy]'), /:2:\d+: "targets" must be one of govway, nginx, not "envoy".*#\/gateway\/targets\/1/],
     ['a missing provider', 'gateway:\n  targets: [nginx]\n  consumer: {organisation: A, application: B, gatewayUrl: http://a}\n', /:1:\d+: missing "provider"/],
-    ['an organisation that is not a SimpleName', GATEWAY_YAML.replace('organisation: ENTE', 'organisation: "ENTE X"'), /:4:\d+: "organisation" must be a GovWay SimpleName.*#\/gateway\/provider\/organisation/],
+    [
+      'an organisation that is not a SimpleName',
+      GATEWAY_YAML.replace('organisation: ENTE', 'organisation: "ENTE X"'),
+      /:4:\d+: "organisation" must be a GovWay SimpleName.*#\/gateway\/provider\/organisation/,
+    ],
     ['a URL with a "$"', GATEWAY_YAML.replace('http://10.0.0.5:8080', 'http://10.0.0.5:8080/$host'), /:5:\d+: "backend" must be an http\(s\) URL/],
     ['an unknown key', GATEWAY_YAML + '  rateLimt: 5\n', /:13:3: unknown setting "rateLimt"/],
     ['a bad body limit', GATEWAY_YAML + '  bodyLimit: lots\n', /"bodyLimit" must be a size/],
-    ['an unknown access control', GATEWAY_YAML + '  govway: { erogazioneAuthentication: oauth }\n', /"erogazioneAuthentication" must be one of https-optional, https, disabilitato.*#\/gateway\/govway\/erogazioneAuthentication/],
+    [
+      'an unknown access control',
+      GATEWAY_YAML + '  govway: { erogazioneAuthentication: oauth }\n',
+      /"erogazioneAuthentication" must be one of https-optional, https, disabilitato.*#\/gateway\/govway\/erogazioneAuthentication/,
+    ],
     ['https fruizioni without the certificate', GATEWAY_YAML + '  govway: { fruizioneAuthentication: https }\n', /needs govway\.provider\.applicationCertificate/],
-    ['a keystore type GovWay does not take', GATEWAY_YAML + '  govway:\n    consumer: { keystore: { path: /k.p12, type: pem, alias: a } }\n', /"type" must be one of jks, pkcs12.*#\/gateway\/govway\/consumer\/keystore\/type/],
+    [
+      'a keystore type GovWay does not take',
+      GATEWAY_YAML + '  govway:\n    consumer: { keystore: { path: /k.p12, type: pem, alias: a } }\n',
+      /"type" must be one of jks, pkcs12.*#\/gateway\/govway\/consumer\/keystore\/type/,
+    ],
   ];
   it.each(bad)('rejects %s, naming the file and line', async (_name, yaml, message) => {
     const dir = await tempDir('gwconf');

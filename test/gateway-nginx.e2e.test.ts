@@ -93,7 +93,12 @@ describe.skipIf(skip)('nginx gateway', () => {
 
   it('push: consumer → gateways → provider, and the callback provider → gateways → consumer, with the gateway transaction id', async () => {
     const p = await ports();
-    const { confs } = await generateWithGateway('push', p, { spec: join(SEED, 'server.yaml'), callback: join(SEED, 'client.yaml'), providerBase: '/rest/nome-api/v1', consumerBase: '/rest/v1/nomeinterfacciaclient' });
+    const { confs } = await generateWithGateway('push', p, {
+      spec: join(SEED, 'server.yaml'),
+      callback: join(SEED, 'client.yaml'),
+      providerBase: '/rest/nome-api/v1',
+      consumerBase: '/rest/v1/nomeinterfacciaclient',
+    });
     const replyTos: string[] = [];
     const provider = await createProviderServer(
       { pushMessage: { acknowledge: (_req, ctx) => (replyTos.push(ctx.replyTo), { outcome: 'ACK' }), process: () => ({ c: 'OK' }) } },
@@ -172,7 +177,12 @@ describe.skipIf(skip)('nginx gateway', () => {
     expect(await result.json()).toEqual({ c: 'OK' });
 
     // Called directly, the provider's gateway points at itself.
-    const direct = await fetch(`http://127.0.0.1:${p.providerGateway}/rest/in/ENTE/RESTbusywaiting/v1/tasks/queue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', redirect: 'manual' });
+    const direct = await fetch(`http://127.0.0.1:${p.providerGateway}/rest/in/ENTE/RESTbusywaiting/v1/tasks/queue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+      redirect: 'manual',
+    });
     expect(direct.headers.get('location')).toBe(`http://127.0.0.1:${p.providerGateway}/rest/in/ENTE/RESTbusywaiting/v1/tasks/queue/t2/`);
   });
 
@@ -185,7 +195,12 @@ describe.skipIf(skip)('nginx gateway', () => {
 
     beforeAll(async () => {
       Object.assign(p, await ports());
-      const generated = await generateWithGateway('sync', p, { spec: join(MODI, 'BLOCK_REST', 'server.yaml'), providerBase: '/rest/sync/v1' }, "  bodyLimit: 1k\n  timeouts: { connect: 2s, read: 1s }");
+      const generated = await generateWithGateway(
+        'sync',
+        p,
+        { spec: join(MODI, 'BLOCK_REST', 'server.yaml'), providerBase: '/rest/sync/v1' },
+        '  bodyLimit: 1k\n  timeouts: { connect: 2s, read: 1s }',
+      );
       const { createProviderServer: createSync } = await import(join(generated.out, 'generated', 'provider.ts'));
       provider = await createSync(
         {
@@ -216,7 +231,7 @@ describe.skipIf(skip)('nginx gateway', () => {
       expect(seen.at(-1)!.transactionId).not.toBe(clientSees);
     });
 
-    it('the backend\'s own errors pass through as they are', async () => {
+    it("the backend's own errors pass through as they are", async () => {
       const res = await post(`${viaConsumer}/resources/abc/M`, '{}');
       expect(res.status).toBe(400);
       expect((await res.json()).detail).toMatch(/path\.id_resource/);

@@ -23,12 +23,15 @@ describe('hostile names', () => {
     const con = await import(join(out, 'generated', 'consumer.ts'));
     const names = gen.definition.operations.map((o: { handler: string }) => o.handler);
     expect(names).toEqual(['delete_', 'getThingX', 'constructor_', 'cafe']);
-    provider = await gen.createProviderServer({
-      delete_: async (req: unknown) => (received.push(req), { status: 200, body: { "ok'": true } }),
-      getThingX: async () => ({ status: 204 }),
-      constructor_: async () => ({ status: 200, body: { 日本: 'はい', self: { 日本: 'x' } } }),
-      cafe: { acknowledge: () => ({ "ok'": true }), process: () => ({ 日本: 'fatto' }) },
-    }, { store: 'memory:', replyTo: { allowLoopback: true } });
+    provider = await gen.createProviderServer(
+      {
+        delete_: async (req: unknown) => (received.push(req), { status: 200, body: { "ok'": true } }),
+        getThingX: async () => ({ status: 204 }),
+        constructor_: async () => ({ status: 200, body: { 日本: 'はい', self: { 日本: 'x' } } }),
+        cafe: { acknowledge: () => ({ "ok'": true }), process: () => ({ 日本: 'fatto' }) },
+      },
+      { store: 'memory:', replyTo: { allowLoopback: true } },
+    );
     const registry = new CorrelationRegistry();
     consumer = await con.createConsumerServer({ cafeOnDonePost: async () => undefined }, registry);
     const providerUrl = await provider.listen({ host: '127.0.0.1', port: 0 });

@@ -49,7 +49,10 @@ const CASES: InspectCase[] = [
   { spec: 'modi/common/status.yaml', error: /Missing \$ref pointer "#\/components\/schemas\/Problem"/ },
   // WSDL
   { spec: 'modi/BLOCK_SOAP/server.wsdl', ops: { MRequest: 'BLOCK_SOAP' } },
-  { spec: 'modi/NONBLOCK_PULL_SOAP/server.wsdl', ops: { MRequest: 'NONBLOCK_PULL_SOAP:request', MProcessingStatus: 'NONBLOCK_PULL_SOAP:status:MRequest', MResponse: 'NONBLOCK_PULL_SOAP:result:MRequest' } },
+  {
+    spec: 'modi/NONBLOCK_PULL_SOAP/server.wsdl',
+    ops: { MRequest: 'NONBLOCK_PULL_SOAP:request', MProcessingStatus: 'NONBLOCK_PULL_SOAP:status:MRequest', MResponse: 'NONBLOCK_PULL_SOAP:result:MRequest' },
+  },
   { spec: 'modi/NONBLOCK_PUSH_SOAP/server.wsdl', callback: 'modi/NONBLOCK_PUSH_SOAP/callback.wsdl', ops: { MRequest: 'NONBLOCK_PUSH_SOAP:request', MRequestResponse: 'NONBLOCK_PUSH_SOAP:callback' } },
   { spec: 'seed/nonblock-push-soap/server.wsdl', callback: 'seed/nonblock-push-soap/callback.wsdl', ops: { MRequest: 'NONBLOCK_PUSH_SOAP:request', MRequestResponse: 'NONBLOCK_PUSH_SOAP:callback' } },
 ];

@@ -37,7 +37,10 @@ const NAMES_OTHER: Record<string, (message: string, doc: unknown, file: string) 
   // Placed at the status check that lacks its result operation: names the pull request (the POST) of the group.
   'pull-rest/result-operation': (message, doc) => {
     const posts = Object.values((doc as { paths: Record<string, Record<string, { operationId?: string }>> }).paths).flatMap((item) => (item.post?.operationId ? [item.post.operationId] : []));
-    expect(posts.some((id) => message.includes(`declared for ${id}:`)), message).toBe(true);
+    expect(
+      posts.some((id) => message.includes(`declared for ${id}:`)),
+      message,
+    ).toBe(true);
   },
 };
 

@@ -11,7 +11,7 @@ import { FIXTURES, tempDir } from './support/tmp.js';
 // prettier does, whatever the keys, strings and nesting.
 const long = 'x'.repeat(90);
 const cases: Record<string, unknown> = {
-  'keys that need quotes, keep them, or are numeric': { a: 1, 'a-b': 2, '200': 3, é: 4, $ref: 5, _x: 6, '': 7, 'default': 8, __proto__x: 9, ['__proto__']: { z: 1 }, long },
+  'keys that need quotes, keep them, or are numeric': { a: 1, 'a-b': 2, '200': 3, é: 4, $ref: 5, _x: 6, '': 7, default: 8, __proto__x: 9, ['__proto__']: { z: 1 }, long },
   'strings with quotes, escapes and wide characters': {
     single: "it's",
     both: `it's "quoted"`,
@@ -23,7 +23,18 @@ const cases: Record<string, unknown> = {
     key: `a short key keeps its long value on the same line: ${long}`,
   },
   'numbers, booleans, null': { n: [0, -1, 1.5, 1e21, 5e-7, 123456789], t: true, f: false, z: null, nullWithALongEnoughKeyToBreak: null },
-  'arrays that prettier always breaks': { objects: [{ a: 1, b: 2 }, { a: 3, b: 4 }], arrays: [[1, 2], [3, 4]], single: [{ a: 1 }, { a: 2 }], mixed: [{ a: 1, b: 2 }, 3] },
+  'arrays that prettier always breaks': {
+    objects: [
+      { a: 1, b: 2 },
+      { a: 3, b: 4 },
+    ],
+    arrays: [
+      [1, 2],
+      [3, 4],
+    ],
+    single: [{ a: 1 }, { a: 2 }],
+    mixed: [{ a: 1, b: 2 }, 3],
+  },
   'number arrays that fill lines': { values: Array.from({ length: 80 }, (_, i) => i * 37) },
   'deep nesting near the line width': {
     level1: { level2: { level3: { level4: { level5: { enum: ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta'] } } } } },
@@ -45,10 +56,7 @@ describe('printLiteral', () => {
 describe('generation with literals printed after prettier', () => {
   it('keeps spec text that looks like a placeholder, and gives what prettier alone gives', async () => {
     const dir = await tempDir('literal');
-    const spec = (await readFile(join(FIXTURES, 'seed', 'nonblock-push-rest', 'server.yaml'), 'utf8')).replace(
-      /description: M\n/,
-      'description: "mentions __accordoLiteral0__ on purpose"\n',
-    );
+    const spec = (await readFile(join(FIXTURES, 'seed', 'nonblock-push-rest', 'server.yaml'), 'utf8')).replace(/description: M\n/, 'description: "mentions __accordoLiteral0__ on purpose"\n');
     await writeFile(join(dir, 'server.yaml'), spec);
     await generate({ spec: join(dir, 'server.yaml'), out: join(dir, 'out'), side: 'both' });
     for (const file of ['types.ts', 'schemas.ts', 'provider.ts', 'consumer.ts']) {

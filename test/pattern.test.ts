@@ -4,12 +4,7 @@ import { parseRuntimeExpression } from '../src/model/expression.js';
 import { classifyCallbackInterface, classifyInterface, detectRestPattern } from '../src/classify/rest.js';
 
 /** A REST operation as the loader builds it: `responses` maps status → response header names. */
-function op(
-  id: string,
-  method: HttpMethod,
-  path: string,
-  spec: { responses?: Record<string, string[]>; headers?: string[]; callbacks?: string[]; ext?: string; override?: Pattern } = {},
-): Operation {
+function op(id: string, method: HttpMethod, path: string, spec: { responses?: Record<string, string[]>; headers?: string[]; callbacks?: string[]; ext?: string; override?: Pattern } = {}): Operation {
   const shape = {
     id,
     idDerived: false,
@@ -33,8 +28,7 @@ function op(
   return { ...shape, pattern: detectRestPattern(shape, spec.override) };
 }
 
-const decisions = (ops: Operation[]) =>
-  Object.fromEntries(classifyInterface(ops).map((o) => [o.id, [o.pattern.pattern, o.pattern.role, o.pattern.correlatedWith].filter(Boolean).join(':')]));
+const decisions = (ops: Operation[]) => Object.fromEntries(classifyInterface(ops).map((o) => [o.id, [o.pattern.pattern, o.pattern.role, o.pattern.correlatedWith].filter(Boolean).join(':')]));
 
 describe('detectRestPattern', () => {
   it('PUSH request from X-ReplyTo alone, or from callbacks alone', () => {

@@ -28,14 +28,17 @@ describe('NONBLOCK_PULL_SOAP', () => {
     await generate({ spec: join(DIR, 'server.wsdl'), out, side: 'both' });
     const gen = await import(join(out, 'generated', 'provider.ts'));
     const con = await import(join(out, 'generated', 'consumer.ts'));
-    provider = await gen.createProviderServer({
-      mRequest: {
-        acknowledge: () => ({ return: { status: 'accepted', message: 'Preso carico della richiesta' } }),
-        process: async () => (await gate, { return: { c: 'OK' } }),
-        status: (task: { state: string }) =>
-          task.state === 'done' ? { return: { status: 'done', message: 'Richiesta completata' } } : { return: { status: 'processing', message: 'Richiesta in fase di processamento' } },
+    provider = await gen.createProviderServer(
+      {
+        mRequest: {
+          acknowledge: () => ({ return: { status: 'accepted', message: 'Preso carico della richiesta' } }),
+          process: async () => (await gate, { return: { c: 'OK' } }),
+          status: (task: { state: string }) =>
+            task.state === 'done' ? { return: { status: 'done', message: 'Richiesta completata' } } : { return: { status: 'processing', message: 'Richiesta in fase di processamento' } },
+        },
       },
-    }, { store: 'memory:' });
+      { store: 'memory:' },
+    );
     log.trace(provider, 'provider', 'consumer');
     const base = await provider.listen({ host: '127.0.0.1', port: 0 });
     api = new con.ProviderClient({ endpoint: `${base}/soap/nome-api/v1` });

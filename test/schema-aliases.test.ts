@@ -40,7 +40,7 @@ describe('component aliases', () => {
     const out = await tempDir('aliases-circular');
     const spec = join(out, 'circular.yaml');
     const text = await readFile(SPEC, 'utf8');
-    await writeFile(spec, text.replace("JobCompact:\n      description", "JobCompact:\n      $ref: '#/components/schemas/JobResponse'\n      description"));
+    await writeFile(spec, text.replace('JobCompact:\n      description', "JobCompact:\n      $ref: '#/components/schemas/JobResponse'\n      description"));
     await expect(loadAgreement({ spec })).rejects.toThrow(/circular \$ref/);
   });
 });

@@ -12,7 +12,15 @@ describe('a SOAP push request', () => {
   it('survives the provider that accepted it: the next one on the store processes it once and calls back', async () => {
     const store = `sqlite:${join(await tempDir('soap-durable'), 'accordo.db')}`;
     const processed: string[] = [];
-    const counting = { mRequest: { ...handlers.mRequest, process: async (req: Parameters<typeof handlers.mRequest.process>[0], ctx: Parameters<typeof handlers.mRequest.process>[1]) => (processed.push(ctx.correlationId), handlers.mRequest.process(req, ctx)) } };
+    const counting = {
+      mRequest: {
+        ...handlers.mRequest,
+        process: async (req: Parameters<typeof handlers.mRequest.process>[0], ctx: Parameters<typeof handlers.mRequest.process>[1]) => (
+          processed.push(ctx.correlationId),
+          handlers.mRequest.process(req, ctx)
+        ),
+      },
+    };
     const registry = new CorrelationRegistry();
     const received: string[] = [];
     const consumer = await createConsumerServer({ mRequestResponse: async (_r, ctx) => (received.push(ctx.correlationId), { return: { outcome: 'OK' } }) }, registry);

@@ -18,7 +18,16 @@ describe('SOAP generation', () => {
     const [a, b] = [await tempDir('soap-det-a'), await tempDir('soap-det-b')];
     for (const out of [a, b]) await generate({ spec: join(SEED, 'server.wsdl'), callback: join(SEED, 'callback.wsdl'), out, side: 'both' });
     const first = await filesUnder(a);
-    expect(Object.keys(first).sort()).toEqual(['consumer.handlers.ts', 'generated/.accordo-agreement.json', 'generated/consumer.ts', 'generated/operations.ts', 'generated/provider.ts', 'generated/schemas.ts', 'generated/types.ts', 'provider.handlers.ts']);
+    expect(Object.keys(first).sort()).toEqual([
+      'consumer.handlers.ts',
+      'generated/.accordo-agreement.json',
+      'generated/consumer.ts',
+      'generated/operations.ts',
+      'generated/provider.ts',
+      'generated/schemas.ts',
+      'generated/types.ts',
+      'provider.handlers.ts',
+    ]);
     const body = (s: string) => s.split('\n').slice(2).join('\n');
     const second = await filesUnder(b);
     for (const [name, text] of Object.entries(first)) expect(body(second[name]), name).toBe(body(text));

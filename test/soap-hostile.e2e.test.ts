@@ -89,7 +89,12 @@ describe('hostile XML at the consumer callback endpoint', () => {
 
   const cases: [string, () => string, number, RegExp, string?][] = [
     ['an entity-expansion bomb', () => callback('known', '<m:MRequestResponse><return><c>&lol9;</c></return></m:MRequestResponse>', BOMB), 500, /DTDs and entity declarations are not allowed/],
-    ['an external entity naming a local file', () => callback('known', '<m:MRequestResponse><return><c>&xxe;</c></return></m:MRequestResponse>', XXE), 500, /DTDs and entity declarations are not allowed/],
+    [
+      'an external entity naming a local file',
+      () => callback('known', '<m:MRequestResponse><return><c>&xxe;</c></return></m:MRequestResponse>', XXE),
+      500,
+      /DTDs and entity declarations are not allowed/,
+    ],
     ['malformed XML', () => callback('known', '<m:MRequestResponse><return><c>x</return></m:MRequestResponse>'), 500, /malformed XML/],
     ['a body violating the XSD', () => callback('known', '<m:MRequestResponse><return><c><d/></c></return></m:MRequestResponse>'), 500, /element c must have simple content/],
     ['a forged CorrelationID', () => callback('forged-id', '<m:MRequestResponse><return><c>OK</c></return></m:MRequestResponse>'), 500, /forged-id/],

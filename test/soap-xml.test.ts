@@ -22,8 +22,7 @@ function error(text: string): string {
 describe('parseXml', () => {
   it('resolves element and attribute names through nested, redeclared and undeclared default namespaces', () => {
     const root = parseXml(
-      '<?xml version="1.0" encoding="utf-8"?><a xmlns="urn:d" xmlns:p="urn:p" x="1" p:y="2" xml:lang="en">' +
-        '<p:b xmlns:p="urn:q"><p:c/></p:b><p:d/><e xmlns=""><f/></e><g/></a>',
+      '<?xml version="1.0" encoding="utf-8"?><a xmlns="urn:d" xmlns:p="urn:p" x="1" p:y="2" xml:lang="en">' + '<p:b xmlns:p="urn:q"><p:c/></p:b><p:d/><e xmlns=""><f/></e><g/></a>',
     );
     expect(names(root)).toEqual({ '{urn:d}a': [{ '{urn:q}b': ['{urn:q}c'] }, '{urn:p}d', { '{}e': ['{}f'] }, '{urn:d}g'] });
     // Namespace declarations are not attributes; unprefixed attributes have no namespace.

@@ -74,7 +74,9 @@ describe('crash', () => {
         expect(runs.get(id), `provider handler runs for ${id}`).toBe(1);
         expect(handled.get(id), `consumer handler runs for ${id}`).toBe(1);
       }
-      console.info(`crash test: killed with ${atKill}/200 results at the consumer and ${unfinished} callbacks unfinished; ${callbacks} callback requests in all (repeats acknowledged without running the handler)`);
+      console.info(
+        `crash test: killed with ${atKill}/200 results at the consumer and ${unfinished} callbacks unfinished; ${callbacks} callback requests in all (repeats acknowledged without running the handler)`,
+      );
       second.child.kill('SIGTERM');
       await new Promise((r) => second.child.once('exit', r));
       await view.close();

@@ -32,7 +32,14 @@ const pullOp: PullDescriptor = {
   parameters: { path: [], query: [], header: [] },
   body: { required: true, mediaTypes: ['application/json'], schema: { $ref: '#/$defs/Request' } },
   responses: [{ status: '202', ...json }],
-  pull: { status: get('/tasks/{id_task}', [{ status: '200', ...json }, { status: '303', ...json }]), result: get('/tasks/{id_task}/result', [{ status: '200', ...json }]), taskParam: 'id_task' },
+  pull: {
+    status: get('/tasks/{id_task}', [
+      { status: '200', ...json },
+      { status: '303', ...json },
+    ]),
+    result: get('/tasks/{id_task}/result', [{ status: '200', ...json }]),
+    taskParam: 'id_task',
+  },
 };
 
 async function provider(file: string, process: (n: number) => unknown) {
@@ -79,17 +86,35 @@ describe('pull task state on the store', () => {
     const clock = fastClock();
     // Two tasks accepted by processes that died in their handlers: t1 once, t2 twice (its lease lapsed each time).
     const request = (n: number) => ({ path: {}, query: {}, headers: {}, body: { n } });
-    for (const [id, deaths] of [['t1', 1], ['t2', 2]] as const) {
+    for (const [id, deaths] of [
+      ['t1', 1],
+      ['t2', 2],
+    ] as const) {
       const now = clock.now();
-      await store.createTask({ id, kind: 'pull', operation: 'start', request: request(deaths), meta: { statusUrl: `/tasks/${id}`, resultUrl: `/tasks/${id}/result` }, now, expiresAt: now + 86_400_000 });
-      for (let i = 0; i < deaths; i++) await store.claimTasks({ kind: 'pull', id, operations: ['start'], states: ['pending'], owner: `dead-${i}`, now: clock.now() + i * 2000, leaseMs: 1000, limit: 1 });
+      await store.createTask({
+        id,
+        kind: 'pull',
+        operation: 'start',
+        request: request(deaths),
+        meta: { statusUrl: `/tasks/${id}`, resultUrl: `/tasks/${id}/result` },
+        now,
+        expiresAt: now + 86_400_000,
+      });
+      for (let i = 0; i < deaths; i++)
+        await store.claimTasks({ kind: 'pull', id, operations: ['start'], states: ['pending'], owner: `dead-${i}`, now: clock.now() + i * 2000, leaseMs: 1000, limit: 1 });
     }
     const runs: [string, number][] = [];
     const app = Fastify();
     await registerProvider(
       app,
       { defs, operations: [pullOp] },
-      { start: { acknowledge: () => ({}), process: (req: { body: { n: number } }, ctx: { taskId: string; run: number }) => (runs.push([ctx.taskId, ctx.run]), { n: req.body.n, doubled: req.body.n * 2 }), status: (t: { state: string }) => ({ state: t.state }) } },
+      {
+        start: {
+          acknowledge: () => ({}),
+          process: (req: { body: { n: number } }, ctx: { taskId: string; run: number }) => (runs.push([ctx.taskId, ctx.run]), { n: req.body.n, doubled: req.body.n * 2 }),
+          status: (t: { state: string }) => ({ state: t.state }),
+        },
+      },
       { store, clock, delivery: { pollMs: 100 } },
     );
     const url = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -46,7 +46,11 @@ function plain(t: TsType): string {
 const words = (n: number, prefix = 'value') => Array.from({ length: n }, (_, i) => literalType(`${prefix}_${i}_${'x'.repeat(i % 7)}`));
 const long = (name: string) => ref(`${name}${'Long'.repeat(12)}`);
 const obj = (...members: [string, TsType][]) => objectType(members.map(([n, t]) => property(n, t)));
-const inline = (...members: [string, TsType][]) => objectType(members.map(([n, t]) => property(n, t)), false);
+const inline = (...members: [string, TsType][]) =>
+  objectType(
+    members.map(([n, t]) => property(n, t)),
+    false,
+  );
 
 const cases: Record<string, TsType> = {
   'a keyword': keyword('string'),
@@ -91,7 +95,7 @@ const cases: Record<string, TsType> = {
   ),
   'an object after a named type': intersection([ref('Base'), obj(['extra', keyword('string')])]),
   'an array of a long union': arrayOf(union(words(12))),
-  'tuples': obj(
+  tuples: obj(
     ['pair', { kind: 'tuple', elements: [keyword('string'), keyword('number')] }],
     ['rest', { kind: 'tuple', elements: [keyword('string')], rest: arrayOf(union([ref('A'), ref('B')])) }],
     ['one', { kind: 'tuple', elements: [union(words(10))] }],

@@ -17,7 +17,13 @@ const LOCATION = /\b(?:location|schemaLocation)\s*=\s*["']([^"']*)["']/g;
 
 async function zeepPython(): Promise<string | undefined> {
   for (const python of ['/usr/bin/python3', 'python3']) {
-    if (await run(python, ['-c', 'import zeep']).then(() => true, () => false)) return python;
+    if (
+      await run(python, ['-c', 'import zeep']).then(
+        () => true,
+        () => false,
+      )
+    )
+      return python;
   }
   return undefined;
 }
@@ -82,6 +88,11 @@ describe('?wsdl with imports across folders', () => {
     const { stdout } = await run(python!, [join(ROOT, 'test', 'peers', 'zeep_orders.py'), `${endpoint}?wsdl`]);
     const answer = JSON.parse(stdout) as { result: unknown; loaded: string[] };
     expect(answer.result).toEqual({ number: 'R-2', item: 'ABC' });
-    expect(answer.loaded.map((u) => decodeURIComponent(u.split('?')[1] ?? '')).sort()).toEqual(['wsdl', 'xsd=../../../common/codes/codes.xsd', 'xsd=../../../common/types.xsd', 'xsd=../../../schemas/orders/order.xsd']);
+    expect(answer.loaded.map((u) => decodeURIComponent(u.split('?')[1] ?? '')).sort()).toEqual([
+      'wsdl',
+      'xsd=../../../common/codes/codes.xsd',
+      'xsd=../../../common/types.xsd',
+      'xsd=../../../schemas/orders/order.xsd',
+    ]);
   });
 });

@@ -10,10 +10,7 @@ const app = Fastify({
   logger: false,
   bodyLimit: 1024 * 1024,
   ajv: {
-    plugins: [
-      (ajv: Ajv) =>
-        ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n <= 2 ** 31 - 1 }),
-    ],
+    plugins: [(ajv: Ajv) => ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n <= 2 ** 31 - 1 })],
   },
 });
 const handler = async () => ({ status: 200 as const, body: { c: 'risultato' } });

@@ -46,7 +46,11 @@ export class WireLog {
 }
 
 function canonical(name: string): string {
-  return name.toLowerCase() === 'x-replyto' ? 'X-ReplyTo' : name.toLowerCase() === 'soapaction' ? 'SOAPAction' : name.replace(/(^|-)(\w)/g, (_, d: string, c: string) => d + c.toUpperCase()).replace('Id', 'ID');
+  return name.toLowerCase() === 'x-replyto'
+    ? 'X-ReplyTo'
+    : name.toLowerCase() === 'soapaction'
+      ? 'SOAPAction'
+      : name.replace(/(^|-)(\w)/g, (_, d: string, c: string) => d + c.toUpperCase()).replace('Id', 'ID');
 }
 
 function statusText(status: number): string {

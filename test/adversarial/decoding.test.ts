@@ -78,7 +78,7 @@ describe('XML encoding detection', () => {
   it.each([
     ['no declaration: UTF-8', Buffer.from(doc()), undefined],
     ['the declaration names ISO-8859-1', Buffer.from(doc('<?xml version="1.0" encoding="ISO-8859-1"?>'), 'latin1'), undefined],
-    ["single quotes and spaces in the declaration", Buffer.from(doc("<?xml version='1.0'  encoding = 'iso-8859-1' ?>"), 'latin1'), undefined],
+    ['single quotes and spaces in the declaration', Buffer.from(doc("<?xml version='1.0'  encoding = 'iso-8859-1' ?>"), 'latin1'), undefined],
     ['the charset wins over the declaration (RFC 7303)', Buffer.from(doc('<?xml version="1.0" encoding="UTF-8"?>'), 'latin1'), 'iso-8859-1'],
     ['a UTF-8 byte order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(doc())]), 'iso-8859-1'],
     ['a UTF-16LE byte order mark wins over the charset', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(doc('<?xml version="1.0" encoding="UTF-16"?>'), 'utf16le')]), 'utf-8'],

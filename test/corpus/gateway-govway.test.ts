@@ -22,16 +22,15 @@ describe.skipIf(corpusMissing())('GovWay Config API requests', () => {
 
   /** Every request (creations and the updates of a rerun) is valid against the Config API's OpenAPI. */
   function expectValid(steps: Step[]) {
-  for (const s of steps) {
-    for (const r of [s, ...(s.onConflict ?? [])]) {
-      const op = govway.operation(r.method, r.path);
-      expect(op.operationId, `${r.method} ${r.path}`).toBe(r.operation);
-      expect(govway.errors(r.method, r.path, r.body), `${r.operation} ${r.path}`).toEqual([]);
+    for (const s of steps) {
+      for (const r of [s, ...(s.onConflict ?? [])]) {
+        const op = govway.operation(r.method, r.path);
+        expect(op.operationId, `${r.method} ${r.path}`).toBe(r.operation);
+        expect(govway.errors(r.method, r.path, r.body), `${r.operation} ${r.path}`).toEqual([]);
+      }
+      expect(s.query).toMatchObject({ profilo: 'ModI' });
     }
-    expect(s.query).toMatchObject({ profilo: 'ModI' });
   }
-}
-
 
   it('the validator is real: it rejects a wrong pattern and a missing endpoint', () => {
     expect(govway.errors('PUT', '/api/A/1/risorse/R', { http_method: 'POST', path: '/r', modi: { interazione: { pattern: 'push' }, sicurezza_messaggio: { stato: 'api' } } }).join()).toMatch(

@@ -19,7 +19,9 @@ const URL_DOC = join(REFERENCE, 'resources/doc/src/manuali/console/configurazion
 // Skipped (printed) without the corpus, failed under CI; within the corpus, its reference files must be there.
 const skip = corpusMissing();
 if (!skip && !existsSync(TESTSUITE)) {
-  throw new Error(`GovWay's reference files are missing: ${REFERENCE} (fixtures/govway/reference copied from link-it/govway as its SOURCE.md says). This corpus test compares the generated requests with them and cannot run without them.`);
+  throw new Error(
+    `GovWay's reference files are missing: ${REFERENCE} (fixtures/govway/reference copied from link-it/govway as its SOURCE.md says). This corpus test compares the generated requests with them and cannot run without them.`,
+  );
 }
 
 type Json = Record<string, any>;
@@ -57,7 +59,10 @@ function expectLike(ours: Json, theirs: Json, what: string, optional: Record<str
     if (optional[path]) continue;
     // `{}` is an empty section GovWay fills with defaults: ours may hold fields in it.
     if (value && typeof value === 'object' && !Array.isArray(value)) {
-      expect([...mine.keys()].some((p) => p === path || p.startsWith(`${path}.`)), `${what}: ${path}`).toBe(true);
+      expect(
+        [...mine.keys()].some((p) => p === path || p.startsWith(`${path}.`)),
+        `${what}: ${path}`,
+      ).toBe(true);
       continue;
     }
     expect(mine.has(path), `${what}: GovWay sends ${path}`).toBe(true);
@@ -122,7 +127,7 @@ describe.skipIf(skip)("the generated GovWay requests, field by field against Gov
     }
   });
 
-  it('resources and actions: as the body of their pattern, correlation references shaped as GovWay\'s', async () => {
+  it("resources and actions: as the body of their pattern, correlation references shaped as GovWay's", async () => {
     const byPattern = async (protocol: 'rest' | 'soap', i: Json) => {
       const stem = protocol === 'rest' ? 'api/api_modi_rest_risorsa_' : 'api/api_modi_soap_azione_';
       const name = i.pattern === 'non-bloccante' ? `non_bloccante_${i.tipo}_${i.funzione}` : i.pattern;
@@ -179,7 +184,10 @@ describe.skipIf(skip)("the generated GovWay requests, field by field against Gov
         // Invoked and updated by the name GovWay gives it: the API for REST, the port type for SOAP (the feature's petstore_key).
         const name = protocol === 'soap' ? s.body.api_soap_servizio : s.body.api_nome;
         const key = operation === 'createErogazione' ? `/erogazioni/${name}/${s.body.api_versione}/` : `/fruizioni/${s.body.erogatore}/${name}/${s.body.api_versione}/`;
-        expect(s.onConflict!.every((u) => u.path.startsWith(key)), `${g.name} ${key}`).toBe(true);
+        expect(
+          s.onConflict!.every((u) => u.path.startsWith(key)),
+          `${g.name} ${key}`,
+        ).toBe(true);
       }
     }
     const feature = await readFile(join(TESTSUITE, 'erogazioni/create_modi.feature'), 'utf8');
@@ -202,7 +210,12 @@ describe.skipIf(skip)("the generated GovWay requests, field by field against Gov
       expect(s.body.modi === undefined || !!(s.body.modi.sicurezza_messaggio ?? s.body.modi.token)).toBe(true);
     }
     // No applicativo where nothing authenticates it.
-    expect(generated.filter((g) => !g.secured).flatMap((g) => g.steps).some((s) => s.operation === 'createApplicativo')).toBe(false);
+    expect(
+      generated
+        .filter((g) => !g.secured)
+        .flatMap((g) => g.steps)
+        .some((s) => s.operation === 'createApplicativo'),
+    ).toBe(false);
   });
 
   it("invocation URLs: the layout of urlInterna.rst, /rest/ or /soap/ by the API's protocol", async () => {
@@ -212,7 +225,8 @@ describe.skipIf(skip)("the generated GovWay requests, field by field against Gov
     expect(doc).toContain("*soap*: per API di tipo SOAP su profilo 'ModI'");
     expect(doc).toContain("*rest*: per API di tipo REST su profilo 'ModI'");
     const erogazione = /^- erogazione of (\S+) v(\d+)(?: \(port type (\S+)\))?: https:\/\/gw\.(ente|comune)\.example\/govway\/(rest|soap)\/in\/([^/]+)\/([^/]+)\/v(\d+) -> /;
-    const fruizione = /^- fruizione of (\S+) v(\d+)(?: \(port type (\S+)\))?: https:\/\/gw\.(ente|comune)\.example\/govway\/(rest|soap)\/out\/([^/]+)\/([^/]+)\/([^/]+)\/v(\d+) -> https:\/\/gw\.(?:ente|comune)\.example\/govway\/(rest|soap)\/in\/([^/]+)\/([^/]+)\/v(\d+)$/;
+    const fruizione =
+      /^- fruizione of (\S+) v(\d+)(?: \(port type (\S+)\))?: https:\/\/gw\.(ente|comune)\.example\/govway\/(rest|soap)\/out\/([^/]+)\/([^/]+)\/([^/]+)\/v(\d+) -> https:\/\/gw\.(?:ente|comune)\.example\/govway\/(rest|soap)\/in\/([^/]+)\/([^/]+)\/v(\d+)$/;
     let checked = 0;
     for (const g of generated) {
       const soap = g.name.includes('soap');

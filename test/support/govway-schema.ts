@@ -70,7 +70,10 @@ function convert<T>(value: T): T {
   const node: Node = {};
   for (const [k, v] of Object.entries(value)) node[k] = convert(v);
   if (node.nullable === true && typeof node.type === 'string') node.type = [node.type, 'null'];
-  for (const [bound, flag] of [['maximum', 'exclusiveMaximum'], ['minimum', 'exclusiveMinimum']] as const) {
+  for (const [bound, flag] of [
+    ['maximum', 'exclusiveMaximum'],
+    ['minimum', 'exclusiveMinimum'],
+  ] as const) {
     if (typeof node[flag] === 'boolean') {
       if (node[flag] && typeof node[bound] === 'number') {
         node[flag] = node[bound];
@@ -85,10 +88,7 @@ function convert<T>(value: T): T {
     delete node.discriminator;
     node.required = [...new Set([...((node.required as string[]) ?? []), p])];
     node.properties = { ...(node.properties as Node), [p]: { enum: Object.keys(d.mapping) } };
-    node.allOf = [
-      ...((node.allOf as Node[]) ?? []),
-      ...Object.entries(d.mapping).map(([k, ref]) => ({ if: { properties: { [p]: { const: k } }, required: [p] }, then: { $ref: `govway${ref}` } })),
-    ];
+    node.allOf = [...((node.allOf as Node[]) ?? []), ...Object.entries(d.mapping).map(([k, ref]) => ({ if: { properties: { [p]: { const: k } }, required: [p] }, then: { $ref: `govway${ref}` } }))];
   }
   if (typeof node.$ref === 'string' && node.$ref.startsWith('#/')) node.$ref = `govway${node.$ref}`;
   return node as T;

@@ -54,4 +54,3 @@ export async function govwaySteps(
   }
   return { out, files, steps, readme: await readFile(join(out, 'gateway', 'govway', 'README.md'), 'utf8') };
 }
-

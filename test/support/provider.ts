@@ -75,7 +75,11 @@ export async function startProvider(options: ProviderOptions = {}, process?: (re
     outcome: (id, timeoutMs = OUTCOME_TIMEOUT_MS) =>
       outcomes.has(id)
         ? Promise.resolve(outcomes.get(id)!)
-        : within(new Promise((resolve) => waiting.set(id, resolve)), timeoutMs, () => `no delivery outcome for CorrelationID ${id} (handler runs: ${runs.get(id) ?? 0}; outcomes of others: ${outcomes.size})`),
+        : within(
+            new Promise((resolve) => waiting.set(id, resolve)),
+            timeoutMs,
+            () => `no delivery outcome for CorrelationID ${id} (handler runs: ${runs.get(id) ?? 0}; outcomes of others: ${outcomes.size})`,
+          ),
     close: () => app.close(),
   };
 }
