@@ -47,6 +47,13 @@ describe.each(kinds)('%s store', (kind, enabled, open) => {
     expect((await claim(store, 'w2', T0 + 5, { skipTargets: [] })).map((t) => t.id)).toEqual(['to-a']);
   });
 
+  it.skipIf(!enabled)('keeps the run count a lease holder writes (how many times process ran, read by the worker after a restart)', async () => {
+    await store.createTask(task('counted'));
+    expect((await claim(store, 'w')).map((t) => t.id)).toEqual(['counted']);
+    expect(await store.updateTask('counted', 'w', { runs: 2 }, T0 + 1)).toBe(true);
+    expect((await store.getTask('counted'))!.runs).toBe(2);
+  });
+
   it.skipIf(!enabled)('claims only the task asked for by id, and no task at or past its expiry even before it is marked expired', async () => {
     await store.createTask(task('x1', { kind: 'pull' }));
     await store.createTask(task('x2', { kind: 'pull', expiresAt: T0 + 100 }));
