@@ -73,6 +73,8 @@ export const GROUPS: Group[] = [
       'test/oneway.e2e.test.ts',
       'test/pull-task-states.test.ts',
       'test/task-runtime.test.ts',
+      // The connect timeout tasks.ts hands the reply-address guard (a target that never completes the handshake).
+      'test/ssrf.test.ts',
     ],
     // 79 of its 222 mutants are static (the engines are built when a test file starts its
     // providers) and would take 90 % of the run: about 80 s each.

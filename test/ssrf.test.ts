@@ -4,6 +4,7 @@ import { addressRefusal, checkReplyTo, guardedFetch, refusalOf, ReplyToRefusedEr
 import { MemoryStore } from '../src/runtime/store/index.js';
 import { startProvider } from './support/provider.js';
 import { push, startTarget, until, type Hit } from './support/push.js';
+import { unansweredPort } from './support/unanswered.js';
 
 // No test here connects outside 127.0.0.0/8: refusals are proven on the checks themselves and
 // through a connector that records what it was asked to dial and dials nothing.
@@ -283,6 +284,49 @@ describe('connection hook', () => {
     const res = await guarded(`http://consumer.test:${port}/cb`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(200);
     expect(t.hits[0].headers.host).toBe(`consumer.test:${port}`);
+  });
+});
+
+describe('connect timeout', () => {
+  /** The codes along an error's `cause` chain (fetch wraps undici's error in a TypeError). */
+  const codes = (e: unknown): unknown[] => (e ? [(e as { code?: unknown }).code, ...codes((e as { cause?: unknown }).cause)] : []);
+
+  // Each request carries its own 8 s timeout: undici's connect timeout, were ours not passed, is 10 s.
+  it('gives up a connection the target never completes after connectTimeoutMs', async () => {
+    const silent = await unansweredPort();
+    cleanup.push(silent.close);
+    const { fetch: guarded, close } = guardedFetch({ allowLoopback: true }, undefined, 200);
+    cleanup.push(close);
+    const e = await guarded(`http://127.0.0.1:${silent.port}/cb`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(8000) }).catch((err: unknown) => err);
+    expect(codes(e)).toContain('UND_ERR_CONNECT_TIMEOUT');
+  });
+
+  it("gives up after 5 s by default (docs/delivery.md), not undici's 10 s", async () => {
+    const silent = await unansweredPort();
+    cleanup.push(silent.close);
+    const { fetch: guarded, close } = guardedFetch({ allowLoopback: true });
+    cleanup.push(close);
+    const e = await guarded(`http://127.0.0.1:${silent.port}/cb`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(8000) }).catch((err: unknown) => err);
+    expect(codes(e)).toContain('UND_ERR_CONNECT_TIMEOUT');
+  });
+
+  // The outcome waits below are bounds far from the times compared (0.2-0.3 s against the 5 s default), not speed checks.
+  it('takes delivery.connectTimeoutMs for callbacks', async () => {
+    const silent = await unansweredPort();
+    cleanup.push(silent.close);
+    const p = await startProvider({ replyTo: { allowLoopback: true }, delivery: { connectTimeoutMs: 200 }, retry: { maxAttempts: 1, timeoutMs: 60_000 } });
+    cleanup.push(p.close);
+    const id = await push(p.url, `http://127.0.0.1:${silent.port}/cb`, 1);
+    expect(await p.outcome(id, 3000)).toMatchObject({ state: 'dead', attempts: 1, reason: 'network error: UND_ERR_CONNECT_TIMEOUT (attempt 1, the last one allowed)' });
+  });
+
+  it('ends a connection set-up at the attempt timeout when that is shorter (undici would wait for the connect timeout)', async () => {
+    const silent = await unansweredPort();
+    cleanup.push(silent.close);
+    const p = await startProvider({ replyTo: { allowLoopback: true }, retry: { maxAttempts: 1, timeoutMs: 300 } });
+    cleanup.push(p.close);
+    const id = await push(p.url, `http://127.0.0.1:${silent.port}/cb`, 1);
+    expect(await p.outcome(id, 3000)).toMatchObject({ state: 'dead', attempts: 1 });
   });
 });
 

@@ -216,6 +216,9 @@ export async function checkReplyTo(value: string, header: string, policy: ReplyT
   return url;
 }
 
+/** Time allowed to connect to a callback target: an unreachable one frees its slot long before the attempt's timeout (`delivery.connectTimeoutMs`). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
 /** Opens the connection to a checked address (a test can record the target instead of dialling). */
 export type Connector = buildConnector.connector;
 
@@ -225,7 +228,7 @@ export type Connector = buildConnector.connector;
  * so a DNS answer that changed since step 1 cannot reach a refused address. `connectTimeoutMs`
  * bounds the default connector's connection set-up (a `connect` given instead brings its own).
  */
-export function guardedFetch(policy: ReplyToPolicy = {}, connect?: Connector, connectTimeoutMs = 10_000): { fetch: typeof fetch; dispatcher: Agent; close: () => Promise<void> } {
+export function guardedFetch(policy: ReplyToPolicy = {}, connect?: Connector, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): { fetch: typeof fetch; dispatcher: Agent; close: () => Promise<void> } {
   connect ??= buildConnector({ timeout: connectTimeoutMs });
   const dial = connect;
   const agent = new Agent({

@@ -9,7 +9,7 @@ import { DEFAULT_RETENTION_MS, registerDeliveryAdmin, type AdminOptions } from '
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from '../delivery.js';
 import type { OutboundOptions } from '../outbound.js';
-import { guardedFetch, type Connector, type ReplyToPolicy } from '../reply-to.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, guardedFetch, type Connector, type ReplyToPolicy } from '../reply-to.js';
 import { DEFAULT_TARGET_POLICY, targetOf } from '../targets.js';
 import { DEFAULT_STORE, openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -33,7 +33,7 @@ export interface DeliveryOptions {
   circuitFailures?: number;
   /** How long an opened circuit parks them before one trial attempt (default 30 s, doubled while trials fail, up to `retry.maxDelayMs`). */
   circuitOpenMs?: number;
-  /** Time allowed to open a connection to a callback target (default 5 s), shorter than the attempt's `retry.timeoutMs`. */
+  /** Time allowed to open a connection to a callback target (default 5 s; never more than the attempt's `retry.timeoutMs`). */
   connectTimeoutMs?: number;
   /** Bytes of a callback target's answer read at most (default 64 KiB): the rest is not read, and a longer ACK fails the attempt for good. */
   maxAnswerBytes?: number;
@@ -89,8 +89,6 @@ export const DEFAULT_MAX_PER_TARGET = 16;
 
 /** What is read of a callback target's answer at most: an ACK is a few fields. */
 export const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024;
-/** Time allowed to connect to a callback target: an unreachable one frees its slot long before the attempt's timeout. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 /** Opens the configured store; one opened from a setting is closed with the server. */
 export async function ownedStore(options: Pick<TaskOptions, 'store'>): Promise<{ store: Store; owned: boolean }> {
@@ -118,7 +116,11 @@ export async function startTaskRuntime(app: FastifyInstance, jobs: Map<string, T
   const d = options.delivery ?? {};
   // Callbacks go through a fetch that dials only checked addresses, unless the caller brought its own.
   const pushes = [...jobs.values()].some((job) => job.kind === 'push');
-  const guarded = options.outbound?.fetch || !pushes ? undefined : guardedFetch(options.replyTo, d.connect, d.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  // undici keeps a request whose connection is still being set up when its signal aborts (only the
+  // connect timeout ends it): the set-up gets no more than the attempt's own time.
+  const connectTimeoutMs = Math.min(d.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, retry.timeoutMs);
+  const guarded = options.outbound?.fetch || !pushes ? undefined : guardedFetch(options.replyTo, d.connect, connectTimeoutMs);
   const worker =
     d.enabled === false
       ? undefined
@@ -127,7 +129,7 @@ export async function startTaskRuntime(app: FastifyInstance, jobs: Map<string, T
           log: app.log.child({ component: 'task-worker' }),
           clock,
           owner: d.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-          retry: { ...DEFAULT_RETRY, ...options.retry },
+          retry,
           retentionMs,
           leaseMs: d.leaseMs ?? 60_000,
           pollMs: d.pollMs ?? 1000,
