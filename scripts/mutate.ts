@@ -122,7 +122,8 @@ export const GROUPS: Group[] = [
     name: 'store-postgres',
     title: 'PostgreSQL store (store/postgres.ts)',
     mutate: ['src/runtime/store/postgres.ts'],
-    tests: ['test/store-postgres.test.ts', 'test/store-semantics.test.ts'],
+    // store-postgres-notify: the LISTEN/NOTIFY wake (watchTasks) is tested there alone.
+    tests: ['test/store-postgres.test.ts', 'test/store-semantics.test.ts', 'test/store-postgres-notify.test.ts'],
     postgres: true,
   },
   {
