@@ -117,7 +117,17 @@ export const GROUPS: Group[] = [
     mutate: ['src/runtime/store/memory.ts', 'src/runtime/store/sqlite.ts', 'src/runtime/store/index.ts'],
     // The store tests alone (the end-to-end files that also use a store cost a provider each), and
     // without PostgreSQL, as for store-sql.
-    tests: ['test/store-semantics.test.ts', 'test/store-pull.test.ts', 'test/store-admin.test.ts', 'test/store-consumer.test.ts', 'test/store-ledgers.test.ts', 'test/store-edges.test.ts'],
+    tests: [
+      'test/store-semantics.test.ts',
+      'test/store-pull.test.ts',
+      'test/store-admin.test.ts',
+      'test/store-consumer.test.ts',
+      'test/store-ledgers.test.ts',
+      'test/store-edges.test.ts',
+      // The SQLite store's thread (open failure, the thread ending or failing) and its lock wait's timers; the reference filter.
+      'test/store-sqlite-thread.test.ts',
+      'test/store-reference.test.ts',
+    ],
     env: { PG_BIN: '/nonexistent', CI: '' },
   },
   {
