@@ -97,7 +97,7 @@ export const GROUPS: Group[] = [
     name: 'subscription',
     title: 'Subscription engine (engines/subscription.ts)',
     mutate: ['src/runtime/engines/subscription.ts'],
-    tests: ['test/subscription-rest.e2e.test.ts'],
+    tests: ['test/subscription-rest.e2e.test.ts', 'test/subscription-engine.test.ts'],
   },
   {
     name: 'worker',

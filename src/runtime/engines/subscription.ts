@@ -353,7 +353,8 @@ export function subscriptionRoute(
       throw new RuntimeProblemError('store-unavailable', 'the request could not be taken in charge; try again later', RETRY_LATER);
     }
     if (!created) throw new RuntimeProblemError('duplicate', `a subscription with id ${JSON.stringify(id)} exists already`);
-    const forget = () => store.purgeTasks({ id, kind: SUBSCRIPTION_KIND, states: ['pending'] }, clock.now()).catch(() => 0);
+    // `delivered` too: a failed store() of the answer's events leaves it so (nothing else makes it so before the answer).
+    const forget = () => store.purgeTasks({ id, kind: SUBSCRIPTION_KIND, states: ['pending', 'delivered'] }, clock.now()).catch(() => 0);
 
     // Until the answer is known to be a 2xx, events wait here: a refused request sends nothing.
     let buffered: { callback: string; event: unknown }[] | undefined = [];
