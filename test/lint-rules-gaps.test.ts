@@ -618,6 +618,64 @@ describe('lint rules on the gap fixtures (test/fixtures/lint-gaps)', () => {
     ]);
   });
 
+  it('agreement/callback-compatible: a callback operation whose 200 has no body has no ACK to compare', async () => {
+    expect((await lint(join(gaps, 'compat.yaml'), join(gaps, 'compat-noack.callback.yaml'))).map((r) => [r[0], r[2], r[4]])).toEqual([
+      ['agreement/callback-compatible', 'lint-gaps/compat-noack.callback.yaml', '/paths/~1MResponse/post/requestBody'],
+    ]);
+  });
+
+  it('oneway-rest/ack-status: a 200 is an answer as good as a 202', async () => {
+    expect(await lint(join(gaps, 'oneway-200.yaml'))).toEqual([]);
+  });
+
+  it('two push requests: each receiver is judged by the carrier of its own push (query or header); one push without a receiver it can be told leaves the other operations uncalled-for unjudged', async () => {
+    const spec = join(gaps, 'two-pushes.yaml');
+    expect(await lint(spec, join(gaps, 'two-pushes.callback.yaml'))).toEqual([]);
+    expect((await lint(spec, join(gaps, 'two-pushes-unsure.callback.yaml'))).map((r) => [r[0], r[4]])).toEqual([['agreement/callback-receiver', '/paths/~1b/post']]);
+  });
+
+  it('push-rest/callback-correlation-id: a callback declaration two push requests share is judged once', async () => {
+    expect(await lint(join(gaps, 'shared-callback.yaml'))).toEqual([
+      [
+        'push-rest/callback-correlation-id',
+        'warning',
+        'lint-gaps/shared-callback.yaml',
+        61,
+        '/components/callbacks/Done/{$request.header#~1X-ReplyTo}/post/parameters',
+        'doneCallback declares no X-Correlation-ID header parameter: the provider sends the CorrelationID of the 202 in it',
+        'add a header parameter "X-Correlation-ID" (required: true, type string) to doneCallback',
+      ],
+    ]);
+  });
+
+  it('push-rest/reply-to-header: an optional X-ReplyTo declared in another file: the warning points at the parameters', async () => {
+    expect(await lint(join(gaps, 'reply-to-external.yaml'))).toEqual([
+      [
+        'push-rest/reply-to-header',
+        'warning',
+        'lint-gaps/reply-to-external.yaml',
+        11,
+        '/paths/~1a/post/parameters',
+        'PushA declares the X-ReplyTo header parameter but not as required: the consumer sends its callback URL in it',
+        'add "required: true" to the X-ReplyTo parameter',
+      ],
+    ]);
+  });
+
+  it('push-rest/callback-declared: a push request in the callback spec (declared by x-modi-pattern) need not declare callbacks', async () => {
+    expect(await lint(join(fixtures, 'lint/push-rest/callback-correlation-id/pass-pair.yaml'), join(gaps, 'callback-push.callback.yaml'))).toEqual([
+      [
+        'agreement/callback-uncalled',
+        'warning',
+        'lint-gaps/callback-push.callback.yaml',
+        17,
+        '/paths/~1Extra/post',
+        'no push request of pass-pair.yaml sends its results to the callback operation ExtraPush: nothing calls it',
+        'remove ExtraPush from the callback spec, or give it the body (SOAP: the name <request>Response) of the push request whose results it receives',
+      ],
+    ]);
+  });
+
   it('push-rest/correlation-query: another query parameter, or correlationId as a header, is not the query parameter; one beside a header parameter is', async () => {
     const spec = join(fixtures, 'lint/push-rest/correlation-query/pass-pair.yaml');
     expect(await lint(spec, join(gaps, 'correlation-query-other.callback.yaml'))).toEqual([
@@ -692,7 +750,7 @@ describe('lint rules on the gap fixtures (test/fixtures/lint-gaps)', () => {
         'push-soap/addressing-callback',
         'warning',
         'lint-gaps/addressing.wsdl',
-        131,
+        146,
         binding('SOAPCallbackServiceSoapBinding'),
         'binding SOAPCallbackServiceSoapBinding asks for WS-Addressing (wsaw:UsingAddressing) and a callback WSDL is given, but it has no PingResponse, EchoResponse: Ping, Echo are served as blocking request/response, wsa:ReplyTo not used for a callback',
         'add PingResponse, EchoResponse to the callback WSDL, or declare the pattern in accordo.config.yaml (patterns: {Ping: BLOCK_SOAP}) to say blocking is meant',
@@ -701,7 +759,7 @@ describe('lint rules on the gap fixtures (test/fixtures/lint-gaps)', () => {
         'push-soap/addressing-callback',
         'warning',
         'lint-gaps/addressing.wsdl',
-        180,
+        195,
         binding('AltroBinding'),
         'binding AltroBinding asks for WS-Addressing (wsaw:UsingAddressing) and a callback WSDL is given, but it has no SommaResponse: Somma is served as blocking request/response, wsa:ReplyTo not used for a callback',
         'add SommaResponse to the callback WSDL, or declare the pattern in accordo.config.yaml (patterns: {Somma: BLOCK_SOAP}) to say blocking is meant',
@@ -852,6 +910,14 @@ describe('lint SOAP rules on WSDL-shaped models, word for word', () => {
         'add a soap:header part with element X-Correlation-ID to the output of MRequest in the binding',
       ],
     ]);
+  });
+
+  it('the SOAP pull rules judge the provider WSDL only: an operation of the callback WSDL configured NONBLOCK_PULL_SOAP is not a pull service', () => {
+    const push = soapOp('MRequest', 'NONBLOCK_PUSH_SOAP', ['X-ReplyTo'], ['X-Correlation-ID'], undefined, 'shape', 11);
+    const receiver = soapOp('MRequestResponse', 'NONBLOCK_PUSH_SOAP', ['X-Correlation-ID'], [], undefined, 'shape', 5);
+    const poll = soapOp('Poll', 'NONBLOCK_PULL_SOAP', ['X-Correlation-ID'], [], undefined, 'config', 6);
+    receiver.location.file = poll.location.file = '/specs/callback.wsdl';
+    expect(rows([push], [receiver, poll]).filter((r) => r[0] === 'pull-soap/three-operations')).toEqual([]);
   });
 
   it('pattern/format-mismatch and unknown-extension on a SOAP operation: SOAP words', () => {
