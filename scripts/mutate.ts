@@ -150,7 +150,12 @@ export const GROUPS: Group[] = [
     mutate: ['src/runtime/codecs/*.ts'],
     tests: [...PUSH_E2E, 'test/callback-redirects.test.ts', 'test/codec-answers.test.ts', 'test/delivery-faults.test.ts', 'test/typed-errors.e2e.test.ts', 'test/delivery.test.ts'],
   },
-  { name: 'lint', title: 'Lint rules (lint/rules.ts)', mutate: ['src/lint/rules.ts'], tests: ['test/lint.test.ts', 'test/lint-severity.test.ts', 'test/lint-findings.test.ts'] },
+  {
+    name: 'lint',
+    title: 'Lint rules (lint/rules.ts)',
+    mutate: ['src/lint/rules.ts'],
+    tests: ['test/lint.test.ts', 'test/lint-severity.test.ts', 'test/lint-findings.test.ts', 'test/lint-rules-gaps.test.ts', 'test/lint-rules-survivors.test.ts'],
+  },
 ];
 
 const MUTATION_MD = 'MUTATION.md';
