@@ -14,6 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Stryker } from '@stryker-mutator/core';
+import { SHARED_SERVER_ENV, startPostgres } from '../test/support/postgres.js';
 
 interface Group {
   name: string;
@@ -30,6 +31,12 @@ interface Group {
    * MUTATION.md counts them as "static, not run" beside the score.
    */
   ignoreStatic?: boolean;
+  /**
+   * Its tests need PostgreSQL: one cluster is started for the group's whole run and its tests make
+   * their databases on it (ACCORDO_TEST_PG_SERVER, test/support/postgres.ts) instead of starting a
+   * cluster in each test run of each mutant. Without PostgreSQL the group fails rather than skip.
+   */
+  postgres?: boolean;
 }
 
 const PUSH_E2E = ['test/push-engine.e2e.test.ts', 'test/push-rest.e2e.test.ts', 'test/push-soap.e2e.test.ts'];
@@ -110,15 +117,26 @@ export const GROUPS: Group[] = [
     mutate: ['src/runtime/store/memory.ts', 'src/runtime/store/sqlite.ts', 'src/runtime/store/index.ts'],
     // The store tests alone (the end-to-end files that also use a store cost a provider each), and
     // without PostgreSQL, as for store-sql.
-    tests: ['test/store-semantics.test.ts', 'test/store-pull.test.ts', 'test/store-admin.test.ts', 'test/store-consumer.test.ts', 'test/store-ledgers.test.ts', 'test/store-edges.test.ts'],
+    tests: [
+      'test/store-semantics.test.ts',
+      'test/store-pull.test.ts',
+      'test/store-admin.test.ts',
+      'test/store-consumer.test.ts',
+      'test/store-ledgers.test.ts',
+      'test/store-edges.test.ts',
+      // The SQLite store's thread (open failure, the thread ending or failing) and its lock wait's timers; the reference filter.
+      'test/store-sqlite-thread.test.ts',
+      'test/store-reference.test.ts',
+    ],
     env: { PG_BIN: '/nonexistent', CI: '' },
   },
   {
     name: 'store-postgres',
     title: 'PostgreSQL store (store/postgres.ts)',
     mutate: ['src/runtime/store/postgres.ts'],
-    // A cluster is started by each test run of a mutant: the slowest group, run by hand.
-    tests: ['test/store-postgres.test.ts', 'test/store-semantics.test.ts'],
+    // store-postgres-notify: the LISTEN/NOTIFY wake (watchTasks) is tested there alone.
+    tests: ['test/store-postgres.test.ts', 'test/store-semantics.test.ts', 'test/store-postgres-notify.test.ts'],
+    postgres: true,
   },
   {
     name: 'codecs',
@@ -194,16 +212,26 @@ async function runGroup(group: Group): Promise<void> {
   const before = readJson<Report | undefined>(incrementalFile(group), undefined);
   const started = Date.now();
   console.log(`\n=== mutate ${group.name}: ${group.mutate.join(' ')}; tests: ${group.tests.join(' ')}`);
+  // The group's environment for its run only (a later group in this process must not inherit PG_BIN=/nonexistent).
+  const env = { ...process.env };
   process.env.MUTATE_TESTS = group.tests.filter((t) => existsSync(t)).join(',');
   Object.assign(process.env, group.env);
-  const results = await new Stryker({
-    mutate: group.mutate,
-    incrementalFile: incrementalFile(group),
-    ignoreStatic: group.ignoreStatic ?? false,
-    // One sandbox directory per group: two groups may run at once (each cleans its own).
-    tempDirName: `.tmp/stryker-${group.name}`,
-    jsonReporter: { fileName: `reports/mutation/${group.name}.json` },
-  }).runMutationTest();
+  const pg = group.postgres ? await sharedPostgres(group) : undefined;
+  let results: Awaited<ReturnType<Stryker['runMutationTest']>>;
+  try {
+    results = await new Stryker({
+      mutate: group.mutate,
+      incrementalFile: incrementalFile(group),
+      ignoreStatic: group.ignoreStatic ?? false,
+      // One sandbox directory per group: two groups may run at once (each cleans its own).
+      tempDirName: `.tmp/stryker-${group.name}`,
+      jsonReporter: { fileName: `reports/mutation/${group.name}.json` },
+    }).runMutationTest();
+  } finally {
+    await pg?.stop();
+    for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+    Object.assign(process.env, env);
+  }
   const seconds = Math.round((Date.now() - started) / 1000);
   // Read now, not at the start: another group may have finished meanwhile, in another process.
   const runs = readJson<Runs>(RUNS_FILE, {});
@@ -216,6 +244,29 @@ async function runGroup(group: Group): Promise<void> {
   };
   writeFileSync(RUNS_FILE, `${JSON.stringify(runs, null, 2)}\n`);
   console.log(`=== ${group.name}: ${results.length} mutants in ${seconds} s`);
+}
+
+/**
+ * One PostgreSQL cluster for a group's whole run, announced to its tests in ACCORDO_TEST_PG_SERVER.
+ * The server outlives a killed process (pg_ctl detaches it): stopped on SIGTERM/SIGINT too, as
+ * --budget-minutes stops a group.
+ */
+async function sharedPostgres(group: Group): Promise<{ stop(): Promise<void> }> {
+  delete process.env[SHARED_SERVER_ENV];
+  const cluster = await startPostgres();
+  if (!cluster) throw new Error(`mutate ${group.name}: its tests need PostgreSQL (apt-get install postgresql, or set PG_BIN)`);
+  process.env[SHARED_SERVER_ENV] = cluster.url.replace(/\/postgres$/, '');
+  const onSignal = (signal: NodeJS.Signals) => void cluster.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  console.log(`mutate ${group.name}: one PostgreSQL cluster for the run, ${process.env[SHARED_SERVER_ENV]}`);
+  return {
+    async stop() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      await cluster.stop();
+    },
+  };
 }
 
 function report(runs: Runs): string {

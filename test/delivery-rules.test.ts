@@ -1,7 +1,7 @@
 // docs/delivery.md, "Which failures are retried", row by row against classifyAnswer, unanswered,
 // backoff and the defaults: the table the worker applies to REST and SOAP callbacks alike.
 import { describe, expect, it } from 'vitest';
-import { backoff, classifyAnswer, DEFAULT_RETRY, isTemporary, unanswered, type AttemptOptions } from '../src/runtime/delivery.js';
+import { backoff, classifyAnswer, DEFAULT_RETRY, isTemporary, RESPONSE_EXCERPT_CHARS, responseExcerpt, unanswered, type AttemptOptions } from '../src/runtime/delivery.js';
 import { ReplyToRefusedError } from '../src/runtime/reply-to.js';
 
 const options: AttemptOptions = { timeoutMs: 1000, outbound: {}, replyTo: {} };
@@ -54,6 +54,28 @@ describe('what an answer means (docs/delivery.md table)', () => {
   it('a Fault inside a 2xx is classified by its code, like any other Fault', () => {
     expect(classifyAnswer({ status: 200, body: 'x', fault: { code: 'Sender', reason: 'r' } })).toMatchObject({ kind: 'permanent' });
     expect(classifyAnswer({ status: 200, body: 'x', fault: { code: 'Receiver', reason: 'r' } })).toMatchObject({ kind: 'temporary' });
+  });
+
+  it('an answer over maxAnswerBytes: a 2xx (199 < status < 300) is a dead letter; any other status is classified as without it', () => {
+    for (const status of [200, 201, 299]) {
+      expect(classifyAnswer({ status, oversize: true })).toEqual({ kind: 'permanent', status, reason: `HTTP ${status} with an answer over the size limit (not read)` });
+    }
+    // Not a 2xx: its status decides, as for any answer (a long 503 page is retried).
+    expect(classifyAnswer({ status: 503, oversize: true })).toEqual({ kind: 'temporary', status: 503, retryAfter: undefined, reason: 'HTTP 503' });
+    expect(classifyAnswer({ status: 300, oversize: true })).toEqual({ kind: 'permanent', status: 300, reason: 'HTTP 300' });
+    expect(classifyAnswer({ status: 199, oversize: true })).toEqual({ kind: 'permanent', status: 199, reason: 'HTTP 199' });
+  });
+
+  it('what a failing target answered is kept whole up to 4096 characters, as an excerpt beyond', () => {
+    const text = (n: number) => 'x'.repeat(n);
+    expect(RESPONSE_EXCERPT_CHARS).toBe(4096);
+    expect(responseExcerpt(text(4096))).toBe(text(4096));
+    expect(responseExcerpt(text(4097))).toEqual({ excerpt: text(4096), truncated: true, length: 4097 });
+    const object = { detail: text(5000) };
+    expect(responseExcerpt(object)).toEqual({ excerpt: JSON.stringify(object).slice(0, 4096), truncated: true, length: JSON.stringify(object).length });
+    expect(responseExcerpt({ detail: 'short' })).toEqual({ detail: 'short' });
+    expect(responseExcerpt(null)).toBeNull();
+    expect(responseExcerpt(undefined)).toBeUndefined();
   });
 
   it('a network failure is temporary: isTemporary(undefined)', () => {

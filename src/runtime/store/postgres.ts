@@ -51,11 +51,12 @@ export class PostgresStore extends SqlStore {
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
+      // Given back before the pool ends: end() waits for every client it lent (it hung here forever).
+      client.release();
       await pool.end();
       throw e;
-    } finally {
-      client.release();
     }
+    client.release();
     return new PostgresStore(pool, url);
   }
 

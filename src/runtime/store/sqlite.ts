@@ -73,8 +73,8 @@ export class SqliteStore extends SqlStore {
     if (opened.type !== 'opened') {
       await thread.terminate();
       const e = errorFrom(opened.type === 'failed' ? opened.error : { message: 'the SQLite thread did not open the database' });
-      // A native module, built for the Node.js version it was installed with; the raw error only names ABI numbers.
-      if (/NODE_MODULE_VERSION|bindings/i.test(e.message)) {
+      // A native module, built for the Node.js version it was installed with; the raw error names ABI numbers (a later attempt in the process: "did not self-register").
+      if (/NODE_MODULE_VERSION|bindings|did not self-register/i.test(e.message)) {
         throw new Error(`the SQLite store needs better-sqlite3, whose native part does not load under this Node.js (${process.version}); run \`npm rebuild better-sqlite3\``, { cause: e });
       }
       throw e;
