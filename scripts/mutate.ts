@@ -55,7 +55,13 @@ export const GROUPS: Group[] = [
     mutate: ['src/runtime/delivery.ts'],
     tests: ['test/delivery-rules.test.ts', 'test/delivery.test.ts', 'test/delivery-faults.test.ts', 'test/push-engine.e2e.test.ts'],
   },
-  { name: 'push-engine', title: 'Push engine (engines/push.ts)', mutate: ['src/runtime/engines/push.ts'], tests: [...PUSH_E2E, 'test/ssrf.test.ts'] },
+  {
+    name: 'push-engine',
+    title: 'Push engine (engines/push.ts)',
+    mutate: ['src/runtime/engines/push.ts'],
+    // security.e2e: the verified claims an acknowledge handler gets, and keeps in the task for process.
+    tests: [...PUSH_E2E, 'test/ssrf.test.ts', 'test/security.e2e.test.ts'],
+  },
   {
     name: 'store-sql',
     title: 'SQL stores, shared part (store/sql.ts), on SQLite',
