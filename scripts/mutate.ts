@@ -148,7 +148,17 @@ export const GROUPS: Group[] = [
     name: 'codecs',
     title: 'Codecs (codecs/*)',
     mutate: ['src/runtime/codecs/*.ts'],
-    tests: [...PUSH_E2E, 'test/callback-redirects.test.ts', 'test/codec-answers.test.ts', 'test/delivery-faults.test.ts', 'test/typed-errors.e2e.test.ts', 'test/delivery.test.ts'],
+    tests: [
+      ...PUSH_E2E,
+      'test/callback-redirects.test.ts',
+      'test/codec-answers.test.ts',
+      'test/delivery-faults.test.ts',
+      'test/typed-errors.e2e.test.ts',
+      'test/delivery.test.ts',
+      // The callback's correlation carriers: query string (REST) and WS-Addressing headers (SOAP).
+      'test/carriers-rest.e2e.test.ts',
+      'test/carriers-soap.e2e.test.ts',
+    ],
   },
   {
     name: 'lint',
