@@ -1,0 +1,403 @@
+// The task worker's promises that its first mutation run (issue 22) found untested, on a real
+// MemoryStore with scripted handlers and attempts (no network; docs/delivery.md): a pull task's run
+// after an interrupted one, and no third run; a push handler that throws is a dead letter; a
+// result is stored before its callback goes out, and a target's queue holds 32 per slot; the
+// sweep expires never-processed tasks (and reports only its own operations' push tasks), on its
+// own schedule; shutdown aborts the handlers' signal only once the grace period is over.
+import type { FastifyBaseLogger } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../src/runtime/clock.js';
+import { DEFAULT_RETRY, type AttemptResult, type DeliveryOutcome } from '../src/runtime/delivery.js';
+import { MemoryStore } from '../src/runtime/store/index.js';
+import { TaskWorker, type PullJob, type PushJob, type TaskJob, type WorkerOptions } from '../src/runtime/worker.js';
+import { until } from './support/push.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 1);
+const OWNER = 'worker-under-test';
+const stopping: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (stopping.length) await stopping.pop()!();
+});
+
+/** A logger that keeps each line (level, fields, message). */
+function recorder() {
+  const lines: { level: string; fields: Record<string, unknown>; msg?: string }[] = [];
+  const at = (level: string) => (fields: Record<string, unknown> | string, msg?: string) => lines.push(typeof fields === 'string' ? { level, fields: {}, msg: fields } : { level, fields, msg });
+  const log = { child: () => log, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } as unknown as FastifyBaseLogger;
+  return { log, lines };
+}
+
+/** A clock whose time moves only when the worker sleeps out a poll (by what it asked); it counts the sleeps. */
+function virtualClock(start = T0) {
+  const state = { now: start, sleeps: 0 };
+  const clock: Clock = {
+    now: () => state.now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        state.sleeps++;
+        const timer = setTimeout(() => {
+          state.now += ms;
+          resolve();
+        }, 1);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      }),
+  };
+  return { clock, state };
+}
+
+function worker(store: MemoryStore, jobs: Map<string, TaskJob>, clock: Clock, options: Partial<WorkerOptions> = {}) {
+  const outcomes = new Map<string, DeliveryOutcome>();
+  const { log, lines } = recorder();
+  const w = new TaskWorker(jobs, {
+    store,
+    log,
+    clock,
+    owner: OWNER,
+    retry: { ...DEFAULT_RETRY, baseDelayMs: 1000, maxDelayMs: 2000, minDelayMs: 1000 },
+    retentionMs: DAY,
+    leaseMs: DAY,
+    pollMs: 1000,
+    sweepMs: DAY,
+    handlerConcurrency: 4,
+    deliveryConcurrency: 32,
+    targets: { perTarget: 2, maxPerTarget: 2, circuitFailures: 3, circuitOpenMs: 60_000 },
+    maxAnswerBytes: 65_536,
+    outbound: {},
+    replyTo: {},
+    onDelivery: (_op, id, outcome) => outcomes.set(id, outcome),
+    ...options,
+  });
+  stopping.push(() => w.stop(1000));
+  return { w, outcomes, lines };
+}
+
+/** A task whose earlier runs (claims by a process that then died, its lease lapsed) are `runs`. */
+async function interrupted(store: MemoryStore, kind: 'push' | 'pull', id: string, runs: number, now: number) {
+  await store.createTask({ kind, id, operation: 'op', request: { id }, ...(kind === 'push' ? { replyTo: 'http://a.test/cb', target: 'a.test' } : {}), now: now - 1000, expiresAt: now + DAY });
+  for (let i = 0; i < runs; i++) {
+    const claimed = await store.claimTasks({ kind, operations: ['op'], states: ['pending'], owner: 'dead-process', now: now - 900 + i * 10, leaseMs: 1, limit: 1 });
+    expect(claimed.map((t) => t.id)).toEqual([id]);
+  }
+}
+
+/** A task as stored, with who holds its lease (`null`: released). */
+async function got(store: MemoryStore, id: string) {
+  const t = await store.getTask(id);
+  return { ...t, held: t?.leaseOwner ?? null };
+}
+
+const delivered: AttemptResult = { kind: 'delivered', status: 200, ack: { outcome: 'received' } };
+
+describe('pull tasks: one more run after an interrupted one, never a third', () => {
+  it('a task interrupted twice is not run again: it fails with the generic error, released', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    await interrupted(store, 'pull', 'twice', 2, T0);
+    await interrupted(store, 'pull', 'once', 1, T0);
+    await interrupted(store, 'pull', 'fresh', 0, T0);
+    const runs: { id: string; run: number }[] = [];
+    const job: PullJob = { kind: 'pull', process: (request, ctx) => (runs.push({ id: ctx.taskId, run: ctx.run }), { done: (request as { id: string }).id }), failureOf: () => 'failed' };
+    const { w, lines } = worker(store, new Map([['op', job]]), clock);
+    await w.start();
+    await until(async () => (await Promise.all(['twice', 'once', 'fresh'].map((id) => store.getTask(id)))).every((t) => t!.state !== 'pending' && t!.leaseOwner === undefined), 10_000, 'the three pull tasks finished');
+
+    expect(runs.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      { id: 'fresh', run: 1 },
+      { id: 'once', run: 2 },
+    ]);
+    expect(await got(store, 'twice')).toMatchObject({ state: 'dead', lastError: 'the request could not be processed', runs: 3, held: null });
+    expect(await got(store, 'once')).toMatchObject({ state: 'delivered', result: { done: 'once' }, held: null });
+    expect(await got(store, 'fresh')).toMatchObject({ state: 'delivered', result: { done: 'fresh' }, held: null });
+    expect(lines.filter((l) => l.level !== 'info')).toEqual([
+      expect.objectContaining({ level: 'error', fields: { run: 3 }, msg: 'pull handler interrupted twice; the task fails instead of running a third time' }),
+      expect.objectContaining({ level: 'warn', fields: { run: 2 }, msg: 'an earlier run of this handler was interrupted; running it again' }),
+    ]);
+  });
+
+  it('a handler that throws leaves its binding’s failure text on the task; one returning nothing leaves null', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    await interrupted(store, 'pull', 'throws', 0, T0);
+    await interrupted(store, 'pull', 'nothing', 0, T0);
+    const job: PullJob = {
+      kind: 'pull',
+      process: (_r, ctx) => {
+        if (ctx.taskId === 'throws') throw new Error('boom');
+        return undefined;
+      },
+      failureOf: (e) => `the binding says: ${(e as Error).message}`,
+    };
+    const { w, lines } = worker(store, new Map([['op', job]]), clock);
+    await w.start();
+    await until(async () => (await Promise.all(['throws', 'nothing'].map((id) => store.getTask(id)))).every((t) => t!.state !== 'pending' && t!.leaseOwner === undefined), 10_000, 'the two pull tasks finished');
+    expect(await got(store, 'throws')).toMatchObject({ state: 'dead', lastError: 'the binding says: boom', held: null });
+    expect(await got(store, 'nothing')).toMatchObject({ state: 'delivered', result: null, held: null });
+    expect(lines.filter((l) => l.level === 'error').map((l) => [l.msg, (l.fields.err as Error | undefined)?.message])).toEqual([['pull processing failed', 'boom']]);
+  });
+});
+
+describe('push tasks: the handler', () => {
+  it('a run after an interrupted one gets run 2 and is logged; a handler that throws is a dead letter, reported', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    await interrupted(store, 'push', 'again', 1, T0);
+    await interrupted(store, 'push', 'throws', 0, T0);
+    const runs = new Map<string, number>();
+    const job: PushJob = {
+      kind: 'push',
+      process: (request, ctx) => {
+        runs.set(ctx.correlationId, ctx.run);
+        if (ctx.correlationId === 'throws') throw new Error('boom');
+        return request;
+      },
+      checkResult: () => {},
+      attempt: async () => delivered,
+    };
+    const { w, outcomes, lines } = worker(store, new Map([['op', job]]), clock);
+    await w.start();
+    await until(() => outcomes.size === 2, 10_000, 'both push tasks finished');
+    expect(Object.fromEntries(runs)).toEqual({ again: 2, throws: 1 });
+    expect(outcomes.get('throws')).toEqual({ state: 'dead', attempts: 0, reason: 'processing failed: boom' });
+    expect(outcomes.get('again')).toMatchObject({ state: 'delivered', attempts: 1 });
+    await until(async () => (await store.getTask('throws'))?.leaseOwner === undefined, 10_000, 'the dead letter released');
+    expect(await got(store, 'throws')).toMatchObject({ state: 'dead', lastError: 'processing failed: boom', held: null });
+    expect(lines.filter((l) => l.level !== 'info').map((l) => [l.level, l.msg, l.fields.run, (l.fields.err as Error | undefined)?.message])).toEqual([
+      ['warn', 'an earlier run of this handler was interrupted; running it again', 2, undefined],
+      ['error', 'push processing failed; no callback sent (dead letter)', undefined, 'boom'],
+    ]);
+  });
+
+  it('the result is stored (ready) before its callback goes out', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    await interrupted(store, 'push', 'r', 0, T0);
+    let answer!: (r: AttemptResult) => void;
+    const sent: unknown[] = [];
+    const job: PushJob = {
+      kind: 'push',
+      process: () => ({ answer: 42 }),
+      checkResult: () => {},
+      attempt: (d) => (sent.push(d.body), new Promise((resolve) => (answer = resolve))),
+    };
+    const { w, outcomes } = worker(store, new Map([['op', job]]), clock);
+    await w.start();
+    await until(() => sent.length === 1, 10_000, 'the callback attempt');
+    expect(sent).toEqual([{ answer: 42 }]);
+    expect(await store.getTask('r')).toMatchObject({ state: 'ready', result: { answer: 42 }, leaseOwner: OWNER });
+    answer(delivered);
+    await until(() => outcomes.size === 1, 10_000, 'the delivery');
+  });
+
+  it('a target’s queue holds 32 callbacks per slot under the lease; the next result is released to the store, claimed once the queue is empty', async () => {
+    const store = new MemoryStore();
+    const { clock, state } = virtualClock();
+    const n = 34;
+    for (let i = 0; i < n; i++) await interrupted(store, 'push', `t${String(i).padStart(2, '0')}`, 0, T0);
+    const readyClaims: string[] = [];
+    const claimTasks = store.claimTasks.bind(store);
+    store.claimTasks = async (q) => {
+      const claimed = await claimTasks(q);
+      for (const t of claimed) if (t.state === 'ready') readyClaims.push(t.id);
+      return claimed;
+    };
+    const waiting: (() => void)[] = [];
+    // The handlers end one at a time, each result stored before the next ends: the queue's length is then exact.
+    const gates = new Map<string, () => void>();
+    const job: PushJob = {
+      kind: 'push',
+      process: (request, ctx) => new Promise((resolve) => gates.set(ctx.correlationId, () => resolve(request))),
+      checkResult: () => {},
+      attempt: () => new Promise((resolve) => waiting.push(() => resolve(delivered))),
+    };
+    const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 } });
+    await w.start();
+    // One callback in flight (the target's one slot), 32 queued under the lease, one released.
+    const opened: string[] = [];
+    while (opened.length < n) {
+      await until(() => [...gates.keys()].some((id) => !opened.includes(id)), 10_000, `handler ${opened.length + 1} started`);
+      const id = [...gates.keys()].find((k) => !opened.includes(k))!;
+      opened.push(id);
+      gates.get(id)!();
+      await until(async () => (await store.getTask(id))?.state === 'ready', 10_000, `the result of ${id} stored`);
+    }
+    const leased = async () => (await Promise.all(Array.from({ length: n }, (_, i) => store.getTask(`t${String(i).padStart(2, '0')}`)))).filter((t) => t!.leaseOwner === OWNER).length;
+    expect({ leased: await leased(), waiting: waiting.length, readyClaims }).toEqual({ leased: 33, waiting: 1, readyClaims: [] });
+    // A few polls while the queue is full: the released one stays in the store, unclaimed.
+    const sleeps = state.sleeps;
+    await until(() => state.sleeps >= sleeps + 3, 10_000, 'three more polls');
+    expect(readyClaims).toEqual([]);
+    expect(await leased()).toBe(33);
+    while (outcomes.size < n) {
+      await until(() => waiting.length > 0, 10_000, `callback ${outcomes.size + 1} sent`);
+      const before = outcomes.size;
+      waiting.shift()!();
+      await until(() => outcomes.size > before, 10_000, `callback ${before + 1} delivered`);
+    }
+    expect(readyClaims).toEqual([opened[n - 1]]);
+  });
+
+  it('ready callbacks left in the store are claimed many at once', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    for (let i = 0; i < 5; i++) {
+      const id = `left${i}`;
+      await interrupted(store, 'push', id, 1, T0);
+      expect(await store.updateTask(id, 'dead-process', { state: 'ready', result: { i }, dueAt: T0 - 800, release: true }, T0 - 800)).toBe(true);
+    }
+    const claims: number[] = [];
+    const claimTasks = store.claimTasks.bind(store);
+    store.claimTasks = async (q) => {
+      const claimed = await claimTasks(q);
+      if (q.states.includes('ready') && claimed.length) claims.push(claimed.length);
+      return claimed;
+    };
+    const job: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: async () => delivered };
+    const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { targets: { perTarget: 8, maxPerTarget: 8, circuitFailures: 3, circuitOpenMs: 60_000 } });
+    await w.start();
+    await until(() => outcomes.size === 5, 10_000, 'the five callbacks delivered');
+    expect(claims).toEqual([5]);
+  });
+});
+
+describe('the sweep', () => {
+  it('expires never-processed and undelivered tasks: pull ones logged, push ones of its operations reported', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    const create = (kind: string, id: string, operation = 'op') => store.createTask({ kind, id, operation, request: {}, replyTo: 'http://a.test/cb', target: 'a.test', now: T0 - 2000, expiresAt: T0 - 1 });
+    await create('pull', 'pull-never');
+    await create('push', 'push-never');
+    await create('push', 'push-other', 'other');
+    await create('push', 'push-undelivered');
+    await store.claimTasks({ kind: 'push', operations: ['op'], states: ['pending'], owner: 'dead-process', now: T0 - 1500, leaseMs: 1, limit: 10 });
+    expect(await store.updateTask('push-never', 'dead-process', { release: true, runs: 0 }, T0 - 1400)).toBe(true);
+    expect(await store.updateTask('push-undelivered', 'dead-process', { state: 'ready', result: { r: 1 }, release: true }, T0 - 1400)).toBe(true);
+    const pull: PullJob = { kind: 'pull', process: () => ({}), failureOf: () => 'x' };
+    const push: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: async () => delivered };
+    const { w, outcomes, lines } = worker(
+      store,
+      new Map<string, TaskJob>([
+        ['op', push],
+        ['pullop', pull],
+      ]),
+      clock,
+    );
+    // The pull task's operation is the worker's pull one.
+    await store.createTask({ kind: 'pull', id: 'pull-mine', operation: 'pullop', request: {}, now: T0 - 2000, expiresAt: T0 - 1 });
+    await w.start();
+    await until(async () => (await store.getTask('pull-mine'))?.state === 'expired' && outcomes.size >= 2, 10_000, 'the sweep');
+    expect(Object.fromEntries(outcomes)).toEqual({
+      'push-never': { state: 'expired', attempts: 0, reason: 'never processed', status: undefined, lastBody: undefined },
+      'push-undelivered': { state: 'expired', attempts: 0, reason: 'not delivered', status: undefined, lastBody: undefined },
+    });
+    for (const id of ['pull-never', 'pull-mine', 'push-never', 'push-other', 'push-undelivered']) expect((await store.getTask(id))?.state, id).toBe('expired');
+    const pullLines = lines.filter((l) => l.msg === 'pull task expired: retention period over before it was processed');
+    expect(pullLines.map((l) => l.fields).sort((a, b) => String(a.taskId).localeCompare(String(b.taskId)))).toEqual([
+      { taskId: 'pull-mine', operation: 'pullop', createdAt: new Date(T0 - 2000).toISOString() },
+      { taskId: 'pull-never', operation: 'op', createdAt: new Date(T0 - 2000).toISOString() },
+    ]);
+    expect(lines.filter((l) => l.msg?.startsWith('push request expired')).map((l) => [l.fields.correlationId, l.fields.reason]).sort()).toEqual([
+      ['push-never', 'never processed'],
+      ['push-other', 'never processed'],
+      ['push-undelivered', 'not delivered'],
+    ]);
+  });
+
+  it('runs every sweepMs of the clock, from the first loop', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    const sweeps: number[] = [];
+    const expireTasks = store.expireTasks.bind(store);
+    store.expireTasks = async (now, kind) => {
+      if (kind === 'push') sweeps.push(now);
+      return expireTasks(now, kind);
+    };
+    const job: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: async () => delivered };
+    const { w } = worker(store, new Map([['op', job]]), clock, { sweepMs: 5000, pollMs: 1000 });
+    await w.start();
+    await until(() => sweeps.length >= 3, 10_000, 'three sweeps');
+    expect(sweeps.slice(0, 3)).toEqual([T0, T0 + 5000, T0 + 10_000]);
+  });
+
+  it('forgets finished tasks of its own kinds only: a push-only worker leaves pull tasks', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock(T0 + 3 * DAY);
+    for (const kind of ['push', 'pull']) {
+      await store.createTask({ kind, id: `old-${kind}`, operation: 'op', request: {}, now: T0, expiresAt: T0 + 10 * DAY });
+      await store.claimTasks({ kind, operations: ['op'], states: ['pending'], owner: 'dead-process', now: T0, leaseMs: 1000, limit: 1 });
+      expect(await store.updateTask(`old-${kind}`, 'dead-process', { state: 'dead', lastError: 'x', release: true }, T0)).toBe(true);
+    }
+    const job: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: async () => delivered };
+    const { w } = worker(store, new Map([['op', job]]), clock);
+    await w.start();
+    await until(async () => (await store.getTask('old-push')) === undefined, 10_000, 'the old push task forgotten');
+    expect(await store.getTask('old-pull')).toMatchObject({ state: 'dead' });
+  });
+});
+
+describe('shutdown', () => {
+  it('work that ends within the grace period: the handlers’ signal is not aborted, and a result finished while stopping is stored and released', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    await interrupted(store, 'push', 's', 0, T0);
+    let finish!: () => void;
+    let signal: AbortSignal | undefined;
+    const job: PushJob = {
+      kind: 'push',
+      process: (request, ctx) => ((signal = ctx.signal), new Promise((resolve) => (finish = () => resolve(request)))),
+      checkResult: () => {},
+      attempt: async () => delivered,
+    };
+    const { w, lines } = worker(store, new Map([['op', job]]), clock);
+    await w.start();
+    await until(() => signal !== undefined, 10_000, 'the handler started');
+    const stopped = w.stop(60_000);
+    finish();
+    await stopped;
+    expect(signal!.aborted).toBe(false);
+    expect(await got(store, 's')).toMatchObject({ state: 'ready', result: { id: 's' }, held: null });
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
+  it('after the grace period the signal is aborted; a handler that then ends is not reported, one that does not end is', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    await interrupted(store, 'pull', 'obeys', 0, T0);
+    await interrupted(store, 'pull', 'ignores', 0, T0);
+    const started = new Set<string>();
+    let release!: () => void;
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    const job: PullJob = {
+      kind: 'pull',
+      process: (_r, ctx) => {
+        started.add(ctx.taskId);
+        if (ctx.taskId === 'obeys') return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
+        return hung;
+      },
+      failureOf: () => 'x',
+    };
+    const one = worker(store, new Map([['op', job]]), clock);
+    await one.w.start();
+    await until(() => started.size === 2, 10_000, 'both handlers started');
+    release();
+    // Only the one that obeys the signal: stop ends without the warning.
+    expect(started).toEqual(new Set(['obeys', 'ignores']));
+    await one.w.stop(10);
+    expect(one.lines.filter((l) => l.level === 'warn')).toEqual([]);
+
+    const store2 = new MemoryStore();
+    await interrupted(store2, 'pull', 'hangs', 0, T0);
+    let end!: () => void;
+    const never = new Promise<void>((resolve) => (end = resolve));
+    let begun = false;
+    const hangs: PullJob = { kind: 'pull', process: () => ((begun = true), never), failureOf: () => 'x' };
+    const two = worker(store2, new Map([['op', hangs]]), virtualClock().clock);
+    await two.w.start();
+    await until(() => begun, 10_000, 'the hanging handler started');
+    await two.w.stop(10);
+    end();
+    expect(two.lines.filter((l) => l.level === 'warn')).toEqual([
+      expect.objectContaining({ fields: { handlers: 1 }, msg: 'shut down with handlers still running; their tasks are run again once the lease lapses' }),
+    ]);
+  });
+});
