@@ -401,3 +401,189 @@ describe('shutdown', () => {
     ]);
   });
 });
+
+describe('callback attempts and slots', () => {
+  it('an attempt that throws (not at shutdown) is logged and its task left leased; its slot is freed for the next callback', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    await interrupted(store, 'push', 'a-bug', 0, T0);
+    await interrupted(store, 'push', 'b-next', 0, T0);
+    const job: PushJob = {
+      kind: 'push',
+      process: (r) => r,
+      checkResult: () => {},
+      attempt: async (d) => {
+        if (d.correlationId === 'a-bug') throw new Error('attempt bug');
+        return delivered;
+      },
+    };
+    const { w, outcomes, lines } = worker(store, new Map([['op', job]]), clock, { handlerConcurrency: 1, targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 } });
+    await w.start();
+    await until(() => outcomes.has('b-next'), 10_000, 'the next callback to the same target delivered');
+    await until(() => lines.some((l) => l.level === 'error'), 10_000, 'the error line');
+    expect(lines.filter((l) => l.level === 'error').map((l) => [l.msg, (l.fields.err as Error).message])).toEqual([['task worker: could not record the outcome; the task is retried when its lease lapses', 'attempt bug']]);
+    expect(await got(store, 'a-bug')).toMatchObject({ state: 'ready', attempts: 0, held: OWNER });
+    expect(outcomes.has('a-bug')).toBe(false);
+  });
+
+  it('at most deliveryConcurrency callbacks in flight, whatever the targets', async () => {
+    const store = new MemoryStore();
+    const { clock, state } = virtualClock();
+    for (const [id, target] of [
+      ['x1', 'x.test'],
+      ['y1', 'y.test'],
+    ]) {
+      await store.createTask({ kind: 'push', id, operation: 'op', request: {}, replyTo: `http://${target}/cb`, target, now: T0 - 1000, expiresAt: T0 + DAY });
+    }
+    const waiting: (() => void)[] = [];
+    const job: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: () => new Promise((resolve) => waiting.push(() => resolve(delivered))) };
+    const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { deliveryConcurrency: 1 });
+    await w.start();
+    await until(() => waiting.length === 1, 10_000, 'the first callback');
+    await until(async () => (await Promise.all(['x1', 'y1'].map((id) => store.getTask(id)))).every((t) => t!.state === 'ready'), 10_000, 'both results stored');
+    const sleeps = state.sleeps;
+    await until(() => state.sleeps >= sleeps + 3, 10_000, 'three more polls');
+    expect(waiting.length).toBe(1);
+    waiting.shift()!();
+    await until(() => waiting.length === 1, 10_000, 'the second callback');
+    waiting.shift()!();
+    await until(() => outcomes.size === 2, 10_000, 'both delivered');
+  });
+
+  it('the failure lines name the attempt and the target’s attempts; a permanent failure without an answer does not count against the circuit', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    await interrupted(store, 'push', 'f', 0, T0);
+    await interrupted(store, 'push', 'p', 0, T0);
+    let n = 0;
+    const job: PushJob = {
+      kind: 'push',
+      process: (r) => r,
+      checkResult: () => {},
+      attempt: async (d) => {
+        if (d.correlationId === 'p') return { kind: 'permanent', reason: 'refused before sending' };
+        return ++n === 1 ? { kind: 'temporary', status: 503, reason: 'HTTP 503' } : { kind: 'permanent', status: 400, reason: 'HTTP 400' };
+      },
+    };
+    const { w, outcomes, lines } = worker(store, new Map([['op', job]]), clock, { handlerConcurrency: 1, targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 1, circuitOpenMs: 60_000 } });
+    await w.start();
+    await until(() => outcomes.size === 2, 10_000, 'both dead letters');
+    const retry = lines.filter((l) => l.msg === 'callback delivery failed, retrying');
+    expect(retry).toEqual([{ level: 'info', fields: { attempt: 1, reason: 'HTTP 503', retryInMs: expect.any(Number), targetAttempts: expect.any(Number) }, msg: 'callback delivery failed, retrying' }]);
+    const dead = lines.filter((l) => l.msg === 'callback not delivered (dead letter)');
+    expect(dead.map((l) => l.fields).sort((a, b) => String(a.reason).localeCompare(String(b.reason)))).toEqual([
+      { attempts: 2, status: 400, reason: 'HTTP 400', targetAttempts: 3 },
+      { attempts: 1, status: undefined, reason: 'refused before sending', targetAttempts: expect.any(Number) },
+    ]);
+    expect(w.targets()).toEqual([expect.objectContaining({ target: 'a.test', attempts: 3, consecutiveFailures: 0 })]);
+    expect(lines.some((l) => l.msg?.startsWith('callback target failing'))).toBe(false);
+  });
+});
+
+describe('what the handler is given, and a lost lease', () => {
+  it('the security the task was stored with is the handler’s ctx.security (push and pull)', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    const security = { clientId: 'client-1', patterns: ['ID_AUTH_REST_01'] };
+    await store.createTask({ kind: 'push', id: 'sp', operation: 'op', request: {}, replyTo: 'http://a.test/cb', target: 'a.test', meta: { security }, now: T0 - 1000, expiresAt: T0 + DAY });
+    await store.createTask({ kind: 'pull', id: 'sl', operation: 'pullop', request: {}, meta: { security }, now: T0 - 1000, expiresAt: T0 + DAY });
+    const seen = new Map<string, unknown>();
+    const push: PushJob = { kind: 'push', process: (r, ctx) => (seen.set(ctx.correlationId, ctx.security), r), checkResult: () => {}, attempt: async () => delivered };
+    const pull: PullJob = { kind: 'pull', process: (_r, ctx) => (seen.set(ctx.taskId, ctx.security), {}), failureOf: () => 'x' };
+    const { w } = worker(
+      store,
+      new Map<string, TaskJob>([
+        ['op', push],
+        ['pullop', pull],
+      ]),
+      clock,
+    );
+    await w.start();
+    await until(() => seen.size === 2, 10_000, 'both handlers ran');
+    expect(Object.fromEntries(seen)).toEqual({ sp: security, sl: security });
+  });
+
+  it('a result finished after the lease went to another instance is dropped, logged (push and pull)', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    await store.createTask({ kind: 'push', id: 'lp', operation: 'op', request: {}, replyTo: 'http://a.test/cb', target: 'a.test', now: T0 - 1000, expiresAt: T0 + 10 * DAY });
+    await store.createTask({ kind: 'pull', id: 'll', operation: 'pullop', request: {}, now: T0 - 1000, expiresAt: T0 + 10 * DAY });
+    const gates = new Map<string, () => void>();
+    const push: PushJob = { kind: 'push', process: (r, ctx) => new Promise((resolve) => gates.set(ctx.correlationId, () => resolve(r))), checkResult: () => {}, attempt: async () => delivered };
+    const pull: PullJob = { kind: 'pull', process: (r, ctx) => new Promise((resolve) => gates.set(ctx.taskId, () => resolve({ late: true }))), failureOf: () => 'x' };
+    const { w, lines } = worker(
+      store,
+      new Map<string, TaskJob>([
+        ['op', push],
+        ['pullop', pull],
+      ]),
+      clock,
+    );
+    await w.start();
+    await until(() => gates.size === 2, 10_000, 'both handlers started');
+    // Another instance takes both over once their lease (a day) is over.
+    for (const kind of ['push', 'pull']) expect(await store.claimTasks({ kind, operations: ['op', 'pullop'], states: ['pending'], owner: 'other', now: T0 + 2 * DAY, leaseMs: DAY, limit: 1 })).toHaveLength(1);
+    for (const open of gates.values()) open();
+    await until(() => lines.filter((l) => l.level === 'error').length === 2, 10_000, 'two error lines');
+    expect(lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
+      'the lease was lost while the handler ran; its result is dropped and the other run counts',
+      'the lease was lost while the handler ran; its result is dropped and the other run counts',
+    ]);
+    for (const id of ['lp', 'll']) expect(await got(store, id)).toMatchObject({ state: 'pending', held: 'other', runs: 2 });
+  });
+});
+
+describe('shutdown with work queued', () => {
+  it('stops starting queued work: claimed handlers’ tasks are given back unrun, queued callbacks given back as they were', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    for (const id of ['h1', 'h2', 'h3']) await interrupted(store, 'push', id, 0, T0);
+    const started: string[] = [];
+    let finish!: () => void;
+    const waiting: (() => void)[] = [];
+    const job: PushJob = {
+      kind: 'push',
+      process: (r, ctx) => (started.push(ctx.correlationId), ctx.correlationId === 'h1' ? new Promise((resolve) => (finish = () => resolve(r))) : r),
+      checkResult: () => {},
+      attempt: () => new Promise((resolve) => waiting.push(() => resolve(delivered))),
+    };
+    // The worker's loop held in a claim, so that the handler ends while the worker stops but before its loop has given the queue back.
+    let holding = false;
+    const held: (() => void)[] = [];
+    const claimTasks = store.claimTasks.bind(store);
+    store.claimTasks = async (q) => {
+      if (holding) await new Promise<void>((resolve) => held.push(resolve));
+      return claimTasks(q);
+    };
+    const { w } = worker(store, new Map([['op', job]]), clock, { handlerConcurrency: 1, targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 } });
+    await w.start();
+    await until(() => started.length === 1, 10_000, 'the first handler');
+    holding = true;
+    await until(() => held.length > 0, 10_000, 'a claim held');
+    const stopped = w.stop(60_000);
+    finish();
+    await until(async () => (await store.getTask('h1'))?.state === 'ready', 10_000, 'the first result stored');
+    holding = false;
+    for (const release of held) release();
+    await stopped;
+    expect(started).toEqual(['h1']);
+    for (const id of ['h2', 'h3']) expect(await got(store, id), id).toMatchObject({ state: 'pending', runs: 0, held: null });
+    expect(waiting).toHaveLength(0);
+
+    // Callbacks: one in flight to the target's one slot, one queued under the lease.
+    const store2 = new MemoryStore();
+    for (const id of ['d1', 'd2']) await interrupted(store2, 'push', id, 0, T0);
+    const two = worker(store2, new Map([['op', { ...job, process: (r: unknown) => r }]]), virtualClock().clock, { targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 } });
+    await two.w.start();
+    await until(() => waiting.length === 1, 10_000, 'the first callback');
+    await until(async () => (await Promise.all(['d1', 'd2'].map((id) => store2.getTask(id)))).every((t) => t!.state === 'ready'), 10_000, 'both results stored');
+    const stopping2 = two.w.stop(60_000);
+    waiting.shift()!();
+    await stopping2;
+    const tasks = await Promise.all(['d1', 'd2'].map((id) => got(store2, id)));
+    expect(tasks.map((t) => [t.state, t.runs, t.held]).sort()).toEqual([
+      ['delivered', 1, null],
+      ['ready', 1, null],
+    ]);
+  });
+});
