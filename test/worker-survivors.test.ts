@@ -587,3 +587,103 @@ describe('shutdown with work queued', () => {
     ]);
   });
 });
+
+describe('edges of the delivery queues', () => {
+  it('a result stored while the worker began to stop is released, not left leased outside the queue', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    await interrupted(store, 'push', 'late', 0, T0);
+    let holding = true;
+    const held: (() => void)[] = [];
+    const updateTask = store.updateTask.bind(store);
+    store.updateTask = async (id, owner, patch, now) => {
+      // The result's write, under the lease kept for its callback: held while the worker is told to stop.
+      if (holding && patch.state === 'ready' && patch.leaseUntil !== undefined) await new Promise<void>((resolve) => held.push(resolve));
+      return updateTask(id, owner, patch, now);
+    };
+    const sent: string[] = [];
+    const job: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: async (d) => (sent.push(d.correlationId), delivered) };
+    const { w } = worker(store, new Map([['op', job]]), clock);
+    await w.start();
+    await until(() => held.length === 1, 10_000, 'the result being written');
+    const stopped = w.stop(60_000);
+    holding = false;
+    held[0]();
+    await stopped;
+    expect(sent).toEqual([]);
+    expect(await got(store, 'late')).toMatchObject({ state: 'ready', result: { id: 'late' }, runs: 1, attempts: 0, held: null });
+  });
+
+  it('ready callbacks claimed beyond a target’s queue are given back to the store, and delivered later', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    // Left ready by another instance, due a few polls later: the worker then has two in flight and one queued.
+    const left = Array.from({ length: 64 }, (_, i) => `r${String(i).padStart(2, '0')}`);
+    for (const id of left) {
+      await interrupted(store, 'push', id, 1, T0);
+      expect(await store.updateTask(id, 'dead-process', { state: 'ready', result: { id }, dueAt: T0 + 5000, release: true }, T0 - 800)).toBe(true);
+    }
+    for (const id of ['p0', 'p1', 'p2']) await interrupted(store, 'push', id, 0, T0);
+    const readyClaims: number[] = [];
+    const claimTasks = store.claimTasks.bind(store);
+    store.claimTasks = async (q) => {
+      const claimed = await claimTasks(q);
+      if (q.states.includes('ready') && claimed.length) readyClaims.push(claimed.length);
+      return claimed;
+    };
+    let open = false;
+    const waiting: (() => void)[] = [];
+    const job: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: () => (open ? Promise.resolve(delivered) : new Promise((resolve) => waiting.push(() => resolve(delivered)))) };
+    const { w, outcomes } = worker(store, new Map([['op', job]]), clock);
+    await w.start();
+    await until(() => readyClaims.length > 0, 10_000, 'the left callbacks claimed');
+    expect({ readyClaims, waiting: waiting.length }).toEqual({ readyClaims: [64], waiting: 2 });
+    open = true;
+    for (const resolve of waiting.splice(0)) resolve();
+    await until(() => outcomes.size === 67, 10_000, 'every callback delivered');
+  });
+
+  it('forgets finished tasks of its own kinds only: a pull-only worker leaves push tasks', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock(T0 + 3 * DAY);
+    for (const kind of ['push', 'pull']) {
+      await store.createTask({ kind, id: `old-${kind}`, operation: 'op', request: {}, now: T0, expiresAt: T0 + 10 * DAY });
+      await store.claimTasks({ kind, operations: ['op'], states: ['pending'], owner: 'dead-process', now: T0, leaseMs: 1000, limit: 1 });
+      expect(await store.updateTask(`old-${kind}`, 'dead-process', { state: 'dead', lastError: 'x', release: true }, T0)).toBe(true);
+    }
+    const job: PullJob = { kind: 'pull', process: () => ({}), failureOf: () => 'x' };
+    const { w } = worker(store, new Map([['op', job]]), clock);
+    await w.start();
+    await until(async () => (await store.getTask('old-pull')) === undefined, 10_000, 'the old pull task forgotten');
+    expect(await store.getTask('old-push')).toMatchObject({ state: 'dead' });
+  });
+});
+
+describe('a target with its slots busy', () => {
+  it('while as many callbacks as the target has slots are queued, its callbacks in the store stay there, unclaimed', async () => {
+    const store = new MemoryStore();
+    const { clock, state } = virtualClock();
+    await interrupted(store, 'push', 'r', 1, T0);
+    expect(await store.updateTask('r', 'dead-process', { state: 'ready', result: { id: 'r' }, dueAt: T0 + 5000, release: true }, T0 - 800)).toBe(true);
+    for (const id of ['p0', 'p1']) await interrupted(store, 'push', id, 0, T0);
+    const readyClaims: string[] = [];
+    const claimTasks = store.claimTasks.bind(store);
+    store.claimTasks = async (q) => {
+      const claimed = await claimTasks(q);
+      for (const t of claimed) if (t.state === 'ready') readyClaims.push(t.id);
+      return claimed;
+    };
+    let open = false;
+    const waiting: (() => void)[] = [];
+    const job: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: () => (open ? Promise.resolve(delivered) : new Promise((resolve) => waiting.push(() => resolve(delivered)))) };
+    const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 } });
+    await w.start();
+    // One in flight, one queued (the target's one slot's worth); the left one is due at T0 + 5 s.
+    await until(() => state.now >= T0 + 8000, 10_000, 'the clock past the left callback’s due time');
+    expect({ readyClaims, waiting: waiting.length }).toEqual({ readyClaims: [], waiting: 1 });
+    open = true;
+    waiting.shift()!();
+    await until(() => outcomes.size === 3, 10_000, 'the three callbacks delivered');
+    expect(readyClaims).toEqual(['r']);
+  });
+});
