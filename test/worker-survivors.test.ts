@@ -687,3 +687,29 @@ describe('a target with its slots busy', () => {
     expect(readyClaims).toEqual(['r']);
   });
 });
+
+describe('the circuit’s warning', () => {
+  it('is logged once, when the circuit opens: not again when its trial attempt is abandoned at shutdown', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    await interrupted(store, 'push', 'c', 0, T0);
+    let calls = 0;
+    const job: PushJob = {
+      kind: 'push',
+      process: (r) => r,
+      checkResult: () => {},
+      attempt: (_d, options) => {
+        calls++;
+        if (calls === 1) return Promise.resolve({ kind: 'temporary', reason: 'no answer' });
+        // The trial attempt: on the wire until the worker's shutdown aborts it.
+        return new Promise((_resolve, reject) => options.outbound.signal!.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+      },
+    };
+    const { w, lines } = worker(store, new Map([['op', job]]), clock, { targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 1, circuitOpenMs: 1000 } });
+    await w.start();
+    await until(() => calls === 2, 10_000, 'the trial attempt');
+    await w.stop(10);
+    expect(lines.filter((l) => l.msg?.startsWith('callback target failing')).map((l) => l.fields.consecutiveFailures)).toEqual([1]);
+    expect(await got(store, 'c')).toMatchObject({ state: 'ready', attempts: 1, held: null });
+  });
+});
