@@ -113,6 +113,8 @@ export const GROUPS: Group[] = [
       // The worker alone on a store with a scripted attempt: per-target limits and the circuit.
       'test/worker-targets.test.ts',
       'test/task-runtime.test.ts',
+      // The first run's survivors: pull runs, dead letters, the stored result, the queue limit, the sweep, shutdown.
+      'test/worker-survivors.test.ts',
     ],
     // The worker is built and started when a test file starts its providers: like the engines'.
     ignoreStatic: true,
