@@ -11,7 +11,7 @@ import { ProviderClient } from '../examples/nonblock-pull-soap/generated/consume
 import { killHard as kill, startProvider } from './support/child.js';
 import { until } from './support/push.js';
 import { tempDir } from './support/tmp.js';
-import { UUID_V4 } from './support/ids.js';
+import { UUID_V7 } from './support/ids.js';
 
 const script = fileURLToPath(new URL('./support/crash-pull-provider.ts', import.meta.url));
 
@@ -41,7 +41,7 @@ describe('SOAP pull across a provider crash', () => {
     const first = await startChild(file, log);
     const accept = async (b: string) => {
       const id = (await first.api.mRequest({ body: { M: { o_id: 1, b } } })).headers?.['X-Correlation-ID'];
-      expect(id).toMatch(UUID_V4);
+      expect(id).toMatch(UUID_V7);
       return id as string;
     };
     const once = await Promise.all([accept('hang-once'), accept('hang-once'), accept('hang-once')]);

@@ -10,7 +10,7 @@ import { handlers } from '../examples/nonblock-pull-rest/provider.handlers.js';
 import { WireLog } from '../examples/shared/wire.js';
 import { generate } from '../src/generate.js';
 import { FIXTURES, tempDir } from './support/tmp.js';
-import { UUID } from './support/ids.js';
+import { STORED_ID } from './support/ids.js';
 
 describe('the messages of the guideline (resources/{id}/M/{id_task} layout)', () => {
   it('202 + Location, 200 while running, 303 + Location + Content-Location, then the result', async () => {
@@ -68,10 +68,10 @@ describe('the /tasks/queue layout of the adopted spec', () => {
 
   it('serves status and result at the paths the spec declares', async () => {
     const { statusUrl } = await client.pushMessage({ body: { b: 'x' } });
-    expect(new URL(statusUrl).pathname).toMatch(new RegExp(`^/rest/nome-api/v1/tasks/queue/${UUID}/$`));
+    expect(new URL(statusUrl).pathname).toMatch(new RegExp(`^/rest/nome-api/v1/tasks/queue/${STORED_ID}/$`));
     await expect(client.pushMessageAwait({ body: { b: 'y' } }, { initialDelayMs: 20 })).resolves.toEqual({ c: 'OK' });
     const seeOther = log.messages.find((m) => m.line === '303 See Other')!;
-    expect(seeOther.headers.Location).toMatch(new RegExp(`^/rest/nome-api/v1/tasks/result/${UUID}/$`));
+    expect(seeOther.headers.Location).toMatch(new RegExp(`^/rest/nome-api/v1/tasks/result/${STORED_ID}/$`));
     expect(JSON.parse(seeOther.body)).toEqual({ status: 'completed' });
   });
 });

@@ -10,7 +10,7 @@ import { generate } from '../src/generate.js';
 import { infoset } from './support/infoset.js';
 import { FIXTURES, tempDir } from './support/tmp.js';
 import { typecheck } from './support/typecheck.js';
-import { UUID_V4 } from './support/ids.js';
+import { UUID_V7 } from './support/ids.js';
 
 const DIR = join(FIXTURES, 'modi', 'NONBLOCK_PULL_SOAP');
 const SEED_ID = 'c8e191a8-f34f-41ed-82ea-68e096466707';
@@ -53,7 +53,7 @@ describe('NONBLOCK_PULL_SOAP', () => {
   it('request, status (processing, then done) and result: the guideline messages', async () => {
     const accepted = await api.mRequest({ body: { M: { o_id: 1234, a: { a1s: ['1'], a2: 'prova' }, b: 'prova' } } });
     const id = accepted.headers['X-Correlation-ID'];
-    expect(id).toMatch(UUID_V4);
+    expect(id).toMatch(UUID_V7);
     const withId = { body: {}, headers: { 'X-Correlation-ID': id } };
     expect((await api.mProcessingStatus(withId)).body.return.status).toBe('processing');
     await expect(api.mResponse(withId)).rejects.toMatchObject({ code: 'Sender', reason: `the result of "${id}" is not ready` });

@@ -9,7 +9,7 @@ import { MemoryStore } from '../src/runtime/store/index.js';
 import { CorrelationRegistry } from '../src/runtime/correlation.js';
 import { createConsumerServer } from '../examples/nonblock-push-soap/generated/consumer.js';
 import { BINDINGS, faultOf, SOAP12 } from './support/bindings.js';
-import { UUID_V4 } from './support/ids.js';
+import { UUID_V7, uuidV7Time } from './support/ids.js';
 import { startTarget, until, type Answer, type Hit } from './support/push.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -159,11 +159,19 @@ describe.each(BINDINGS)('$name push provider', (binding) => {
       expect(p.processed()).toBe(1);
     });
 
-    it('without a supplier, each request gets a new random UUID v4', async () => {
+    it('without a supplier, each request gets a new UUID v7 carrying the time it was accepted', async () => {
       const t = await target(() => binding.ack);
       const p = await provider({ replyTo: { allowLoopback: true }, clock: virtualClock() });
+      const before = Date.now();
       const ids = [await p.accept(`${t.url}/cb`), await p.accept(`${t.url}/cb`)];
-      for (const id of ids) expect(id).toMatch(UUID_V4);
+      const after = Date.now();
+      for (const id of ids) {
+        expect(id).toMatch(UUID_V7);
+        expect(uuidV7Time(id)).toBeGreaterThanOrEqual(before);
+        expect(uuidV7Time(id)).toBeLessThanOrEqual(after);
+      }
+      // Time-ordered: the store's index takes them in order (src/runtime/ids.ts).
+      expect(uuidV7Time(ids[0])).toBeLessThanOrEqual(uuidV7Time(ids[1]));
       expect(ids[0]).not.toBe(ids[1]);
     });
   });

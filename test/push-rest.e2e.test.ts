@@ -7,7 +7,7 @@ import { WireLog } from '../examples/shared/wire.js';
 import { createConsumerServer } from '../examples/nonblock-push-rest/generated/consumer.js';
 import { createProviderServer } from '../examples/nonblock-push-rest/generated/provider.js';
 import { defs } from '../examples/nonblock-push-rest/generated/schemas.js';
-import { UUID_V4 } from './support/ids.js';
+import { UUID_V7 } from './support/ids.js';
 
 const validators = new Validators(defs);
 const valid = (schema: string, value: unknown) => validators.compile({ $ref: `#/$defs/${schema}` })(value);
@@ -26,7 +26,7 @@ describe('the four messages', () => {
 
     expect(accepted.line).toBe('202 Accepted');
     expect(accepted.headers['X-Correlation-ID']).toBe(correlationId);
-    expect(correlationId).toMatch(UUID_V4);
+    expect(correlationId).toMatch(UUID_V7);
     expect(accepted.headers['Content-Type']).toMatch(/^application\/json/);
     expect(JSON.parse(accepted.body)).toEqual({ outcome: 'ACK' });
     expect(valid('ACKMessage', JSON.parse(accepted.body))).toBe(true);

@@ -15,7 +15,7 @@ import { generate } from '../src/generate.js';
 import { faultOf } from './support/bindings.js';
 import { infoset } from './support/infoset.js';
 import { FIXTURES, ROOT, tempDir } from './support/tmp.js';
-import { UUID_V4 } from './support/ids.js';
+import { UUID_V7 } from './support/ids.js';
 
 const MESSAGES = join(FIXTURES, 'seed', 'nonblock-push-soap', 'messages');
 const SOAP12 = 'http://www.w3.org/2003/05/soap-envelope';
@@ -47,7 +47,7 @@ async function checkFour(messages: WireMessage[], correlationId: string, envelop
 describe('the four messages', () => {
   it('SOAP 1.2 (seed WSDLs): match messages/1-request.xml … 4-callback-ack.xml', async () => {
     const { correlationId, ack, result, messages } = await runDemo(new WireLog());
-    expect(correlationId).toMatch(UUID_V4);
+    expect(correlationId).toMatch(UUID_V7);
     expect(ack).toEqual({ return: { outcome: 'ACCEPTED' } });
     expect(result).toEqual({ return: { c: 'OK' } });
     const { request, ack: accepted } = await checkFour(messages, correlationId, SOAP12);

@@ -14,7 +14,7 @@ import { handlers } from '../examples/nonblock-push-soap/provider.handlers.js';
 import { generate } from '../src/generate.js';
 import { skipWithout } from './support/ci.js';
 import { ROOT, tempDir } from './support/tmp.js';
-import { UUID_V4 } from './support/ids.js';
+import { UUID_V7 } from './support/ids.js';
 
 const run = promisify(execFile);
 
@@ -60,7 +60,7 @@ describe.skipIf(!python && skipWithout('python3 with zeep is not installed', 'py
 
     expect(answer.address).toBe(`${providerUrl}/soap/nome-api/v1`);
     expect(answer.body).toEqual({ return: { outcome: 'ACCEPTED' } });
-    expect(correlationId).toMatch(UUID_V4);
+    expect(correlationId).toMatch(UUID_V7);
     expect(await registry.waitFor(correlationId, { timeoutMs: 10_000 })).toEqual({ return: { c: 'OK' } });
     expect(await delivered).toEqual({ url: '/soap/nome-api/v1', status: 200 });
     expect(received).toEqual([{ return: { c: 'OK' } }]);

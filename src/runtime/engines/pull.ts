@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from '../clock.js';
+import { newStoredId } from '../ids.js';
 import { RuntimeProblemError } from '../problem.js';
 import { MemoryStore } from '../store/memory.js';
 import type { Store, TaskRecord } from '../store/types.js';
@@ -75,7 +76,7 @@ export async function acceptPull<Req>(
     security?: VerifiedSecurity;
   },
 ): Promise<{ taskId: string; ack: unknown; statusUrl: string }> {
-  const taskId = options.taskId ? await options.taskId(operation, request) : randomUUID();
+  const taskId = options.taskId ? await options.taskId(operation, request) : newStoredId();
   const urls = options.urls?.(taskId) ?? { statusUrl: '', resultUrl: '' };
   const { security } = options;
   const ctx: PullContext = { taskId, log: log.child({ taskId }), ...(security ? { security } : {}) };

@@ -5,8 +5,8 @@
  * a SOAP header part), answers the ACK with the CorrelationID in its own form, and brings the
  * push job that sends its callbacks (codecs/json.ts, codecs/soap.ts).
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { newStoredId } from '../ids.js';
 import { ProblemError, RuntimeProblemError } from '../problem.js';
 import { checkReplyTo, type ReplyToPolicy } from '../reply-to.js';
 import type { VerifiedSecurity } from '../security/inbound.js';
@@ -75,7 +75,7 @@ export async function acceptPush<Req>(
     if (e instanceof ProblemError && e.problem.status === 503) throw new RuntimeProblemError('reply-address-unverifiable', e.problem.detail, RETRY_LATER);
     throw e;
   });
-  const correlationId = options.correlationId ? await options.correlationId(operation, request) : randomUUID();
+  const correlationId = options.correlationId ? await options.correlationId(operation, request) : newStoredId();
   const { security } = options;
   const ctx: PushContext = { correlationId, replyTo, log: log.child({ correlationId }), ...(security ? { security } : {}) };
   const ack = await handler.acknowledge(request, ctx);

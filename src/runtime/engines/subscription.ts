@@ -18,6 +18,7 @@ import { resolveAddress, valueAt } from '../callback-address.js';
 import { attemptCallback } from '../codecs/json.js';
 import type { JsonSchema, SubscriptionCallbackDescriptor, SubscriptionDescriptor } from '../descriptors.js';
 import { declaredResponse, isJsonMediaType, sendBrokenResponse, sendJson, validationProblem, type IncomingRequest } from '../http.js';
+import { newStoredId } from '../ids.js';
 import { ProblemError, RuntimeProblemError } from '../problem.js';
 import { checkReplyTo } from '../reply-to.js';
 import type { TaskRecord } from '../store/types.js';
@@ -342,7 +343,7 @@ export function subscriptionRoute(
       const token = cb.credential ? accessToken(valueAt(request.body, cb.credential.pointer), cb) : undefined;
       if (token) (meta.tokens ??= {})[cb.name] = token;
     }
-    const id = options.subscriptionId ? await options.subscriptionId(op.id, request) : randomUUID();
+    const id = options.subscriptionId ? await options.subscriptionId(op.id, request) : newStoredId();
     const { store, clock } = tasks;
     const now = clock.now();
     let created: boolean;

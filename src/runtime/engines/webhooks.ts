@@ -8,9 +8,9 @@
  * the same shape: a body sent to a URL, any number of times, no CorrelationID asked for). A 2xx
  * answer (the webhook's declared success) is the ACK.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SubscriptionDescriptor, WebhookDescriptor } from '../descriptors.js';
+import { newStoredId } from '../ids.js';
 import { urlRefusal, type ReplyToPolicy } from '../reply-to.js';
 import type { Validators } from '../validation.js';
 import type { PushJob } from '../worker.js';
@@ -65,7 +65,7 @@ export class Webhooks<Events = Record<string, unknown>> {
     checkBody(b.validators, name, declared.body?.schema, payload, 'payload');
     const target = b.targets.get(name);
     if (!target) throw new Error(`no target for webhook ${name}: give its URL in the provider's webhookTargets option`);
-    const id = randomUUID();
+    const id = newStoredId();
     const outcome = await storeTask(b.tasks, { kind: 'push', id, operation: eventOperation(WEBHOOKS_OPERATION, name), request: payload ?? null, replyTo: target }, b.log);
     if (outcome) throw new Error(`webhook ${name} could not be stored for delivery (${outcome}); send it again`);
     return id;
