@@ -100,7 +100,11 @@ describe('pull tasks: one more run after an interrupted one, never a third', () 
     const job: PullJob = { kind: 'pull', process: (request, ctx) => (runs.push({ id: ctx.taskId, run: ctx.run }), { done: (request as { id: string }).id }), failureOf: () => 'failed' };
     const { w, lines } = worker(store, new Map([['op', job]]), clock);
     await w.start();
-    await until(async () => (await Promise.all(['twice', 'once', 'fresh'].map((id) => store.getTask(id)))).every((t) => t!.state !== 'pending' && t!.leaseOwner === undefined), 10_000, 'the three pull tasks finished');
+    await until(
+      async () => (await Promise.all(['twice', 'once', 'fresh'].map((id) => store.getTask(id)))).every((t) => t!.state !== 'pending' && t!.leaseOwner === undefined),
+      10_000,
+      'the three pull tasks finished',
+    );
 
     expect(runs.sort((a, b) => a.id.localeCompare(b.id))).toEqual([
       { id: 'fresh', run: 1 },
@@ -130,7 +134,11 @@ describe('pull tasks: one more run after an interrupted one, never a third', () 
     };
     const { w, lines } = worker(store, new Map([['op', job]]), clock);
     await w.start();
-    await until(async () => (await Promise.all(['throws', 'nothing'].map((id) => store.getTask(id)))).every((t) => t!.state !== 'pending' && t!.leaseOwner === undefined), 10_000, 'the two pull tasks finished');
+    await until(
+      async () => (await Promise.all(['throws', 'nothing'].map((id) => store.getTask(id)))).every((t) => t!.state !== 'pending' && t!.leaseOwner === undefined),
+      10_000,
+      'the two pull tasks finished',
+    );
     expect(await got(store, 'throws')).toMatchObject({ state: 'dead', lastError: 'the binding says: boom', held: null });
     expect(await got(store, 'nothing')).toMatchObject({ state: 'delivered', result: null, held: null });
     expect(lines.filter((l) => l.level === 'error').map((l) => [l.msg, (l.fields.err as Error | undefined)?.message])).toEqual([['pull processing failed', 'boom']]);
@@ -202,13 +210,14 @@ describe('push tasks: the handler', () => {
       return claimed;
     };
     const waiting: (() => void)[] = [];
+    const sent: string[] = [];
     // The handlers end one at a time, each result stored before the next ends: the queue's length is then exact.
     const gates = new Map<string, () => void>();
     const job: PushJob = {
       kind: 'push',
       process: (request, ctx) => new Promise((resolve) => gates.set(ctx.correlationId, () => resolve(request))),
       checkResult: () => {},
-      attempt: () => new Promise((resolve) => waiting.push(() => resolve(delivered))),
+      attempt: (d) => (sent.push(d.correlationId), new Promise((resolve) => waiting.push(() => resolve(delivered)))),
     };
     const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 } });
     await w.start();
@@ -235,6 +244,8 @@ describe('push tasks: the handler', () => {
       await until(() => outcomes.size > before, 10_000, `callback ${before + 1} delivered`);
     }
     expect(readyClaims).toEqual([opened[n - 1]]);
+    // Each callback sent once: the released result is sent from the store's copy only.
+    expect(sent.sort()).toEqual([...opened].sort());
   });
 
   it('ready callbacks left in the store are claimed many at once', async () => {
@@ -264,7 +275,8 @@ describe('the sweep', () => {
   it('expires never-processed and undelivered tasks: pull ones logged, push ones of its operations reported', async () => {
     const store = new MemoryStore();
     const { clock } = virtualClock();
-    const create = (kind: string, id: string, operation = 'op') => store.createTask({ kind, id, operation, request: {}, replyTo: 'http://a.test/cb', target: 'a.test', now: T0 - 2000, expiresAt: T0 - 1 });
+    const create = (kind: string, id: string, operation = 'op') =>
+      store.createTask({ kind, id, operation, request: {}, replyTo: 'http://a.test/cb', target: 'a.test', now: T0 - 2000, expiresAt: T0 - 1 });
     await create('pull', 'pull-never');
     await create('push', 'push-never');
     await create('push', 'push-other', 'other');
@@ -296,7 +308,12 @@ describe('the sweep', () => {
       { taskId: 'pull-mine', operation: 'pullop', createdAt: new Date(T0 - 2000).toISOString() },
       { taskId: 'pull-never', operation: 'op', createdAt: new Date(T0 - 2000).toISOString() },
     ]);
-    expect(lines.filter((l) => l.msg?.startsWith('push request expired')).map((l) => [l.fields.correlationId, l.fields.reason]).sort()).toEqual([
+    expect(
+      lines
+        .filter((l) => l.msg?.startsWith('push request expired'))
+        .map((l) => [l.fields.correlationId, l.fields.reason])
+        .sort(),
+    ).toEqual([
       ['push-never', 'never processed'],
       ['push-other', 'never processed'],
       ['push-undelivered', 'not delivered'],
@@ -421,7 +438,9 @@ describe('callback attempts and slots', () => {
     await w.start();
     await until(() => outcomes.has('b-next'), 10_000, 'the next callback to the same target delivered');
     await until(() => lines.some((l) => l.level === 'error'), 10_000, 'the error line');
-    expect(lines.filter((l) => l.level === 'error').map((l) => [l.msg, (l.fields.err as Error).message])).toEqual([['task worker: could not record the outcome; the task is retried when its lease lapses', 'attempt bug']]);
+    expect(lines.filter((l) => l.level === 'error').map((l) => [l.msg, (l.fields.err as Error).message])).toEqual([
+      ['task worker: could not record the outcome; the task is retried when its lease lapses', 'attempt bug'],
+    ]);
     expect(await got(store, 'a-bug')).toMatchObject({ state: 'ready', attempts: 0, held: OWNER });
     expect(outcomes.has('a-bug')).toBe(false);
   });
@@ -469,7 +488,9 @@ describe('callback attempts and slots', () => {
     await w.start();
     await until(() => outcomes.size === 2, 10_000, 'both dead letters');
     const retry = lines.filter((l) => l.msg === 'callback delivery failed, retrying');
-    expect(retry).toEqual([{ level: 'info', fields: { attempt: 1, reason: 'HTTP 503', retryInMs: expect.any(Number), targetAttempts: expect.any(Number) }, msg: 'callback delivery failed, retrying' }]);
+    expect(retry).toEqual([
+      { level: 'info', fields: { attempt: 1, reason: 'HTTP 503', retryInMs: expect.any(Number), targetAttempts: expect.any(Number) }, msg: 'callback delivery failed, retrying' },
+    ]);
     const dead = lines.filter((l) => l.msg === 'callback not delivered (dead letter)');
     expect(dead.map((l) => l.fields).sort((a, b) => String(a.reason).localeCompare(String(b.reason)))).toEqual([
       { attempts: 2, status: 400, reason: 'HTTP 400', targetAttempts: 3 },
@@ -522,7 +543,8 @@ describe('what the handler is given, and a lost lease', () => {
     await w.start();
     await until(() => gates.size === 2, 10_000, 'both handlers started');
     // Another instance takes both over once their lease (a day) is over.
-    for (const kind of ['push', 'pull']) expect(await store.claimTasks({ kind, operations: ['op', 'pullop'], states: ['pending'], owner: 'other', now: T0 + 2 * DAY, leaseMs: DAY, limit: 1 })).toHaveLength(1);
+    for (const kind of ['push', 'pull'])
+      expect(await store.claimTasks({ kind, operations: ['op', 'pullop'], states: ['pending'], owner: 'other', now: T0 + 2 * DAY, leaseMs: DAY, limit: 1 })).toHaveLength(1);
     for (const open of gates.values()) open();
     await until(() => lines.filter((l) => l.level === 'error').length === 2, 10_000, 'two error lines');
     expect(lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
@@ -573,7 +595,9 @@ describe('shutdown with work queued', () => {
     // Callbacks: one in flight to the target's one slot, one queued under the lease.
     const store2 = new MemoryStore();
     for (const id of ['d1', 'd2']) await interrupted(store2, 'push', id, 0, T0);
-    const two = worker(store2, new Map([['op', { ...job, process: (r: unknown) => r }]]), virtualClock().clock, { targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 } });
+    const two = worker(store2, new Map([['op', { ...job, process: (r: unknown) => r }]]), virtualClock().clock, {
+      targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 },
+    });
     await two.w.start();
     await until(() => waiting.length === 1, 10_000, 'the first callback');
     await until(async () => (await Promise.all(['d1', 'd2'].map((id) => store2.getTask(id)))).every((t) => t!.state === 'ready'), 10_000, 'both results stored');
@@ -633,7 +657,12 @@ describe('edges of the delivery queues', () => {
     };
     let open = false;
     const waiting: (() => void)[] = [];
-    const job: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: () => (open ? Promise.resolve(delivered) : new Promise((resolve) => waiting.push(() => resolve(delivered)))) };
+    const job: PushJob = {
+      kind: 'push',
+      process: (r) => r,
+      checkResult: () => {},
+      attempt: () => (open ? Promise.resolve(delivered) : new Promise((resolve) => waiting.push(() => resolve(delivered)))),
+    };
     const { w, outcomes } = worker(store, new Map([['op', job]]), clock);
     await w.start();
     await until(() => readyClaims.length > 0, 10_000, 'the left callbacks claimed');
@@ -641,6 +670,8 @@ describe('edges of the delivery queues', () => {
     open = true;
     for (const resolve of waiting.splice(0)) resolve();
     await until(() => outcomes.size === 67, 10_000, 'every callback delivered');
+    // The one that did not fit was released, and claimed on its own once the queue had room.
+    expect(readyClaims).toEqual([64, 1]);
   });
 
   it('forgets finished tasks of its own kinds only: a pull-only worker leaves push tasks', async () => {
@@ -675,7 +706,12 @@ describe('a target with its slots busy', () => {
     };
     let open = false;
     const waiting: (() => void)[] = [];
-    const job: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: () => (open ? Promise.resolve(delivered) : new Promise((resolve) => waiting.push(() => resolve(delivered)))) };
+    const job: PushJob = {
+      kind: 'push',
+      process: (r) => r,
+      checkResult: () => {},
+      attempt: () => (open ? Promise.resolve(delivered) : new Promise((resolve) => waiting.push(() => resolve(delivered)))),
+    };
     const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 } });
     await w.start();
     // One in flight, one queued (the target's one slot's worth); the left one is due at T0 + 5 s.
@@ -711,5 +747,254 @@ describe('the circuit’s warning', () => {
     await w.stop(10);
     expect(lines.filter((l) => l.msg?.startsWith('callback target failing')).map((l) => l.fields.consecutiveFailures)).toEqual([1]);
     expect(await got(store, 'c')).toMatchObject({ state: 'ready', attempts: 1, held: null });
+  });
+});
+
+/** A clock that stands still unless the test moves it; its sleeps last 1 ms of real time, so the worker keeps polling. */
+function heldClock(start = T0) {
+  const state = { now: start, sleeps: 0 };
+  const clock: Clock = {
+    now: () => state.now,
+    sleep: (_ms, signal) =>
+      new Promise<void>((resolve) => {
+        state.sleeps++;
+        const timer = setTimeout(resolve, 1);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      }),
+  };
+  return { clock, state };
+}
+
+/** A logger that keeps each line's message with the fields its child loggers were made with. */
+function boundRecorder() {
+  const lines: { bindings: Record<string, unknown>; msg?: string }[] = [];
+  const make = (bindings: Record<string, unknown>): FastifyBaseLogger => {
+    const at = (fields: unknown, msg?: string) => lines.push({ bindings, msg: typeof fields === 'string' ? fields : msg });
+    return { child: (more: Record<string, unknown>) => make({ ...bindings, ...more }), info: at, warn: at, error: at, debug: at } as unknown as FastifyBaseLogger;
+  };
+  return { log: make({}), lines };
+}
+
+/** A push task whose handler ran elsewhere (its result stored, released): a callback due to `target`. */
+async function leftReady(store: MemoryStore, id: string, target: string) {
+  await store.createTask({ kind: 'push', id, operation: 'op', request: { id }, replyTo: `http://${target}/cb`, target, now: T0 - 1000, expiresAt: T0 + DAY });
+  expect(await store.claimTasks({ kind: 'push', id, operations: ['op'], states: ['pending'], owner: 'dead-process', now: T0 - 900, leaseMs: 1, limit: 1 })).toHaveLength(1);
+  expect(await store.updateTask(id, 'dead-process', { state: 'ready', result: { id }, dueAt: T0 - 800, release: true }, T0 - 800)).toBe(true);
+}
+
+/** The ids of the tasks this worker holds the lease of. */
+async function heldBy(store: MemoryStore, ids: string[]) {
+  const tasks = await Promise.all(ids.map((id) => store.getTask(id)));
+  return tasks.filter((t) => t!.leaseOwner === OWNER).map((t) => t!.id);
+}
+
+const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(2, '0')}`);
+
+describe('how much the worker claims', () => {
+  it('pull tasks only for free handler slots: with its one slot busy, the others stay in the store', async () => {
+    const store = new MemoryStore();
+    const { clock, state } = virtualClock();
+    for (const id of ['l1', 'l2', 'l3']) await interrupted(store, 'pull', id, 0, T0);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const started: string[] = [];
+    const job: PullJob = { kind: 'pull', process: async (_r, ctx) => (started.push(ctx.taskId), await gate, {}), failureOf: () => 'x' };
+    const { w } = worker(store, new Map([['op', job]]), clock, { handlerConcurrency: 1 });
+    await w.start();
+    await until(() => started.length === 1, 10_000, 'the first handler');
+    const sleeps = state.sleeps;
+    await until(() => state.sleeps >= sleeps + 3, 10_000, 'three more polls');
+    expect(await heldBy(store, ['l1', 'l2', 'l3'])).toEqual(['l1']);
+    for (const id of ['l2', 'l3']) expect(await got(store, id)).toMatchObject({ state: 'pending', runs: 0, held: null });
+    release();
+    await until(async () => (await Promise.all(['l1', 'l2', 'l3'].map((id) => store.getTask(id)))).every((t) => t!.state === 'delivered'), 10_000, 'the three pull tasks done');
+  });
+
+  it('push tasks up to 8 per handler slot, counting the running and the queued; no pull task while the queue is full', async () => {
+    const store = new MemoryStore();
+    const { clock, state } = virtualClock();
+    const push = ids('h', 12);
+    for (const id of push) await interrupted(store, 'push', id, 0, T0);
+    await store.createTask({ kind: 'pull', id: 'l1', operation: 'pullop', request: {}, now: T0 - 1000, expiresAt: T0 + DAY });
+    await store.createTask({ kind: 'pull', id: 'l2', operation: 'pullop', request: {}, now: T0 - 1000, expiresAt: T0 + DAY });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    const handler = async (r: unknown) => (started++, await gate, r);
+    const { w, outcomes } = worker(
+      store,
+      new Map<string, TaskJob>([
+        ['op', { kind: 'push', process: handler, checkResult: () => {}, attempt: async () => delivered }],
+        ['pullop', { kind: 'pull', process: handler, failureOf: () => 'x' }],
+      ]),
+      clock,
+      { handlerConcurrency: 1 },
+    );
+    await w.start();
+    await until(() => started === 1, 10_000, 'the first handler');
+    const sleeps = state.sleeps;
+    await until(() => state.sleeps >= sleeps + 3, 10_000, 'three more polls');
+    // The first claim: 8 push tasks (one slot's worth) and one pull task (the free slot); one runs, eight wait.
+    expect((await heldBy(store, [...push, 'l1', 'l2'])).sort()).toEqual([...push.slice(0, 8), 'l1']);
+    release();
+    await until(async () => outcomes.size === 12 && (await Promise.all(['l1', 'l2'].map((id) => store.getTask(id)))).every((t) => t!.state === 'delivered'), 10_000, 'every task done');
+  });
+
+  it('asks the store only for the kinds it has jobs for, and never for no task', async () => {
+    const store = new MemoryStore();
+    const { clock, state } = virtualClock();
+    await interrupted(store, 'pull', 'l1', 0, T0);
+    const queries: [string, string[], number][] = [];
+    const claimTasks = store.claimTasks.bind(store);
+    store.claimTasks = async (q) => (queries.push([q.kind, q.states, q.limit]), claimTasks(q));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    const job: PullJob = { kind: 'pull', process: async () => ((started = true), await gate, {}), failureOf: () => 'x' };
+    const { w } = worker(store, new Map([['op', job]]), clock, { handlerConcurrency: 1 });
+    await w.start();
+    await until(() => started, 10_000, 'the handler');
+    const sleeps = state.sleeps;
+    await until(() => state.sleeps >= sleeps + 3, 10_000, 'three more polls');
+    // A pull-only worker with its one slot busy: the one claim that filled it, no push claim, no claim for 0.
+    expect(queries).toEqual([['pull', ['pending'], 1]]);
+    release();
+    await until(async () => (await store.getTask('l1'))?.state === 'delivered', 10_000, 'the pull task done');
+  });
+
+  it('ready callbacks up to 32 per delivery slot in all, counting those in flight and queued', async () => {
+    const store = new MemoryStore();
+    const { clock, state } = virtualClock();
+    // Left ready by another instance: 32 for x.test (one queue's worth with one slot per target), 32 for y.test.
+    const x = ids('x', 32);
+    const y = ids('y', 32);
+    for (const id of x) await leftReady(store, id, 'x.test');
+    for (const id of y) await leftReady(store, id, 'y.test');
+    const readyClaims: number[] = [];
+    const claimTasks = store.claimTasks.bind(store);
+    store.claimTasks = async (q) => {
+      const claimed = await claimTasks(q);
+      if (q.states.includes('ready') && claimed.length) readyClaims.push(claimed.length);
+      return claimed;
+    };
+    let open = false;
+    const waiting: (() => void)[] = [];
+    const job: PushJob = {
+      kind: 'push',
+      process: (r) => r,
+      checkResult: () => {},
+      attempt: () => (open ? Promise.resolve(delivered) : new Promise((resolve) => waiting.push(() => resolve(delivered)))),
+    };
+    const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { deliveryConcurrency: 1, targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 } });
+    await w.start();
+    await until(() => waiting.length === 1, 10_000, 'the first callback');
+    const sleeps = state.sleeps;
+    await until(() => state.sleeps >= sleeps + 3, 10_000, 'three more polls');
+    // One slot: 32 held (one in flight, 31 queued for x.test); y.test's stay in the store, though its queue is empty.
+    expect({ readyClaims, held: await heldBy(store, [...x, ...y]) }).toEqual({ readyClaims: [32], held: x });
+    open = true;
+    waiting.shift()!();
+    // Once x.test's are sent, the count of queued ones has come down again: y.test's are claimed.
+    await until(() => outcomes.size === 64, 10_000, 'every callback delivered');
+  });
+});
+
+describe('a queued task’s lease', () => {
+  it('a task waiting for a handler slot is started with half its lease left; with less it is given back, claimed again, not counted as a run', async () => {
+    const store = new MemoryStore();
+    const { clock, state } = heldClock();
+    for (const id of ['a', 'b', 'c']) await interrupted(store, 'push', id, 0, T0);
+    const pendingClaims: string[] = [];
+    const claimTasks = store.claimTasks.bind(store);
+    store.claimTasks = async (q) => {
+      const claimed = await claimTasks(q);
+      for (const t of claimed) if (t.state === 'pending') pendingClaims.push(t.id);
+      return claimed;
+    };
+    const gates = new Map<string, () => void>();
+    const runs = new Map<string, number>();
+    const job: PushJob = {
+      kind: 'push',
+      process: (r, ctx) => (runs.set(ctx.correlationId, ctx.run), new Promise((resolve) => gates.set(ctx.correlationId, () => resolve(r)))),
+      checkResult: () => {},
+      attempt: async () => delivered,
+    };
+    const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { handlerConcurrency: 1, leaseMs: 2000 });
+    await w.start();
+    // All three claimed at T0 (leases to T0 + 2 s); a runs, b and c wait for its slot.
+    await until(() => gates.has('a'), 10_000, 'the first handler');
+    state.now = T0 + 1000;
+    gates.get('a')!();
+    await until(() => gates.has('b'), 10_000, 'the second handler');
+    state.now = T0 + 1500;
+    gates.get('b')!();
+    await until(() => gates.has('c'), 10_000, 'the third handler');
+    gates.get('c')!();
+    await until(() => outcomes.size === 3, 10_000, 'the three callbacks delivered');
+    expect(pendingClaims).toEqual(['a', 'b', 'c', 'c']);
+    expect(Object.fromEntries(runs)).toEqual({ a: 1, b: 1, c: 1 });
+  });
+});
+
+describe('handler slots', () => {
+  it('at most handlerConcurrency handlers run at once, however their runs end', async () => {
+    const store = new MemoryStore();
+    const { clock, state } = virtualClock();
+    for (const id of ['a', 'b', 'c']) await interrupted(store, 'push', id, 0, T0);
+    const gates = new Map<string, () => void>();
+    let running = 0;
+    let most = 0;
+    const job: PushJob = {
+      kind: 'push',
+      process: async (r, ctx) => {
+        most = Math.max(most, ++running);
+        // a returns at once; b and c only when the test lets them.
+        if (ctx.correlationId !== 'a') await new Promise<void>((resolve) => gates.set(ctx.correlationId, resolve));
+        running--;
+        return r;
+      },
+      checkResult: () => {},
+      attempt: async () => delivered,
+    };
+    const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { handlerConcurrency: 1 });
+    await w.start();
+    await until(() => gates.size === 1 && outcomes.has('a'), 10_000, 'a done, the next handler started');
+    const sleeps = state.sleeps;
+    await until(() => state.sleeps >= sleeps + 3, 10_000, 'three more polls');
+    expect(gates.size).toBe(1);
+    [...gates.values()][0]();
+    await until(() => gates.size === 2, 10_000, 'the last handler');
+    [...gates.values()][1]();
+    await until(() => outcomes.size === 3, 10_000, 'the three callbacks delivered');
+    expect(most).toBe(1);
+  });
+});
+
+describe('what a handler’s log names', () => {
+  it('its task, operation and the caller’s security (push and pull)', async () => {
+    const store = new MemoryStore();
+    const { clock } = virtualClock();
+    const security = { clientId: 'client-1', patterns: ['ID_AUTH_REST_01'] };
+    await store.createTask({ kind: 'push', id: 'sp', operation: 'op', request: {}, replyTo: 'http://a.test/cb', target: 'a.test', meta: { security }, now: T0 - 1000, expiresAt: T0 + DAY });
+    await store.createTask({ kind: 'pull', id: 'sl', operation: 'pullop', request: {}, meta: { security }, now: T0 - 1000, expiresAt: T0 + DAY });
+    const { log, lines } = boundRecorder();
+    const push: PushJob = { kind: 'push', process: (r, ctx) => (ctx.log.info('push handler ran'), r), checkResult: () => {}, attempt: async () => delivered };
+    const pull: PullJob = { kind: 'pull', process: (_r, ctx) => (ctx.log.info('pull handler ran'), {}), failureOf: () => 'x' };
+    const { w } = worker(
+      store,
+      new Map<string, TaskJob>([
+        ['op', push],
+        ['pullop', pull],
+      ]),
+      clock,
+      { log },
+    );
+    await w.start();
+    await until(() => lines.filter((l) => l.msg?.endsWith('handler ran')).length === 2, 10_000, 'both handlers ran');
+    const ran = lines.filter((l) => l.msg?.endsWith('handler ran')).sort((a, b) => a.msg!.localeCompare(b.msg!));
+    expect(ran).toEqual([
+      { bindings: { taskId: 'sl', operation: 'pullop', clientId: 'client-1', security: 'ID_AUTH_REST_01' }, msg: 'pull handler ran' },
+      { bindings: { correlationId: 'sp', operation: 'op', clientId: 'client-1', security: 'ID_AUTH_REST_01' }, msg: 'push handler ran' },
+    ]);
   });
 });
