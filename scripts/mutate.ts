@@ -10,6 +10,7 @@
  * incremental file is then left as it was); `--report` only rewrites MUTATION.md.
  * Survivors are explained in mutation/notes.json (equivalent mutants, and why).
  */
+import { createHash } from 'node:crypto';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -196,7 +197,18 @@ interface Note {
   why: string;
 }
 /** How long each group's last run took, and on what. */
-type Runs = Record<string, { seconds: number; at: string; commit: string; mutants: number; /** Run from no incremental file: every mutant tested. */ fresh: boolean }>;
+type Runs = Record<
+  string,
+  {
+    seconds: number;
+    at: string;
+    commit: string;
+    mutants: number;
+    /** Run from no incremental file: every mutant tested. */ fresh: boolean;
+    /** SHA-256 of each source file of the group as the run read it, files without mutants too (the incremental file lists only files with mutants). */
+    sources?: Record<string, string>;
+  }
+>;
 
 const readJson = <T>(file: string, fallback: T): T => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : fallback);
 
@@ -209,11 +221,20 @@ function expand(patterns: string[]): string[] {
   return listed.filter((f) => !exclude.has(f));
 }
 
-/** Whether a group's source files differ from what its incremental file recorded (or it has none). */
-function changed(group: Group): boolean {
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const sourceHashes = (group: Group) => Object.fromEntries(expand(group.mutate).map((f) => [f, sha256(f)]));
+
+/**
+ * Whether a group's source files differ from those of its last run (or it has none). Compared with
+ * the hashes the run recorded in runs.json: the incremental file holds only files with mutants,
+ * so a file of types alone (engines/blocking.ts) would otherwise count as changed on every run.
+ */
+function changed(group: Group, runs: Runs): boolean {
   const report = readJson<Report | undefined>(incrementalFile(group), undefined);
   if (!report) return true;
+  const recorded = runs[group.name]?.sources;
   const files = expand(group.mutate);
+  if (recorded) return files.length !== Object.keys(recorded).length || files.some((f) => recorded[f] !== sha256(f));
   if (files.length !== Object.keys(report.files).length) return true;
   return files.some((f) => report.files[f]?.source !== readFileSync(f, 'utf8'));
 }
@@ -234,6 +255,8 @@ const code = (s: string) => `\`${oneLine(s).replace(/`/g, "'")}\``;
 async function runGroup(group: Group): Promise<void> {
   const before = readJson<Report | undefined>(incrementalFile(group), undefined);
   const started = Date.now();
+  // What this run tests, read before it starts: an edit made while it runs is a change for the next one.
+  const sources = sourceHashes(group);
   console.log(`\n=== mutate ${group.name}: ${group.mutate.join(' ')}; tests: ${group.tests.join(' ')}`);
   // The group's environment for its run only (a later group in this process must not inherit PG_BIN=/nonexistent).
   const env = { ...process.env };
@@ -264,6 +287,7 @@ async function runGroup(group: Group): Promise<void> {
     commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
     mutants: results.length,
     fresh: !before,
+    sources,
   };
   writeFileSync(RUNS_FILE, `${JSON.stringify(runs, null, 2)}\n`);
   console.log(`=== ${group.name}: ${results.length} mutants in ${seconds} s`);
@@ -386,7 +410,8 @@ async function main(): Promise<void> {
     // A group never run has no baseline: a first run is a developer's `npm run mutate -- GROUP`.
     const never = groups.filter((g) => !existsSync(incrementalFile(g)));
     if (never.length) console.log(`mutate: never run, skipped: ${never.map((g) => g.name).join(', ')}`);
-    groups = groups.filter((g) => !never.includes(g) && changed(g));
+    const runs = readJson<Runs>(RUNS_FILE, {});
+    groups = groups.filter((g) => !never.includes(g) && changed(g, runs));
     if (groups.length === 0) console.log('mutate: no group changed since its incremental file');
   }
   if (args.includes('--report')) groups = [];
