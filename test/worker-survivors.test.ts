@@ -4,12 +4,13 @@
 // result is stored before its callback goes out, and a target's queue holds 32 per slot; the
 // sweep expires never-processed tasks (and reports only its own operations' push tasks), on its
 // own schedule; shutdown aborts the handlers' signal only once the grace period is over.
-import type { FastifyBaseLogger } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../src/runtime/clock.js';
 import { DEFAULT_RETRY, type AttemptResult, type DeliveryOutcome } from '../src/runtime/delivery.js';
 import { MemoryStore } from '../src/runtime/store/index.js';
+import type { ClaimQuery, TaskRecord } from '../src/runtime/store/types.js';
 import { TaskWorker, type PullJob, type PushJob, type TaskJob, type WorkerOptions } from '../src/runtime/worker.js';
+import { boundRecorder, recorder } from './support/log.js';
 import { until } from './support/push.js';
 
 const DAY = 86_400_000;
@@ -20,16 +21,12 @@ afterEach(async () => {
   while (stopping.length) await stopping.pop()!();
 });
 
-/** A logger that keeps each line (level, fields, message). */
-function recorder() {
-  const lines: { level: string; fields: Record<string, unknown>; msg?: string }[] = [];
-  const at = (level: string) => (fields: Record<string, unknown> | string, msg?: string) => lines.push(typeof fields === 'string' ? { level, fields: {}, msg: fields } : { level, fields, msg });
-  const log = { child: () => log, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } as unknown as FastifyBaseLogger;
-  return { log, lines };
-}
-
-/** A clock whose time moves only when the worker sleeps out a poll (by what it asked); it counts the sleeps. */
-function virtualClock(start = T0) {
+/**
+ * A clock whose time moves only when the worker sleeps out a poll (by what it asked), or, `held`,
+ * only when the test moves it; its sleeps last 1 ms of real time, so the worker keeps polling. It
+ * counts the sleeps.
+ */
+function virtualClock(start = T0, { held = false } = {}) {
   const state = { now: start, sleeps: 0 };
   const clock: Clock = {
     now: () => state.now,
@@ -37,7 +34,7 @@ function virtualClock(start = T0) {
       new Promise<void>((resolve) => {
         state.sleeps++;
         const timer = setTimeout(() => {
-          state.now += ms;
+          if (!held) state.now += ms;
           resolve();
         }, 1);
         signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
@@ -201,14 +198,9 @@ describe('push tasks: the handler', () => {
     const store = new MemoryStore();
     const { clock, state } = virtualClock();
     const n = 34;
-    for (let i = 0; i < n; i++) await interrupted(store, 'push', `t${String(i).padStart(2, '0')}`, 0, T0);
+    for (const id of ids('t', n)) await interrupted(store, 'push', id, 0, T0);
     const readyClaims: string[] = [];
-    const claimTasks = store.claimTasks.bind(store);
-    store.claimTasks = async (q) => {
-      const claimed = await claimTasks(q);
-      for (const t of claimed) if (t.state === 'ready') readyClaims.push(t.id);
-      return claimed;
-    };
+    watchClaims(store, (_q, claimed) => readyClaims.push(...claimed.filter((t) => t.state === 'ready').map((t) => t.id)));
     const waiting: (() => void)[] = [];
     const sent: string[] = [];
     // The handlers end one at a time, each result stored before the next ends: the queue's length is then exact.
@@ -257,12 +249,7 @@ describe('push tasks: the handler', () => {
       expect(await store.updateTask(id, 'dead-process', { state: 'ready', result: { i }, dueAt: T0 - 800, release: true }, T0 - 800)).toBe(true);
     }
     const claims: number[] = [];
-    const claimTasks = store.claimTasks.bind(store);
-    store.claimTasks = async (q) => {
-      const claimed = await claimTasks(q);
-      if (q.states.includes('ready') && claimed.length) claims.push(claimed.length);
-      return claimed;
-    };
+    watchClaims(store, (q, claimed) => q.states.includes('ready') && claimed.length && claims.push(claimed.length));
     const job: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: async () => delivered };
     const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { targets: { perTarget: 8, maxPerTarget: 8, circuitFailures: 3, circuitOpenMs: 60_000 } });
     await w.start();
@@ -454,8 +441,7 @@ describe('callback attempts and slots', () => {
     ]) {
       await store.createTask({ kind: 'push', id, operation: 'op', request: {}, replyTo: `http://${target}/cb`, target, now: T0 - 1000, expiresAt: T0 + DAY });
     }
-    const waiting: (() => void)[] = [];
-    const job: PushJob = { kind: 'push', process: (r) => r, checkResult: () => {}, attempt: () => new Promise((resolve) => waiting.push(() => resolve(delivered))) };
+    const { job, waiting } = gatedPushJob();
     const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { deliveryConcurrency: 1 });
     await w.start();
     await until(() => waiting.length === 1, 10_000, 'the first callback');
@@ -642,32 +628,20 @@ describe('edges of the delivery queues', () => {
     const store = new MemoryStore();
     const { clock } = virtualClock();
     // Left ready by another instance, due a few polls later: the worker then has two in flight and one queued.
-    const left = Array.from({ length: 64 }, (_, i) => `r${String(i).padStart(2, '0')}`);
+    const left = ids('r', 64);
     for (const id of left) {
       await interrupted(store, 'push', id, 1, T0);
       expect(await store.updateTask(id, 'dead-process', { state: 'ready', result: { id }, dueAt: T0 + 5000, release: true }, T0 - 800)).toBe(true);
     }
     for (const id of ['p0', 'p1', 'p2']) await interrupted(store, 'push', id, 0, T0);
     const readyClaims: number[] = [];
-    const claimTasks = store.claimTasks.bind(store);
-    store.claimTasks = async (q) => {
-      const claimed = await claimTasks(q);
-      if (q.states.includes('ready') && claimed.length) readyClaims.push(claimed.length);
-      return claimed;
-    };
-    let open = false;
-    const waiting: (() => void)[] = [];
-    const job: PushJob = {
-      kind: 'push',
-      process: (r) => r,
-      checkResult: () => {},
-      attempt: () => (open ? Promise.resolve(delivered) : new Promise((resolve) => waiting.push(() => resolve(delivered)))),
-    };
+    watchClaims(store, (q, claimed) => q.states.includes('ready') && claimed.length && readyClaims.push(claimed.length));
+    const { job, waiting, open } = gatedPushJob();
     const { w, outcomes } = worker(store, new Map([['op', job]]), clock);
     await w.start();
     await until(() => readyClaims.length > 0, 10_000, 'the left callbacks claimed');
     expect({ readyClaims, waiting: waiting.length }).toEqual({ readyClaims: [64], waiting: 2 });
-    open = true;
+    open();
     for (const resolve of waiting.splice(0)) resolve();
     await until(() => outcomes.size === 67, 10_000, 'every callback delivered');
     // The one that did not fit was released, and claimed on its own once the queue had room.
@@ -698,26 +672,14 @@ describe('a target with its slots busy', () => {
     expect(await store.updateTask('r', 'dead-process', { state: 'ready', result: { id: 'r' }, dueAt: T0 + 5000, release: true }, T0 - 800)).toBe(true);
     for (const id of ['p0', 'p1']) await interrupted(store, 'push', id, 0, T0);
     const readyClaims: string[] = [];
-    const claimTasks = store.claimTasks.bind(store);
-    store.claimTasks = async (q) => {
-      const claimed = await claimTasks(q);
-      for (const t of claimed) if (t.state === 'ready') readyClaims.push(t.id);
-      return claimed;
-    };
-    let open = false;
-    const waiting: (() => void)[] = [];
-    const job: PushJob = {
-      kind: 'push',
-      process: (r) => r,
-      checkResult: () => {},
-      attempt: () => (open ? Promise.resolve(delivered) : new Promise((resolve) => waiting.push(() => resolve(delivered)))),
-    };
+    watchClaims(store, (_q, claimed) => readyClaims.push(...claimed.filter((t) => t.state === 'ready').map((t) => t.id)));
+    const { job, waiting, open } = gatedPushJob();
     const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 } });
     await w.start();
     // One in flight, one queued (the target's one slot's worth); the left one is due at T0 + 5 s.
     await until(() => state.now >= T0 + 8000, 10_000, 'the clock past the left callback’s due time');
     expect({ readyClaims, waiting: waiting.length }).toEqual({ readyClaims: [], waiting: 1 });
-    open = true;
+    open();
     waiting.shift()!();
     await until(() => outcomes.size === 3, 10_000, 'the three callbacks delivered');
     expect(readyClaims).toEqual(['r']);
@@ -750,31 +712,6 @@ describe('the circuit’s warning', () => {
   });
 });
 
-/** A clock that stands still unless the test moves it; its sleeps last 1 ms of real time, so the worker keeps polling. */
-function heldClock(start = T0) {
-  const state = { now: start, sleeps: 0 };
-  const clock: Clock = {
-    now: () => state.now,
-    sleep: (_ms, signal) =>
-      new Promise<void>((resolve) => {
-        state.sleeps++;
-        const timer = setTimeout(resolve, 1);
-        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      }),
-  };
-  return { clock, state };
-}
-
-/** A logger that keeps each line's message with the fields its child loggers were made with. */
-function boundRecorder() {
-  const lines: { bindings: Record<string, unknown>; msg?: string }[] = [];
-  const make = (bindings: Record<string, unknown>): FastifyBaseLogger => {
-    const at = (fields: unknown, msg?: string) => lines.push({ bindings, msg: typeof fields === 'string' ? fields : msg });
-    return { child: (more: Record<string, unknown>) => make({ ...bindings, ...more }), info: at, warn: at, error: at, debug: at } as unknown as FastifyBaseLogger;
-  };
-  return { log: make({}), lines };
-}
-
 /** A push task whose handler ran elsewhere (its result stored, released): a callback due to `target`. */
 async function leftReady(store: MemoryStore, id: string, target: string) {
   await store.createTask({ kind: 'push', id, operation: 'op', request: { id }, replyTo: `http://${target}/cb`, target, now: T0 - 1000, expiresAt: T0 + DAY });
@@ -789,6 +726,29 @@ async function heldBy(store: MemoryStore, ids: string[]) {
 }
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(2, '0')}`);
+
+/** Calls `seen` after each claim with its query and the tasks it claimed. */
+function watchClaims(store: MemoryStore, seen: (query: ClaimQuery, claimed: TaskRecord[]) => unknown): void {
+  const claimTasks = store.claimTasks.bind(store);
+  store.claimTasks = async (query) => {
+    const claimed = await claimTasks(query);
+    seen(query, claimed);
+    return claimed;
+  };
+}
+
+/** A push job whose callbacks hang, their answers waiting in `waiting`, until `open()`: later ones are delivered at once. */
+function gatedPushJob() {
+  let opened = false;
+  const waiting: (() => void)[] = [];
+  const job: PushJob = {
+    kind: 'push',
+    process: (r) => r,
+    checkResult: () => {},
+    attempt: () => (opened ? Promise.resolve(delivered) : new Promise((resolve) => waiting.push(() => resolve(delivered)))),
+  };
+  return { job, waiting, open: () => void (opened = true) };
+}
 
 describe('how much the worker claims', () => {
   it('pull tasks only for free handler slots: with its one slot busy, the others stay in the store', async () => {
@@ -871,20 +831,8 @@ describe('how much the worker claims', () => {
     for (const id of x) await leftReady(store, id, 'x.test');
     for (const id of y) await leftReady(store, id, 'y.test');
     const readyClaims: number[] = [];
-    const claimTasks = store.claimTasks.bind(store);
-    store.claimTasks = async (q) => {
-      const claimed = await claimTasks(q);
-      if (q.states.includes('ready') && claimed.length) readyClaims.push(claimed.length);
-      return claimed;
-    };
-    let open = false;
-    const waiting: (() => void)[] = [];
-    const job: PushJob = {
-      kind: 'push',
-      process: (r) => r,
-      checkResult: () => {},
-      attempt: () => (open ? Promise.resolve(delivered) : new Promise((resolve) => waiting.push(() => resolve(delivered)))),
-    };
+    watchClaims(store, (q, claimed) => q.states.includes('ready') && claimed.length && readyClaims.push(claimed.length));
+    const { job, waiting, open } = gatedPushJob();
     const { w, outcomes } = worker(store, new Map([['op', job]]), clock, { deliveryConcurrency: 1, targets: { perTarget: 1, maxPerTarget: 1, circuitFailures: 3, circuitOpenMs: 60_000 } });
     await w.start();
     await until(() => waiting.length === 1, 10_000, 'the first callback');
@@ -892,7 +840,7 @@ describe('how much the worker claims', () => {
     await until(() => state.sleeps >= sleeps + 3, 10_000, 'three more polls');
     // One slot: 32 held (one in flight, 31 queued for x.test); y.test's stay in the store, though its queue is empty.
     expect({ readyClaims, held: await heldBy(store, [...x, ...y]) }).toEqual({ readyClaims: [32], held: x });
-    open = true;
+    open();
     waiting.shift()!();
     // Once x.test's are sent, the count of queued ones has come down again: y.test's are claimed.
     await until(() => outcomes.size === 64, 10_000, 'every callback delivered');
@@ -902,15 +850,10 @@ describe('how much the worker claims', () => {
 describe('a queued task’s lease', () => {
   it('a task waiting for a handler slot is started with half its lease left; with less it is given back, claimed again, not counted as a run', async () => {
     const store = new MemoryStore();
-    const { clock, state } = heldClock();
+    const { clock, state } = virtualClock(T0, { held: true });
     for (const id of ['a', 'b', 'c']) await interrupted(store, 'push', id, 0, T0);
     const pendingClaims: string[] = [];
-    const claimTasks = store.claimTasks.bind(store);
-    store.claimTasks = async (q) => {
-      const claimed = await claimTasks(q);
-      for (const t of claimed) if (t.state === 'pending') pendingClaims.push(t.id);
-      return claimed;
-    };
+    watchClaims(store, (_q, claimed) => pendingClaims.push(...claimed.filter((t) => t.state === 'pending').map((t) => t.id)));
     const gates = new Map<string, () => void>();
     const runs = new Map<string, number>();
     const job: PushJob = {

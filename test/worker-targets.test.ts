@@ -5,12 +5,12 @@
 // finds its work: a result goes to its callback without a second claim, a store's announcement
 // wakes it, a claim that fails is tried again. The worker runs on a store with a scripted attempt
 // (no network): what it starts, and when, is the worker's.
-import type { FastifyBaseLogger } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../src/runtime/clock.js';
 import { DEFAULT_RETRY, type AttemptResult, type DeliveryOutcome } from '../src/runtime/delivery.js';
 import { MemoryStore, type Store } from '../src/runtime/store/index.js';
 import { TaskWorker, type PushJob, type WorkerOptions } from '../src/runtime/worker.js';
+import { recorder } from './support/log.js';
 import { until } from './support/push.js';
 
 const DAY = 86_400_000;
@@ -18,14 +18,6 @@ const stopping: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (stopping.length) await stopping.pop()!();
 });
-
-/** A logger that keeps each line (level, fields, message). */
-function recorder() {
-  const lines: { level: string; fields: Record<string, unknown>; msg?: string }[] = [];
-  const at = (level: string) => (fields: Record<string, unknown> | string, msg?: string) => lines.push(typeof fields === 'string' ? { level, fields: {}, msg: fields } : { level, fields, msg });
-  const log = { child: () => log, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } as unknown as FastifyBaseLogger;
-  return { log, lines };
-}
 
 /**
  * A clock whose time moves only when the worker sleeps, by what it asked, once the sleep is over (a
