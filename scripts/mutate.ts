@@ -225,18 +225,15 @@ const sha256 = (file: string) => createHash('sha256').update(readFileSync(file))
 const sourceHashes = (group: Group) => Object.fromEntries(expand(group.mutate).map((f) => [f, sha256(f)]));
 
 /**
- * Whether a group's source files differ from those of its last run (or it has none). Compared with
- * the hashes the run recorded in runs.json: the incremental file holds only files with mutants,
- * so a file of types alone (engines/blocking.ts) would otherwise count as changed on every run.
+ * Whether a group's source files differ from those its last run recorded in runs.json (or it has
+ * no recorded run). Hashes, not the incremental file's sources: that file holds only files with
+ * mutants, so a file of types alone (engines/blocking.ts) would count as changed on every run.
  */
 function changed(group: Group, runs: Runs): boolean {
-  const report = readJson<Report | undefined>(incrementalFile(group), undefined);
-  if (!report) return true;
   const recorded = runs[group.name]?.sources;
+  if (!recorded) return true;
   const files = expand(group.mutate);
-  if (recorded) return files.length !== Object.keys(recorded).length || files.some((f) => recorded[f] !== sha256(f));
-  if (files.length !== Object.keys(report.files).length) return true;
-  return files.some((f) => report.files[f]?.source !== readFileSync(f, 'utf8'));
+  return files.length !== Object.keys(recorded).length || files.some((f) => recorded[f] !== sha256(f));
 }
 
 function mutatedText(source: string, m: Mutant): string {

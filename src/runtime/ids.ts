@@ -6,7 +6,7 @@ import { v7 } from 'uuid';
  *
  * Time-ordered because the store's primary-key index is ordered by it: each new row lands on the
  * index's last pages instead of a random one, so a commit of the SQLite store writes (and syncs) a
- * fraction of the pages that random version 4 ids make it write (BENCHMARKS.md, push accept). The
+ * fraction of the pages that random version 4 ids make it write (bench/store-ids.ts). The
  * guidelines prescribe no format for these ids (modi-patterns.md §7-§8).
  *
  * Options are passed so that `uuid` draws the 73 bits after the timestamp afresh for every id rather
