@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore, openStore, SqliteStore, type Store } from '../src/runtime/store/index.js';
 import { storeKinds } from './support/store-kinds.js';
+import { settled } from './support/wait.js';
 
 const { kinds, dir, stop } = await storeKinds('edges');
 afterAll(stop);
@@ -161,14 +162,6 @@ describe('SQLite file', () => {
 });
 
 describe('SQLite file locked by another connection (docs/delivery.md: waited for on timers up to busyMs, then the statement fails)', () => {
-  const settled = (p: Promise<unknown>) => {
-    const state = { done: false };
-    p.then(
-      () => (state.done = true),
-      () => (state.done = true),
-    );
-    return state;
-  };
   const turns = (n: number) => new Promise<void>((resolve) => setTimeout(resolve, n));
 
   it('reads while another connection holds the write lock, waits for it without holding up the event loop, and writes once it is released', async () => {

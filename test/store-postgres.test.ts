@@ -6,6 +6,7 @@ import { PostgresStore } from '../src/runtime/store/index.js';
 import { startPostgres } from './support/postgres.js';
 import { startProvider, type TestProvider } from './support/provider.js';
 import { push, startTarget, until } from './support/push.js';
+import { within } from './support/wait.js';
 
 const pg = await startPostgres();
 afterAll(() => pg?.stop());
@@ -59,17 +60,6 @@ describe.skipIf(!pg)('PostgreSQL: several provider instances share the work', ()
 /** A task as the push engine writes it. */
 const newTask = (id: string, now = Date.now()) => ({ id, kind: 'push', operation: 'op', request: { n: id }, replyTo: 'https://consumer.example/cb', now, expiresAt: now + 60_000 });
 
-/** Settles with `p`, or fails naming `what` when `ms` pass first (a hung promise is a failure, not a test timeout). */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 describe.skipIf(!pg)('PostgreSQL store: its statements and connections, seen from the server', () => {
   /** A connection to the server's postgres database, to watch the store's own connections in pg_stat_activity. */
   async function admin(): Promise<pgModule.Client> {
@@ -114,7 +104,7 @@ describe.skipIf(!pg)('PostgreSQL store: its statements and connections, seen fro
       expect((await backends(a, dbName(url))).length).toBeGreaterThan(0);
       await store.close();
       await until(async () => (await backends(a, dbName(url))).length === 0, 10_000, "the closed store's connections to end");
-      await expect(within(store.createTask(newTask('late')), 10_000, 'the write after close to settle')).rejects.toThrow(/pool after calling end/);
+      await expect(within(store.createTask(newTask('late')), 10_000, () => 'the write after close to settle')).rejects.toThrow(/pool after calling end/);
     } finally {
       await a.end();
     }
@@ -199,7 +189,7 @@ describe.skipIf(!pg)('PostgreSQL store: its statements and connections, seen fro
         within(
           store.watchTasks(() => {}),
           10_000,
-          'watchTasks to settle',
+          () => 'watchTasks to settle',
         ),
       ).rejects.toThrow(/terminated|ECONNRESET/);
       expect(await backends(a, dbName(url), 'LISTEN %')).toEqual([]);
@@ -247,7 +237,7 @@ describe.skipIf(!pg)('PostgreSQL store: its statements and connections, seen fro
       // Someone else's table of that name: the store's last statement, its index on (until), cannot
       // be made; the tables made before it in the same transaction are rolled back with it.
       await other.query('CREATE TABLE accordo_sends (id TEXT PRIMARY KEY)');
-      await expect(within(PostgresStore.open(url), 20_000, 'open to fail')).rejects.toThrow(/column "until" does not exist/);
+      await expect(within(PostgresStore.open(url), 20_000, () => 'open to fail')).rejects.toThrow(/column "until" does not exist/);
       const tables = await other.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
       expect(tables.rows.map((r) => r.t)).toEqual(['accordo_sends']);
       // And its connection is closed, not left in the pool.

@@ -10,21 +10,13 @@ import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { openStore, SqliteStore } from '../src/runtime/store/index.js';
-import { within } from './support/wait.js';
+import { settled, within } from './support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'accordo-sqlite-thread-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const T0 = 1_700_000_000_000;
 const task = (id: string) => ({ id, kind: 'push', operation: 'op', request: { body: { id } }, now: T0, expiresAt: T0 + 86_400_000 });
-const settled = (p: Promise<unknown>) => {
-  const state = { done: false };
-  p.then(
-    () => (state.done = true),
-    () => (state.done = true),
-  );
-  return state;
-};
 /** The store's thread: ended or made to fail here as a fatal error in it would (nothing in the store interface does either). */
 const threadOf = (store: SqliteStore) => (store as unknown as { thread: Worker }).thread;
 

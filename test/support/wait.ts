@@ -14,3 +14,13 @@ export async function within<T>(promise: Promise<T>, ms: number, what: () => str
     clearTimeout(timer);
   }
 }
+
+/** Whether `p` has settled yet (either way), read without awaiting it. */
+export function settled(p: Promise<unknown>): { done: boolean } {
+  const state = { done: false };
+  p.then(
+    () => (state.done = true),
+    () => (state.done = true),
+  );
+  return state;
+}
