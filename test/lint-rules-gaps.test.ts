@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { lintAgreement, type Finding } from '../src/lint/index.js';
 import { classify, loadClassified, type ClassifyOptions } from '../src/classify/index.js';
 import type { Interface, Operation, Pattern, PatternDecision } from '../src/model/agreement.js';
+import { wsdlInterface, wsdlOperation } from './support/agreement.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const gaps = join(fixtures, 'lint-gaps');
@@ -769,33 +770,10 @@ describe('lint rules on the gap fixtures (test/fixtures/lint-gaps)', () => {
   });
 });
 
-/** SOAP rules on agreement models shaped as the WSDL loader fills them (as test/lint.test.ts builds them). */
+/** SOAP rules on agreement models shaped as the WSDL loader fills them (test/support/agreement.ts, as test/lint.test.ts builds them). */
 describe('lint SOAP rules on WSDL-shaped models, word for word', () => {
-  const file = '/specs/server.wsdl';
-  const part = (name: string) => ({ name: name.toLowerCase(), element: { namespace: 'http://ente.example/nome-api', name }, schema: {}, nillable: false });
-  const soapOp = (
-    id: string,
-    pattern: Pattern,
-    input: string[],
-    output: string[] | undefined,
-    role?: PatternDecision['role'],
-    decidedBy: PatternDecision['decidedBy'] = 'shape',
-    line = 10,
-  ): Operation =>
-    ({
-      id,
-      idDerived: false,
-      method: 'post',
-      path: '/soap/nome-api/v1',
-      parameters: [],
-      responses: [],
-      callbacks: [],
-      pattern: { pattern, decidedBy, facts: [], role },
-      extensions: {},
-      location: { file, pointer: `/definitions/binding/operation[@name='${id}']`, line, column: 3 },
-      soap: { name: id, portType: { namespace: 'http://ente.example/nome-api', name: 'P' }, input: { headers: input.map(part), body: [] }, output: output && { headers: output.map(part), body: [] } },
-    }) as unknown as Operation;
-  const iface = (operations: Operation[], f = file): Interface => ({ title: 'SOAP', version: '1', source: { file: f, format: 'wsdl', version: '1.1' }, basePath: '', operations });
+  const soapOp = wsdlOperation;
+  const iface = wsdlInterface;
   const rows = (provider: Operation[], callback?: Operation[], carriers?: ClassifyOptions['carriers']) => {
     const patterns = Object.fromEntries([...provider, ...(callback ?? [])].filter((o) => o.pattern.decidedBy === 'config').map((o) => [o.id, o.pattern.pattern]));
     const agreement = { provider: iface(provider), callback: callback && iface(callback, '/specs/callback.wsdl'), schemas: new Map() };

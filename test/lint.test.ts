@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RULES, formatFindings, hasErrors, lintAgreement, type Finding } from '../src/lint/index.js';
 import { classify, loadClassified } from '../src/classify/index.js';
-import type { Interface, Operation, Pattern, PatternDecision } from '../src/model/agreement.js';
+import type { Operation, Pattern, PatternDecision } from '../src/model/agreement.js';
+import { WSDL_FILE, wsdlInterface, wsdlOperation } from './support/agreement.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const lintFixtures = fileURLToPath(new URL('./fixtures/lint/', import.meta.url));
@@ -217,30 +218,11 @@ describe('lint output', () => {
  * hand. Rows with the AgID WSDL fixtures belong here once it lands.
  */
 describe('lint SOAP rules on WSDL-shaped models', () => {
-  const file = '/specs/server.wsdl';
+  const file = WSDL_FILE;
   let line = 10;
-  const part = (name: string) => ({ name: name.toLowerCase(), element: { namespace: 'http://ente.example/nome-api', name }, schema: {}, nillable: false });
   const soapOp = (id: string, pattern: Pattern, input: string[], output: string[] | undefined, role?: PatternDecision['role'], decidedBy: PatternDecision['decidedBy'] = 'shape'): Operation =>
-    ({
-      id,
-      idDerived: false,
-      method: 'post',
-      path: '/soap/nome-api/v1',
-      parameters: [],
-      responses: [],
-      callbacks: [],
-      pattern: { pattern, decidedBy, facts: [], role },
-      extensions: {},
-      location: { file, pointer: `/definitions/binding/operation[@name='${id}']`, line: line++, column: 3 },
-      soap: { name: id, portType: { namespace: 'http://ente.example/nome-api', name: 'P' }, input: { headers: input.map(part), body: [] }, output: output && { headers: output.map(part), body: [] } },
-    }) as unknown as Operation;
-  const iface = (operations: Operation[], f = file): Interface => ({
-    title: 'SOAP',
-    version: '1',
-    source: { file: f, format: 'wsdl', version: '1.1' },
-    basePath: '',
-    operations,
-  });
+    wsdlOperation(id, pattern, input, output, role, decidedBy, line++);
+  const iface = wsdlInterface;
   const rules = (provider: Operation[], callback?: Operation[]) => {
     // The operations say what a config file would declare (decidedBy 'config'); classify decides the rest from their shape.
     const patterns = Object.fromEntries([...provider, ...(callback ?? [])].filter((o) => o.pattern.decidedBy === 'config').map((o) => [o.id, o.pattern.pattern]));

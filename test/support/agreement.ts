@@ -1,4 +1,4 @@
-import type { Agreement, JsonSchema, Operation } from '../../src/model/agreement.js';
+import type { Agreement, Interface, JsonSchema, Operation, Pattern, PatternDecision } from '../../src/model/agreement.js';
 import { SpecError } from '../../src/load/errors.js';
 import { Validators } from '../../src/runtime/validation.js';
 
@@ -26,3 +26,42 @@ export async function specError(promise: Promise<unknown>): Promise<SpecError> {
   }
   throw new Error('expected a SpecError, the load succeeded');
 }
+
+/** Where the WSDL-shaped operations below say they come from. */
+export const WSDL_FILE = '/specs/server.wsdl';
+const headerPart = (name: string) => ({ name: name.toLowerCase(), element: { namespace: 'http://ente.example/nome-api', name }, schema: {}, nillable: false });
+
+/**
+ * A SOAP operation shaped as the WSDL loader fills it, its input and output carrying the named
+ * header parts (an `output` of `undefined`: one-way), declared at `line` of {@link WSDL_FILE}.
+ */
+export const wsdlOperation = (
+  id: string,
+  pattern: Pattern,
+  input: string[],
+  output: string[] | undefined,
+  role?: PatternDecision['role'],
+  decidedBy: PatternDecision['decidedBy'] = 'shape',
+  line = 10,
+): Operation =>
+  ({
+    id,
+    idDerived: false,
+    method: 'post',
+    path: '/soap/nome-api/v1',
+    parameters: [],
+    responses: [],
+    callbacks: [],
+    pattern: { pattern, decidedBy, facts: [], role },
+    extensions: {},
+    location: { file: WSDL_FILE, pointer: `/definitions/binding/operation[@name='${id}']`, line, column: 3 },
+    soap: {
+      name: id,
+      portType: { namespace: 'http://ente.example/nome-api', name: 'P' },
+      input: { headers: input.map(headerPart), body: [] },
+      output: output && { headers: output.map(headerPart), body: [] },
+    },
+  }) as unknown as Operation;
+
+/** A WSDL interface of `operations`, loaded from `file`. */
+export const wsdlInterface = (operations: Operation[], file = WSDL_FILE): Interface => ({ title: 'SOAP', version: '1', source: { file, format: 'wsdl', version: '1.1' }, basePath: '', operations });
