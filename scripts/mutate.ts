@@ -5,7 +5,8 @@
  * Each group keeps its own incremental file, mutation/<group>.json (committed): Stryker re-tests
  * only the mutants whose code or covering tests changed since, and the file is also what
  * MUTATION.md is written from. `--changed` runs only the groups whose source files differ from
- * what their incremental file recorded (what CI runs; groups never run are left to a developer);
+ * those of their last run, by the hashes mutation/runs.json keeps (what CI runs; groups never run
+ * are left to a developer);
  * `--budget-minutes=N` runs each group in a child process stopped when N minutes are spent (its
  * incremental file is then left as it was); `--report` only rewrites MUTATION.md.
  * Survivors are explained in mutation/notes.json (equivalent mutants, and why).
@@ -352,7 +353,7 @@ function report(runs: Runs): string {
     '',
     'A mutant is a one-token change to the code (an operator, a condition, a constant, a removed statement); the tests should fail on it. Score = (killed + timed out) / (killed + timed out + survived + not covered); mutants that do not type-check are not run and do not count. "Static, not run": in the groups marked so in scripts/mutate.ts, the mutants of code that runs while a test file starts its servers (outside any one test) are left out (the ignoreStatic option): each would run every test of the group, and together they took most of its time; they do not count either. Goal (issue 22): ≥ 85 % on the engines, delivery, the reply-address guard, the stores and the codecs, and no survivor on a documented promise.',
     '',
-    'Commands: `npm run mutate` (every group; only changed mutants are re-tested), `npm run mutate -- reply-to delivery` (some groups), `npm run mutate -- --changed` (groups whose sources changed since their incremental file: what CI runs), `npm run mutate -- --report` (this file only).',
+    'Commands: `npm run mutate` (every group; only changed mutants are re-tested), `npm run mutate -- reply-to delivery` (some groups), `npm run mutate -- --changed` (groups whose sources changed since their last run: what CI runs), `npm run mutate -- --report` (this file only).',
     '',
     '| module group | score | killed | timed out | survived | not covered | static, not run | do not compile | last run (wall time, when, commit) |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -409,7 +410,7 @@ async function main(): Promise<void> {
     if (never.length) console.log(`mutate: never run, skipped: ${never.map((g) => g.name).join(', ')}`);
     const runs = readJson<Runs>(RUNS_FILE, {});
     groups = groups.filter((g) => !never.includes(g) && changed(g, runs));
-    if (groups.length === 0) console.log('mutate: no group changed since its incremental file');
+    if (groups.length === 0) console.log('mutate: no group changed since its last run');
   }
   if (args.includes('--report')) groups = [];
   const budget = /^--budget-minutes=(\d+)$/.exec(args.find((a) => a.startsWith('--budget-minutes=')) ?? '');
