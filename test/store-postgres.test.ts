@@ -95,6 +95,91 @@ describe.skipIf(!pg)('PostgreSQL store: its statements and connections, seen fro
     }
   });
 
+  it('writes the updates of one turn with one statement per set of columns, each under its own lease check; a task updated twice in the turn gets both', async () => {
+    const url = await pg!.createDatabase('updates');
+    const a = await admin();
+    const store = await PostgresStore.open(url);
+    try {
+      const now = Date.now();
+      for (let i = 0; i < 12; i++) expect(await store.createTask(newTask(`u${i}`, now))).toBe(true);
+      const claimed = await store.claimTasks({ kind: 'push', operations: ['op'], states: ['pending'], owner: 'me', now, leaseMs: 60_000, limit: 12 });
+      expect(claimed).toHaveLength(12);
+      const updated = await Promise.all([
+        // Two shapes of patch, ten tasks: one statement each.
+        ...[0, 1, 2, 3, 4].map((i) => store.updateTask(`u${i}`, 'me', { state: 'ready', result: { r: i }, dueAt: now, leaseUntil: now + 1000 }, now + 1)),
+        ...[5, 6, 7, 8, 9].map((i) => store.updateTask(`u${i}`, 'me', { state: 'delivered', attempts: 1, lastStatus: 200, lastResponse: { ack: i }, lastError: null, release: true }, now + 2)),
+        // Not the lease holder: that row alone is left as it was.
+        store.updateTask('u10', 'someone else', { state: 'dead', lastError: 'no', release: true }, now + 3),
+        // No such task.
+        store.updateTask('missing', 'me', { state: 'dead', lastError: 'no', release: true }, now + 3),
+        // The same task twice in the turn, with different columns: both are written.
+        store.updateTask('u11', 'me', { attempts: 3 }, now + 4),
+        store.updateTask('u11', 'me', { lastError: 'slow', dueAt: now + 500 }, now + 5),
+      ]);
+      expect(updated).toEqual([...Array(10).fill(true), false, false, true, true]);
+      // Fourteen updates in five sets of columns: five statements at once, so at most five of the
+      // pool's connections (a statement per update would have opened all ten).
+      expect((await backends(a, dbName(url))).length).toBeLessThanOrEqual(5);
+      expect(await store.getTask('u3')).toMatchObject({ state: 'ready', result: { r: 3 }, leaseOwner: 'me', leaseUntil: now + 1000, updatedAt: now + 1 });
+      const delivered = await store.getTask('u7');
+      expect(delivered).toMatchObject({ state: 'delivered', attempts: 1, lastStatus: 200, lastResponse: { ack: 7 }, updatedAt: now + 2 });
+      expect(delivered?.leaseOwner).toBeUndefined();
+      expect(delivered?.lastError).toBeUndefined();
+      expect(await store.getTask('u10')).toMatchObject({ state: 'pending', leaseOwner: 'me' });
+      expect(await store.getTask('u11')).toMatchObject({ state: 'pending', attempts: 3, lastError: 'slow', dueAt: now + 500, leaseOwner: 'me' });
+      // A failing statement fails every update it carried, and the next turn is written again.
+      const bad = Promise.all([store.updateTask('u0', 'me', { attempts: 1.5 }, now), store.updateTask('u1', 'me', { attempts: 2.5 }, now)]);
+      await expect(bad).rejects.toThrow(/integer/);
+      expect(await store.updateTask('u0', 'me', { attempts: 2 }, now)).toBe(true);
+    } finally {
+      await store.close();
+      await a.end();
+    }
+  });
+
+  it('prepares its statements once per connection, and prepares them again when another instance changed the table under them', async () => {
+    const url = await pg!.createDatabase('prepared');
+    const store = await PostgresStore.open(url, { poolSize: 1 });
+    const a = new pgModule.Client({ connectionString: url });
+    await a.connect();
+    try {
+      expect(await store.createTask(newTask('p1'))).toBe(true);
+      expect(await store.getTask('p1')).toMatchObject({ id: 'p1' });
+      // The pool's one connection: what it has prepared is its own (pg_prepared_statements is per session), so ask through the store.
+      const prepared = await (store as unknown as { run(sql: string, p: unknown[]): Promise<{ rows: { name: string }[] }> }).run('SELECT name FROM pg_prepared_statements ORDER BY name', []);
+      expect(prepared.rows.map((r) => r.name)).toEqual(expect.arrayContaining([expect.stringMatching(/^accordo_/)]));
+      expect(prepared.rows.length).toBeGreaterThanOrEqual(2);
+      // A newer instance adds a column: `SELECT *` prepared before it may not change its result type.
+      await a.query('ALTER TABLE accordo_tasks ADD COLUMN added_later TEXT');
+      expect(await store.getTask('p1')).toMatchObject({ id: 'p1', state: 'pending' });
+      expect(await store.claimTasks({ kind: 'push', operations: ['op'], states: ['pending'], owner: 'me', now: Date.now(), leaseMs: 1000, limit: 5 })).toHaveLength(1);
+    } finally {
+      await store.close();
+      await a.end();
+    }
+  });
+
+  it('announces a task written unleased, not one written leased to the instance that accepted it', async () => {
+    const url = await pg!.createDatabase('leased_insert');
+    const store = await PostgresStore.open(url);
+    try {
+      const heard: string[] = [];
+      const unwatch = await store.watchTasks((kind) => heard.push(kind));
+      const now = Date.now();
+      expect(await store.createTask({ ...newTask('mine', now), kind: 'leased', lease: { owner: 'me', until: now + 60_000 } })).toBe(true);
+      expect(await store.createTask({ ...newTask('anyone', now), kind: 'free' })).toBe(true);
+      await until(() => heard.length >= 1, 10_000, 'the notification of the unleased task');
+      // Notifications come in commit order: the leased task's, had there been one, would have come first.
+      expect(heard).toEqual(['free']);
+      expect(await store.getTask('mine')).toMatchObject({ state: 'pending', leaseOwner: 'me', leaseUntil: now + 60_000, runs: 1 });
+      // Nobody else claims it while the lease lasts.
+      expect(await store.claimTasks({ kind: 'leased', operations: ['op'], states: ['pending'], owner: 'other', now, leaseMs: 1000, limit: 5 })).toEqual([]);
+      await unwatch();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('close ends every connection of the pool, and a write after close is refused, not left waiting', async () => {
     const url = await pg!.createDatabase('closing');
     const a = await admin();

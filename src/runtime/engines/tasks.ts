@@ -12,7 +12,7 @@ import type { OutboundOptions } from '../outbound.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, guardedFetch, type Connector, type ReplyToPolicy } from '../reply-to.js';
 import { DEFAULT_TARGET_POLICY, targetOf } from '../targets.js';
 import { DEFAULT_STORE, openStore } from '../store/index.js';
-import type { Store } from '../store/types.js';
+import type { NewTask, Store, TaskRecord } from '../store/types.js';
 import { TaskWorker, type TaskJob } from '../worker.js';
 
 export interface DeliveryOptions {
@@ -162,8 +162,9 @@ export async function startTaskRuntime(app: FastifyInstance, jobs: Map<string, T
 
 /**
  * Writes an accepted task before its acknowledgement is sent (the acknowledgement is a promise
- * to do the work) and wakes the worker. Says why when it could not: the store failed
- * (`unavailable`: the caller may try again) or the id was already taken (`duplicate`).
+ * to do the work) and gives it to this instance's worker: leased to it already when its queue has
+ * room (no claim), else unleased, waking the worker to claim it. Says why when it could not: the
+ * store failed (`unavailable`: the caller may try again) or the id was already taken (`duplicate`).
  */
 export async function storeTask(
   tasks: TaskRuntime,
@@ -171,14 +172,38 @@ export async function storeTask(
   log: FastifyInstance['log'],
 ): Promise<undefined | 'unavailable' | 'duplicate'> {
   const now = tasks.clock.now();
+  const lease = tasks.worker?.leaseFor(task.operation, now);
+  const written: NewTask = { ...task, ...(task.replyTo ? { target: targetOf(task.replyTo) } : {}), now, expiresAt: now + tasks.retentionMs, ...(lease ? { lease } : {}) };
   let stored: boolean;
   try {
-    stored = await tasks.store.createTask({ ...task, ...(task.replyTo ? { target: targetOf(task.replyTo) } : {}), now, expiresAt: now + tasks.retentionMs });
+    stored = await tasks.store.createTask(written);
   } catch (e) {
     log.error({ err: e }, `${task.kind} request could not be stored; not accepted`);
     return 'unavailable';
   }
   if (!stored) return 'duplicate';
-  tasks.worker?.wake();
+  if (lease) tasks.worker?.adopt(leasedRecord(written, lease));
+  else tasks.worker?.wake();
   return undefined;
+}
+
+/** The record of a task written leased (as a claim returns it): pending, its first run counted. */
+function leasedRecord(t: NewTask, lease: { owner: string; until: number }): TaskRecord {
+  const record: TaskRecord = {
+    id: t.id,
+    kind: t.kind,
+    operation: t.operation,
+    state: 'pending',
+    request: t.request,
+    runs: 1,
+    attempts: 0,
+    dueAt: t.now,
+    createdAt: t.now,
+    updatedAt: t.now,
+    expiresAt: t.expiresAt,
+    leaseOwner: lease.owner,
+    leaseUntil: lease.until,
+  };
+  for (const key of ['replyTo', 'target', 'meta', 'reference'] as const) if (t[key] !== undefined) (record as unknown as Record<string, unknown>)[key] = t[key];
+  return record;
 }

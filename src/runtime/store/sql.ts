@@ -58,6 +58,31 @@ export function rowToCorrelation(r: Row): CorrelationRecord {
   return c;
 }
 
+/** The columns a new task's row sets, in the order of {@link newTaskRow}. */
+export const NEW_TASK_COLUMNS = 'id, kind, operation, state, request, reply_to, target, meta, reference, due_at, created_at, updated_at, expires_at, lease_owner, lease_until, runs';
+
+/** A new task's row: pending; leased already when the accepting worker takes it (`lease`, its run counted). */
+export function newTaskRow(t: NewTask): unknown[] {
+  return [
+    t.id,
+    t.kind,
+    t.operation,
+    'pending',
+    enc(t.request),
+    t.replyTo ?? null,
+    t.target ?? null,
+    enc(t.meta),
+    t.reference ?? null,
+    t.now,
+    t.now,
+    t.now,
+    t.expiresAt,
+    t.lease?.owner ?? null,
+    t.lease?.until ?? null,
+    t.lease ? 1 : 0,
+  ];
+}
+
 /** The columns a patch sets, with their encoded values (a fixed list: no caller text reaches the SQL). */
 export function patchColumns(patch: TaskPatch, now: number): [string, unknown][] {
   const cols: [string, unknown][] = [];
@@ -183,8 +208,8 @@ export abstract class SqlStore implements Store {
 
   async createTask(t: NewTask): Promise<boolean> {
     const p = this.params();
-    const values = [t.id, t.kind, t.operation, 'pending', enc(t.request), t.replyTo ?? null, t.target ?? null, enc(t.meta), t.reference ?? null, t.now, t.now, t.now, t.expiresAt].map((v) => p.add(v));
-    const insert = `INSERT INTO accordo_tasks (id, kind, operation, state, request, reply_to, target, meta, reference, due_at, created_at, updated_at, expires_at)
+    const values = newTaskRow(t).map((v) => p.add(v));
+    const insert = `INSERT INTO accordo_tasks (${NEW_TASK_COLUMNS})
        VALUES (${values.join(', ')}) ON CONFLICT (id) DO NOTHING`;
     // PostgreSQL writes the tasks of one turn together, and notifies the workers of every instance (PostgresStore.createTask).
     const { changes } = await this.run(insert, p.values);

@@ -67,6 +67,12 @@ export interface NewTask {
   reference?: string;
   now: number;
   expiresAt: number;
+  /**
+   * Written already leased to `owner` (the worker of the instance that accepts it) until `until`,
+   * its first run counted, as a claim would leave it: that worker takes it from memory, without a
+   * claim. Another instance takes it only once the lease lapses, as a claimed task.
+   */
+  lease?: { owner: string; until: number };
 }
 
 /** Fields a lease holder may change. `null` clears a field; `release` gives the lease back. */
