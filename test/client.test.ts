@@ -62,3 +62,27 @@ describe('sendRequest', () => {
     expect(e).toMatchObject({ operation: 'onResult', status: 409, message: 'onResult: unexpected HTTP 409: taken' });
   });
 });
+
+describe('how the client sends', () => {
+  it("goes through undici's global dispatcher, the one the global fetch uses: a dispatcher set with setGlobalDispatcher (a proxy) carries its requests", async () => {
+    const { Agent, getGlobalDispatcher, setGlobalDispatcher } = await import('undici');
+    const t = await provider({ status: 202, headers: { 'x-correlation-id': ID }, body: { outcome: 'accepted' } });
+    const seen: string[] = [];
+    const agent = new Agent();
+    const previous = getGlobalDispatcher();
+    setGlobalDispatcher(
+      agent.compose((dispatch) => (options, handler) => {
+        seen.push(`${options.method} ${options.origin}${options.path}`);
+        return dispatch(options, handler);
+      }),
+    );
+    try {
+      const accepted = await sendPush(submitOp, { body: { n: 1 } }, 'https://consumer.example/cb', new CorrelationRegistry(), { baseUrl: t.url });
+      expect(accepted.correlationId).toBe(ID);
+      expect(seen).toEqual([`POST ${t.url}/requests`]);
+    } finally {
+      setGlobalDispatcher(previous);
+      await agent.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { runtimeCodeOfProblem, type RuntimeErrorCode } from './errors.js';
-import type { Dispatcher } from 'undici';
+import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import type { OperationDescriptor, SecurityDescriptor } from './descriptors.js';
 import { isJsonMediaType } from './http.js';
 import type { OutboundSecurity } from './security/outbound.js';
@@ -25,12 +25,13 @@ export interface OutboundOptions {
   /** Per-request timeout in milliseconds (default 30 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** The fetch implementation (default: the global one). */
+  /** A fetch implementation to send through instead of a dispatcher (tests record requests with one). */
   fetch?: typeof fetch;
   /**
-   * An undici dispatcher to send through instead of `fetch` (the callback worker's, which dials
-   * only checked addresses and keeps connections alive per origin): its `request` skips fetch's
-   * web streams and per-request objects, the largest cost of sending callbacks under load.
+   * The undici dispatcher requests go through (default: undici's global one, which the global
+   * `fetch` uses too, so a `setGlobalDispatcher` proxy applies). Its `request` skips fetch's web
+   * streams and per-request objects, the largest cost of sending under load. The callback worker
+   * passes its own, which dials only checked addresses and keeps connections alive per origin.
    */
   dispatcher?: Dispatcher;
   /** Vouchers and signatures for the operations that declare a security profile (docs/security.md). */
@@ -107,8 +108,8 @@ async function sendOnce(
 ): Promise<HttpResult> {
   const secure = profile && options.security;
   const secured = async () => (secure ? { ...headers, ...(await secure.headersFor({ method, url, contentType: headers['content-type'], body: payload }, profile)) } : headers);
-  if (options.dispatcher && !options.fetch) return dispatch(options.dispatcher, method, url, secured, payload, signal, options.maxBodyBytes, secure ? () => secure.renew() : undefined);
-  const attempt = async () => (options.fetch ?? fetch)(url, { method, headers: await secured(), body: payload, redirect: 'manual', signal });
+  if (!options.fetch) return dispatch(options.dispatcher ?? getGlobalDispatcher(), method, url, secured, payload, signal, options.maxBodyBytes, secure ? () => secure.renew() : undefined);
+  const attempt = async () => options.fetch!(url, { method, headers: await secured(), body: payload, redirect: 'manual', signal });
   let response = await attempt();
   if (response.status === 401 && secure && secure.renew()) {
     await response.body?.cancel();
