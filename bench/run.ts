@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only gen,rest,soap,security]: Accordo against the tools users would
+// npm run bench [-- --quick] [-- --only gen,rest,paced,soap,security] [-- --profile]: Accordo against the tools users would
 // otherwise pick, side by side in one run on this machine (issue 7). Prints median/min/max per row
 // and the ratio per pair, and writes BENCHMARKS.md (--quick or --only write .tmp/bench/BENCHMARKS.md).
 // Every server under test and every load generator runs in its own process, on 127.0.0.1.
@@ -16,6 +16,8 @@ const FIXTURES = resolve(process.env.ACCORDO_FIXTURES ?? join(ROOT, '..', 'share
 const TMP = join(ROOT, '.tmp', 'bench');
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
+/** Development: every server child writes a V8 CPU profile to .tmp/bench/profiles when it exits. */
+const PROFILE = args.includes('--profile');
 const ONLY = args.includes('--only') ? new Set(args[args.indexOf('--only') + 1].split(',')) : undefined;
 const wanted = (section: string) => !ONLY || ONLY.has(section);
 
@@ -139,7 +141,12 @@ function startServer(name: string, file: string, argv: string[], options: { pin?
   // NODE_ENV=production, as a server is deployed: the generated providers then skip checking their own responses
   // (their default outside production), which the baselines never do.
   const env = { ...process.env, NODE_ENV: 'production' };
-  const child = fork(join(ROOT, 'bench', 'servers', file), argv, { cwd: ROOT, env, execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(join(ROOT, 'bench', 'servers', file), argv, {
+    cwd: ROOT,
+    env,
+    execArgv: ['--import', 'tsx', ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(TMP, 'profiles')] : []), ...(options.execArgv ?? [])],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   live.add(child);
   child.on('exit', () => live.delete(child));
   const ask = <T>(message: object, type: string): Promise<T> =>
@@ -528,6 +535,12 @@ async function restSection() {
   const seed = join(FIXTURES, 'seed', 'nonblock-push-rest');
   await generate({ spec: join(seed, 'server.yaml'), callback: join(seed, 'client.yaml'), out: pushDir, side: 'both' });
 
+  if (wanted('rest')) await restRows(blockDir, pushDir);
+  await pacedRows(pushDir);
+}
+
+/** Rows (a) to (c): the servers under autocannon's load, and the push flow end to end at full speed. */
+async function restRows(blockDir: string, pushDir: string) {
   const blockPath = '/resources/1234/M';
   const blockAnswer = { status: 200, body: (text: string) => JSON.parse(text).c === 'risultato' };
   const [g, f] = await measure([
@@ -780,7 +793,10 @@ async function restSection() {
   } finally {
     await Promise.all(e2e.map((s) => s.stop()));
   }
+}
 
+/** Rows (e): the push flow end to end at a fixed rate, on each store (alone: `--only paced`). */
+async function pacedRows(pushDir: string) {
   // (e) end to end at a fixed rate: the consumer sends on a schedule (open loop), whatever the
   // answers' latency, on each store; the goal is on the 202 → handled p99.
   const paced = { rate: 1000, seconds: QUICK ? 3 : 8, goals: { SQLite: 50, PostgreSQL: 100 } as Record<string, number> };
@@ -800,10 +816,13 @@ async function restSection() {
       await send(CONFIG.warmupSeconds);
       await drained([provider]);
       const cpuBefore = await provider.cpu();
+      const consumerCpuBefore = await consumer.cpu();
       const started = performance.now();
       const r = await send(paced.seconds);
       const cpuUsed = (await provider.cpu()) - cpuBefore;
-      const busy = cpuUsed / ((performance.now() - started) * 1000);
+      const wallMicros = (performance.now() - started) * 1000;
+      const busy = cpuUsed / wallMicros;
+      const consumerBusy = ((await consumer.cpu()) - consumerCpuBefore) / wallMicros;
       const cpuPerRequest = cpuUsed / Math.max(1, r.completed + r.failed);
       process.stdout.write('.');
       pacedRows.push([
@@ -824,8 +843,8 @@ async function restSection() {
         pass: r.p99 < goal && r.failed === 0,
         why:
           `p50 ${fmt(r.p50, 1)} ms, sent → handled p99 ${fmt(r.roundTripP99, 1)} ms${r.failed ? `, ${r.failed} failed` : ''}. The provider's process (accept, store, worker, ` +
-          `deliveries) was busy ${fmt(100 * busy)}% of the time (${fmt(cpuPerRequest)} µs of CPU per request); the consumer sent ${fmt(r.sentPerSecond)}/s, ` +
-          `its latest send ${fmt(r.maxLateMs, 1)} ms behind its schedule.`,
+          `deliveries) was busy ${fmt(100 * busy)}% of the time (${fmt(cpuPerRequest)} µs of CPU per request); the consumer's (sending, handling the callbacks) ${fmt(100 * consumerBusy)}%; ` +
+          `it sent ${fmt(r.sentPerSecond)}/s, its latest send ${fmt(r.maxLateMs, 1)} ms behind its schedule.`,
       });
     } finally {
       await Promise.all(procs.map((s) => s.stop()));
@@ -1069,7 +1088,8 @@ async function main() {
     ['soap', soapSection],
     ['security', securitySection],
   ] as const) {
-    if (!wanted(name)) continue;
+    // `--only paced` runs the fixed-rate rows of the REST section alone.
+    if (!wanted(name) && !(name === 'rest' && wanted('paced'))) continue;
     try {
       await fn();
     } catch (e) {
@@ -1112,7 +1132,7 @@ async function main() {
     'Exact commands: `npm ci && npm run bench` (= `npm run build && tsx bench/run.ts`); one generation is ' +
       '`node bench/gen-child.mjs accordo|openapi-typescript <spec> <out>`; one load round is ' +
       `\`node node_modules/autocannon/autocannon.js -j -c ${CONFIG.connections} -d ${CONFIG.seconds} -m POST -b <body> -H content-type=... <url>\`. ` +
-      '`npm run bench -- --quick` is a shorter run for development; `--only gen,rest,soap,security` picks sections (and writes .tmp/bench/BENCHMARKS.md).',
+      '`npm run bench -- --quick` is a shorter run for development; `--only gen,rest,paced,soap,security` picks sections (and writes .tmp/bench/BENCHMARKS.md); `--profile` has every server child write a CPU profile to .tmp/bench/profiles.',
   ];
   // A quick or partial run (--only) never replaces the full report.
   const file = QUICK || ONLY ? join(TMP, 'BENCHMARKS.md') : join(ROOT, 'BENCHMARKS.md');
