@@ -68,7 +68,7 @@ export const GROUPS: Group[] = [
     name: 'store-sql',
     title: 'SQL stores, shared part (store/sql.ts), on SQLite',
     mutate: ['src/runtime/store/sql.ts'],
-    tests: [...STORE_TESTS.filter((t) => t !== 'test/store-postgres.test.ts'), 'test/store-ledgers.test.ts', 'test/store-edges.test.ts'],
+    tests: [...STORE_TESTS.filter((t) => t !== 'test/store-postgres.test.ts'), 'test/store-ledgers.test.ts', 'test/store-edges.test.ts', 'test/store-leased.test.ts'],
     // Each test run of a mutant would start a PostgreSQL cluster: these runs use SQLite (and the
     // memory store), and PostgreSQL is left to npm test. CI cleared so the skip prints, not fails.
     env: { PG_BIN: '/nonexistent', CI: '' },
@@ -90,6 +90,8 @@ export const GROUPS: Group[] = [
       'test/task-runtime.test.ts',
       // The connect timeout tasks.ts hands the reply-address guard (a target that never completes the handshake).
       'test/ssrf.test.ts',
+      // An accepted task written leased to its own worker, or unleased when the worker has no room.
+      'test/task-adoption.test.ts',
     ],
     // 79 of its 222 mutants are static (the engines are built when a test file starts its
     // providers) and would take 90 % of the run: about 80 s each.
@@ -117,6 +119,8 @@ export const GROUPS: Group[] = [
       'test/task-runtime.test.ts',
       // The first run's survivors: pull runs, dead letters, the stored result, the queue limit, the sweep, shutdown.
       'test/worker-survivors.test.ts',
+      // Tasks taken from the accepting request (leaseFor, adopt) and claims only while the store may hold work.
+      'test/task-adoption.test.ts',
     ],
     // The worker is built and started when a test file starts its providers: like the engines'.
     ignoreStatic: true,
@@ -137,6 +141,7 @@ export const GROUPS: Group[] = [
       // The SQLite store's thread (open failure, the thread ending or failing) and its lock wait's timers; the reference filter.
       'test/store-sqlite-thread.test.ts',
       'test/store-reference.test.ts',
+      'test/store-leased.test.ts',
     ],
     env: { PG_BIN: '/nonexistent', CI: '' },
   },
@@ -145,7 +150,7 @@ export const GROUPS: Group[] = [
     title: 'PostgreSQL store (store/postgres.ts)',
     mutate: ['src/runtime/store/postgres.ts'],
     // store-postgres-notify: the LISTEN/NOTIFY wake (watchTasks) is tested there alone.
-    tests: ['test/store-postgres.test.ts', 'test/store-semantics.test.ts', 'test/store-postgres-notify.test.ts'],
+    tests: ['test/store-postgres.test.ts', 'test/store-semantics.test.ts', 'test/store-postgres-notify.test.ts', 'test/store-leased.test.ts'],
     postgres: true,
   },
   {
