@@ -12,7 +12,7 @@ import type { OutboundOptions } from '../outbound.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, guardedFetch, type Connector, type ReplyToPolicy } from '../reply-to.js';
 import { DEFAULT_TARGET_POLICY, targetOf } from '../targets.js';
 import { DEFAULT_STORE, openStore } from '../store/index.js';
-import type { NewTask, Store, TaskRecord } from '../store/types.js';
+import { newTaskRecord, type NewTask, type Store } from '../store/types.js';
 import { TaskWorker, type TaskJob } from '../worker.js';
 
 export interface DeliveryOptions {
@@ -182,28 +182,7 @@ export async function storeTask(
     return 'unavailable';
   }
   if (!stored) return 'duplicate';
-  if (lease) tasks.worker?.adopt(leasedRecord(written, lease));
+  if (lease) tasks.worker?.adopt(newTaskRecord(written));
   else tasks.worker?.wake();
   return undefined;
-}
-
-/** The record of a task written leased (as a claim returns it): pending, its first run counted. */
-function leasedRecord(t: NewTask, lease: { owner: string; until: number }): TaskRecord {
-  const record: TaskRecord = {
-    id: t.id,
-    kind: t.kind,
-    operation: t.operation,
-    state: 'pending',
-    request: t.request,
-    runs: 1,
-    attempts: 0,
-    dueAt: t.now,
-    createdAt: t.now,
-    updatedAt: t.now,
-    expiresAt: t.expiresAt,
-    leaseOwner: lease.owner,
-    leaseUntil: lease.until,
-  };
-  for (const key of ['replyTo', 'target', 'meta', 'reference'] as const) if (t[key] !== undefined) (record as unknown as Record<string, unknown>)[key] = t[key];
-  return record;
 }

@@ -1,4 +1,4 @@
-import { FINISHED, type ClaimQuery, type CorrelationRecord, type NewTask, type Store, type TaskFilter, type TaskPatch, type TaskRecord } from './types.js';
+import { FINISHED, newTaskRecord, type ClaimQuery, type CorrelationRecord, type NewTask, type Store, type TaskFilter, type TaskPatch, type TaskRecord } from './types.js';
 
 /** Values go through JSON as in the database stores, so tests see the same copies and losses. */
 const copy = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
@@ -15,24 +15,8 @@ export class MemoryStore implements Store {
 
   async createTask(t: NewTask): Promise<boolean> {
     if (this.tasks.has(t.id)) return false;
-    this.tasks.set(t.id, {
-      id: t.id,
-      kind: t.kind,
-      operation: t.operation,
-      state: 'pending',
-      request: copy(t.request),
-      ...(t.replyTo !== undefined ? { replyTo: t.replyTo } : {}),
-      ...(t.target !== undefined ? { target: t.target } : {}),
-      ...(t.meta !== undefined ? { meta: copy(t.meta) } : {}),
-      ...(t.reference !== undefined ? { reference: t.reference } : {}),
-      runs: t.lease ? 1 : 0,
-      attempts: 0,
-      ...(t.lease ? { leaseOwner: t.lease.owner, leaseUntil: t.lease.until } : {}),
-      dueAt: t.now,
-      createdAt: t.now,
-      updatedAt: t.now,
-      expiresAt: t.expiresAt,
-    });
+    // Copies, as the database stores keep what was written, not the caller's objects.
+    this.tasks.set(t.id, newTaskRecord({ ...t, request: copy(t.request), meta: copy(t.meta) }));
     return true;
   }
 

@@ -201,3 +201,27 @@ export interface Store {
 
 /** States a task is finished in: what a purge without explicit states removes. */
 export const FINISHED: readonly TaskState[] = ['delivered', 'dead', 'expired'];
+
+/**
+ * The record a new task is once written: pending, due at once; leased and its first run counted
+ * when it was written with a lease. The memory store keeps it; the accepting worker takes it
+ * from memory without reading it back (NewTask.lease).
+ */
+export function newTaskRecord(t: NewTask): TaskRecord {
+  const record: TaskRecord = {
+    id: t.id,
+    kind: t.kind,
+    operation: t.operation,
+    state: 'pending',
+    request: t.request,
+    runs: t.lease ? 1 : 0,
+    attempts: 0,
+    dueAt: t.now,
+    createdAt: t.now,
+    updatedAt: t.now,
+    expiresAt: t.expiresAt,
+  };
+  if (t.lease) Object.assign(record, { leaseOwner: t.lease.owner, leaseUntil: t.lease.until });
+  for (const key of ['replyTo', 'target', 'meta', 'reference'] as const) if (t[key] !== undefined) Object.assign(record, { [key]: t[key] });
+  return record;
+}
