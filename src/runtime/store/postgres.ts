@@ -3,9 +3,7 @@ import { ADDED_COLUMNS, NEW_TASK_COLUMNS, newTaskRow, patchColumns, schema, SqlS
 import type { NewTask, TaskPatch } from './types.js';
 
 type PendingTask = { task: NewTask; resolve: (added: boolean) => void; reject: (e: unknown) => void };
-type PendingUpdate = { id: string; owner: string; values: unknown[]; resolve: (changed: boolean) => void; reject: (e: unknown) => void };
-/** Updates of one turn that set the same columns, each of a different task (one statement). */
-type UpdateBatch = { columns: string[]; ids: Set<string>; updates: PendingUpdate[] };
+type PendingUpdate = { id: string; owner: string; columns: string[]; values: unknown[]; resolve: (changed: boolean) => void; reject: (e: unknown) => void };
 
 /** The PostgreSQL type of each column a patch sets (as in `schema`), for the arrays an update unnests. */
 const PATCH_TYPES: Record<string, string> = {
@@ -49,10 +47,11 @@ export class PostgresStore extends SqlStore {
   readonly description: string;
   protected readonly dialect = 'postgres';
   private readonly pendingTasks: PendingTask[] = [];
-  private insertScheduled = false;
-  /** By the columns they set: the open batch of each shape (a task updated twice in one turn starts another). */
-  private readonly pendingUpdates = new Map<string, UpdateBatch[]>();
-  private updateScheduled = false;
+  private readonly insertNextTurn = oncePerTurn(() => void this.insertTasks(this.pendingTasks.splice(0)));
+  private readonly pendingUpdates: PendingUpdate[] = [];
+  private readonly updateNextTurn = oncePerTurn(() => {
+    for (const batch of byShape(this.pendingUpdates.splice(0))) void this.updateTasks(batch);
+  });
   /** The name each statement text is prepared under; a new generation when the schema changed under them. */
   private readonly statementNames = new Map<string, string>();
   private generation = 0;
@@ -99,27 +98,16 @@ export class PostgresStore extends SqlStore {
   createTask(task: NewTask): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.pendingTasks.push({ task, resolve, reject });
-      if (this.insertScheduled) return;
-      this.insertScheduled = true;
-      setImmediate(() => {
-        this.insertScheduled = false;
-        void this.insertTasks(this.pendingTasks.splice(0));
-      });
+      this.insertNextTurn();
     });
   }
 
   private async insertTasks(batch: PendingTask[]): Promise<void> {
     const columns: unknown[][] = [];
     for (const { task } of batch) newTaskRow(task).forEach((v, i) => (columns[i] ??= []).push(v));
-    let added: Set<string>;
-    try {
-      added = new Set((await this.run(INSERT_TASKS, columns)).rows.map((r) => String(r.id)));
-    } catch (e) {
-      for (const p of batch) p.reject(e);
-      return;
-    }
+    const added = await this.returnedIds(INSERT_TASKS, columns, batch);
     // An id twice in one batch: the first is the one written, the other is refused as a duplicate.
-    for (const p of batch) p.resolve(added.delete(p.task.id));
+    if (added) for (const p of batch) p.resolve(added.delete(p.task.id));
   }
 
   /**
@@ -129,39 +117,32 @@ export class PostgresStore extends SqlStore {
    */
   updateTask(id: string, owner: string, patch: TaskPatch, now: number): Promise<boolean> {
     const set = patchColumns(patch, now);
-    const shape = set.map(([column]) => column).join(',');
     return new Promise((resolve, reject) => {
-      const batches = this.pendingUpdates.get(shape) ?? [];
-      this.pendingUpdates.set(shape, batches);
-      let batch = batches.find((b) => !b.ids.has(id));
-      if (!batch) batches.push((batch = { columns: set.map(([column]) => column), ids: new Set(), updates: [] }));
-      batch.ids.add(id);
-      batch.updates.push({ id, owner, values: set.map(([, value]) => value), resolve, reject });
-      if (this.updateScheduled) return;
-      this.updateScheduled = true;
-      setImmediate(() => {
-        this.updateScheduled = false;
-        const all = [...this.pendingUpdates.values()].flat();
-        this.pendingUpdates.clear();
-        for (const b of all) void this.updateTasks(b);
-      });
+      this.pendingUpdates.push({ id, owner, columns: set.map(([column]) => column), values: set.map(([, value]) => value), resolve, reject });
+      this.updateNextTurn();
     });
   }
 
-  private async updateTasks({ columns, updates }: UpdateBatch): Promise<void> {
+  /** One statement for updates that set the same columns, each of a different task (see byShape). */
+  private async updateTasks(updates: PendingUpdate[]): Promise<void> {
+    const { columns } = updates[0];
     const arrays: unknown[][] = [updates.map((u) => u.id), updates.map((u) => u.owner), ...columns.map((_, i) => updates.map((u) => u.values[i]))];
     const sql = `UPDATE accordo_tasks AS t SET ${columns.map((c) => `${c} = v.${c}`).join(', ')}
       FROM unnest($1::text[], $2::text[]${columns.map((c, i) => `, $${i + 3}::${PATCH_TYPES[c]}[]`).join('')}) AS v(id, owner${columns.map((c) => `, ${c}`).join('')})
       WHERE t.id = v.id AND t.lease_owner = v.owner
       RETURNING t.id`;
-    let changed: Set<string>;
+    const changed = await this.returnedIds(sql, arrays, updates);
+    if (changed) for (const u of updates) u.resolve(changed.has(u.id));
+  }
+
+  /** The ids a batched statement returned; `undefined` when it failed, every waiting write then rejected with its error. */
+  private async returnedIds(sql: string, params: unknown[], waiting: { reject: (e: unknown) => void }[]): Promise<Set<string> | undefined> {
     try {
-      changed = new Set((await this.run(sql, arrays)).rows.map((r) => String(r.id)));
+      return new Set((await this.run(sql, params)).rows.map((r) => String(r.id)));
     } catch (e) {
-      for (const u of updates) u.reject(e);
-      return;
+      for (const w of waiting) w.reject(e);
+      return undefined;
     }
-    for (const u of updates) u.resolve(changed.has(u.id));
   }
 
   /**
@@ -214,6 +195,32 @@ export class PostgresStore extends SqlStore {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** Calls `flush` in the next turn, once however many times it was asked for in this one. */
+function oncePerTurn(flush: () => void): () => void {
+  let scheduled = false;
+  return () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      flush();
+    });
+  };
+}
+
+/** A turn's updates grouped by the columns they set; a task updated twice goes into a later group, never into one statement with itself. */
+function byShape(updates: PendingUpdate[]): PendingUpdate[][] {
+  const groups: { shape: string; ids: Set<string>; updates: PendingUpdate[] }[] = [];
+  for (const u of updates) {
+    const shape = u.columns.join(',');
+    let group = groups.find((g) => g.shape === shape && !g.ids.has(u.id));
+    if (!group) groups.push((group = { shape, ids: new Set(), updates: [] }));
+    group.ids.add(u.id);
+    group.updates.push(u);
+  }
+  return groups.map((g) => g.updates);
 }
 
 function redact(url: string): string {
