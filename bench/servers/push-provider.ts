@@ -24,7 +24,10 @@ process.on('message', (m: { type: string }) => {
 // The default store, a SQLite file (WAL, synchronous=FULL), in the run's scratch folder: every
 // accepted request is on disk before its 202. Loopback callbacks allowed: the sink is local.
 // A PostgreSQL URL as the second argument measures that store instead (rows 2b/2c on PostgreSQL).
-const pgUrl = process.argv[3];
+// `--accept-only`: the instance accepts and stores, and another one on the store delivers
+// (`delivery.enabled: false`): the accept step measured alone.
+const acceptOnly = process.argv.includes('--accept-only');
+const pgUrl = process.argv.slice(3).find((a) => !a.startsWith('--'));
 const STORE = pgUrl ? 'PostgreSQL 15 (local cluster, default settings)' : 'SQLite file (the default: WAL, synchronous=FULL)';
 const db = join(generatedDir(), 'bench.db');
 if (!pgUrl) for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true }); // no work left from an earlier run
@@ -33,6 +36,7 @@ const app = await createProviderServer(handlers, {
   replyTo: { allowLoopback: true },
   // Quick retries: a sink that falls behind must not leave deliveries waiting for a minute.
   retry: { maxAttempts: 3, baseDelayMs: 50, timeoutMs: 10_000 },
+  ...(acceptOnly ? { delivery: { enabled: false } } : {}),
   onDelivery: (_op: string, _id: string, outcome: { state: 'delivered' | 'dead' }) => counts[outcome.state]++,
 });
 await serve(fastifyServer(app), STORE);
