@@ -1,6 +1,7 @@
 // The side of a benchmark child process that talks to bench/run.ts over IPC: it says where it
 // listens, reports its own memory when asked, and stops when told. Servers under test run in
 // their own process so that the load generator and the harness never share their event loop.
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -8,7 +9,7 @@ export type ParentMessage = { type: 'rss' } | { type: 'cpu' } | { type: 'gc' } |
 export type ChildMessage =
   | { type: 'ready'; port: number; label?: string }
   | { type: 'rss'; rss: number }
-  | { type: 'cpu'; micros: number }
+  | { type: 'cpu'; micros: number; mainMicros?: number }
   | { type: 'gc'; rss: number; heapUsed: number }
   | { type: 'result'; result: unknown };
 
@@ -49,7 +50,7 @@ export function onMessages(stop: () => Promise<void>): void {
     else if (message.type === 'cpu') {
       // User + system CPU of the whole process (every thread: GC helpers included), in µs.
       const { user, system } = process.cpuUsage();
-      send({ type: 'cpu', micros: user + system });
+      send({ type: 'cpu', micros: user + system, mainMicros: mainThreadMicros() });
     } else if (message.type === 'gc') {
       // A full collection first (the process runs with --expose-gc), so that what is measured is
       // what is still held, not garbage the collector has not reached yet.
@@ -66,6 +67,24 @@ export function onMessages(stop: () => Promise<void>): void {
     }
   });
 }
+
+/**
+ * The CPU time of the main thread alone (the event loop), in µs, from Linux's per-thread counters
+ * (clock ticks, 10 ms): what is left of the process's time is its other threads' (the SQLite
+ * store's thread, GC helpers, libuv's pool). Undefined where /proc has no such file.
+ */
+function mainThreadMicros(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces), in parentheses: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on Linux on every architecture Node supports. */
+const CLOCK_TICKS = 100;
 
 export function reportResult(result: unknown): void {
   send({ type: 'result', result });
