@@ -18,13 +18,13 @@ import { TaskWorker, type TaskJob } from '../worker.js';
 export interface DeliveryOptions {
   /** Run the task worker in this instance (default true; false: accept only, others process and deliver). */
   enabled?: boolean;
-  /** Callbacks sent at once (default 32). */
+  /** Callbacks sent at once (default 64). */
   concurrency?: number;
   /** Callbacks sent at once to one target, its URL's host and port, to begin with (default 2): a slow or failing target cannot take every slot. */
   perTargetConcurrency?: number;
   /**
    * How far a target that acknowledges its callbacks may grow past `perTargetConcurrency` (default
-   * 16): one more slot per acknowledged callback, halved on any other answer, back to
+   * 32): one more slot per acknowledged callback, halved on any other answer, back to
    * `perTargetConcurrency` on an attempt without one (targets.ts). A busy consumer then gets its
    * callbacks as fast as they are accepted; one that hangs or fails never holds more than the start.
    */
@@ -82,10 +82,15 @@ export interface TaskOptions {
   admin?: AdminOptions;
 }
 
-/** Callbacks in flight at once, all targets together. */
-export const DEFAULT_DELIVERY_CONCURRENCY = 32;
-/** The most callbacks in flight to one target that keeps acknowledging them. */
-export const DEFAULT_MAX_PER_TARGET = 16;
+/**
+ * Callbacks in flight at once, all targets together. Under a load that keeps the process busy,
+ * accepting and delivering share its event loop turn by turn, so the deliveries' share grows with
+ * the callbacks in flight: with 16 to one busy target they fell behind 50 connections' requests
+ * and the backlog grew; with 32 it stays flat (issue 19, BENCHMARKS.md).
+ */
+export const DEFAULT_DELIVERY_CONCURRENCY = 64;
+/** The most callbacks in flight to one target that keeps acknowledging them: half the slots, so one busy target leaves the others room. */
+export const DEFAULT_MAX_PER_TARGET = 32;
 
 /** What is read of a callback target's answer at most: an ACK is a few fields. */
 export const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024;
