@@ -121,6 +121,8 @@ export const GROUPS: Group[] = [
       'test/worker-survivors.test.ts',
       // Tasks taken from the accepting request (leaseFor, adopt) and claims only while the store may hold work.
       'test/task-adoption.test.ts',
+      // When it claims (a wake, a freed slot after full claims, targets left out) and when it takes a task leased: counted claims.
+      'test/worker-claims.test.ts',
     ],
     // The worker is built and started when a test file starts its providers: like the engines'.
     ignoreStatic: true,
