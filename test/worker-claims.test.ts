@@ -11,7 +11,7 @@ import type { Clock } from '../src/runtime/clock.js';
 import { DEFAULT_RETRY, type AttemptResult, type DeliveryOutcome } from '../src/runtime/delivery.js';
 import { MemoryStore } from '../src/runtime/store/memory.js';
 import { newTaskRecord, type ClaimQuery, type NewTask, type TaskRecord } from '../src/runtime/store/types.js';
-import { TaskWorker, type PushJob, type TaskJob, type WorkerOptions } from '../src/runtime/worker.js';
+import { TaskWorker, type ProcessContext, type PushJob, type TaskJob, type WorkerOptions } from '../src/runtime/worker.js';
 import { recorder } from './support/log.js';
 import { until } from './support/push.js';
 
@@ -171,7 +171,7 @@ describe('a task written leased to the worker of the accepting instance', () => 
     expect(await store.getTask('late')).toMatchObject({ state: 'pending', runs: 0 });
 
     const runs: number[] = [];
-    const other = worker(store, new Map<string, TaskJob>([['op', { ...job, process: (r, ctx) => (runs.push(ctx.run), r) }]]), stillClock().clock);
+    const other = worker(store, new Map<string, TaskJob>([['op', { ...job, process: (r: unknown, ctx: ProcessContext) => (runs.push(ctx.run), r) }]]), stillClock().clock);
     await other.w.start();
     await until(() => other.outcomes.has('late'), 10_000, 'the other instance’s callback');
     expect(runs).toEqual([1]);
