@@ -152,7 +152,8 @@ export const GROUPS: Group[] = [
     title: 'PostgreSQL store (store/postgres.ts)',
     mutate: ['src/runtime/store/postgres.ts'],
     // store-postgres-notify: the LISTEN/NOTIFY wake (watchTasks) is tested there alone.
-    tests: ['test/store-postgres.test.ts', 'test/store-semantics.test.ts', 'test/store-postgres-notify.test.ts', 'test/store-leased.test.ts'],
+    // store-postgres-statements: the plan setting, the prepared statements' bound and generations, one INSERT per turn, seen on the server.
+    tests: ['test/store-postgres.test.ts', 'test/store-semantics.test.ts', 'test/store-postgres-notify.test.ts', 'test/store-leased.test.ts', 'test/store-postgres-statements.test.ts'],
     postgres: true,
   },
   {
