@@ -121,6 +121,8 @@ export const GROUPS: Group[] = [
       'test/worker-survivors.test.ts',
       // Tasks taken from the accepting request (leaseFor, adopt) and claims only while the store may hold work.
       'test/task-adoption.test.ts',
+      // When it claims (a wake, a freed slot after full claims, targets left out) and when it takes a task leased: counted claims.
+      'test/worker-claims.test.ts',
     ],
     // The worker is built and started when a test file starts its providers: like the engines'.
     ignoreStatic: true,
@@ -150,7 +152,8 @@ export const GROUPS: Group[] = [
     title: 'PostgreSQL store (store/postgres.ts)',
     mutate: ['src/runtime/store/postgres.ts'],
     // store-postgres-notify: the LISTEN/NOTIFY wake (watchTasks) is tested there alone.
-    tests: ['test/store-postgres.test.ts', 'test/store-semantics.test.ts', 'test/store-postgres-notify.test.ts', 'test/store-leased.test.ts'],
+    // store-postgres-statements: the plan setting, the prepared statements' bound and generations, one INSERT per turn, seen on the server.
+    tests: ['test/store-postgres.test.ts', 'test/store-semantics.test.ts', 'test/store-postgres-notify.test.ts', 'test/store-leased.test.ts', 'test/store-postgres-statements.test.ts'],
     postgres: true,
   },
   {
