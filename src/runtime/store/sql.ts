@@ -207,14 +207,19 @@ export abstract class SqlStore implements Store {
   }
 
   async createTask(t: NewTask): Promise<boolean> {
-    const p = this.params();
-    const values = newTaskRow(t).map((v) => p.add(v));
-    const insert = `INSERT INTO accordo_tasks (${NEW_TASK_COLUMNS})
-       VALUES (${values.join(', ')}) ON CONFLICT (id) DO NOTHING`;
+    const row = newTaskRow(t);
+    // Built once: a text made afresh per call is hashed again by every lookup of its prepared statement (issue 19).
+    if (this.insertTaskSql === undefined) {
+      const p = this.params();
+      this.insertTaskSql = `INSERT INTO accordo_tasks (${NEW_TASK_COLUMNS})
+       VALUES (${row.map((v) => p.add(v)).join(', ')}) ON CONFLICT (id) DO NOTHING`;
+    }
     // PostgreSQL writes the tasks of one turn together, and notifies the workers of every instance (PostgresStore.createTask).
-    const { changes } = await this.run(insert, p.values);
+    const { changes } = await this.run(this.insertTaskSql, row);
     return changes === 1;
   }
+
+  private insertTaskSql?: string;
 
   async claimTasks(q: ClaimQuery): Promise<TaskRecord[]> {
     const p = this.params();

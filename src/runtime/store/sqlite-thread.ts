@@ -28,28 +28,36 @@ export function sqliteThread(): void {
   let db: Db | undefined;
   // Each statement's text comes once, with its number; afterwards the number alone names it.
   const texts = new Map<number, string>();
-  const statements = new Map<number, Stmt>();
+  // Prepared with anonymous `?` placeholders, bound from an array: binding `@p1`… by name costs
+  // better-sqlite3 a lookup per parameter (a third of an insert's time). `order` lists, for each
+  // `?` in turn, which parameter it was.
+  const statements = new Map<number, { stmt: Stmt; order: number[] }>();
   const post = (m: unknown) => parentPort!.postMessage(m);
   const errorOf = (e: unknown) => ({ message: String((e as Error)?.message ?? e), ...(typeof (e as { code?: unknown })?.code === 'string' ? { code: (e as { code: string }).code } : {}) });
   const isBusy = (e: unknown) => /^SQLITE_BUSY/.test(String((e as { code?: unknown })?.code ?? ''));
-  const statement = (q: Job): Stmt => {
-    let stmt = statements.get(q.id);
-    if (!stmt) {
-      stmt = db!.prepare(texts.get(q.id)!);
-      statements.set(q.id, stmt);
+  const prepared = (q: Job): { stmt: Stmt; order: number[] } => {
+    let p = statements.get(q.id);
+    if (!p) {
+      const order: number[] = [];
+      const text = texts.get(q.id)!.replace(/@p(\d+)/g, (_, n: string) => {
+        order.push(Number(n) - 1);
+        return '?';
+      });
+      p = { stmt: db!.prepare(text), order };
+      statements.set(q.id, p);
     }
-    return stmt;
+    return p;
   };
+  const statement = (q: Job): Stmt => prepared(q).stmt;
   const exec = (q: Job): Outcome => {
-    const stmt = statement(q);
-    const params = q.params;
-    const named: Record<string, unknown> = {};
-    for (let i = 0; i < params.length; i++) named[`p${i + 1}`] = params[i];
+    const { stmt, order } = prepared(q);
+    const args = new Array<unknown>(order.length);
+    for (let i = 0; i < order.length; i++) args[i] = q.params[order[i]];
     if (stmt.reader) {
-      const rows = stmt.all(named) as Row[];
+      const rows = stmt.all(args) as Row[];
       return { rows, changes: rows.length };
     }
-    return { rows: [], changes: stmt.run(named).changes };
+    return { rows: [], changes: stmt.run(args).changes };
   };
   const batch = (jobs: Job[]): Outcome[] => {
     // Kept whatever happens to this batch: a batch sent again (the file was locked) names them by number only.
