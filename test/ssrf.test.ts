@@ -227,9 +227,22 @@ describe('URL check', () => {
     await expect(resolveChecked('empty.example', { lookup: async () => [] })).rejects.toMatchObject({ code: 'ENODATA', message: 'empty.example has no address' });
   });
 
+  it('resolves a reply address on every check, however often the same one is sent (only the URL checks are remembered)', async () => {
+    let answer = '93.184.216.34';
+    const policy = { lookup: async () => [{ address: answer, family: 4 }] };
+    await expect(checkReplyTo('https://moving.example/cb', 'X-ReplyTo', policy)).resolves.toBeUndefined();
+    // The same address, the same policy: the name now resolves to a private address, and is refused.
+    answer = '10.1.2.3';
+    await expect(checkReplyTo('https://moving.example/cb', 'X-ReplyTo', policy)).rejects.toMatchObject({ problem: { status: 400, detail: 'X-ReplyTo host resolves to a private address' } });
+    // A refusal by the URL checks is remembered per policy, not for another one.
+    await expect(checkReplyTo('http://127.0.0.1:9/cb', 'X-ReplyTo', policy)).rejects.toMatchObject({ problem: { detail: 'X-ReplyTo names a refused loopback address' } });
+    await expect(checkReplyTo('http://127.0.0.1:9/cb', 'X-ReplyTo', { ...policy, allowLoopback: true })).resolves.toBeUndefined();
+    await expect(checkReplyTo('http://127.0.0.1:9/cb', 'X-ReplyTo', policy)).rejects.toMatchObject({ problem: { detail: 'X-ReplyTo names a refused loopback address' } });
+  });
+
   it('answers a refused X-ReplyTo with a 400 problem that does not reveal the resolved address', async () => {
     const lookup = table({ 'public.example': ['93.184.216.34'], 'inside.example': ['10.9.8.7'] });
-    expect((await checkReplyTo('https://public.example/cb', 'X-ReplyTo', { lookup })).href).toBe('https://public.example/cb');
+    await expect(checkReplyTo('https://public.example/cb', 'X-ReplyTo', { lookup })).resolves.toBeUndefined();
     for (const [value, detail] of [
       ['not a url', 'X-ReplyTo is not an absolute URL'],
       ['file:///etc/passwd', 'X-ReplyTo must be an http or https URL'],
