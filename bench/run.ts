@@ -610,8 +610,13 @@ async function restRows(blockDir: string, pushDir: string) {
     during: (push) => {
       const samples: { at: number; c: Counts }[] = [];
       series.set(push, samples);
-      const timer = setInterval(() => void push.ask<Counts>({ type: 'count' }).then((c) => samples.push({ at: Date.now(), c })), 500);
-      return () => clearInterval(timer);
+      let loading = true;
+      // A count that comes back after the load ended is not a sample of it.
+      const timer = setInterval(() => void push.ask<Counts>({ type: 'count' }).then((c) => loading && samples.push({ at: Date.now(), c })), 500);
+      return () => {
+        loading = false;
+        clearInterval(timer);
+      };
     },
   });
   try {
@@ -701,19 +706,20 @@ async function restRows(blockDir: string, pushDir: string) {
       .map(([server, [, start, end, drained]]) => {
         const accepted = end.c.accepted - start.c.accepted;
         const delivered = finished(end.c) - finished(start.c);
-        const middle = start.at + (end.at - start.at) / 2;
-        const mid =
-          (series.get(server) ?? []).reduce<{ at: number; c: Counts } | undefined>((best, x) => (!best || Math.abs(x.at - middle) < Math.abs(best.at - middle) ? x : best), undefined) ?? start;
-        const accepted2 = end.c.accepted - mid.c.accepted;
-        const delivered2 = finished(end.c) - finished(mid.c);
+        // The second half: from the sample taken in the middle of the load to the last one taken
+        // before it ended (the callbacks still in flight then are delivered after, with no request coming in).
+        const samples = series.get(server) ?? [];
+        const [mid, last] = samples.length >= 3 ? [samples[Math.floor((samples.length - 1) / 2)], samples[samples.length - 1]] : [start, end];
+        const accepted2 = last.c.accepted - mid.c.accepted;
+        const delivered2 = finished(last.c) - finished(mid.c);
         return {
           accepted,
           delivered,
           ratio: accepted ? delivered / accepted : NaN,
           drainS: (drained.at - end.at) / 1000,
           backlogMid: mid.c.accepted - finished(mid.c),
-          backlogEnd: end.c.accepted - finished(end.c),
-          halfS: (end.at - mid.at) / 1000,
+          backlogEnd: last.c.accepted - finished(last.c),
+          halfS: (last.at - mid.at) / 1000,
           accepted2,
           delivered2,
           ratio2: accepted2 ? delivered2 / accepted2 : NaN,
@@ -730,7 +736,7 @@ async function restRows(blockDir: string, pushDir: string) {
   if (sustainedPg.length) {
     const ratio = stat(sustainedPg.map((r) => r.ratio2)).median;
     targets.push({
-      what: `PostgreSQL: callbacks delivered per second vs requests accepted per second in the second half of each round of the push load (${secondHalves(sustainedPg)}; backlog at mid-round → at its end: ${backlogs(sustainedPg)})`,
+      what: `PostgreSQL: callbacks delivered per second vs requests accepted per second in the second half of each round of the push load (${secondHalves(sustainedPg)}; backlog at mid-round → at the last sample of the load: ${backlogs(sustainedPg)})`,
       ratio,
       goal: '≥ 1× (the backlog does not grow)',
       pass: ratio >= 1,
@@ -743,7 +749,7 @@ async function restRows(blockDir: string, pushDir: string) {
   if (sustained.length) {
     const ratio = stat(sustained.map((r) => r.ratio2)).median;
     targets.push({
-      what: `callbacks delivered per second vs requests accepted per second in the second half of each round of the push load, same process, SQLite (${secondHalves(sustained)}; backlog at mid-round → at its end: ${backlogs(sustained)})`,
+      what: `callbacks delivered per second vs requests accepted per second in the second half of each round of the push load, same process, SQLite (${secondHalves(sustained)}; backlog at mid-round → at the last sample of the load: ${backlogs(sustained)})`,
       ratio,
       goal: '≥ 1× (the backlog does not grow)',
       pass: ratio >= 1,
