@@ -8,16 +8,16 @@
 // first comes from a wake or a freed slot, and the tests count them.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../src/runtime/clock.js';
-import { DEFAULT_RETRY, type AttemptResult, type DeliveryOutcome } from '../src/runtime/delivery.js';
+import type { AttemptResult, DeliveryOutcome } from '../src/runtime/delivery.js';
 import { MemoryStore } from '../src/runtime/store/memory.js';
 import { newTaskRecord, type ClaimQuery, type NewTask, type TaskRecord } from '../src/runtime/store/types.js';
 import { TaskWorker, type ProcessContext, type PushJob, type TaskJob, type WorkerOptions } from '../src/runtime/worker.js';
 import { recorder } from './support/log.js';
 import { until } from './support/push.js';
+import { TEST_OWNER as OWNER, workerOptions } from './support/worker.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
-const OWNER = 'worker-under-test';
 const stopping: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (stopping.length) await stopping.pop()!();
@@ -60,25 +60,7 @@ function stillClock() {
 
 function worker(store: MemoryStore, jobs: Map<string, TaskJob>, clock: Clock, options: Partial<WorkerOptions> = {}) {
   const outcomes = new Map<string, DeliveryOutcome>();
-  const w = new TaskWorker(jobs, {
-    store,
-    log: recorder().log,
-    clock,
-    owner: OWNER,
-    retry: { ...DEFAULT_RETRY, baseDelayMs: 1000, maxDelayMs: 2000, minDelayMs: 1000 },
-    retentionMs: DAY,
-    leaseMs: DAY,
-    pollMs: DAY,
-    sweepMs: DAY,
-    handlerConcurrency: 1,
-    deliveryConcurrency: 32,
-    targets: { perTarget: 2, maxPerTarget: 2, circuitFailures: 3, circuitOpenMs: 60_000 },
-    maxAnswerBytes: 65_536,
-    outbound: {},
-    replyTo: {},
-    onDelivery: (_op, id, outcome) => outcomes.set(id, outcome),
-    ...options,
-  });
+  const w = new TaskWorker(jobs, workerOptions(store, recorder().log, clock, outcomes, { pollMs: DAY, handlerConcurrency: 1, ...options }));
   stopping.push(() => w.stop(1000));
   return { w, outcomes };
 }

@@ -6,16 +6,16 @@
 // own schedule; shutdown aborts the handlers' signal only once the grace period is over.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../src/runtime/clock.js';
-import { DEFAULT_RETRY, type AttemptResult, type DeliveryOutcome } from '../src/runtime/delivery.js';
+import type { AttemptResult, DeliveryOutcome } from '../src/runtime/delivery.js';
 import { MemoryStore } from '../src/runtime/store/index.js';
 import type { ClaimQuery, TaskRecord } from '../src/runtime/store/types.js';
 import { TaskWorker, type PullJob, type PushJob, type TaskJob, type WorkerOptions } from '../src/runtime/worker.js';
 import { boundRecorder, recorder } from './support/log.js';
 import { until } from './support/push.js';
+import { TEST_OWNER as OWNER, workerOptions } from './support/worker.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
-const OWNER = 'worker-under-test';
 const stopping: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (stopping.length) await stopping.pop()!();
@@ -46,25 +46,7 @@ function virtualClock(start = T0, { held = false } = {}) {
 function worker(store: MemoryStore, jobs: Map<string, TaskJob>, clock: Clock, options: Partial<WorkerOptions> = {}) {
   const outcomes = new Map<string, DeliveryOutcome>();
   const { log, lines } = recorder();
-  const w = new TaskWorker(jobs, {
-    store,
-    log,
-    clock,
-    owner: OWNER,
-    retry: { ...DEFAULT_RETRY, baseDelayMs: 1000, maxDelayMs: 2000, minDelayMs: 1000 },
-    retentionMs: DAY,
-    leaseMs: DAY,
-    pollMs: 1000,
-    sweepMs: DAY,
-    handlerConcurrency: 4,
-    deliveryConcurrency: 32,
-    targets: { perTarget: 2, maxPerTarget: 2, circuitFailures: 3, circuitOpenMs: 60_000 },
-    maxAnswerBytes: 65_536,
-    outbound: {},
-    replyTo: {},
-    onDelivery: (_op, id, outcome) => outcomes.set(id, outcome),
-    ...options,
-  });
+  const w = new TaskWorker(jobs, workerOptions(store, log, clock, outcomes, options));
   stopping.push(() => w.stop(1000));
   return { w, outcomes, lines };
 }

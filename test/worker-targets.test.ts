@@ -7,11 +7,12 @@
 // (no network): what it starts, and when, is the worker's.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../src/runtime/clock.js';
-import { DEFAULT_RETRY, type AttemptResult, type DeliveryOutcome } from '../src/runtime/delivery.js';
+import type { AttemptResult, DeliveryOutcome } from '../src/runtime/delivery.js';
 import { MemoryStore, type Store } from '../src/runtime/store/index.js';
 import { TaskWorker, type PushJob, type WorkerOptions } from '../src/runtime/worker.js';
 import { recorder } from './support/log.js';
 import { until } from './support/push.js';
+import { TEST_RETRY, TEST_TARGETS, workerOptions } from './support/worker.js';
 
 const DAY = 86_400_000;
 const stopping: (() => Promise<void>)[] = [];
@@ -74,25 +75,15 @@ async function start(
   const outcomes = new Map<string, DeliveryOutcome>();
   const { log, lines } = recorder();
   const job: PushJob = { kind: 'push', process: options.process ?? ((request) => request), checkResult: () => {}, attempt, ...(options.heldUntil ? { heldUntil: options.heldUntil } : {}) };
-  const worker = new TaskWorker(new Map([['op', job]]), {
-    store,
-    log,
-    clock,
-    owner: 'worker-under-test',
-    retry: { ...DEFAULT_RETRY, baseDelayMs: 1000, maxDelayMs: 2000, minDelayMs: 1000, ...options.retry },
-    retentionMs: DAY,
-    leaseMs: DAY,
-    pollMs: options.pollMs ?? 1000,
-    sweepMs: DAY,
-    handlerConcurrency: 4,
-    deliveryConcurrency: 32,
-    targets: { perTarget: 2, maxPerTarget: 2, circuitFailures: 3, circuitOpenMs: 60_000, ...options.targets },
-    maxAnswerBytes: 65_536,
-    outbound: {},
-    replyTo: {},
-    onDelivery: (_op, id, outcome) => outcomes.set(id, outcome),
-    ...options.worker,
-  });
+  const worker = new TaskWorker(
+    new Map([['op', job]]),
+    workerOptions(store, log, clock, outcomes, {
+      retry: { ...TEST_RETRY, ...options.retry },
+      pollMs: options.pollMs ?? 1000,
+      targets: { ...TEST_TARGETS, ...options.targets },
+      ...options.worker,
+    }),
+  );
   await worker.start();
   stopping.push(() => worker.stop(1000));
   return { worker, outcomes, lines, store, claims };
