@@ -16,6 +16,9 @@ afterAll(() => pg?.stop());
 /** A task as the push engine writes it. */
 const newTask = (id: string, now: number) => ({ id, kind: 'push', operation: 'op', request: { n: id }, replyTo: 'https://consumer.example/cb', now, expiresAt: now + 60_000 });
 
+/** Claims the one pending push task for `owner`, as a worker does. */
+const claimOne = (store: PostgresStore, now: number, owner = 'me') => store.claimTasks({ kind: 'push', operations: ['op'], states: ['pending'], owner, now, leaseMs: 60_000, limit: 1 });
+
 /** A statement run through the store (its pool; with poolSize 1, its one connection). */
 const query = async (store: PostgresStore, sql: string) => (await (store as unknown as { run(sql: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }> }).run(sql, [])).rows;
 
@@ -39,7 +42,7 @@ describe.skipIf(!pg)('PostgreSQL store: its statements on the server', () => {
     try {
       const now = Date.now();
       expect(await store.createTask(newTask('m', now))).toBe(true);
-      expect(await store.claimTasks({ kind: 'push', operations: ['op'], states: ['pending'], owner: 'me', now, leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+      expect(await claimOne(store, now)).toHaveLength(1);
       // 210 updates, each setting another set of columns: 210 statement texts, one per turn.
       const fields: [keyof TaskPatch, unknown][] = [
         ['state', 'pending'],
@@ -68,7 +71,7 @@ describe.skipIf(!pg)('PostgreSQL store: its statements on the server', () => {
     try {
       const now = Date.now();
       expect(await store.createTask(newTask('f', now))).toBe(true);
-      expect(await store.claimTasks({ kind: 'push', operations: ['op'], states: ['pending'], owner: 'me', now, leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+      expect(await claimOne(store, now)).toHaveLength(1);
       expect(await store.getTask('f')).toMatchObject({ runs: 1 });
       const before = await prepared(store);
       // Not an integer: PostgreSQL refuses the statement (22P02), a failure of this write only.
@@ -125,7 +128,7 @@ describe.skipIf(!pg)('PostgreSQL store: its statements on the server', () => {
     try {
       const now = Date.now();
       expect(await store.createTask(newTask('r', now))).toBe(true);
-      const [claimed] = await store.claimTasks({ kind: 'push', operations: ['op'], states: ['pending'], owner: 'me', now, leaseMs: 60_000, limit: 1 });
+      const [claimed] = await claimOne(store, now);
       expect(claimed).toMatchObject({ id: 'r', runs: 1 });
       // What the worker writes for a claimed task it did not start (TaskWorker.giveBack).
       expect(await store.updateTask('r', 'me', { release: true, runs: claimed.runs - 1 }, now + 1)).toBe(true);
@@ -133,7 +136,7 @@ describe.skipIf(!pg)('PostgreSQL store: its statements on the server', () => {
       expect(back).toMatchObject({ state: 'pending', runs: 0, updatedAt: now + 1 });
       expect(back?.leaseOwner).toBeUndefined();
       // Claimed again: its first run again.
-      expect(await store.claimTasks({ kind: 'push', operations: ['op'], states: ['pending'], owner: 'other', now: now + 2, leaseMs: 60_000, limit: 1 })).toMatchObject([{ id: 'r', runs: 1 }]);
+      expect(await claimOne(store, now + 2, 'other')).toMatchObject([{ id: 'r', runs: 1 }]);
     } finally {
       await store.close();
     }
