@@ -161,6 +161,7 @@ function startServer(name: string, file: string, argv: string[], options: { pin?
       child.on('message', onMessage);
       if (!child.send(message)) reject(new Error(`${name} is gone`));
     });
+  const cpuSplit = () => ask<{ micros: number; mainMicros?: number }>({ type: 'cpu' }, 'cpu');
   return new Promise((resolveStart, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 30 s`)), 30_000);
     child.once('exit', (code) => reject(new Error(`${name} exited ${code} before listening`)));
@@ -176,8 +177,8 @@ function startServer(name: string, file: string, argv: string[], options: { pin?
         label: m.label,
         process: child,
         rss: async () => (await ask<{ rss: number }>({ type: 'rss' }, 'rss')).rss,
-        cpu: async () => (await ask<{ micros: number }>({ type: 'cpu' }, 'cpu')).micros,
-        cpuSplit: () => ask<{ micros: number; mainMicros?: number }>({ type: 'cpu' }, 'cpu'),
+        cpu: async () => (await cpuSplit()).micros,
+        cpuSplit,
         ask: async <T>(message: object) => (await ask<{ result: T }>(message, 'result')).result,
         gc: () => ask<{ rss: number; heapUsed: number }>({ type: 'gc' }, 'gc'),
         stop: () =>
