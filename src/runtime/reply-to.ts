@@ -93,18 +93,24 @@ function parseAddress(s: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
 /** Why an IP address may not be called under a policy, or `undefined` when it may. */
 export function addressRefusal(address: string, policy: ReplyToPolicy = {}): string | undefined {
   // Asked for every push accepted and every callback dialled, mostly about the same few addresses: parsing one costs more than the rest of the check.
-  let known = refusalCache.get(policy);
-  if (!known) refusalCache.set(policy, (known = new Map()));
-  const cached = known.get(address);
-  if (cached !== undefined) return cached || undefined;
-  const why = refusal(address, policy);
-  if (known.size >= 1024) known.clear();
-  known.set(address, why ?? '');
-  return why;
+  return perPolicy(refusalCache, policy, address, () => refusal(address, policy) ?? '') || undefined;
 }
 
-/** Per policy, the answer for each address asked about ('' for none), at most 1024 of them. */
+/** Per policy, the answer for each address asked about ('' for none). */
 const refusalCache = new WeakMap<ReplyToPolicy, Map<string, string>>();
+
+/** What `compute` answers for `key` under `policy`, kept per policy (1024 keys at most): the checks ask about the same few values again and again. */
+function perPolicy<T>(cache: WeakMap<ReplyToPolicy, Map<string, T>>, policy: ReplyToPolicy, key: string, compute: () => T): T {
+  let known = cache.get(policy);
+  if (!known) cache.set(policy, (known = new Map()));
+  let cached = known.get(key);
+  if (cached === undefined) {
+    cached = compute();
+    if (known.size >= 1024) known.clear();
+    known.set(key, cached);
+  }
+  return cached;
+}
 
 function refusal(address: string, policy: ReplyToPolicy): string | undefined {
   const parsed = parseAddress(address);
@@ -196,7 +202,7 @@ export async function resolveChecked(hostname: string, policy: ReplyToPolicy = {
  * in general terms and never which address a name resolved to.
  */
 export async function checkReplyTo(value: string, header: string, policy: ReplyToPolicy = {}): Promise<void> {
-  const checked = urlChecked(value, policy);
+  const checked = perPolicy(urlCheckCache, policy, value, () => checkUrl(value, policy));
   if ('refusal' in checked) throw new RuntimeProblemError('reply-address-refused', `${header} ${checked.refusal}`);
   try {
     await resolveChecked(checked.hostname, policy);
@@ -209,26 +215,14 @@ export async function checkReplyTo(value: string, header: string, policy: ReplyT
   }
 }
 
-/**
- * What step 1's URL checks answer for a reply address as received: its host to resolve, or why it
- * is refused. Kept per policy (1024 addresses at most) because most consumers send the same reply
- * address with every request, and parsing it again cost a push accept ~2 µs (issue 19); the
- * resolution and the address checks after it run every time.
- */
-function urlChecked(value: string, policy: ReplyToPolicy): UrlChecked {
-  let known = urlCheckCache.get(policy);
-  if (!known) urlCheckCache.set(policy, (known = new Map()));
-  let checked = known.get(value);
-  if (checked === undefined) {
-    checked = checkUrl(value, policy);
-    if (known.size >= 1024) known.clear();
-    known.set(value, checked);
-  }
-  return checked;
-}
-
 type UrlChecked = { hostname: string } | { refusal: string };
 
+/**
+ * What step 1's URL checks answer for a reply address as received: its host to resolve, or why it
+ * is refused. checkReplyTo keeps it per policy (perPolicy): most consumers send the same reply
+ * address with every request, and parsing it again cost a push accept ~2 µs (issue 19). The
+ * resolution and the address checks after it run every time.
+ */
 function checkUrl(value: string, policy: ReplyToPolicy): UrlChecked {
   let url: URL;
   try {
