@@ -204,11 +204,13 @@ function pushRoute(op: PushDescriptor, handler: PushHandler<IncomingRequest, unk
   const ackType = declaredResponse(op.responses, 202)?.mediaTypes[0];
   const accepting: PushAcceptOptions<IncomingRequest> = { replyTo: options.replyTo, correlationId: options.correlationId, checkAck: (ack) => check(202, ack) };
   const acknowledge = { id: op.id, handler: `${op.handler}.acknowledge` };
+  const replyToHeader = op.replyToHeader.toLowerCase();
   return async (request: IncomingRequest, req: FastifyRequest, reply: FastifyReply) => {
     const carrier = op.replyTo
       ? { name: op.replyTo.expression, where: 'in the request', value: resolveAddress(op.replyTo.address, request, req) }
-      : { name: op.replyToHeader, where: 'header', value: req.headers[op.replyToHeader.toLowerCase()] };
-    const accepted = await acceptPush(tasks, op.id, request, carrier, handler, req.log, { ...accepting, security: verifiedSecurity(req) });
+      : { name: op.replyToHeader, where: 'header', value: req.headers[replyToHeader] };
+    const security = verifiedSecurity(req);
+    const accepted = await acceptPush(tasks, op.id, request, carrier, handler, req.log, security ? { ...accepting, security } : accepting);
     if (accepted.broken !== undefined) return sendBrokenResponse(req, reply, acknowledge, accepted.broken);
     const { correlationId, ack } = accepted;
     return sendJson(reply, 202, ack, { [CORRELATION_HEADER]: correlationId }, ackType);

@@ -79,9 +79,17 @@ export async function acceptPull<Req>(
   const taskId = options.taskId ? await options.taskId(operation, request) : newStoredId();
   const urls = options.urls?.(taskId) ?? { statusUrl: '', resultUrl: '' };
   const { security } = options;
-  const ctx: PullContext = { taskId, log: log.child({ taskId }), ...(security ? { security } : {}) };
+  // Its logger made on first use, as a push handler's (engines/push.ts).
+  let taskLog: FastifyBaseLogger | undefined;
+  const ctx: PullContext = {
+    taskId,
+    get log() {
+      return (taskLog ??= log.child({ taskId }));
+    },
+  };
+  if (security) ctx.security = security;
   const ack = await handler.acknowledge(request, ctx);
-  const refused = await storeTask(tasks, { kind: 'pull', id: taskId, operation, request, meta: withSecurity(urls, security) }, ctx.log);
+  const refused = await storeTask(tasks, { kind: 'pull', id: taskId, operation, request, meta: withSecurity(urls, security) }, () => ctx.log);
   if (refused === 'unavailable') throw new RuntimeProblemError('store-unavailable', 'the request could not be taken in charge; try again later', RETRY_LATER);
   if (refused === 'duplicate') throw new RuntimeProblemError('duplicate', `a task with id ${JSON.stringify(taskId)} exists already`);
   return { taskId, ack, statusUrl: urls.statusUrl };

@@ -77,14 +77,31 @@ export async function acceptPush<Req>(
   });
   const correlationId = options.correlationId ? await options.correlationId(operation, request) : newStoredId();
   const { security } = options;
-  const ctx: PushContext = { correlationId, replyTo, log: log.child({ correlationId }), ...(security ? { security } : {}) };
+  const ctx = pushContext(correlationId, replyTo, log, security);
   const ack = await handler.acknowledge(request, ctx);
   const broken = options.checkAck?.(ack);
   if (broken !== undefined) return { broken };
-  const refused = await storeTask(tasks, { kind: 'push', id: correlationId, operation, request, replyTo, ...(security ? { meta: withSecurity({}, security) } : {}) }, ctx.log);
+  const refused = await storeTask(tasks, { kind: 'push', id: correlationId, operation, request, replyTo, meta: security ? withSecurity({}, security) : undefined }, () => ctx.log);
   if (refused === 'unavailable') throw new RuntimeProblemError('store-unavailable', 'the request could not be taken in charge; try again later', RETRY_LATER);
   if (refused === 'duplicate') throw new RuntimeProblemError('duplicate', `a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);
   return { correlationId, ack };
+}
+
+/**
+ * The handler's context. Its logger is made on first use: a child logger per request serialises
+ * its bindings, a cost on every accepted request that most handlers never log (issue 19).
+ */
+function pushContext(correlationId: string, replyTo: string, parent: FastifyBaseLogger, security: VerifiedSecurity | undefined): PushContext {
+  let log: FastifyBaseLogger | undefined;
+  const ctx: PushContext = {
+    correlationId,
+    replyTo,
+    get log() {
+      return (log ??= parent.child({ correlationId }));
+    },
+  };
+  if (security) ctx.security = security;
+  return ctx;
 }
 
 /** What a refusal that may pass tells the caller: come back in a few seconds. */

@@ -66,7 +66,7 @@ export class Webhooks<Events = Record<string, unknown>> {
     const target = b.targets.get(name);
     if (!target) throw new Error(`no target for webhook ${name}: give its URL in the provider's webhookTargets option`);
     const id = newStoredId();
-    const outcome = await storeTask(b.tasks, { kind: 'push', id, operation: eventOperation(WEBHOOKS_OPERATION, name), request: payload ?? null, replyTo: target }, b.log);
+    const outcome = await storeTask(b.tasks, { kind: 'push', id, operation: eventOperation(WEBHOOKS_OPERATION, name), request: payload ?? null, replyTo: target }, () => b.log);
     if (outcome) throw new Error(`webhook ${name} could not be stored for delivery (${outcome}); send it again`);
     return id;
   }

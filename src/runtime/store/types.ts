@@ -221,7 +221,14 @@ export function newTaskRecord(t: NewTask): TaskRecord {
     updatedAt: t.now,
     expiresAt: t.expiresAt,
   };
-  if (t.lease) Object.assign(record, { leaseOwner: t.lease.owner, leaseUntil: t.lease.until });
-  for (const key of ['replyTo', 'target', 'meta', 'reference'] as const) if (t[key] !== undefined) Object.assign(record, { [key]: t[key] });
+  // Plain assignments: `Object.assign` of a computed key made V8 build a map per accepted task.
+  if (t.lease) {
+    record.leaseOwner = t.lease.owner;
+    record.leaseUntil = t.lease.until;
+  }
+  if (t.replyTo !== undefined) record.replyTo = t.replyTo;
+  if (t.target !== undefined) record.target = t.target;
+  if (t.meta !== undefined) record.meta = t.meta;
+  if (t.reference !== undefined) record.reference = t.reference;
   return record;
 }
