@@ -45,12 +45,24 @@ export type TargetOutcome = 'delivered' | 'answered' | 'failed' | 'abandoned';
 
 /** The key of a callback URL's target: its host and port, lower-cased (`cb.ente.example:8443`). */
 export function targetOf(url: string | undefined): string {
-  try {
-    return new URL(url ?? '').host.toLowerCase();
-  } catch {
-    return '';
+  if (url === undefined) return '';
+  // Consumers send the same few callback URLs again and again: each is parsed once (a URL parse per accepted request, issue 19).
+  let target = knownTargets.get(url);
+  if (target === undefined) {
+    try {
+      target = new URL(url).host.toLowerCase();
+    } catch {
+      target = '';
+    }
+    if (knownTargets.size >= MAX_KNOWN_TARGETS) knownTargets.clear();
+    knownTargets.set(url, target);
   }
+  return target;
 }
+
+const knownTargets = new Map<string, string>();
+/** Callback URLs whose target is remembered at most (all forgotten at once beyond: the cache only saves parsing). */
+const MAX_KNOWN_TARGETS = 1024;
 
 /** How many targets the ledger remembers at most (the counts of healthy idle ones are dropped beyond). */
 const MAX_TARGETS = 10_000;
