@@ -153,7 +153,11 @@ export class TaskWorker {
   ) {
     for (const [operation, job] of jobs) this.operations[job.kind].push(operation);
     this.ledger = new TargetLedger({ ...o.targets, maxOpenMs: o.retry.maxDelayMs });
+    this.attemptOptions = { timeoutMs: o.retry.timeoutMs, maxAnswerBytes: o.maxAnswerBytes, outbound: { ...o.outbound, signal: this.shutdown.signal }, replyTo: o.replyTo };
   }
+
+  /** The same for every callback attempt: built once, not spread afresh per attempt (issue 19). */
+  private readonly attemptOptions: AttemptOptions;
 
   /** Attempts, failures, callbacks in flight and circuit state per callback target, since this worker started. */
   targets(): TargetStats[] {
@@ -451,7 +455,8 @@ export class TaskWorker {
     const security = storedSecurity(task.meta);
     const log = this.o.log.child({ correlationId: task.id, operation: task.operation, ...(security ? securityLogFields(security) : {}) });
     if (task.runs > 1) log.warn({ run: task.runs }, 'an earlier run of this handler was interrupted; running it again');
-    const ctx: ProcessContext = { correlationId: task.id, replyTo: task.replyTo ?? '', log, run: task.runs, signal: this.shutdown.signal, ...(security ? { security } : {}) };
+    const ctx: ProcessContext = { correlationId: task.id, replyTo: task.replyTo ?? '', log, run: task.runs, signal: this.shutdown.signal };
+    if (security) ctx.security = security;
     let result: unknown;
     try {
       result = await this.leased(task.id, async () => job.process(task.request, ctx));
@@ -495,7 +500,8 @@ export class TaskWorker {
       return;
     }
     if (task.runs > 1) log.warn({ run: task.runs }, 'an earlier run of this handler was interrupted; running it again');
-    const ctx: PullProcessContext = { taskId: task.id, log, run: task.runs, signal: this.shutdown.signal, ...(security ? { security } : {}) };
+    const ctx: PullProcessContext = { taskId: task.id, log, run: task.runs, signal: this.shutdown.signal };
+    if (security) ctx.security = security;
     let outcome: { state: 'delivered'; result: unknown } | { state: 'dead'; lastError: string };
     try {
       outcome = { state: 'delivered', result: (await this.leased(task.id, async () => job.process(task.request, ctx))) ?? null };
@@ -528,13 +534,7 @@ export class TaskWorker {
     }
     let r;
     try {
-      r = await this.leased(task.id, () =>
-        job.attempt(
-          { url: task.replyTo ?? '', correlationId: task.id, body, meta: task.meta },
-          { timeoutMs: this.o.retry.timeoutMs, maxAnswerBytes: this.o.maxAnswerBytes, outbound: { ...this.o.outbound, signal: this.shutdown.signal }, replyTo: this.o.replyTo },
-          log,
-        ),
-      );
+      r = await this.leased(task.id, () => job.attempt({ url: task.replyTo ?? '', correlationId: task.id, body, meta: task.meta }, this.attemptOptions, log));
     } catch (e) {
       if (!this.shutdown.signal.aborted) throw e;
       log.info('shutting down: callback attempt abandoned, task released');
