@@ -62,7 +62,8 @@ export const GROUPS: Group[] = [
     title: 'Push engine (engines/push.ts)',
     mutate: ['src/runtime/engines/push.ts'],
     // security.e2e: the verified claims an acknowledge handler gets, and keeps in the task for process.
-    tests: [...PUSH_E2E, 'test/ssrf.test.ts', 'test/security.e2e.test.ts'],
+    // push-accept: the stored task, and the logger made only when something logs.
+    tests: [...PUSH_E2E, 'test/push-accept.test.ts', 'test/ssrf.test.ts', 'test/security.e2e.test.ts'],
   },
   {
     name: 'store-sql',
@@ -87,6 +88,7 @@ export const GROUPS: Group[] = [
       'test/soap-block.e2e.test.ts',
       'test/oneway.e2e.test.ts',
       'test/pull-task-states.test.ts',
+      'test/push-accept.test.ts',
       'test/task-runtime.test.ts',
       // The connect timeout tasks.ts hands the reply-address guard (a target that never completes the handshake).
       'test/ssrf.test.ts',
