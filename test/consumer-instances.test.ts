@@ -3,7 +3,8 @@
 // (the one that did not send it, and sends nothing meanwhile, so a callback can arrive there before
 // the sender recorded the 202). Midway
 // one consumer is killed with SIGKILL and restarted on its port. Every request whose 202 a consumer
-// read must have its callback handled, once.
+// read must have its callback handled, once; only a handler the kill interrupted runs once more
+// elsewhere (docs/delivery.md).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -90,6 +91,14 @@ describe.skipIf(!pg)('two consumer instances on one PostgreSQL registry, one kil
       const runs = new Map<string, number>();
       for (const h of handled) runs.set(h.id, (runs.get(h.id) ?? 0) + 1);
       const twice = [...runs].filter(([, count]) => count > 1).map(([id]) => id);
+      // A handler the SIGKILL interrupted (it ran and printed, its completion not yet recorded in the
+      // registry) runs again once its handling lease lapses, as docs/delivery.md says ("with the same
+      // exception for a crash during the handler"): its first run is a's, its second another instance's.
+      // How many fall in that window depends on how fast callbacks arrive at the kill; any other repeat is a bug.
+      const interrupted = twice.filter((id) => {
+        const by = handled.filter((h) => h.id === id).map((h) => h.by);
+        return by.length === 2 && by[0] === 'a' && by[1] !== 'a';
+      });
       const lost = [...accepted].filter((id) => !runs.has(id));
       const check = await PostgresStore.open(providersDb);
       const dead = (await check.listTasks({ states: ['dead'], limit: 2000 })).filter((t) => accepted.has(t.id));
@@ -97,10 +106,10 @@ describe.skipIf(!pg)('two consumer instances on one PostgreSQL registry, one kil
       console.info(
         `item 1: ${TOTAL} push requests from 2 consumer instances through 2 providers on PostgreSQL, consumer a SIGKILLed after ${TOTAL / 2} and restarted: ` +
           `${accepted.size} accepted (202 read), ${failed.size} failed, ${lostWithA.length} unanswered when a died; ` +
-          `${lost.length} lost, ${twice.length} handled twice, ${dead.length} accepted ones dead-lettered; handled by a ${handled.filter((h) => h.by === 'a').length}, b ${handled.filter((h) => h.by === 'b').length}, a after restart ${handled.filter((h) => h.by === 'a2').length}`,
+          `${lost.length} lost, ${twice.length} handled twice (${interrupted.length} of them interrupted by the kill), ${dead.length} accepted ones dead-lettered; handled by a ${handled.filter((h) => h.by === 'a').length}, b ${handled.filter((h) => h.by === 'b').length}, a after restart ${handled.filter((h) => h.by === 'a2').length}`,
       );
       expect(lost).toEqual([]);
-      expect(twice).toEqual([]);
+      expect(twice.filter((id) => !interrupted.includes(id))).toEqual([]);
       expect(dead).toEqual([]);
       expect(accepted.size).toBeGreaterThan(TOTAL - 50);
     } finally {
