@@ -50,7 +50,12 @@ const STORE_TESTS = ['test/store-semantics.test.ts', 'test/store-pull.test.ts', 
  * promises of the X-ReplyTo guard, delivery, the push engine and the SQL stores).
  */
 export const GROUPS: Group[] = [
-  { name: 'reply-to', title: 'X-ReplyTo guard (reply-to.ts)', mutate: ['src/runtime/reply-to.ts'], tests: ['test/ssrf.test.ts', 'test/push-engine.e2e.test.ts'] },
+  {
+    name: 'reply-to',
+    title: 'X-ReplyTo guard (reply-to.ts) and its memo (memo.ts)',
+    mutate: ['src/runtime/reply-to.ts', 'src/runtime/memo.ts'],
+    tests: ['test/ssrf.test.ts', 'test/push-engine.e2e.test.ts', 'test/memo.test.ts'],
+  },
   {
     name: 'delivery',
     title: 'Delivery rules (delivery.ts)',

@@ -1,4 +1,5 @@
 import { MIMEType } from 'node:util';
+import { BoundedMemo } from './memo.js';
 
 /**
  * Decoding request bodies in the character encoding they declare. Undecodable bytes are refused,
@@ -63,7 +64,7 @@ export function decodeBody(bytes: Buffer, encoding: string): string {
   }
 }
 
-const charsets = new Map<string, string | undefined>();
+const charsets = new BoundedMemo<string | undefined>(256);
 
 /**
  * The `charset` parameter of a Content-Type, if it has one (node's MIMEType parses it; peers send
@@ -71,14 +72,11 @@ const charsets = new Map<string, string | undefined>();
  */
 export function charsetOf(contentType: string | undefined): string | undefined {
   if (!contentType || !contentType.includes(';')) return undefined;
-  if (charsets.has(contentType)) return charsets.get(contentType);
-  let charset: string | undefined;
-  try {
-    charset = new MIMEType(contentType).params.get('charset') ?? undefined;
-  } catch {
-    charset = undefined;
-  }
-  if (charsets.size >= 256) charsets.clear();
-  charsets.set(contentType, charset);
-  return charset;
+  return charsets.get(contentType, (type) => {
+    try {
+      return new MIMEType(type).params.get('charset') ?? undefined;
+    } catch {
+      return undefined;
+    }
+  });
 }

@@ -4,6 +4,7 @@ import type { OperationDescriptor, ParameterDescriptor, ResponseDescriptor } fro
 import { jsonNestsDeeper, type InputLimits } from './limits.js';
 import { ProblemError, RuntimeProblemError, runtimeProblem, sendProblem, toProblem } from './problem.js';
 import type { Validators } from './validation.js';
+import { BoundedMemo } from './memo.js';
 
 /** The validated parts of an incoming request, as typed handlers receive them. */
 export interface IncomingRequest {
@@ -97,18 +98,11 @@ export function requestParser(validators: Validators, op: OperationDescriptor): 
   };
 }
 
-const mediaTypes = new Map<string, string>();
+const mediaTypes = new BoundedMemo<string>(256);
 
 /** The media type of a Content-Type, lower-cased (peers send few distinct values: they are cached). */
 function mediaTypeOf(contentType: string | undefined): string {
-  const key = contentType ?? '';
-  let type = mediaTypes.get(key);
-  if (type === undefined) {
-    type = key.split(';')[0].trim().toLowerCase();
-    if (mediaTypes.size >= 256) mediaTypes.clear();
-    mediaTypes.set(key, type);
-  }
-  return type;
+  return mediaTypes.get(contentType ?? '', (key) => key.split(';')[0].trim().toLowerCase());
 }
 
 /** The declared response for a status: exact, then `2XX`-style range, then `default`. */

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import { RuntimeProblemError } from './problem.js';
+import { BoundedMemo } from './memo.js';
 
 /**
  * Which callback URLs a provider accepts in `X-ReplyTo` and dials. The URL is chosen by the
@@ -97,19 +98,13 @@ export function addressRefusal(address: string, policy: ReplyToPolicy = {}): str
 }
 
 /** Per policy, the answer for each address asked about ('' for none). */
-const refusalCache = new WeakMap<ReplyToPolicy, Map<string, string>>();
+const refusalCache = new WeakMap<ReplyToPolicy, BoundedMemo<string>>();
 
 /** What `compute` answers for `key` under `policy`, kept per policy (1024 keys at most): the checks ask about the same few values again and again. */
-function perPolicy<T>(cache: WeakMap<ReplyToPolicy, Map<string, T>>, policy: ReplyToPolicy, key: string, compute: () => T): T {
+function perPolicy<T>(cache: WeakMap<ReplyToPolicy, BoundedMemo<T>>, policy: ReplyToPolicy, key: string, compute: () => T): T {
   let known = cache.get(policy);
-  if (!known) cache.set(policy, (known = new Map()));
-  let cached = known.get(key);
-  if (cached === undefined) {
-    cached = compute();
-    if (known.size >= 1024) known.clear();
-    known.set(key, cached);
-  }
-  return cached;
+  if (!known) cache.set(policy, (known = new BoundedMemo<T>(1024)));
+  return known.get(key, compute);
 }
 
 function refusal(address: string, policy: ReplyToPolicy): string | undefined {
@@ -234,7 +229,7 @@ function checkUrl(value: string, policy: ReplyToPolicy): UrlChecked {
   return why ? { refusal: why } : { hostname: url.hostname };
 }
 
-const urlCheckCache = new WeakMap<ReplyToPolicy, Map<string, UrlChecked>>();
+const urlCheckCache = new WeakMap<ReplyToPolicy, BoundedMemo<UrlChecked>>();
 
 /** Time allowed to connect to a callback target: an unreachable one frees its slot long before the attempt's timeout (`delivery.connectTimeoutMs`). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;

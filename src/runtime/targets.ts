@@ -7,6 +7,7 @@
  * While it is open the target's messages are not claimed at all (they wait in the store, costing
  * nothing); then one trial attempt decides whether it closes or stays open for twice as long.
  */
+import { BoundedMemo } from './memo.js';
 
 export interface TargetPolicy {
   /** Callbacks in flight to one target at once (default 2): where every target starts, and where one that fails returns to. */
@@ -47,22 +48,16 @@ export type TargetOutcome = 'delivered' | 'answered' | 'failed' | 'abandoned';
 export function targetOf(url: string | undefined): string {
   if (url === undefined) return '';
   // Consumers send the same few callback URLs again and again: each is parsed once (a URL parse per accepted request, issue 19).
-  let target = knownTargets.get(url);
-  if (target === undefined) {
+  return knownTargets.get(url, (u) => {
     try {
-      target = new URL(url).host.toLowerCase();
+      return new URL(u).host.toLowerCase();
     } catch {
-      target = '';
+      return '';
     }
-    if (knownTargets.size >= MAX_KNOWN_TARGETS) knownTargets.clear();
-    knownTargets.set(url, target);
-  }
-  return target;
+  });
 }
 
-const knownTargets = new Map<string, string>();
-/** Callback URLs whose target is remembered at most (all forgotten at once beyond: the cache only saves parsing). */
-const MAX_KNOWN_TARGETS = 1024;
+const knownTargets = new BoundedMemo<string>(1024);
 
 /** How many targets the ledger remembers at most (the counts of healthy idle ones are dropped beyond). */
 const MAX_TARGETS = 10_000;

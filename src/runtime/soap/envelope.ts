@@ -1,5 +1,6 @@
 import { RUNTIME_ACTOR, RUNTIME_ERRORS, RUNTIME_FAULT_NS, isRuntimeErrorCode, type RuntimeErrorCode } from '../errors.js';
 import type { InputLimits } from '../limits.js';
+import { BoundedMemo } from '../memo.js';
 import { XmlError, XSI_NS, escapeAttr, escapeText, parseXml, type XmlElement } from './xml.js';
 
 export type SoapVersion = '1.1' | '1.2';
@@ -23,18 +24,11 @@ export function soapHeaders(version: SoapVersion, action: string | undefined): R
   return { 'content-type': action ? `${SOAP12_CONTENT_TYPE}; action=${JSON.stringify(action)}` : SOAP12_CONTENT_TYPE };
 }
 
-const contentTypes = new Map<string, { version?: SoapVersion; action?: string }>();
+const contentTypes = new BoundedMemo<{ version?: SoapVersion; action?: string }>(256);
 
 /** The SOAP version a Content-Type announces, and the SOAP 1.2 `action` parameter (peers send few distinct values: they are cached). */
 export function versionOfContentType(contentType: string | undefined): { version?: SoapVersion; action?: string } {
-  const key = contentType ?? '';
-  let parsed = contentTypes.get(key);
-  if (!parsed) {
-    parsed = parseContentType(key);
-    if (contentTypes.size >= 256) contentTypes.clear();
-    contentTypes.set(key, parsed);
-  }
-  return parsed;
+  return contentTypes.get(contentType ?? '', parseContentType);
 }
 
 function parseContentType(contentType: string): { version?: SoapVersion; action?: string } {
