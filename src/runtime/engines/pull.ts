@@ -16,7 +16,7 @@ import type { VerifiedSecurity } from '../security/inbound.js';
 import { withSecurity } from '../security/stored.js';
 import type { PullJob, PullProcessContext } from '../worker.js';
 import { RETRY_LATER } from './push.js';
-import { storeTask, type TaskRuntime } from './tasks.js';
+import { childLogOnUse, storeTask, type TaskRuntime } from './tasks.js';
 
 export type TaskState = 'running' | 'done' | 'failed';
 
@@ -79,17 +79,16 @@ export async function acceptPull<Req>(
   const taskId = options.taskId ? await options.taskId(operation, request) : newStoredId();
   const urls = options.urls?.(taskId) ?? { statusUrl: '', resultUrl: '' };
   const { security } = options;
-  // Its logger made on first use, as a push handler's (engines/push.ts).
-  let taskLog: FastifyBaseLogger | undefined;
+  const taskLog = childLogOnUse(log, { taskId });
   const ctx: PullContext = {
     taskId,
     get log() {
-      return (taskLog ??= log.child({ taskId }));
+      return taskLog();
     },
   };
   if (security) ctx.security = security;
   const ack = await handler.acknowledge(request, ctx);
-  const refused = await storeTask(tasks, { kind: 'pull', id: taskId, operation, request, meta: withSecurity(urls, security) }, () => ctx.log);
+  const refused = await storeTask(tasks, { kind: 'pull', id: taskId, operation, request, meta: withSecurity(urls, security) }, taskLog);
   if (refused === 'unavailable') throw new RuntimeProblemError('store-unavailable', 'the request could not be taken in charge; try again later', RETRY_LATER);
   if (refused === 'duplicate') throw new RuntimeProblemError('duplicate', `a task with id ${JSON.stringify(taskId)} exists already`);
   return { taskId, ack, statusUrl: urls.statusUrl };

@@ -12,7 +12,7 @@ import { checkReplyTo, type ReplyToPolicy } from '../reply-to.js';
 import type { VerifiedSecurity } from '../security/inbound.js';
 import { withSecurity } from '../security/stored.js';
 import type { ProcessContext } from '../worker.js';
-import { storeTask, type TaskRuntime } from './tasks.js';
+import { childLogOnUse, storeTask, type TaskRuntime } from './tasks.js';
 
 export interface PushContext {
   correlationId: string;
@@ -77,31 +77,22 @@ export async function acceptPush<Req>(
   });
   const correlationId = options.correlationId ? await options.correlationId(operation, request) : newStoredId();
   const { security } = options;
-  const ctx = pushContext(correlationId, replyTo, log, security);
-  const ack = await handler.acknowledge(request, ctx);
-  const broken = options.checkAck?.(ack);
-  if (broken !== undefined) return { broken };
-  const refused = await storeTask(tasks, { kind: 'push', id: correlationId, operation, request, replyTo, meta: security ? withSecurity({}, security) : undefined }, () => ctx.log);
-  if (refused === 'unavailable') throw new RuntimeProblemError('store-unavailable', 'the request could not be taken in charge; try again later', RETRY_LATER);
-  if (refused === 'duplicate') throw new RuntimeProblemError('duplicate', `a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);
-  return { correlationId, ack };
-}
-
-/**
- * The handler's context. Its logger is made on first use: a child logger per request serialises
- * its bindings, a cost on every accepted request that most handlers never log (issue 19).
- */
-function pushContext(correlationId: string, replyTo: string, parent: FastifyBaseLogger, security: VerifiedSecurity | undefined): PushContext {
-  let log: FastifyBaseLogger | undefined;
+  const taskLog = childLogOnUse(log, { correlationId });
   const ctx: PushContext = {
     correlationId,
     replyTo,
     get log() {
-      return (log ??= parent.child({ correlationId }));
+      return taskLog();
     },
   };
   if (security) ctx.security = security;
-  return ctx;
+  const ack = await handler.acknowledge(request, ctx);
+  const broken = options.checkAck?.(ack);
+  if (broken !== undefined) return { broken };
+  const refused = await storeTask(tasks, { kind: 'push', id: correlationId, operation, request, replyTo, meta: security ? withSecurity({}, security) : undefined }, taskLog);
+  if (refused === 'unavailable') throw new RuntimeProblemError('store-unavailable', 'the request could not be taken in charge; try again later', RETRY_LATER);
+  if (refused === 'duplicate') throw new RuntimeProblemError('duplicate', `a request with CorrelationID ${JSON.stringify(correlationId)} was already accepted`);
+  return { correlationId, ack };
 }
 
 /** What a refusal that may pass tells the caller: come back in a few seconds. */

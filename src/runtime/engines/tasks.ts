@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { DEFAULT_RETENTION_MS, registerDeliveryAdmin, type AdminOptions } from '../admin.js';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_RETRY, type DeliveryOutcome, type RetryPolicy } from '../delivery.js';
@@ -163,6 +163,16 @@ export async function startTaskRuntime(app: FastifyInstance, jobs: Map<string, T
   if (options.admin) await registerDeliveryAdmin(app, store, { ...options.admin, clock, retentionMs, onRetry: () => worker?.wake() });
   app.log.debug({ store: store.description }, 'accepted work is kept in the store');
   return { store, worker, clock, retentionMs };
+}
+
+/**
+ * A child of `parent` with `bindings`, made on the first call: pino's child() serialises its
+ * bindings, a cost on every accepted request that most handlers never log (issue 19). A handler's
+ * context reads it through a getter, so a handler that spreads the context still has it.
+ */
+export function childLogOnUse(parent: FastifyBaseLogger, bindings: Record<string, unknown>): () => FastifyBaseLogger {
+  let log: FastifyBaseLogger | undefined;
+  return () => (log ??= parent.child(bindings));
 }
 
 /**
