@@ -19,6 +19,17 @@ const newTask = (id: string, now: number) => ({ id, kind: 'push', operation: 'op
 /** Claims the one pending push task for `owner`, as a worker does. */
 const claimOne = (store: PostgresStore, now: number, owner = 'me') => store.claimTasks({ kind: 'push', operations: ['op'], states: ['pending'], owner, now, leaseMs: 60_000, limit: 1 });
 
+/** Runs `use` on a store opened on a new database (its URL given too), and closes the store after. */
+async function withStore(database: string, options: { poolSize?: number }, use: (store: PostgresStore, url: string) => Promise<void>): Promise<void> {
+  const url = await pg!.createDatabase(database);
+  const store = await PostgresStore.open(url, options);
+  try {
+    await use(store, url);
+  } finally {
+    await store.close();
+  }
+}
+
 /** A statement run through the store (its pool; with poolSize 1, its one connection). */
 const query = async (store: PostgresStore, sql: string) => (await (store as unknown as { run(sql: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }> }).run(sql, [])).rows;
 
@@ -27,19 +38,15 @@ const prepared = async (store: PostgresStore) => (await query(store, `SELECT nam
 
 describe.skipIf(!pg)('PostgreSQL store: its statements on the server', () => {
   it('its connections plan each statement for its values (plan_cache_mode force_custom_plan), not with a generic plan', async () => {
-    const store = await PostgresStore.open(await pg!.createDatabase('plan_mode'), { poolSize: 2 });
-    try {
+    await withStore('plan_mode', { poolSize: 2 }, async (store) => {
       // Both connections of the pool, asked at once.
       const modes = await Promise.all([query(store, 'SHOW plan_cache_mode'), query(store, 'SHOW plan_cache_mode')]);
       expect(modes.map((rows) => rows[0].plan_cache_mode)).toEqual(['force_custom_plan', 'force_custom_plan']);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('keeps at most 200 statements prepared per connection; the others still run, unnamed', async () => {
-    const store = await PostgresStore.open(await pg!.createDatabase('max_prepared'), { poolSize: 1 });
-    try {
+    await withStore('max_prepared', { poolSize: 1 }, async (store) => {
       const now = Date.now();
       expect(await store.createTask(newTask('m', now))).toBe(true);
       expect(await claimOne(store, now)).toHaveLength(1);
@@ -61,14 +68,11 @@ describe.skipIf(!pg)('PostgreSQL store: its statements on the server', () => {
       }
       expect(await store.getTask('m')).toMatchObject({ state: 'pending', attempts: 1, runs: 1, lastStatus: 503, leaseOwner: 'me', updatedAt: now + 210 });
       expect(await prepared(store)).toHaveLength(200);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('a statement that fails for its values is not retried under newly prepared statements: only a changed table (0A000) makes the store prepare them again', async () => {
-    const store = await PostgresStore.open(await pg!.createDatabase('failed_stmt'), { poolSize: 1 });
-    try {
+    await withStore('failed_stmt', { poolSize: 1 }, async (store) => {
       const now = Date.now();
       expect(await store.createTask(newTask('f', now))).toBe(true);
       expect(await claimOne(store, now)).toHaveLength(1);
@@ -82,50 +86,46 @@ describe.skipIf(!pg)('PostgreSQL store: its statements on the server', () => {
       // Still named as the first generation: nothing was prepared again under new names, as after a change of the table.
       expect(before.every((name) => name.startsWith('accordo_0_'))).toBe(true);
       expect(after.every((name) => name.startsWith('accordo_0_'))).toBe(true);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('writes the tasks of one event-loop turn with one statement, and no more: the next turn is written by one of its own', async () => {
-    const url = await pg!.createDatabase('one_per_turn');
-    const store = await PostgresStore.open(url, { poolSize: 1 });
-    const admin = new pgModule.Client({ connectionString: pg!.url });
-    await admin.connect();
-    try {
-      // The statements (transactions) ended in its database, committed and failed: the store's
-      // one connection's statistics are flushed when it next goes idle after
-      // pg_stat_force_next_flush() (PostgreSQL 15). An autovacuum worker may add a commit of its own.
-      const statements = async () => {
-        await query(store, 'SELECT pg_stat_force_next_flush()');
-        const { rows } = await admin.query<{ committed: string; failed: string }>('SELECT xact_commit AS committed, xact_rollback AS failed FROM pg_stat_database WHERE datname = $1', [
-          new URL(url).pathname.slice(1),
-        ]);
-        return { committed: Number(rows[0].committed), failed: Number(rows[0].failed) };
-      };
-      const now = Date.now();
-      expect(await store.createTask(newTask('warm', now))).toBe(true);
-      const before = await statements();
-      const turn = await Promise.all(Array.from({ length: 20 }, (_, i) => store.createTask(newTask(`t${i}`, now))));
-      expect(turn).toEqual(Array(20).fill(true));
-      const after = await statements();
-      // One INSERT for the twenty, and the flush request: not a statement per task (nor an empty
-      // one per task after the first), and none failed.
-      expect(after.committed - before.committed).toBeGreaterThanOrEqual(2);
-      expect(after.committed - before.committed).toBeLessThan(10);
-      expect(after.failed).toBe(before.failed);
-      // The next turn is written too (the turn's flag was cleared).
-      expect(await store.createTask(newTask('next', now))).toBe(true);
-      expect(await store.listTasks({ limit: 100 })).toHaveLength(22);
-    } finally {
-      await store.close();
-      await admin.end();
-    }
+    await withStore('one_per_turn', { poolSize: 1 }, async (store, url) => {
+      const admin = new pgModule.Client({ connectionString: pg!.url });
+      await admin.connect();
+      try {
+        // The statements (transactions) ended in its database, committed and failed: the store's
+        // one connection's statistics are flushed when it next goes idle after
+        // pg_stat_force_next_flush() (PostgreSQL 15). An autovacuum worker may add a commit of its own.
+        const statements = async () => {
+          await query(store, 'SELECT pg_stat_force_next_flush()');
+          const { rows } = await admin.query<{ committed: string; failed: string }>('SELECT xact_commit AS committed, xact_rollback AS failed FROM pg_stat_database WHERE datname = $1', [
+            new URL(url).pathname.slice(1),
+          ]);
+          return { committed: Number(rows[0].committed), failed: Number(rows[0].failed) };
+        };
+        const now = Date.now();
+        expect(await store.createTask(newTask('warm', now))).toBe(true);
+        const before = await statements();
+        const turn = await Promise.all(Array.from({ length: 20 }, (_, i) => store.createTask(newTask(`t${i}`, now))));
+        expect(turn).toEqual(Array(20).fill(true));
+        const after = await statements();
+        // One INSERT for the twenty, and the flush request: not a statement per task (nor an empty
+        // one per task after the first), and none failed.
+        expect(after.committed - before.committed).toBeGreaterThanOrEqual(2);
+        expect(after.committed - before.committed).toBeLessThan(10);
+        expect(after.failed).toBe(before.failed);
+        // The next turn is written too (the turn's flag was cleared).
+        expect(await store.createTask(newTask('next', now))).toBe(true);
+        expect(await store.listTasks({ limit: 100 })).toHaveLength(22);
+      } finally {
+        await admin.end();
+      }
+    });
   });
 
   it('a task given back unrun is written with its run count set back (an integer column)', async () => {
-    const store = await PostgresStore.open(await pg!.createDatabase('runs_back'));
-    try {
+    await withStore('runs_back', {}, async (store) => {
       const now = Date.now();
       expect(await store.createTask(newTask('r', now))).toBe(true);
       const [claimed] = await claimOne(store, now);
@@ -137,8 +137,6 @@ describe.skipIf(!pg)('PostgreSQL store: its statements on the server', () => {
       expect(back?.leaseOwner).toBeUndefined();
       // Claimed again: its first run again.
       expect(await claimOne(store, now + 2, 'other')).toMatchObject([{ id: 'r', runs: 1 }]);
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
