@@ -17,6 +17,8 @@ describe('BoundedMemo', () => {
     const compute = (key: string) => (calls++, key.length);
     memo.get('a', compute);
     memo.get('bb', compute);
+    memo.get('a', compute); // within the bound: both kept
+    memo.get('bb', compute);
     expect(calls).toBe(2);
     memo.get('ccc', compute); // the third key: a and bb are forgotten
     memo.get('ccc', compute);
