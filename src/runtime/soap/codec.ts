@@ -127,14 +127,24 @@ export class XmlCodec {
           const t = this.propShape(shape.text);
           out[shape.text.key] = scalar(el.text, scalarOf(t), listOf(t));
         }
+        // A repeated element comes in a run: its property and its array are looked up once per run.
+        let last: Prop | undefined;
+        let list: unknown[] | undefined;
         for (const child of el.children) {
-          const p = shape.elements.get(child.ns, child.name);
-          if (!p) {
-            if (shape.any) continue;
-            throw new XmlError(`unexpected element ${describe(child)} in ${el.name}`);
+          let p: Prop | undefined = last;
+          if (p === undefined || child.name !== p.name || child.ns !== p.ns) {
+            p = shape.elements.get(child.ns, child.name);
+            if (!p) {
+              if (shape.any) continue;
+              throw new XmlError(`unexpected element ${describe(child)} in ${el.name}`);
+            }
+            last = p;
+            list = undefined;
           }
-          const v = this.decode(child, this.propShape(p), p.nillable);
-          if (p.array) ((out[p.key] ??= []) as unknown[]).push(v);
+          const s = p.shape ?? this.propShape(p);
+          // Most children are plain simple values (no attributes, so not nil): read in place.
+          const v = s.kind === 'scalar' && child.attrs.length === 0 && child.children.length === 0 ? scalar(child.text, s.types, s.list) : this.decode(child, s, p.nillable);
+          if (p.array) (list ??= (out[p.key] ??= []) as unknown[]).push(v);
           else if (p.key in out) throw new XmlError(`element ${describe(child)} may appear only once in ${el.name}`);
           else out[p.key] = v;
         }
