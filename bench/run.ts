@@ -1058,8 +1058,9 @@ async function soapSection() {
     ` The steps one by one (table above, each row adding one): saxes alone ${fmt(cpu(fSaxes) - cpu(f))} µs over the floor, the envelope parsed ${fmt(cpu(fParse) - cpu(f))} µs, ` +
     `the values read and validated ${fmt(cpu(fRead) - cpu(fParse))} µs more, the answer encoded ${fmt(cpu(fSteps) - cpu(fRead))} µs more; fast-xml-parser's validator, ` +
     `which builds nothing, ${fmt(cpu(fValidator) - cpu(f))} µs. (Measured apart, in issue 19's notes, not in this run: the quickest XML reader on npm, txml, which checks nothing, ` +
-    "takes about a fifth less time than saxes alone in one process, and a decoder fed straight from saxes' events, without the tree, counted more instructions than " +
-    'the tree and the decoder together.)';
+    "takes about a fifth less time than saxes alone in one process; a decoder fed straight from saxes' events, without the tree, counted more instructions than " +
+    'the tree and the decoder together, and on the 200-item message in the server, measured as the rows above, spent more CPU per request (91-108 against ' +
+    '84-93 µs of user time with the tree).)';
   const { rps: ratio, cpu: cpuRatio } = ratios(g, s);
   targets.push({
     what: `generated SOAP provider vs \`soap\` package, seed message (req/s ratio; CPU per request: ${fmt(cpuRatio, 2)}×)`,
