@@ -141,7 +141,7 @@ export class XmlCodec {
             last = p;
             list = undefined;
           }
-          const s = p.shape ?? this.propShape(p);
+          const s = this.propShape(p);
           // Most children are plain simple values (no attributes, so not nil): read in place.
           const v = s.kind === 'scalar' && child.attrs.length === 0 && child.children.length === 0 ? scalar(child.text, s.types, s.list) : this.decode(child, s, p.nillable);
           if (p.array) (list ??= (out[p.key] ??= []) as unknown[]).push(v);
